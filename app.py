@@ -1,0 +1,32 @@
+"""Switchboard's Chalice app: registers the Blueprints and the WebSocket handlers, nothing else.
+
+Every handler parses its input, calls one service function and shapes the answer; the
+work lives in chalicelib/.
+"""
+from chalice import Chalice
+from chalice.app import WebsocketEvent
+
+from chalicelib.realtime import handlers as ws
+from chalicelib.system import middleware, routes as system_routes
+from chalicelib.tenancy import routes as tenancy_routes
+
+app = Chalice(app_name="switchboard")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+app.register_middleware(middleware.contract_responses, "http")
+app.register_blueprint(system_routes.bp)
+app.register_blueprint(tenancy_routes.bp)
+
+
+@app.on_ws_connect()
+def websocket_connect(event: WebsocketEvent) -> dict:
+    return ws.on_connect(event.connection_id, event.to_dict().get("queryStringParameters"))
+
+
+@app.on_ws_disconnect()
+def websocket_disconnect(event: WebsocketEvent) -> None:
+    ws.on_disconnect(event.connection_id)
+
+
+@app.on_ws_message()
+def websocket_message(event: WebsocketEvent) -> None:
+    ws.on_message(event.connection_id, event.body)

@@ -1,0 +1,1 @@
+"""Switchboard application code, packaged with every Lambda by Chalice."""

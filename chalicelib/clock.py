@@ -1,0 +1,18 @@
+"""The one source of time, so tests can move it instead of sleeping."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+
+class Clock:
+    def now(self) -> float:
+        return time.time()
+
+    def utcnow(self) -> datetime:
+        return datetime.fromtimestamp(self.now(), tz=timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    """The contract's timestamp form: ISO 8601 UTC with a Z, whole seconds."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,64 @@
+"""Runtime configuration, read once per container from the environment.
+
+Every physical resource name derives from SWITCHBOARD_STACK (the CloudFormation stack
+name), exactly as infra/template.yaml derives it, so code and template agree without
+a lookup at start-up.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+
+@dataclass(frozen=True)
+class Config:
+    stack: str
+    region: str
+    export_bucket: str
+    # Where the app posts frames to clients (API Gateway Management API). On AWS:
+    # https://{api-id}.execute-api.{region}.amazonaws.com/{stage}; locally the gateway's.
+    ws_management_endpoint: str
+    # What clients connect to (returned by the widget session endpoint).
+    ws_public_url: str
+    agent_token_ttl_seconds: int
+    visitor_token_ttl_seconds: int
+    signup_limit_per_hour: int
+    login_limit_per_minute: int
+    max_body_bytes: int
+
+    def table(self, name: str) -> str:
+        return f"{self.stack}-{name}"
+
+    @property
+    def data_key_alias(self) -> str:
+        return f"alias/{self.stack}-data"
+
+    @property
+    def audit_key_alias(self) -> str:
+        return f"alias/{self.stack}-audit"
+
+    @property
+    def token_secret_id(self) -> str:
+        return f"{self.stack}/token-signing"
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+@cache
+def get_config() -> Config:
+    stack = os.environ.get("SWITCHBOARD_STACK", "switchboard-dev")
+    return Config(
+        stack=stack,
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        export_bucket=os.environ.get("SWITCHBOARD_EXPORT_BUCKET", f"{stack}-exports"),
+        ws_management_endpoint=os.environ.get("SWITCHBOARD_WS_MANAGEMENT_ENDPOINT", ""),
+        ws_public_url=os.environ.get("SWITCHBOARD_WS_URL", ""),
+        agent_token_ttl_seconds=_int("SWITCHBOARD_AGENT_TOKEN_TTL", 3600),
+        visitor_token_ttl_seconds=_int("SWITCHBOARD_VISITOR_TOKEN_TTL", 86400),
+        signup_limit_per_hour=_int("SWITCHBOARD_SIGNUP_LIMIT_PER_HOUR", 10),
+        login_limit_per_minute=_int("SWITCHBOARD_LOGIN_LIMIT_PER_MINUTE", 20),
+        max_body_bytes=_int("SWITCHBOARD_MAX_BODY_BYTES", 64 * 1024),
+    )

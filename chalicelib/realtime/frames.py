@@ -1,0 +1,116 @@
+"""Client frames (carry "action") and server frames (carry "type"), validated with pydantic."""
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal, Union, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from ..errors import validation_message
+
+MAX_FRAME_BYTES = 32 * 1024
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+Team = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[\w\- ]+$")]
+
+
+class ClientFrame(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class MessageSend(ClientFrame):
+    action: Literal["message.send"]
+    conversation_id: Id | None = None
+    client_msg_id: Annotated[str, Field(min_length=1, max_length=64)]
+    text: Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class Typing(ClientFrame):
+    action: Literal["typing"]
+    conversation_id: Id
+    state: Literal["on", "off"]
+
+
+class Read(ClientFrame):
+    action: Literal["read"]
+    conversation_id: Id
+    seq: Annotated[int, Field(ge=0)]
+
+
+class HandoffRequest(ClientFrame):
+    action: Literal["handoff.request"]
+    conversation_id: Id
+
+
+class PresenceSet(ClientFrame):
+    action: Literal["presence.set"]
+    status: Literal["online", "away", "offline"]
+
+
+class ConversationTransfer(ClientFrame):
+    action: Literal["conversation.transfer"]
+    conversation_id: Id
+    to_agent_id: Id | None = None
+    to_team: Team | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "ConversationTransfer":
+        if (self.to_agent_id is None) == (self.to_team is None):
+            raise ValueError("give exactly one of to_agent_id and to_team")
+        return self
+
+
+class ConversationEscalate(ClientFrame):
+    action: Literal["conversation.escalate"]
+    conversation_id: Id
+
+
+class ConversationClose(ClientFrame):
+    action: Literal["conversation.close"]
+    conversation_id: Id
+    resolution: Literal["resolved", "unresolved"] | None = None
+
+
+class Ping(ClientFrame):
+    action: Literal["ping"]
+
+
+CLIENT_FRAMES: tuple[type[ClientFrame], ...] = (
+    MessageSend, Typing, Read, HandoffRequest, PresenceSet, ConversationTransfer,
+    ConversationEscalate, ConversationClose, Ping)
+ACTIONS = frozenset(get_args(model.model_fields["action"].annotation)[0] for model in CLIENT_FRAMES)
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(
+    Annotated[Union[CLIENT_FRAMES], Field(discriminator="action")])  # type: ignore[valid-type]
+
+
+class FrameError(Exception):
+    """A frame we refuse: answered with an error frame, the connection stays open."""
+
+    def __init__(self, code: str, message: str, ref: str | None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.ref = code, message, ref
+
+
+def parse_client_frame(body: str | None) -> Any:
+    raw = body or ""
+    if len(raw.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
+        raise FrameError("frame_too_large", f"A frame may be at most {MAX_FRAME_BYTES} bytes.", None)
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise FrameError("invalid_json", "The frame is not valid JSON.", None) from None
+    if not isinstance(data, dict):
+        raise FrameError("invalid_frame", "A frame is one JSON object.", None)
+    action = data.get("action")
+    ref = data.get("client_msg_id") if isinstance(data.get("client_msg_id"), str) else None
+    ref = ref or (action if isinstance(action, str) else None)
+    if not isinstance(action, str) or action not in ACTIONS:
+        raise FrameError("unknown_action", f"Unknown action {str(action)[:64]!r}.", ref)
+    try:
+        return _ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        message, _ = validation_message(exc.errors(include_url=False))
+        raise FrameError("invalid_frame", message.removeprefix(f"{action}."), ref) from None
+
+
+def error_frame(code: str, message: str, ref: str | None) -> dict[str, Any]:
+    return {"type": "error", "code": code, "message": message, "ref": ref}

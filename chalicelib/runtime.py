@@ -1,0 +1,56 @@
+"""What a Lambda container builds once: configuration, clock and AWS clients.
+
+Handlers reach the AWS edges only through `runtime()`, so tests and the local stack
+inject their own (a moved clock, a fresh container) with `use_runtime()` instead of
+patching modules.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .clock import Clock
+from .config import Config, get_config
+
+
+class Runtime:
+    def __init__(self, config: Config | None = None, clock: Clock | None = None) -> None:
+        self.config = config or get_config()
+        self.clock = clock or Clock()
+        self._clients: dict[tuple[str, str | None], Any] = {}
+        self._cache: dict[str, Any] = {}
+        # Re-entrant: a value built by once() may itself need a client.
+        self._lock = threading.RLock()
+
+    def client(self, service: str, endpoint_url: str | None = None) -> Any:
+        """One boto3 client per service for the container's life (clients are thread-safe)."""
+        key = (service, endpoint_url)
+        with self._lock:
+            if key not in self._clients:
+                import boto3  # deferred: keeps handlers that never call AWS cheap to import
+
+                self._clients[key] = boto3.session.Session().client(
+                    service, region_name=self.config.region, endpoint_url=endpoint_url)
+            return self._clients[key]
+
+    def once(self, name: str, build: Any) -> Any:
+        """A value computed on first use and kept for the container's life."""
+        with self._lock:
+            if name not in self._cache:
+                self._cache[name] = build()
+            return self._cache[name]
+
+
+_current: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    global _current
+    if _current is None:
+        _current = Runtime()
+    return _current
+
+
+def use_runtime(rt: Runtime | None) -> None:
+    global _current
+    _current = rt

@@ -1,0 +1,1 @@
+"""DynamoDB storage: pynamodb models mirroring infra/template.yaml."""

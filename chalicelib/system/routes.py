@@ -1,0 +1,36 @@
+"""GET /health and GET /openapi.json."""
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from ..runtime import runtime
+from ..web.routing import PUBLIC, Call, endpoint
+from ..web.schemas import Output
+
+bp = Blueprint(__name__)
+
+
+class HealthOut(Output):
+    status: str
+
+
+@endpoint(bp, "GET", "/health", summary="Liveness: ok once the stack answers", tag="system",
+          auth=PUBLIC, response=HealthOut)
+def health(call: Call[None]) -> Response | HealthOut:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    rt = runtime()
+    try:
+        # The cheapest proof that DynamoDB and our tables answer: describe one table.
+        rt.client("dynamodb").describe_table(TableName=rt.config.table("tenants"))
+    except (BotoCoreError, ClientError):
+        return Response(body={"status": "unavailable"}, status_code=503)
+    return HealthOut(status="ok")
+
+
+@endpoint(bp, "GET", "/openapi.json", summary="This API described as OpenAPI 3.1", tag="system",
+          auth=PUBLIC)
+def openapi(call: Call[None]) -> dict:
+    from ..web.openapi import build_document
+
+    return runtime().once("openapi_document", build_document)

@@ -1,0 +1,1 @@
+"""Tenants, agents, credentials, API keys, settings and who-is-calling."""

@@ -1,0 +1,221 @@
+"""Request and response models for tenants, auth, agents, API keys and settings."""
+from __future__ import annotations
+
+import re
+from typing import Annotated, ClassVar, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from ..web.schemas import Input, Output, Page
+
+Role = Literal["admin", "supervisor", "agent", "compliance"]
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+Password = Annotated[str, Field(min_length=8, max_length=256)]
+Team = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[\w\- ]+$")]
+Email = Annotated[EmailStr, AfterValidator(str.lower)]
+
+
+class AgentRef(Output):
+    agent_id: str
+    email: str
+
+
+class SignupIn(Input):
+    name: Name
+    admin_email: Email
+    admin_password: Password
+
+
+class SignupOut(Output):
+    tenant_id: str
+    api_key: str = Field(description="Shown once; only its SHA-256 is stored.")
+    widget_key: str
+    admin: AgentRef
+
+
+class LoginIn(Input):
+    tenant_id: Id
+    email: Email
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class AgentOut(Output):
+    agent_id: str
+    email: str
+    name: str
+    role: Role
+    teams: list[str]
+    max_concurrent: int
+    tier: int
+    active: bool
+    created_at: str
+    updated_at: str
+
+
+class LoginOut(Output):
+    token: str
+    expires_at: str
+    ws_url: str = Field(description="WebSocket URL to connect to with ?token=")
+    agent: AgentOut
+
+
+class RefreshOut(Output):
+    token: str
+    expires_at: str
+
+
+class MeOut(Output):
+    kind: Literal["agent", "api_key", "visitor"]
+    tenant_id: str
+    role: Role | None
+    agent: AgentOut | None = None
+    key_id: str | None = None
+    visitor_id: str | None = None
+
+
+class AgentIn(Input):
+    email: Email
+    name: Name
+    password: Password
+    role: Role
+    teams: Annotated[list[Team], Field(max_length=20)] = []
+    max_concurrent: Annotated[int, Field(ge=1, le=20)] = 5
+    tier: Annotated[int, Field(ge=1, le=100)] = 1
+
+
+class PatchInput(Input):
+    """A partial update: absent fields stay as they are; null clears only where null means something."""
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nulls(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for name, value in data.items():
+                if value is None and name not in cls.nullable:
+                    raise ValueError(f"{name} may not be null")
+        return data
+
+
+class AgentPatch(PatchInput):
+    email: Email | None = None
+    name: Name | None = None
+    password: Password | None = None
+    role: Role | None = None
+    teams: Annotated[list[Team], Field(max_length=20)] | None = None
+    max_concurrent: Annotated[int, Field(ge=1, le=20)] | None = None
+    tier: Annotated[int, Field(ge=1, le=100)] | None = None
+    active: bool | None = Field(default=None, description="true reactivates a deactivated agent")
+
+
+class AgentList(Page):
+    items: list[AgentOut]
+
+
+class ApiKeyIn(Input):
+    name: Name
+    role: Role
+
+
+class ApiKeyOut(Output):
+    key_id: str
+    name: str
+    role: Role
+    created_at: str
+    revoked_at: str | None = None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    api_key: str = Field(description="Shown once; only its SHA-256 is stored.")
+
+
+class ApiKeyList(Page):
+    items: list[ApiKeyOut]
+
+
+# --- Settings ---------------------------------------------------------------------------
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+    return name
+
+
+def _check_ranges(ranges: list[list[str]]) -> list[list[str]]:
+    for pair in ranges:
+        if len(pair) != 2 or not all(_HHMM.match(t) for t in pair):
+            raise ValueError('each range is ["HH:MM", "HH:MM"]')
+        if pair[0] >= pair[1]:
+            raise ValueError("a range must end after it starts")
+    return ranges
+
+
+def _check_origin(origin: str) -> str:
+    if not re.match(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$", origin):
+        raise ValueError("an origin is scheme://host[:port] with no path")
+    return origin.lower()
+
+
+Timezone = Annotated[str, Field(max_length=64), AfterValidator(_check_timezone)]
+DayRanges = Annotated[list[list[str]], Field(max_length=12), AfterValidator(_check_ranges)]
+BusinessHours = dict[Day, DayRanges]
+Origin = Annotated[str, Field(max_length=200), AfterValidator(_check_origin)]
+
+
+class Settings(BaseModel):
+    """A tenant's settings, always stored and returned whole."""
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: Timezone = "UTC"
+    business_hours: BusinessHours | None = Field(
+        default=None, description='null = always open; else {"mon": [["09:00","17:30"]], ..., "sun": []}')
+    offline_message: Annotated[str, Field(max_length=1000)] = (
+        "We're away right now. Leave a message and we'll reply as soon as we're back.")
+    bot_enabled: bool = True
+    first_response_timeout_seconds: Annotated[int, Field(ge=5, le=86400)] = 120
+    sla_first_response_seconds: Annotated[int, Field(ge=1, le=86400)] = 60
+    survey_enabled: bool = True
+    survey_delay_seconds: Annotated[int, Field(ge=0, le=7 * 86400)] = 300
+    survey_question: Annotated[str, Field(min_length=1, max_length=300)] = "How would you rate this conversation?"
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = 365
+    allowed_origins: Annotated[list[Origin], Field(max_length=50)] = Field(
+        default_factory=list, description="[] = any origin")
+
+
+class SettingsPatch(PatchInput):
+    """PUT /v1/settings may send any subset; what it sends is validated as the whole would be."""
+    nullable: ClassVar[frozenset[str]] = frozenset({"business_hours"})
+
+    timezone: Timezone | None = None
+    business_hours: BusinessHours | None = None
+    offline_message: Annotated[str, Field(max_length=1000)] | None = None
+    bot_enabled: bool | None = None
+    first_response_timeout_seconds: Annotated[int, Field(ge=5, le=86400)] | None = None
+    sla_first_response_seconds: Annotated[int, Field(ge=1, le=86400)] | None = None
+    survey_enabled: bool | None = None
+    survey_delay_seconds: Annotated[int, Field(ge=0, le=7 * 86400)] | None = None
+    survey_question: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    retention_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    allowed_origins: Annotated[list[Origin], Field(max_length=50)] | None = None
+
+
+# --- Widget sessions ----------------------------------------------------------------------
+class WidgetSessionIn(Input):
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    email: Email | None = None
+    team: Team | None = None
+    locale: Annotated[str, Field(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")] | None = None
+
+
+class WidgetSessionOut(Output):
+    visitor_id: str
+    visitor_token: str
+    ws_url: str
+    expires_at: str

@@ -1,0 +1,323 @@
+"""Tenancy and auth: signup, login, agents, API keys, settings, widget sessions."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+
+from .. import ratelimit
+from ..clock import iso
+from ..errors import Conflict, NotFound, Unauthorized
+from ..ids import new_id
+from ..runtime import runtime
+from ..storage.helpers import cancellation_codes, decode_cursor, encode_cursor, transaction
+from ..storage.models import (
+    AgentModel, ApiKeyModel, CredentialModel, TenantModel, VisitorModel, WrappedKey,
+)
+from . import schemas as s
+from .passwords import burn_verification_time, hash_password, verify_password
+from .principals import Principal, api_key_token, secret_digest
+from .tokens import signer
+
+PAGE_SIZE = 100
+# Failed logins per account before it is locked for the rest of the window.
+ACCOUNT_FAILURES_PER_WINDOW, ACCOUNT_WINDOW_SECONDS = 10, 900
+
+
+def _now() -> datetime:
+    return runtime().clock.utcnow()
+
+
+# --- Tenants ------------------------------------------------------------------------------
+def signup(body: s.SignupIn, source_ip: str) -> s.SignupOut:
+    rt = runtime()
+    ratelimit.enforce("signup-ip", source_ip, rt.config.signup_limit_per_hour, 3600)
+    now = _now()
+    tenant_id = new_id("t")
+    # The tenant's data key is born wrapped: KMS never hands us its plaintext here.
+    wrapped = rt.client("kms").generate_data_key_without_plaintext(
+        KeyId=rt.config.data_key_alias, KeySpec="AES_256",
+        EncryptionContext={"tenant_id": tenant_id})["CiphertextBlob"]
+    tenant = TenantModel(tenant_id, name=body.name, created_at=now,
+                         widget_key=f"wk.{tenant_id}.{secrets.token_urlsafe(16)}",
+                         settings=s.Settings().model_dump(mode="json"),
+                         data_keys=[WrappedKey(version=1, wrapped=wrapped, created_at=now)],
+                         current_key_version=1)
+    admin = _new_agent(tenant_id, s.AgentIn(email=body.admin_email, name="Administrator",
+                                            password=body.admin_password, role="admin"), now)
+    credential = CredentialModel(tenant_id, body.admin_email, agent_id=admin.agent_id,
+                                 password_hash=hash_password(body.admin_password))
+    key, api_key = _new_api_key(tenant_id, "Default admin key", "admin", None, now)
+    with transaction() as tx:
+        tx.save(tenant, condition=TenantModel.tenant_id.does_not_exist())
+        tx.save(admin, condition=AgentModel.agent_id.does_not_exist())
+        tx.save(credential, condition=CredentialModel.email.does_not_exist())
+        tx.save(key, condition=ApiKeyModel.key_id.does_not_exist())
+    return s.SignupOut(tenant_id=tenant_id, api_key=api_key, widget_key=tenant.widget_key,
+                       admin=s.AgentRef(agent_id=admin.agent_id, email=admin.email))
+
+
+def get_tenant(tenant_id: str) -> TenantModel:
+    try:
+        return TenantModel.get(tenant_id, consistent_read=True)
+    except DoesNotExist:
+        raise NotFound("No such tenant.") from None
+
+
+# --- Login and sessions -------------------------------------------------------------------
+def login(body: s.LoginIn, source_ip: str) -> s.LoginOut:
+    rt = runtime()
+    ratelimit.enforce("login-ip", source_ip, rt.config.login_limit_per_minute, 60)
+    account = f"{body.tenant_id}#{body.email}"
+    ratelimit.refuse_if_over("login-failures", account, ACCOUNT_FAILURES_PER_WINDOW, ACCOUNT_WINDOW_SECONDS)
+    agent = _check_password(body)
+    if agent is None:
+        ratelimit.enforce("login-failures", account, ACCOUNT_FAILURES_PER_WINDOW, ACCOUNT_WINDOW_SECONDS)
+        # One answer for every wrong part: unknown tenant, unknown email, wrong password, inactive.
+        raise Unauthorized("Wrong tenant, email or password.")
+    issued = _issue_agent_token(agent)
+    return s.LoginOut(token=issued.token, expires_at=_iso_epoch(issued.expires_at),
+                      ws_url=rt.config.ws_public_url, agent=agent_out(agent))
+
+
+def _check_password(body: s.LoginIn) -> AgentModel | None:
+    try:
+        credential = CredentialModel.get(body.tenant_id, body.email, consistent_read=True)
+    except DoesNotExist:
+        burn_verification_time(body.password)
+        return None
+    if not verify_password(body.password, credential.password_hash):
+        return None
+    agent = _find_agent(body.tenant_id, credential.agent_id)
+    return agent if agent is not None and agent.active else None
+
+
+def refresh(principal: Principal) -> s.RefreshOut:
+    issued = _issue_agent_token(get_agent(principal.tenant_id, principal.id))
+    return s.RefreshOut(token=issued.token, expires_at=_iso_epoch(issued.expires_at))
+
+
+def _issue_agent_token(agent: AgentModel):
+    return signer().issue("agent", agent.tenant_id, agent.agent_id,
+                          runtime().config.agent_token_ttl_seconds, sv=agent.session_version)
+
+
+def me(principal: Principal) -> s.MeOut:
+    out = s.MeOut(kind=principal.kind, tenant_id=principal.tenant_id, role=principal.role)
+    if principal.kind == "agent":
+        out.agent = agent_out(get_agent(principal.tenant_id, principal.id))
+    elif principal.kind == "api_key":
+        out.key_id = principal.id
+    else:
+        out.visitor_id = principal.id
+    return out
+
+
+# --- Agents -------------------------------------------------------------------------------
+def agent_out(agent: AgentModel) -> s.AgentOut:
+    return s.AgentOut(agent_id=agent.agent_id, email=agent.email, name=agent.name, role=agent.role,
+                      teams=list(agent.teams), max_concurrent=int(agent.max_concurrent),
+                      tier=int(agent.tier), active=agent.active, created_at=iso(agent.created_at),
+                      updated_at=iso(agent.updated_at))
+
+
+def _new_agent(tenant_id: str, body: s.AgentIn, now: datetime) -> AgentModel:
+    return AgentModel(tenant_id, new_id("a"), email=body.email, name=body.name, role=body.role,
+                      teams=list(body.teams), max_concurrent=body.max_concurrent, tier=body.tier,
+                      active=True, session_version=1, created_at=now, updated_at=now)
+
+
+def _find_agent(tenant_id: str, agent_id: str) -> AgentModel | None:
+    try:
+        return AgentModel.get(tenant_id, agent_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def get_agent(tenant_id: str, agent_id: str) -> AgentModel:
+    agent = _find_agent(tenant_id, agent_id)
+    if agent is None:
+        raise NotFound("No such agent.")
+    return agent
+
+
+def create_agent(principal: Principal, body: s.AgentIn) -> s.AgentOut:
+    agent = _new_agent(principal.tenant_id, body, _now())
+    credential = CredentialModel(principal.tenant_id, body.email, agent_id=agent.agent_id,
+                                 password_hash=hash_password(body.password))
+    try:
+        with transaction() as tx:
+            tx.save(credential, condition=CredentialModel.email.does_not_exist())
+            tx.save(agent, condition=AgentModel.agent_id.does_not_exist())
+    except TransactWriteError as err:
+        _explain_conflict(err, principal.tenant_id, body.email)
+    return agent_out(agent)
+
+
+def list_agents(principal: Principal, cursor: str | None) -> s.AgentList:
+    page = AgentModel.query(principal.tenant_id, limit=PAGE_SIZE,
+                            last_evaluated_key=decode_cursor(cursor, principal.tenant_id,
+                                                             {"tenant_id", "agent_id"}))
+    items = [agent_out(agent) for agent in page]
+    return s.AgentList(items=items, next_cursor=encode_cursor(page.last_evaluated_key))
+
+
+def update_agent(principal: Principal, agent_id: str, patch: s.AgentPatch) -> s.AgentOut:
+    agent = get_agent(principal.tenant_id, agent_id)
+    changes = patch.model_dump(exclude_unset=True)
+    if agent_id == principal.id and "role" in changes and changes["role"] != agent.role:
+        raise Conflict("You cannot change your own role.", code="self_change")
+    if not changes:
+        return agent_out(agent)
+    actions = [getattr(AgentModel, name).set(value) for name, value in changes.items()
+               if name not in ("password",)]
+    actions.append(AgentModel.updated_at.set(_now()))
+    if "password" in changes:
+        # A new password ends every session the agent had.
+        actions.append(AgentModel.session_version.add(1))
+    new_email = changes.get("email") if changes.get("email") not in (None, agent.email) else None
+    password_hash = hash_password(changes["password"]) if "password" in changes else None
+    try:
+        with transaction() as tx:
+            tx.update(agent, actions=actions, condition=AgentModel.email == agent.email)
+            _rewrite_credential(tx, agent, new_email, password_hash)
+    except TransactWriteError as err:
+        _explain_conflict(err, principal.tenant_id, new_email)
+    return agent_out(get_agent(principal.tenant_id, agent_id))
+
+
+def _explain_conflict(err: TransactWriteError, tenant_id: str, email: str | None) -> None:
+    """Name why a transaction was cancelled (pynamodb reorders items, so ask the table)."""
+    if "ConditionalCheckFailed" not in cancellation_codes(err):
+        raise err
+    if email and CredentialModel.count(tenant_id, CredentialModel.email == email, limit=1):
+        raise Conflict("An agent with this email already exists.", code="email_taken") from None
+    raise Conflict("The agent changed meanwhile; try again.") from None
+
+
+def _rewrite_credential(tx: Any, agent: AgentModel, new_email: str | None,
+                        password_hash: str | None) -> None:
+    current = CredentialModel.get(agent.tenant_id, agent.email, consistent_read=True)
+    if new_email:
+        tx.delete(current, condition=CredentialModel.agent_id == agent.agent_id)
+        tx.save(CredentialModel(agent.tenant_id, new_email, agent_id=agent.agent_id,
+                                password_hash=password_hash or current.password_hash),
+                condition=CredentialModel.email.does_not_exist())
+    elif password_hash:
+        tx.update(current, actions=[CredentialModel.password_hash.set(password_hash)],
+                  condition=CredentialModel.agent_id == agent.agent_id)
+
+
+def deactivate_agent(principal: Principal, agent_id: str) -> None:
+    if agent_id == principal.id:
+        raise Conflict("You cannot deactivate yourself.", code="self_change")
+    agent = get_agent(principal.tenant_id, agent_id)
+    if not agent.active:
+        return
+    # History is kept; every token of this agent stops working at once.
+    agent.update(actions=[AgentModel.active.set(False), AgentModel.session_version.add(1),
+                          AgentModel.updated_at.set(_now())])
+
+
+# --- API keys -----------------------------------------------------------------------------
+def _new_api_key(tenant_id: str, name: str, role: str, created_by: str | None,
+                 now: datetime) -> tuple[ApiKeyModel, str]:
+    key_id, secret = new_id("key"), secrets.token_urlsafe(32)  # 256 bits
+    record = ApiKeyModel(tenant_id, key_id, name=name, role=role, secret_sha256=secret_digest(secret),
+                         created_at=now, created_by=created_by)
+    return record, api_key_token(tenant_id, key_id, secret)
+
+
+def api_key_out(key: ApiKeyModel) -> s.ApiKeyOut:
+    return s.ApiKeyOut(key_id=key.key_id, name=key.name, role=key.role, created_at=iso(key.created_at),
+                       revoked_at=iso(key.revoked_at) if key.revoked_at else None)
+
+
+def create_api_key(principal: Principal, body: s.ApiKeyIn) -> s.ApiKeyCreated:
+    record, token = _new_api_key(principal.tenant_id, body.name, body.role, principal.id, _now())
+    record.save(condition=ApiKeyModel.key_id.does_not_exist())
+    return s.ApiKeyCreated(**api_key_out(record).model_dump(), api_key=token)
+
+
+def list_api_keys(principal: Principal, cursor: str | None) -> s.ApiKeyList:
+    page = ApiKeyModel.query(principal.tenant_id, limit=PAGE_SIZE,
+                             last_evaluated_key=decode_cursor(cursor, principal.tenant_id,
+                                                              {"tenant_id", "key_id"}))
+    items = [api_key_out(key) for key in page]
+    return s.ApiKeyList(items=items, next_cursor=encode_cursor(page.last_evaluated_key))
+
+
+def revoke_api_key(principal: Principal, key_id: str) -> None:
+    try:
+        ApiKeyModel(principal.tenant_id, key_id).update(
+            actions=[ApiKeyModel.revoked_at.set(_now())],
+            condition=ApiKeyModel.key_id.exists() & ApiKeyModel.revoked_at.does_not_exist())
+    except UpdateError as err:
+        if not _condition_failed(err):
+            raise
+        # Either it never existed (404) or it is already revoked (revoking is idempotent).
+        try:
+            ApiKeyModel.get(principal.tenant_id, key_id, consistent_read=True)
+        except DoesNotExist:
+            raise NotFound("No such API key.") from None
+
+
+def _condition_failed(err: PutError | UpdateError) -> bool:
+    return getattr(err, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+# --- Settings -----------------------------------------------------------------------------
+def get_settings(principal: Principal) -> s.Settings:
+    return s.Settings.model_validate(get_tenant(principal.tenant_id).settings)
+
+
+def update_settings(principal: Principal, patch: s.SettingsPatch) -> s.Settings:
+    # Optimistic: re-read and retry if another writer changed the settings in between.
+    for _ in range(5):
+        tenant = get_tenant(principal.tenant_id)
+        current = s.Settings.model_validate(tenant.settings)
+        merged = s.Settings.model_validate({**current.model_dump(mode="json"),
+                                            **patch.model_dump(mode="json", exclude_unset=True)})
+        try:
+            tenant.update(actions=[TenantModel.settings.set(merged.model_dump(mode="json"))],
+                          condition=TenantModel.settings == tenant.settings)
+        except UpdateError as err:
+            if _condition_failed(err):
+                continue
+            raise
+        return merged
+    raise Conflict("Settings are being changed by someone else; try again.")
+
+
+# --- Widget sessions ----------------------------------------------------------------------
+def tenant_for_widget_key(widget_key: str) -> TenantModel:
+    parts = widget_key.split(".")
+    if len(parts) != 3 or parts[0] != "wk":
+        raise NotFound("No such widget.")
+    try:
+        tenant = TenantModel.get(parts[1], consistent_read=True)
+    except DoesNotExist:
+        raise NotFound("No such widget.") from None
+    if not secrets.compare_digest(tenant.widget_key, widget_key):
+        raise NotFound("No such widget.")
+    return tenant
+
+
+def start_widget_session(widget_key: str, body: s.WidgetSessionIn, source_ip: str) -> s.WidgetSessionOut:
+    rt = runtime()
+    ratelimit.enforce("widget-session-ip", source_ip, 30, 60)
+    tenant = tenant_for_widget_key(widget_key)
+    now = _now()
+    visitor = VisitorModel(tenant.tenant_id, new_id("v"), name=body.name, email=body.email,
+                           locale=body.locale, team=body.team, created_at=now, last_seen_at=now)
+    visitor.save()
+    issued = signer().issue("visitor", tenant.tenant_id, visitor.visitor_id,
+                            rt.config.visitor_token_ttl_seconds)
+    return s.WidgetSessionOut(visitor_id=visitor.visitor_id, visitor_token=issued.token,
+                              ws_url=rt.config.ws_public_url, expires_at=_iso_epoch(issued.expires_at))
+
+
+def _iso_epoch(seconds: float) -> str:
+    return iso(datetime.fromtimestamp(seconds, tz=timezone.utc))

@@ -1,0 +1,1 @@
+"""REST plumbing shared by every Blueprint: routing, validation, errors, OpenAPI."""

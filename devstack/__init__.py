@@ -1,0 +1,1 @@
+"""Local development stack: AWS resources on moto, created from infra/template.yaml."""

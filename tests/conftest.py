@@ -1,0 +1,52 @@
+"""Shared test set-up. The environment is fixed before anything imports chalicelib,
+because models read their table names from it at import time."""
+from __future__ import annotations
+
+import os
+
+for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+    os.environ.pop(_name, None)
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "SWITCHBOARD_STACK": "switchboard-test",
+    "SWITCHBOARD_EXPORT_BUCKET": "switchboard-test-exports-123456789012",
+    # moto's Management API answers on execute-api hosts; what is posted there is kept per connection.
+    "SWITCHBOARD_WS_MANAGEMENT_ENDPOINT": "https://test.execute-api.us-east-1.amazonaws.com/dev",
+    "SWITCHBOARD_WS_URL": "wss://test.execute-api.us-east-1.amazonaws.com/dev",
+})
+
+import pytest  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from tests.helpers import MovableClock  # noqa: E402
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+def aws(clock: MovableClock):
+    """A fresh in-process AWS with the template's resources, and a fresh Lambda container."""
+    from chalicelib.runtime import Runtime, use_runtime
+    from devstack.provision import provision
+
+    with mock_aws():
+        provision(stack="switchboard-test")
+        use_runtime(Runtime(clock=clock))
+        yield
+        use_runtime(None)
+
+
+@pytest.fixture
+def client(aws):
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client

@@ -1,0 +1,83 @@
+"""Test helpers: a clock tests can move, JSON requests, and raw views of the tables."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+from chalicelib.clock import Clock
+
+
+class MovableClock(Clock):
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return super().now() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+class Api:
+    """JSON over chalice.test.Client with the contract's bearer auth."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def call(self, method: str, path: str, body: Any = None, token: str | None = None,
+             raw: bytes | str | None = None, headers: dict[str, str] | None = None) -> Any:
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        return getattr(self.client.http, method.lower())(path, headers=all_headers, body=payload)
+
+    def signup(self, name: str = "Acme", email: str = "admin@acme.com",
+               password: str = "correct horse battery") -> dict[str, Any]:
+        response = self.call("POST", "/v1/tenants",
+                             {"name": name, "admin_email": email, "admin_password": password})
+        assert response.status_code == 201, response.body
+        return response.json_body
+
+    def login(self, tenant_id: str, email: str, password: str = "correct horse battery") -> str:
+        response = self.call("POST", "/v1/auth/login",
+                             {"tenant_id": tenant_id, "email": email, "password": password})
+        assert response.status_code == 200, response.body
+        return response.json_body["token"]
+
+    def add_agent(self, admin_token: str, email: str, role: str = "agent",
+                  password: str = "correct horse battery", **extra: Any) -> dict[str, Any]:
+        body = {"email": email, "name": email.split("@")[0].title(), "password": password,
+                "role": role, **extra}
+        response = self.call("POST", "/v1/agents", body, token=admin_token)
+        assert response.status_code == 201, response.body
+        return response.json_body
+
+
+def all_items() -> dict[str, list[dict[str, Any]]]:
+    """Every raw item of every table, through plain boto3."""
+    ddb = boto3.client("dynamodb")
+    items: dict[str, list[dict[str, Any]]] = {}
+    for table in ddb.list_tables()["TableNames"]:
+        items[table] = [item for page in ddb.get_paginator("scan").paginate(TableName=table)
+                        for item in page["Items"]]
+    return items
+
+
+def without_rate_limits(items: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Rate-limit counters count refused requests too; everything else must not change."""
+    return {table: rows for table, rows in items.items() if not table.endswith("-rate-limits")}
+
+
+def frames_sent(connection_id: str) -> list[dict[str, Any]]:
+    """Frames posted to one connection through moto's API Gateway Management API."""
+    from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+
+    data = apigatewaymanagementapi_backends["123456789012"]["us-east-1"].connections[connection_id].data
+    text, frames, decoder, at = data.decode(), [], json.JSONDecoder(), 0
+    while at < len(text):
+        frame, at = decoder.raw_decode(text, at)
+        frames.append(frame)
+    return frames
