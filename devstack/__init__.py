@@ -1,1 +1,1 @@
-"""Local development stack: AWS resources on moto, created from infra/template.yaml."""
+"""The local stack behind `make dev`: never deployed (Chalice packages app.py and chalicelib/ only)."""

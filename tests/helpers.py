@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 
@@ -75,9 +76,28 @@ def frames_sent(connection_id: str) -> list[dict[str, Any]]:
     """Frames posted to one connection through moto's API Gateway Management API."""
     from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 
-    data = apigatewaymanagementapi_backends["123456789012"]["us-east-1"].connections[connection_id].data
+    # moto keys connections by the path segment as sent, still percent-encoded.
+    backend = apigatewaymanagementapi_backends["123456789012"]["us-east-1"]
+    data = backend.connections[quote(connection_id, safe="")].data
     text, frames, decoder, at = data.decode(), [], json.JSONDecoder(), 0
     while at < len(text):
         frame, at = decoder.raw_decode(text, at)
         frames.append(frame)
     return frames
+
+
+def ws_event(route: str, connection_id: str, body: str | None = None,
+             query: dict[str, str] | None = None) -> dict[str, Any]:
+    """An API Gateway WebSocket proxy event, as Lambda receives it."""
+    event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route, "MESSAGE")
+    event: dict[str, Any] = {
+        "requestContext": {"routeKey": route, "eventType": event_type, "connectionId": connection_id,
+                           "domainName": "test.execute-api.us-east-1.amazonaws.com", "stage": "dev",
+                           "apiId": "test", "identity": {"sourceIp": "203.0.113.9"}},
+        "isBase64Encoded": False,
+    }
+    if route == "$connect":
+        event["queryStringParameters"] = query
+    if body is not None:
+        event["body"] = body
+    return event

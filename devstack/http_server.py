@@ -1,0 +1,73 @@
+"""The REST API on Chalice's own local server, plus the local-only /dev/jobs endpoints.
+
+/dev/* is answered here, outside the app, so it can never be deployed.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import time
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from chalice import Chalice
+from chalice.config import Config
+from chalice.local import ChaliceRequestHandler, LocalDevServer, LocalGatewayException, create_local_server
+
+from .scheduler import Scheduler
+
+Log = Callable[[str], None]
+
+
+class _RequestHandler(ChaliceRequestHandler):
+    scheduler: Scheduler
+    log_line: Log
+
+    def _generic_handle(self) -> None:
+        self._started = time.monotonic()
+        path = urlsplit(self.path).path
+        if path == "/dev/jobs" or path.startswith("/dev/jobs/"):
+            self._dev_jobs(path)
+        else:
+            super()._generic_handle()
+
+    # The base class binds its own _generic_handle to the verbs; bind ours instead.
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+    def _dev_jobs(self, path: str) -> None:
+        name = path.removeprefix("/dev/jobs").strip("/")
+        if not name and self.command == "GET":
+            return self._json(200, {"jobs": [job.describe() for job in self.scheduler.jobs.values()]})
+        if name in self.scheduler.jobs and self.command == "POST":
+            self._parse_payload()
+            return self._json(200, {"job": name, "summary": self.scheduler.run(name)})
+        self._json(404, {"error": {"code": "not_found", "message": f"No job {name!r}."}})
+
+    def _json(self, status: int, body: Any) -> None:
+        self._send_http_response(status, {}, json.dumps(body, default=str))
+
+    def _send_error_response(self, error: LocalGatewayException) -> None:
+        # API Gateway's own refusals (no such route: 403 "Missing Authentication Token")
+        # get the contract's shape; deploy configures the same Gateway Responses.
+        status, code = (404, "not_found") if error.CODE == 403 else (error.CODE, "error")
+        self._json(status, {"error": {"code": code, "message": "No such route." if status == 404
+                                      else "The request was refused."}})
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        # One line a request, path only: query strings never reach the log.
+        elapsed = int((time.monotonic() - getattr(self, "_started", time.monotonic())) * 1000)
+        self.log_line(f"http {self.command} {urlsplit(self.path).path} {code} {elapsed}ms")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def rest_server(app: Chalice, host: str, port: int, scheduler: Scheduler, log: Log) -> LocalDevServer:
+    handler = type("RequestHandler", (_RequestHandler,), {"scheduler": scheduler,
+                                                          "log_line": staticmethod(log)})
+    config = Config.create(chalice_stage="dev", app_name="switchboard", chalice_app=app,
+                           lambda_timeout=60, lambda_memory_size=512)
+    # create_local_server also makes the app's current_request thread-local for the threaded server.
+    server = create_local_server(app, config, host, port)
+    server.server.RequestHandlerClass = functools.partial(handler, app_object=app, config=config)
+    return server

@@ -1,0 +1,43 @@
+"""A demo tenant created through the public API, as a new customer would create one."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+
+DEMO_PASSWORD = "switchboard-demo"
+DEMO_PEOPLE = [  # (email, name, role, teams)
+    ("supervisor@example.com", "Sam Supervisor", "supervisor", ["support", "billing"]),
+    ("alex@example.com", "Alex Agent", "agent", ["support"]),
+    ("bea@example.com", "Bea Agent", "agent", ["billing"]),
+    ("casey@example.com", "Casey Compliance", "compliance", []),
+]
+
+
+@dataclass(frozen=True)
+class DemoTenant:
+    tenant_id: str
+    api_key: str
+    widget_key: str
+    logins: list[tuple[str, str]]  # (email, role)
+
+
+def seed_demo_tenant(base_url: str) -> DemoTenant:
+    signup = _post(base_url, "/v1/tenants", {"name": "Demo Shop", "admin_email": "admin@example.com",
+                                              "admin_password": DEMO_PASSWORD})
+    token = _post(base_url, "/v1/auth/login", {"tenant_id": signup["tenant_id"],
+                                               "email": "admin@example.com",
+                                               "password": DEMO_PASSWORD})["token"]
+    logins = [("admin@example.com", "admin")]
+    for email, name, role, teams in DEMO_PEOPLE:
+        _post(base_url, "/v1/agents", {"email": email, "name": name, "password": DEMO_PASSWORD,
+                                       "role": role, "teams": teams, "max_concurrent": 3}, token)
+        logins.append((email, role))
+    return DemoTenant(signup["tenant_id"], signup["api_key"], signup["widget_key"], logins)
+
+
+def _post(base_url: str, path: str, body: dict, token: str | None = None) -> dict:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = requests.post(base_url + path, json=body, headers=headers, timeout=30)
+    response.raise_for_status()
+    return response.json()

@@ -1,0 +1,167 @@
+"""The local stack as `make dev` runs it: a subprocess on free ports, driven over real HTTP and
+real WebSocket connections."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import jwt
+import pytest
+import requests
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "correct horse battery"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RunningStack:
+    def __init__(self) -> None:
+        self.ports = {name: free_port() for name in ("HTTP", "WS", "WS_MANAGEMENT", "AWS")}
+        self.base = f"http://127.0.0.1:{self.ports['HTTP']}"
+        self.ws = f"ws://127.0.0.1:{self.ports['WS']}"
+        self.aws = f"http://127.0.0.1:{self.ports['AWS']}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SWITCHBOARD_", "AWS_"))}
+        env.update({f"SWITCHBOARD_{name}_PORT": str(port) for name, port in self.ports.items()})
+        self.output: list[str] = []
+        self.process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in self.process.stdout:
+            self.output.append(line)
+            if "Ctrl-C stops everything" in line:
+                return
+        raise RuntimeError("the local stack did not start:\n" + "".join(self.output))
+
+    def post(self, path: str, body: dict, token: str | None = None) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.post(self.base + path, json=body, headers=headers, timeout=30)
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=30)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+
+
+@pytest.fixture(scope="module")
+def stack():
+    running = RunningStack()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def tenant(stack: RunningStack) -> dict:
+    signed = stack.post("/v1/tenants", {"name": "E2E", "admin_email": "admin@e2e.com",
+                                        "admin_password": PASSWORD}).json()
+    login = stack.post("/v1/auth/login", {"tenant_id": signed["tenant_id"], "email": "admin@e2e.com",
+                                          "password": PASSWORD}).json()
+    visitor = stack.post(f"/v1/widget/{signed['widget_key']}/sessions", {"name": "Vera"}).json()
+    return {**signed, "token": login["token"], "ws_url": login["ws_url"], "visitor": visitor}
+
+
+def test_make_dev_prints_where_everything_runs_and_a_demo_login(stack: RunningStack):
+    printed = "".join(stack.output)
+    for url in (stack.base, stack.ws, stack.aws):
+        assert url in printed
+    assert "admin@example.com" in printed and "widget key" in printed
+    demo_tenant = next(line.split()[2] for line in stack.output if line.startswith("Demo tenant"))
+    login = stack.post("/v1/auth/login", {"tenant_id": demo_tenant, "email": "alex@example.com",
+                                          "password": "switchboard-demo"})
+    assert login.status_code == 200 and login.json()["agent"]["role"] == "agent"
+
+
+def test_health_and_real_tables_on_the_embedded_aws(stack: RunningStack):
+    assert requests.get(stack.base + "/health", timeout=5).json() == {"status": "ok"}
+    ddb = boto3.client("dynamodb", endpoint_url=stack.aws, region_name="us-east-1",
+                       aws_access_key_id="x", aws_secret_access_key="x")
+    tables = ddb.list_tables()["TableNames"]
+    assert "switchboard-dev-tenants" in tables and "switchboard-dev-connections" in tables
+
+
+def test_signup_login_and_both_parties_connect(stack: RunningStack, tenant: dict):
+    assert tenant["ws_url"] == stack.ws and tenant["visitor"]["ws_url"] == stack.ws
+    for token in (tenant["token"], tenant["visitor"]["visitor_token"]):
+        with connect(f"{stack.ws}/?token={token}", open_timeout=10) as ws:
+            ws.send(json.dumps({"action": "ping"}))
+            assert json.loads(ws.recv(timeout=10)) == {"type": "pong"}
+
+
+@pytest.mark.parametrize("query", ["", "?token=", "?token=garbage"])
+def test_missing_or_bad_token_is_refused_at_connect(stack: RunningStack, query: str):
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"{stack.ws}/{query}", open_timeout=10)
+    assert refused.value.response.status_code == 401
+
+
+def test_expired_token_is_refused_at_connect(stack: RunningStack, tenant: dict):
+    # Sign a token with the stack's own key (from the embedded Secrets Manager), already expired.
+    secrets = boto3.client("secretsmanager", endpoint_url=stack.aws, region_name="us-east-1",
+                           aws_access_key_id="x", aws_secret_access_key="x")
+    key = secrets.get_secret_value(SecretId="switchboard-dev/token-signing")["SecretString"]
+    claims = jwt.decode(tenant["visitor"]["visitor_token"], options={"verify_signature": False})
+    assert jwt.decode(tenant["visitor"]["visitor_token"], key, algorithms=["HS256"], audience="visitor")
+    expired = jwt.encode({**claims, "iat": int(time.time()) - 100, "exp": int(time.time()) - 10}, key,
+                         algorithm="HS256")
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"{stack.ws}/?token={expired}", open_timeout=10)
+    assert refused.value.response.status_code == 401
+
+
+def test_bad_frames_get_error_frames_and_the_connection_stays(stack: RunningStack, tenant: dict):
+    with connect(f"{stack.ws}/?token={tenant['token']}", open_timeout=10) as ws:
+        for frame, code in [("{oops", "invalid_json"), ('{"action": "dance"}', "unknown_action"),
+                            ('{"action": "typing", "conversation_id": 5, "state": "on"}', "invalid_frame")]:
+            ws.send(frame)
+            reply = json.loads(ws.recv(timeout=10))
+            assert reply["type"] == "error" and reply["code"] == code, reply
+        ws.send(json.dumps({"action": "ping"}))
+        assert json.loads(ws.recv(timeout=10)) == {"type": "pong"}
+
+
+def test_a_frame_over_32_kib_closes_with_1009(stack: RunningStack, tenant: dict):
+    with connect(f"{stack.ws}/?token={tenant['token']}", open_timeout=10, max_size=None) as ws:
+        ws.send("x" * (32 * 1024 + 1))
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+    assert closed.value.rcvd.code == 1009
+
+
+def test_rest_errors_through_real_http(stack: RunningStack, tenant: dict):
+    malformed = requests.post(stack.base + "/v1/tenants", data="{nope",
+                              headers={"Content-Type": "application/json"}, timeout=10)
+    assert malformed.status_code == 400 and malformed.json()["error"]["code"] == "invalid_input"
+    missing = requests.get(stack.base + "/v1/nothing-here", timeout=10)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    no_auth = requests.get(stack.base + "/v1/me", timeout=10)
+    assert no_auth.status_code == 401 and no_auth.json()["error"]["code"] == "unauthorized"
+
+
+def test_dev_jobs_lists_the_scheduled_jobs(stack: RunningStack):
+    listed = requests.get(stack.base + "/dev/jobs", timeout=10).json()["jobs"]
+    assert isinstance(listed, list)
+    assert requests.post(stack.base + "/dev/jobs/no-such-job", timeout=10).status_code == 404
+
+
+def test_ctrl_c_stops_everything():
+    running = RunningStack()
+    assert running.stop() == 0
+    for port in running.ports.values():
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", port))  # free again
