@@ -14,9 +14,12 @@ from .config import Config, get_config
 
 
 class Runtime:
-    def __init__(self, config: Config | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, config: Config | None = None, clock: Clock | None = None,
+                 session: Any = None) -> None:
         self.config = config or get_config()
         self.clock = clock or Clock()
+        # One boto3 session: it caches service models, so each further client is cheap.
+        self._session = session
         self._clients: dict[tuple[str, str | None], Any] = {}
         self._cache: dict[str, Any] = {}
         # Re-entrant: a value built by once() may itself need a client.
@@ -27,9 +30,11 @@ class Runtime:
         key = (service, endpoint_url)
         with self._lock:
             if key not in self._clients:
-                import boto3  # deferred: keeps handlers that never call AWS cheap to import
+                if self._session is None:
+                    import boto3  # deferred: keeps handlers that never call AWS cheap to import
 
-                self._clients[key] = boto3.session.Session().client(
+                    self._session = boto3.session.Session()
+                self._clients[key] = self._session.client(
                     service, region_name=self.config.region, endpoint_url=endpoint_url)
             return self._clients[key]
 

@@ -24,20 +24,28 @@ from moto import mock_aws  # noqa: E402
 from tests.helpers import MovableClock  # noqa: E402
 
 
+@pytest.fixture(scope="session")
+def boto_session():
+    """One boto3 session for the run: it caches service models, so per-test clients are cheap."""
+    import boto3
+
+    return boto3.session.Session()
+
+
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock()
 
 
 @pytest.fixture
-def aws(clock: MovableClock):
+def aws(clock: MovableClock, boto_session):
     """A fresh in-process AWS with the template's resources, and a fresh Lambda container."""
     from chalicelib.runtime import Runtime, use_runtime
     from devstack.provision import provision
 
     with mock_aws():
-        provision(stack="switchboard-test")
-        use_runtime(Runtime(clock=clock))
+        provision(boto_session, stack="switchboard-test")
+        use_runtime(Runtime(clock=clock, session=boto_session))
         yield
         use_runtime(None)
 
