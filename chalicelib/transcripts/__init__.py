@@ -1,0 +1,1 @@
+"""Message text at rest: envelope encryption under per-tenant keys."""
