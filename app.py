@@ -3,9 +3,12 @@
 Every handler parses its input, calls one service function and shapes the answer; the
 work lives in chalicelib/.
 """
-from chalice import Chalice
-from chalice.app import WebsocketEvent
+from chalice import Chalice, Rate
+from chalice.app import CloudWatchEvent, WebsocketEvent
 
+from chalicelib.bot import routes as bot_routes
+from chalicelib.canned import routes as canned_routes
+from chalicelib.conversations import routes as conversation_routes
 from chalicelib.realtime import handlers as ws
 from chalicelib.system import middleware, routes as system_routes
 from chalicelib.tenancy import routes as tenancy_routes
@@ -15,6 +18,9 @@ app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.register_middleware(middleware.contract_responses, "http")
 app.register_blueprint(system_routes.bp)
 app.register_blueprint(tenancy_routes.bp)
+app.register_blueprint(bot_routes.bp)
+app.register_blueprint(canned_routes.bp)
+app.register_blueprint(conversation_routes.bp)
 
 
 @app.on_ws_connect()
@@ -30,3 +36,10 @@ def websocket_disconnect(event: WebsocketEvent) -> None:
 @app.on_ws_message()
 def websocket_message(event: WebsocketEvent) -> None:
     ws.on_message(event.connection_id, event.body)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), description="Re-queue chats nobody answered in time or whose agent is gone")
+def reroute_stale(event: CloudWatchEvent) -> dict:
+    from chalicelib.conversations.stale import reroute_stale as run
+
+    return run()

@@ -13,6 +13,17 @@ DEMO_PEOPLE = [  # (email, name, role, teams)
     ("casey@example.com", "Casey Compliance", "compliance", []),
 ]
 
+DEMO_FAQ = [
+    {"question": "What is your returns policy?", "answer": "You can return any item within 30 days for a full refund.",
+     "keywords": ["return", "refund"]},
+    {"question": "How long does delivery take?", "answer": "Orders arrive in 2 to 4 working days.",
+     "keywords": ["shipping", "delivery", "parcel"]},
+]
+DEMO_CANNED = [
+    {"shortcut": "refund", "text": "I've started your refund; you'll see it within 5 working days."},
+    {"shortcut": "thanks", "text": "Thanks for chatting with us. Have a great day!"},
+]
+
 
 @dataclass(frozen=True)
 class DemoTenant:
@@ -33,6 +44,10 @@ def seed_demo_tenant(base_url: str) -> DemoTenant:
         _post(base_url, "/v1/agents", {"email": email, "name": name, "password": DEMO_PASSWORD,
                                        "role": role, "teams": teams, "max_concurrent": 3}, token)
         logins.append((email, role))
+    for faq in DEMO_FAQ:
+        _post(base_url, "/v1/faq", faq, token)
+    for canned in DEMO_CANNED:
+        _post(base_url, "/v1/canned-responses", canned, token)
     return DemoTenant(signup["tenant_id"], signup["api_key"], signup["widget_key"], logins)
 
 

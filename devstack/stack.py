@@ -3,7 +3,6 @@ through Chalice's local server, the WebSocket gateway, the scheduled jobs, and a
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import socket
 import threading
@@ -13,6 +12,7 @@ from typing import Callable
 
 import requests
 
+from .aws import EmbeddedAws
 from .http_server import rest_server
 from .provision import provision
 from .scheduler import Scheduler, chalice_jobs
@@ -51,11 +51,8 @@ class LocalStack:
         self._moto = self._gateway = self._rest = self._scheduler = None
 
     def start(self) -> None:
-        from moto.server import ThreadedMotoServer
-
         self._check_ports_free()
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request log
-        self._moto = ThreadedMotoServer(ip_address=self.host, port=self.ports.aws, verbose=False)
+        self._moto = EmbeddedAws(self.host, self.ports.aws)
         self._moto.start()
         self.log(f"aws      moto server on {self.aws_url}")
         os.environ.update(self._environment())
@@ -81,7 +78,7 @@ class LocalStack:
             self.demo = seed_demo_tenant(self.base_url)
 
     def _check_ports_free(self) -> None:
-        # moto's server thread swallows a bind error, so find a taken port before starting anything.
+        # Check every port before starting anything, so nothing is left half-started.
         for env_name, port in (("SWITCHBOARD_HTTP_PORT", self.ports.http), ("SWITCHBOARD_WS_PORT", self.ports.ws),
                                ("SWITCHBOARD_WS_MANAGEMENT_PORT", self.ports.ws_management),
                                ("SWITCHBOARD_AWS_PORT", self.ports.aws)):

@@ -18,8 +18,24 @@ os.environ.update({
     "SWITCHBOARD_WS_URL": "wss://test.execute-api.us-east-1.amazonaws.com/dev",
 })
 
+import threading  # noqa: E402
+
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
+from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
+
+# DynamoDB applies each request atomically; in-process moto does not when threads overlap.
+# Serialise moto's handling of each request (clients still race between requests, as on AWS).
+_moto_lock = threading.RLock()
+_moto_call = BotocoreStubber.__call__
+
+
+def _one_request_at_a_time(self, *args, **kwargs):
+    with _moto_lock:
+        return _moto_call(self, *args, **kwargs)
+
+
+BotocoreStubber.__call__ = _one_request_at_a_time
 
 from tests.helpers import MovableClock  # noqa: E402
 
@@ -58,3 +74,19 @@ def client(aws):
 
     with Client(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def api(client):
+    """JSON requests with bearer auth through the Chalice handlers."""
+    from tests.helpers import Api
+
+    return Api(client)
+
+
+@pytest.fixture
+def tenant(api) -> dict:
+    """A signed-up tenant (admin@acme.com) and its admin's session token."""
+    signed = api.signup()
+    signed["admin_token"] = api.login(signed["tenant_id"], "admin@acme.com")
+    return signed

@@ -18,12 +18,12 @@ def principal_key(tenant_id: str, kind: str, principal_id: str) -> str:
     return f"{tenant_id}#{kind}#{principal_id}"
 
 
-def record(connection_id: str, principal: Principal) -> ConnectionModel:
+def record(connection_id: str, principal: Principal, name: str | None) -> ConnectionModel:
     now = runtime().clock.utcnow()
     connection = ConnectionModel(
         connection_id, principal=principal_key(principal.tenant_id, principal.kind, principal.id),
         tenant_id=principal.tenant_id, kind=principal.kind, principal_id=principal.id,
-        role=principal.role, connected_at=now, expires_at=now + MAX_LIFETIME)
+        role=principal.role, name=name, connected_at=now, expires_at=now + MAX_LIFETIME)
     connection.save()
     return connection
 

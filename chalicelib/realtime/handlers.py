@@ -4,8 +4,10 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from ..errors import ApiError, Unauthorized
-from ..storage.models import ConnectionModel
+from pynamodb.exceptions import DoesNotExist
+
+from ..errors import ApiError, Forbidden, Unauthorized
+from ..storage.models import ConnectionModel, VisitorModel
 from ..tenancy.principals import Principal, principal_from_token
 from . import connections, frames
 from .sender import sender
@@ -19,22 +21,40 @@ def on_connect(connection_id: str, query: dict[str, str] | None) -> dict[str, An
     """Refuse at connect any missing, bad or expired token; otherwise record who this is."""
     token = (query or {}).get("token") or ""
     try:
-        principal = _ws_principal(token)
+        principal, name = _ws_principal(token)
     except ApiError as err:
         return {"statusCode": err.status, "body": err.message}
-    connections.record(connection_id, principal)
+    connections.record(connection_id, principal, name)
+    if principal.kind == "agent":
+        from ..conversations.presence import clear_lapse
+
+        clear_lapse(principal.tenant_id, principal.id)  # back within the grace period: nothing lapses
     return {"statusCode": 200}
 
 
-def _ws_principal(token: str) -> Principal:
+def _ws_principal(token: str) -> tuple[Principal, str | None]:
     if not token or token.startswith("sbk."):
         # API keys are for servers calling REST; a WebSocket is an agent's or a visitor's.
         raise Unauthorized("An agent or visitor token is required.")
-    return principal_from_token(token, allow_visitor=True)
+    principal = principal_from_token(token, allow_visitor=True)
+    if principal.kind != "visitor":
+        return principal, principal.name
+    try:
+        return principal, VisitorModel.get(principal.tenant_id, principal.id).name
+    except DoesNotExist:  # erased since the token was issued
+        raise Unauthorized("Invalid or expired token.") from None
 
 
 def on_disconnect(connection_id: str) -> None:
+    connection = connections.find(connection_id)
     connections.remove(connection_id)
+    if connection is not None and connection.kind == "agent" and not connections.connection_ids_of(
+            connection.tenant_id, "agent", connection.principal_id):
+        from ..conversations.presence import GRACE, schedule_lapse
+        from ..runtime import runtime
+
+        # The last tab closed: hand the chats back only if they do not return within the grace.
+        schedule_lapse(connection.tenant_id, connection.principal_id, runtime().clock.utcnow() + GRACE)
 
 
 def on_message(connection_id: str, body: str | None) -> None:
@@ -54,16 +74,75 @@ def _replies(connection: ConnectionModel, body: str | None) -> Reply:
     except frames.FrameError as err:
         return [frames.error_frame(err.code, err.message, err.ref)]
     ref = getattr(frame, "client_msg_id", None) or frame.action
+    kind, handler = DISPATCH[frame.action]
     try:
-        return DISPATCH[frame.action](connection, frame)
+        if kind is not None and connection.kind != kind:
+            raise Forbidden(f"{frame.action} is for {kind}s.")
+        return handler(connection, frame)
     except ApiError as err:
         return [frames.error_frame(err.code, err.message, ref)]
+
+
+# Each action: who may send it (None: both parties) and what it does. Imported lazily so a
+# connect or disconnect never loads the conversation engine.
+def _send(connection: ConnectionModel, frame: frames.MessageSend) -> Reply:
+    from ..conversations.service import send_message
+
+    send_message(connection, frame.conversation_id, frame.client_msg_id, frame.text)
+    return []
+
+
+def _typing(connection: ConnectionModel, frame: frames.Typing) -> Reply:
+    from ..conversations.service import relay_typing
+
+    relay_typing(connection, frame.conversation_id, frame.state)
+    return []
+
+
+def _read(connection: ConnectionModel, frame: frames.Read) -> Reply:
+    from ..conversations.service import mark_read
+
+    mark_read(connection, frame.conversation_id, frame.seq)
+    return []
+
+
+def _presence(connection: ConnectionModel, frame: frames.PresenceSet) -> Reply:
+    from ..conversations.service import set_presence
+
+    set_presence(connection, frame.status)
+    return [{"type": "presence", "agent_id": connection.principal_id, "status": frame.status}]
+
+
+def _close(connection: ConnectionModel, frame: frames.ConversationClose) -> Reply:
+    from ..conversations.service import close
+
+    close(connection, frame.conversation_id, frame.resolution)
+    return []
+
+
+def _handoff(connection: ConnectionModel, frame: frames.HandoffRequest) -> Reply:
+    from ..conversations.service import conversation_for, hand_to_human
+
+    hand_to_human(conversation_for(connection, frame.conversation_id))
+    return []
+
+
+def _not_yet(connection: ConnectionModel, frame: Any) -> Reply:
+    raise ApiError(f"{frame.action} is not available yet.", code="not_available")
 
 
 def _ping(connection: ConnectionModel, frame: frames.Ping) -> Reply:
     return [{"type": "pong"}]
 
 
-DISPATCH: dict[str, Callable[[ConnectionModel, Any], Reply]] = {
-    "ping": _ping,
+DISPATCH: dict[str, tuple[str | None, Callable[[ConnectionModel, Any], Reply]]] = {
+    "message.send": (None, _send),
+    "typing": (None, _typing),
+    "read": (None, _read),
+    "presence.set": ("agent", _presence),
+    "conversation.close": (None, _close),
+    "handoff.request": ("visitor", _handoff),
+    "conversation.transfer": ("agent", _not_yet),
+    "conversation.escalate": ("agent", _not_yet),
+    "ping": (None, _ping),
 }

@@ -1,15 +1,22 @@
-"""Transactions and page cursors shared by every service."""
+"""Transactions, refused conditions, pages and cursors shared by every service."""
 from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from ..errors import InvalidInput
+from ..errors import ApiError, InvalidInput
 from ..runtime import runtime
+
+PAGE_SIZE = 100
+ModelT = TypeVar("ModelT", bound=Model)
 
 
 def transaction() -> TransactWrite:
@@ -25,23 +32,50 @@ def cancellation_codes(error: Exception) -> list[str | None]:
     return [reason.code if reason else None for reason in reasons]
 
 
+def condition_failed(error: Exception) -> bool:
+    """A single-item write refused by its condition (PutError, UpdateError, DeleteError)."""
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+@contextmanager
+def refusal_means(error: ApiError) -> Iterator[None]:
+    """Report a write (or transaction) that a condition refused as `error`; other failures pass."""
+    try:
+        yield
+    except (PutError, UpdateError, DeleteError, TransactWriteError) as err:
+        if not (condition_failed(err) or "ConditionalCheckFailed" in cancellation_codes(err)):
+            raise
+        raise error from None
+
+
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     if not last_key:
         return None
     return base64.urlsafe_b64encode(json.dumps(last_key, sort_keys=True).encode()).decode()
 
 
-def decode_cursor(cursor: str | None, tenant_id: str, key_names: set[str]) -> dict[str, Any] | None:
-    """A cursor is a page's last key; one naming another tenant or other keys is rejected."""
+def decode_cursor(cursor: str | None, key_names: set[str], pinned: dict[str, str]) -> dict[str, Any] | None:
+    """A cursor is a page's last key. It must name exactly the listing's keys, with the pinned ones
+    (the caller's tenant, or conversation) unchanged: a cursor cannot reach another tenant's rows."""
     if not cursor:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         valid = (isinstance(key, dict) and set(key) == key_names
-                 and key.get("tenant_id") == {"S": tenant_id}
+                 and all(key.get(name) == {"S": value} for name, value in pinned.items())
                  and all(isinstance(v, dict) and len(v) == 1 for v in key.values()))
     except (ValueError, TypeError):
         valid = False
     if not valid:
         raise InvalidInput("cursor: not a cursor this listing returned")
     return key
+
+
+def tenant_page(model: Any, tenant_id: str, cursor: str | None,
+                limit: int = PAGE_SIZE) -> tuple[list[Any], str | None]:
+    """One page of a tenant's items from a (tenant_id, range key) table, and the next page's cursor."""
+    range_key = next(name for name, attribute in model.get_attributes().items() if attribute.is_range_key)
+    page = model.query(tenant_id, limit=limit, last_evaluated_key=decode_cursor(
+        cursor, {"tenant_id", range_key}, {"tenant_id": tenant_id}))
+    items = list(page)
+    return items, encode_cursor(page.last_evaluated_key)

@@ -18,7 +18,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from ..config import get_config
@@ -50,6 +50,18 @@ class TenantModel(Model):
     settings = JSONAttribute(default=dict)
     data_keys = ListAttribute(of=WrappedKey, default=list)
     current_key_version = NumberAttribute(default=1)
+    # Changed in the same transaction as every FAQ put or delete, so the 200-entry cap holds
+    # under concurrent writers without counting the partition.
+    faq_count = NumberAttribute(default=0)
+
+
+class AgentLapseIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "lapse-index"
+        projection = KeysOnlyProjection()
+
+    lapse_shard = UnicodeAttribute(hash_key=True)
+    lapse_at = UTCDateTimeAttribute(range_key=True)
 
 
 class AgentModel(Model):
@@ -63,6 +75,14 @@ class AgentModel(Model):
     max_concurrent = NumberAttribute(default=5)
     tier = NumberAttribute(default=1)
     active = BooleanAttribute(default=True)
+    # Presence and capacity, mirrored into the roster for routing (docs/conversations.md).
+    status = UnicodeAttribute(default="offline")
+    load = NumberAttribute(default=0)
+    idle_since = UTCDateTimeAttribute(null=True)
+    # Set while the agent has no connection (or went offline): reroute-stale acts after it.
+    lapse_shard = UnicodeAttribute(null=True)
+    lapse_at = UTCDateTimeAttribute(null=True)
+    lapse_index = AgentLapseIndex()
     # Bumped to end every session of this agent at once (deactivation, password change).
     session_version = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute()
@@ -111,6 +131,27 @@ class VisitorModel(Model):
     email_index = VisitorEmailIndex()
 
 
+class FaqModel(Model):
+    Meta = _meta("faq")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    faq_id = UnicodeAttribute(range_key=True)
+    question = UnicodeAttribute()
+    answer = UnicodeAttribute()
+    keywords = ListAttribute(of=UnicodeAttribute, default=list)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class CannedResponseModel(Model):
+    Meta = _meta("canned-responses")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    # Stored without the leading slash agents type; also the canned response's id.
+    shortcut = UnicodeAttribute(range_key=True)
+    text = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
 class ConnectionPrincipalIndex(GlobalSecondaryIndex):
     class Meta:
         index_name = "principal-index"
@@ -129,10 +170,119 @@ class ConnectionModel(Model):
     kind = UnicodeAttribute()
     principal_id = UnicodeAttribute()
     role = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)  # shown as the sender of this party's messages
     connected_at = UTCDateTimeAttribute()
     # API Gateway ends a connection after 2 hours; TTL sweeps records a lost $disconnect left.
     expires_at = TTLAttribute()
     principal_index = ConnectionPrincipalIndex()
+
+
+class QueueIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "queue-index"
+        projection = KeysOnlyProjection()
+
+    queue_key = UnicodeAttribute(hash_key=True)
+    queue_sort = UnicodeAttribute(range_key=True)
+
+
+class VisitorConversationsIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "visitor-index"
+        projection = AllProjection()
+
+    visitor_key = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class AgentConversationsIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "agent-index"
+        projection = AllProjection()
+
+    agent_key = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class DueIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "due-index"
+        projection = KeysOnlyProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ConversationModel(Model):
+    Meta = _meta("conversations")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    conversation_id = UnicodeAttribute(range_key=True)
+    visitor_id = UnicodeAttribute()
+    visitor_key = UnicodeAttribute()  # "{tenant_id}#{visitor_id}"
+    status = UnicodeAttribute()  # bot | queued | assigned | closed
+    team = UnicodeAttribute(null=True)
+    priority = NumberAttribute(default=0)
+    agent_id = UnicodeAttribute(null=True)
+    agent_key = UnicodeAttribute(null=True)  # "{tenant_id}#{agent_id}" once assigned
+    # Present only while queued (sparse queue-index).
+    queue_key = UnicodeAttribute(null=True)
+    queue_sort = UnicodeAttribute(null=True)
+    # Present only while assigned and unanswered (sparse due-index).
+    due_shard = UnicodeAttribute(null=True)
+    due_at = UTCDateTimeAttribute(null=True)
+    skip_agents = ListAttribute(of=UnicodeAttribute, default=list)  # agents it was taken from
+    last_seq = NumberAttribute(default=0)
+    visitor_read_seq = NumberAttribute(default=0)
+    agent_read_seq = NumberAttribute(default=0)
+    resolution = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    queued_at = UTCDateTimeAttribute(null=True)
+    assigned_at = UTCDateTimeAttribute(null=True)
+    first_response_at = UTCDateTimeAttribute(null=True)
+    closed_at = UTCDateTimeAttribute(null=True)
+    queue_index = QueueIndex()
+    visitor_index = VisitorConversationsIndex()
+    agent_index = AgentConversationsIndex()
+    due_index = DueIndex()
+
+
+class MessageModel(Model):
+    Meta = _meta("messages")
+    conversation_key = UnicodeAttribute(hash_key=True)  # "{tenant_id}#{conversation_id}"
+    seq = NumberAttribute(range_key=True)
+    sender_kind = UnicodeAttribute()  # visitor | agent | bot | system
+    sender_id = UnicodeAttribute()
+    sender_name = UnicodeAttribute(null=True)
+    # nonce || AES-256-GCM ciphertext of the text; never the text itself.
+    sealed = BinaryAttribute(legacy_encoding=False)
+    key_version = NumberAttribute()
+    client_msg_id = UnicodeAttribute(null=True)
+    sent_at = UTCDateTimeAttribute()
+
+
+class MessageIdModel(Model):
+    Meta = _meta("message-ids")
+    conversation_key = UnicodeAttribute(hash_key=True)
+    client_msg_id = UnicodeAttribute(range_key=True)
+    seq = NumberAttribute()
+
+
+class RosterAvailableIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "available-index"
+        projection = KeysOnlyProjection()
+
+    team_key = UnicodeAttribute(hash_key=True)
+    available_sort = UnicodeAttribute(range_key=True)
+
+
+class RosterModel(Model):
+    Meta = _meta("roster")
+    team_key = UnicodeAttribute(hash_key=True)  # "{tenant_id}#{team}" or "{tenant_id}#*"
+    agent_id = UnicodeAttribute(range_key=True)
+    # "{load:02d}#{idle_since}#{agent_id}" while online below capacity; absent otherwise.
+    available_sort = UnicodeAttribute(null=True)
+    available_index = RosterAvailableIndex()
 
 
 class RateLimitModel(Model):
@@ -144,5 +294,6 @@ class RateLimitModel(Model):
 
 ALL_MODELS: tuple[type[Model], ...] = (
     TenantModel, AgentModel, CredentialModel, ApiKeyModel, VisitorModel,
-    ConnectionModel, RateLimitModel,
+    ConnectionModel, RateLimitModel, ConversationModel, MessageModel, MessageIdModel, RosterModel,
+    FaqModel, CannedResponseModel,
 )

@@ -4,16 +4,12 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from ..web.routing import ADMIN, ANY_TOKEN, PUBLIC, STAFF, SUPERVISOR_UP, Call, endpoint
-from ..web.schemas import QueryInput
+from ..web.schemas import PageQuery
 from . import schemas as s
 from . import service
 
 bp = Blueprint(__name__)
 TAG = "tenancy"
-
-
-class PageQuery(QueryInput):
-    cursor: str | None = None
 
 
 @endpoint(bp, "POST", "/v1/tenants", summary="Sign up a tenant with its first admin", tag=TAG,

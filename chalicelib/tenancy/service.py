@@ -5,14 +5,14 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from .. import ratelimit
 from ..clock import iso
 from ..errors import Conflict, NotFound, Unauthorized
 from ..ids import new_id
 from ..runtime import runtime
-from ..storage.helpers import cancellation_codes, decode_cursor, encode_cursor, transaction
+from ..storage.helpers import cancellation_codes, condition_failed, tenant_page, transaction
 from ..storage.models import (
     AgentModel, ApiKeyModel, CredentialModel, TenantModel, VisitorModel, WrappedKey,
 )
@@ -21,7 +21,6 @@ from .passwords import burn_verification_time, hash_password, verify_password
 from .principals import Principal, api_key_token, secret_digest
 from .tokens import signer
 
-PAGE_SIZE = 100
 # Failed logins per account before it is locked for the rest of the window.
 ACCOUNT_FAILURES_PER_WINDOW, ACCOUNT_WINDOW_SECONDS = 10, 900
 
@@ -157,11 +156,8 @@ def create_agent(principal: Principal, body: s.AgentIn) -> s.AgentOut:
 
 
 def list_agents(principal: Principal, cursor: str | None) -> s.AgentList:
-    page = AgentModel.query(principal.tenant_id, limit=PAGE_SIZE,
-                            last_evaluated_key=decode_cursor(cursor, principal.tenant_id,
-                                                             {"tenant_id", "agent_id"}))
-    items = [agent_out(agent) for agent in page]
-    return s.AgentList(items=items, next_cursor=encode_cursor(page.last_evaluated_key))
+    agents, next_cursor = tenant_page(AgentModel, principal.tenant_id, cursor)
+    return s.AgentList(items=[agent_out(agent) for agent in agents], next_cursor=next_cursor)
 
 
 def update_agent(principal: Principal, agent_id: str, patch: s.AgentPatch) -> s.AgentOut:
@@ -242,11 +238,8 @@ def create_api_key(principal: Principal, body: s.ApiKeyIn) -> s.ApiKeyCreated:
 
 
 def list_api_keys(principal: Principal, cursor: str | None) -> s.ApiKeyList:
-    page = ApiKeyModel.query(principal.tenant_id, limit=PAGE_SIZE,
-                             last_evaluated_key=decode_cursor(cursor, principal.tenant_id,
-                                                              {"tenant_id", "key_id"}))
-    items = [api_key_out(key) for key in page]
-    return s.ApiKeyList(items=items, next_cursor=encode_cursor(page.last_evaluated_key))
+    keys, next_cursor = tenant_page(ApiKeyModel, principal.tenant_id, cursor)
+    return s.ApiKeyList(items=[api_key_out(key) for key in keys], next_cursor=next_cursor)
 
 
 def revoke_api_key(principal: Principal, key_id: str) -> None:
@@ -255,17 +248,13 @@ def revoke_api_key(principal: Principal, key_id: str) -> None:
             actions=[ApiKeyModel.revoked_at.set(_now())],
             condition=ApiKeyModel.key_id.exists() & ApiKeyModel.revoked_at.does_not_exist())
     except UpdateError as err:
-        if not _condition_failed(err):
+        if not condition_failed(err):
             raise
         # Either it never existed (404) or it is already revoked (revoking is idempotent).
         try:
             ApiKeyModel.get(principal.tenant_id, key_id, consistent_read=True)
         except DoesNotExist:
             raise NotFound("No such API key.") from None
-
-
-def _condition_failed(err: PutError | UpdateError) -> bool:
-    return getattr(err, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 # --- Settings -----------------------------------------------------------------------------
@@ -284,7 +273,7 @@ def update_settings(principal: Principal, patch: s.SettingsPatch) -> s.Settings:
             tenant.update(actions=[TenantModel.settings.set(merged.model_dump(mode="json"))],
                           condition=TenantModel.settings == tenant.settings)
         except UpdateError as err:
-            if _condition_failed(err):
+            if condition_failed(err):
                 continue
             raise
         return merged

@@ -35,3 +35,8 @@ class QueryInput(BaseModel):
 
 class Page(Output):
     next_cursor: str | None = None
+
+
+class PageQuery(QueryInput):
+    """?cursor= of a listing that pages with {items, next_cursor}."""
+    cursor: str | None = None

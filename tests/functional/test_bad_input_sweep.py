@@ -34,18 +34,6 @@ def _wrong_types(spec) -> str:
     return json.dumps({name: [["not", "this"]] for name in spec.body.model_fields})
 
 
-@pytest.fixture
-def api(client) -> Api:
-    return Api(client)
-
-
-@pytest.fixture
-def tenant(api: Api) -> dict:
-    signed = api.signup()
-    signed["admin_token"] = api.login(signed["tenant_id"], "admin@acme.com")
-    return signed
-
-
 @pytest.mark.parametrize("case", sorted(BAD_BODIES))
 @pytest.mark.parametrize("spec", BODY_ROUTES, ids=lambda s: f"{s.method} {s.path}")
 def test_bad_bodies_are_refused_and_write_nothing(api: Api, tenant: dict, spec, case: str):

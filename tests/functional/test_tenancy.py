@@ -12,18 +12,6 @@ from tests.helpers import Api, all_items, without_rate_limits
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture
-def api(client) -> Api:
-    return Api(client)
-
-
-@pytest.fixture
-def tenant(api: Api) -> dict:
-    signed = api.signup()
-    signed["admin_token"] = api.login(signed["tenant_id"], "admin@acme.com")
-    return signed
-
-
 def error_of(response) -> dict:
     body = response.json_body
     assert set(body) == {"error"}, body

@@ -10,16 +10,10 @@ from tests.helpers import Api, all_items, frames_sent, without_rate_limits, ws_e
 
 
 @pytest.fixture
-def api(client) -> Api:
-    return Api(client)
-
-
-@pytest.fixture
-def tenant(api: Api) -> dict:
-    signed = api.signup()
-    signed["admin_token"] = api.login(signed["tenant_id"], "admin@acme.com")
-    signed["visitor"] = api.call("POST", f"/v1/widget/{signed['widget_key']}/sessions", {}).json_body
-    return signed
+def tenant(api: Api, tenant: dict) -> dict:
+    """The shared tenant, with a visitor session."""
+    tenant["visitor"] = api.call("POST", f"/v1/widget/{tenant['widget_key']}/sessions", {}).json_body
+    return tenant
 
 
 def connect(connection_id: str, token: str | None) -> dict:

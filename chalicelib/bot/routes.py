@@ -1,0 +1,42 @@
+"""REST routes for the FAQ the bot answers from, and a preview of how it matches."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from ..web.routing import ADMIN, Call, endpoint
+from ..web.schemas import PageQuery
+from . import schemas as s
+from . import service
+
+bp = Blueprint(__name__)
+TAG = "faq"
+
+
+@endpoint(bp, "POST", "/v1/faq", summary="Add an FAQ entry", tag=TAG, auth=ADMIN,
+          body=s.FaqIn, response=s.FaqOut, status=201, errors=(409,))
+def create_faq(call: Call[s.FaqIn]) -> s.FaqOut:
+    return service.create_entry(call.principal, call.body)
+
+
+@endpoint(bp, "GET", "/v1/faq", summary="List FAQ entries", tag=TAG, auth=ADMIN,
+          query=PageQuery, response=s.FaqList)
+def list_faq(call: Call[None]) -> s.FaqList:
+    return service.list_entries(call.principal, call.query.cursor)
+
+
+@endpoint(bp, "GET", "/v1/faq/match", summary="Rank the FAQ against a message, as the bot would",
+          tag=TAG, auth=ADMIN, query=s.MatchQuery, response=s.FaqMatchList)
+def match_faq(call: Call[None]) -> s.FaqMatchList:
+    return service.preview_match(call.principal, call.query.q)
+
+
+@endpoint(bp, "PUT", "/v1/faq/{faq_id}", summary="Replace an FAQ entry", tag=TAG, auth=ADMIN,
+          body=s.FaqIn, response=s.FaqOut, errors=(404,))
+def replace_faq(call: Call[s.FaqIn], faq_id: str) -> s.FaqOut:
+    return service.replace_entry(call.principal, faq_id, call.body)
+
+
+@endpoint(bp, "DELETE", "/v1/faq/{faq_id}", summary="Delete an FAQ entry (answers with it)",
+          tag=TAG, auth=ADMIN, response=s.FaqOut, errors=(404,))
+def delete_faq(call: Call[None], faq_id: str) -> s.FaqOut:
+    return service.delete_entry(call.principal, faq_id)

@@ -1,0 +1,1 @@
+"""Canned responses: a tenant's shortcuts ("/refund") that agents expand into prepared text."""

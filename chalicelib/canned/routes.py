@@ -1,0 +1,36 @@
+"""REST routes for canned responses: admins keep them, every staff role reads them."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from ..web.routing import ADMIN, STAFF, Call, endpoint
+from ..web.schemas import PageQuery
+from . import schemas as s
+from . import service
+
+bp = Blueprint(__name__)
+TAG = "canned-responses"
+
+
+@endpoint(bp, "POST", "/v1/canned-responses", summary="Add a canned response", tag=TAG,
+          auth=ADMIN, body=s.CannedIn, response=s.CannedOut, status=201, errors=(409,))
+def create_canned(call: Call[s.CannedIn]) -> s.CannedOut:
+    return service.create(call.principal, call.body)
+
+
+@endpoint(bp, "GET", "/v1/canned-responses", summary="List canned responses by shortcut", tag=TAG,
+          auth=STAFF, query=PageQuery, response=s.CannedList)
+def list_canned(call: Call[None]) -> s.CannedList:
+    return service.list_page(call.principal, call.query.cursor)
+
+
+@endpoint(bp, "PUT", "/v1/canned-responses/{canned_id}", summary="Replace or rename a canned response",
+          tag=TAG, auth=ADMIN, body=s.CannedIn, response=s.CannedOut, errors=(404, 409))
+def replace_canned(call: Call[s.CannedIn], canned_id: str) -> s.CannedOut:
+    return service.replace(call.principal, canned_id, call.body)
+
+
+@endpoint(bp, "DELETE", "/v1/canned-responses/{canned_id}", summary="Delete a canned response",
+          tag=TAG, auth=ADMIN, status=204, errors=(404,))
+def delete_canned(call: Call[None], canned_id: str) -> None:
+    service.delete(call.principal, canned_id)

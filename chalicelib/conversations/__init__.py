@@ -1,0 +1,1 @@
+"""Conversations: messages, presence, routing and the queue (docs/conversations.md)."""

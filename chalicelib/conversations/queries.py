@@ -1,0 +1,92 @@
+"""Reading conversations and transcripts over REST: agents see their own, other roles all."""
+from __future__ import annotations
+
+import json
+import logging
+
+from pynamodb.exceptions import DoesNotExist
+
+from ..audit.trail import record_event
+from ..clock import iso
+from ..errors import NotFound
+from ..storage.helpers import decode_cursor, encode_cursor
+from ..storage.models import ConversationModel, MessageModel
+from ..tenancy.principals import Principal
+from ..transcripts.cipher import Corrupted, Sealed, open_sealed
+from . import schemas as s
+from .service import conversation_key
+
+log = logging.getLogger("switchboard.transcripts")
+CONVERSATION_PAGE, MESSAGE_PAGE = 50, 100
+_INDEX_KEYS = {"tenant_id", "conversation_id", "agent_key", "created_at"}
+
+
+def _sees_everything(principal: Principal) -> bool:
+    return principal.role != "agent"
+
+
+def conversation_out(c: ConversationModel) -> s.ConversationOut:
+    def when(moment):
+        return iso(moment) if moment else None
+
+    return s.ConversationOut(
+        conversation_id=c.conversation_id, status=c.status, visitor_id=c.visitor_id, agent_id=c.agent_id,
+        team=c.team, priority=int(c.priority), last_seq=int(c.last_seq), resolution=c.resolution,
+        created_at=iso(c.created_at), queued_at=when(c.queued_at), assigned_at=when(c.assigned_at),
+        first_response_at=when(c.first_response_at), closed_at=when(c.closed_at))
+
+
+def list_conversations(principal: Principal, query: s.ConversationQuery) -> s.ConversationList:
+    agent_id = principal.id if not _sees_everything(principal) else query.agent_id
+    condition = ConversationModel.status == query.status if query.status else None
+    pinned = {"tenant_id": principal.tenant_id}
+    if agent_id:
+        agent_key = f"{principal.tenant_id}#{agent_id}"
+        page = ConversationModel.agent_index.query(
+            agent_key, filter_condition=condition, scan_index_forward=False, limit=CONVERSATION_PAGE,
+            last_evaluated_key=decode_cursor(query.cursor, _INDEX_KEYS, {**pinned, "agent_key": agent_key}))
+    else:
+        # Conversation ids sort by creation: newest first.
+        page = ConversationModel.query(
+            principal.tenant_id, filter_condition=condition, scan_index_forward=False,
+            limit=CONVERSATION_PAGE,
+            last_evaluated_key=decode_cursor(query.cursor, {"tenant_id", "conversation_id"}, pinned))
+    items = [conversation_out(c) for c in page]
+    return s.ConversationList(items=items, next_cursor=encode_cursor(page.last_evaluated_key))
+
+
+def get_conversation(principal: Principal, conversation_id: str) -> ConversationModel:
+    try:
+        conversation = ConversationModel.get(principal.tenant_id, conversation_id, consistent_read=True)
+    except DoesNotExist:
+        raise NotFound("No such conversation.") from None
+    if not _sees_everything(principal) and conversation.agent_id != principal.id:
+        raise NotFound("No such conversation.")
+    return conversation
+
+
+def list_messages(principal: Principal, conversation_id: str, cursor: str | None) -> s.MessageList:
+    conversation = get_conversation(principal, conversation_id)
+    key = conversation_key(principal.tenant_id, conversation_id)
+    page = MessageModel.query(key, consistent_read=True, limit=MESSAGE_PAGE,
+                              last_evaluated_key=decode_cursor(cursor, {"conversation_key", "seq"},
+                                                               {"conversation_key": key}))
+    items = [_message_out(conversation, message) for message in page]
+    if _sees_everything(principal):
+        record_event(principal.tenant_id, {"kind": principal.kind, "id": principal.id}, "transcript.read",
+                     conversation_id, {"first_seq": items[0].seq if items else None, "count": len(items)})
+    return s.MessageList(items=items, next_cursor=encode_cursor(page.last_evaluated_key))
+
+
+def _message_out(conversation: ConversationModel, message: MessageModel) -> s.MessageOut:
+    sender = s.Sender(kind=message.sender_kind, id=message.sender_id, name=message.sender_name)
+    try:
+        text = open_sealed(conversation.tenant_id, conversation.conversation_id, int(message.seq),
+                           Sealed(message.sealed, int(message.key_version)))
+    except Corrupted:
+        # Never garbage: the message is marked, and operators are alarmed.
+        log.error(json.dumps({"alarm": "message_corrupted", "tenant_id": conversation.tenant_id,
+                              "conversation_id": conversation.conversation_id, "seq": int(message.seq)}))
+        return s.MessageOut(seq=int(message.seq), sender=sender, text=None, sent_at=iso(message.sent_at),
+                            corrupted=True)
+    return s.MessageOut(seq=int(message.seq), sender=sender, text=text, sent_at=iso(message.sent_at))

@@ -1,0 +1,30 @@
+"""REST routes for conversations and transcripts."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from ..web.routing import STAFF, Call, endpoint
+from . import queries
+from . import schemas as s
+
+bp = Blueprint(__name__)
+TAG = "conversations"
+
+
+@endpoint(bp, "GET", "/v1/conversations", summary="List conversations (agents: their own)", tag=TAG,
+          auth=STAFF, query=s.ConversationQuery, response=s.ConversationList)
+def list_conversations(call: Call[None]) -> s.ConversationList:
+    return queries.list_conversations(call.principal, call.query)
+
+
+@endpoint(bp, "GET", "/v1/conversations/{conversation_id}", summary="One conversation", tag=TAG,
+          auth=STAFF, response=s.ConversationOut, errors=(404,))
+def get_conversation(call: Call[None], conversation_id: str) -> s.ConversationOut:
+    return queries.conversation_out(queries.get_conversation(call.principal, conversation_id))
+
+
+@endpoint(bp, "GET", "/v1/conversations/{conversation_id}/messages",
+          summary="A conversation's messages, decrypted, page by page", tag=TAG, auth=STAFF,
+          query=s.MessagesQuery, response=s.MessageList, errors=(404,))
+def list_messages(call: Call[s.MessagesQuery], conversation_id: str) -> s.MessageList:
+    return queries.list_messages(call.principal, conversation_id, call.query.cursor)

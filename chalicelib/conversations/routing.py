@@ -1,0 +1,183 @@
+"""Presence, capacity and assignment.
+
+Each agent's availability is mirrored into one roster item per team (plus "*"); the roster's
+available-index returns the least-loaded agent, ties to the one idle longest, in one Query.
+Assignment is one transaction conditioned on the conversation still being queued and the agent's
+load being what we read and below capacity, so racing assignments lose cleanly.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+
+from ..clock import iso
+from ..runtime import runtime
+from ..storage.helpers import transaction
+from ..errors import Conflict
+from ..storage.models import AgentModel, ConversationModel, RosterModel, TenantModel
+from ..tenancy.schemas import Settings
+
+ANY_TEAM = "*"
+MAX_ATTEMPTS = 5
+SHARDS = 8
+# A re-routed conversation goes to the front of its queue.
+FRONT_OF_QUEUE = 9
+
+
+def shard(prefix: str, key: str) -> str:
+    return f"{prefix}#{zlib.crc32(key.encode()) % SHARDS}"
+
+
+def all_shards(prefix: str) -> list[str]:
+    return [f"{prefix}#{n}" for n in range(SHARDS)]
+
+
+def _reply_timeout(tenant_id: str) -> int:
+    return Settings.model_validate(TenantModel.get(tenant_id).settings).first_response_timeout_seconds
+
+
+def team_key(tenant_id: str, team: str | None) -> str:
+    return f"{tenant_id}#{team or ANY_TEAM}"
+
+
+def queue_sort(priority: int, queued_at: datetime, conversation_id: str) -> str:
+    # Higher priority first, then oldest first: the index's natural order is the queue's.
+    return f"{9 - priority}#{iso(queued_at)}#{conversation_id}"
+
+
+def _available_sort(agent: AgentModel, load: int, idle_since: datetime | None) -> str | None:
+    if agent.status != "online" or not agent.active or load >= agent.max_concurrent:
+        return None
+    return f"{load:02d}#{iso(idle_since or agent.created_at)}#{agent.agent_id}"
+
+
+def _save_roster(tx, agent: AgentModel, load: int, idle_since: datetime | None) -> None:
+    sort = _available_sort(agent, load, idle_since)
+    for team in [*agent.teams, ANY_TEAM]:
+        tx.save(RosterModel(team_key(agent.tenant_id, team), agent.agent_id, available_sort=sort))
+
+
+def set_presence(tenant_id: str, agent_id: str, status: str) -> AgentModel:
+    """Record the agent's status and mirror it into the roster, together."""
+    agent = AgentModel.get(tenant_id, agent_id, consistent_read=True)
+    agent.status = status
+    with transaction() as tx:
+        tx.update(agent, actions=[AgentModel.status.set(status)])
+        _save_roster(tx, agent, int(agent.load), agent.idle_since)
+    return agent
+
+
+@dataclass(frozen=True)
+class Assignment:
+    conversation: ConversationModel
+    agent: AgentModel
+
+
+def assign(conversation: ConversationModel, agent: AgentModel) -> Assignment | None:
+    """Queued → assigned and load + 1 together, or neither (None: someone else won)."""
+    now = runtime().clock.utcnow()
+    load = int(agent.load)
+    if _available_sort(agent, load, agent.idle_since) is None or agent.agent_id in conversation.skip_agents:
+        return None
+    reply_due = now + timedelta(seconds=_reply_timeout(conversation.tenant_id))
+    try:
+        with transaction() as tx:
+            tx.update(conversation, actions=[
+                ConversationModel.status.set("assigned"), ConversationModel.agent_id.set(agent.agent_id),
+                ConversationModel.agent_key.set(f"{agent.tenant_id}#{agent.agent_id}"),
+                ConversationModel.assigned_at.set(now), ConversationModel.queue_key.remove(),
+                ConversationModel.queue_sort.remove(),
+                ConversationModel.due_shard.set(shard("reply", conversation.conversation_id)),
+                ConversationModel.due_at.set(reply_due)],
+                condition=ConversationModel.status == "queued")
+            tx.update(agent, actions=[AgentModel.load.set(load + 1), AgentModel.idle_since.set(now)],
+                      condition=(AgentModel.load == load) & (AgentModel.status == "online")
+                      & (AgentModel.load < agent.max_concurrent))
+            _save_roster(tx, agent, load + 1, now)
+    except TransactWriteError:
+        return None
+    conversation.refresh(consistent_read=True)
+    agent.refresh(consistent_read=True)
+    return Assignment(conversation, agent)
+
+
+def route(conversation: ConversationModel) -> Assignment | None:
+    """Give a queued conversation to the best available agent of its team, if any."""
+    for _ in range(MAX_ATTEMPTS):
+        # The best few, so agents this conversation was taken from can be passed over.
+        heads = RosterModel.available_index.query(team_key(conversation.tenant_id, conversation.team),
+                                                  limit=len(conversation.skip_agents) + 1)
+        candidate = next((h.agent_id for h in heads if h.agent_id not in conversation.skip_agents), None)
+        if candidate is None:
+            return None
+        try:
+            agent = AgentModel.get(conversation.tenant_id, candidate, consistent_read=True)
+        except DoesNotExist:
+            continue
+        assignment = assign(conversation, agent)
+        if assignment:
+            return assignment
+        conversation.refresh(consistent_read=True)
+        if conversation.status != "queued":
+            return None
+    return None
+
+
+def drain_queue(tenant_id: str, agent_id: str) -> list[Assignment]:
+    """While the agent has room, take the best waiting conversations of their teams."""
+    made: list[Assignment] = []
+    for _ in range(64):  # bounded: max_concurrent is at most 20, races add a few retries
+        agent = AgentModel.get(tenant_id, agent_id, consistent_read=True)
+        if _available_sort(agent, int(agent.load), agent.idle_since) is None:
+            break
+        heads = sorted((head for team in [*agent.teams, ANY_TEAM]
+                        for head in ConversationModel.queue_index.query(team_key(tenant_id, team), limit=3)),
+                       key=lambda head: head.queue_sort)
+        assignment = next(filter(None, (_take(tenant_id, head.conversation_id, agent) for head in heads)), None)
+        if assignment is None:
+            break
+        made.append(assignment)
+    return made
+
+
+def _take(tenant_id: str, conversation_id: str, agent: AgentModel) -> Assignment | None:
+    try:
+        conversation = ConversationModel.get(tenant_id, conversation_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return assign(conversation, agent)
+
+
+def hand_back(conversation: ConversationModel, actions: list) -> bool:
+    """Apply `actions` to a conversation its agent holds and give the agent the capacity back, in one
+    transaction (a crash between the two would leak capacity). False when it no longer holds it."""
+    holder = conversation.agent_id
+    for _ in range(MAX_ATTEMPTS):
+        agent = AgentModel.get(conversation.tenant_id, holder, consistent_read=True)
+        load = max(0, int(agent.load) - 1)
+        try:
+            with transaction() as tx:
+                tx.update(conversation, actions=actions,
+                          condition=(ConversationModel.status == "assigned") & (ConversationModel.agent_id == holder))
+                tx.update(agent, actions=[AgentModel.load.set(load)], condition=AgentModel.load == agent.load)
+                _save_roster(tx, agent, load, agent.idle_since)
+            return True
+        except TransactWriteError:
+            conversation.refresh(consistent_read=True)
+            if conversation.status != "assigned" or conversation.agent_id != holder:
+                return False
+    raise Conflict("The agent's capacity is changing too fast; try again.")
+
+
+def requeue_actions(conversation: ConversationModel) -> list:
+    """Back to the front of its queue, never again to the agent it is taken from."""
+    now = runtime().clock.utcnow()
+    return [ConversationModel.status.set("queued"), ConversationModel.agent_id.remove(),
+            ConversationModel.due_shard.remove(), ConversationModel.due_at.remove(),
+            ConversationModel.priority.set(FRONT_OF_QUEUE), ConversationModel.queued_at.set(now),
+            ConversationModel.queue_key.set(team_key(conversation.tenant_id, conversation.team)),
+            ConversationModel.queue_sort.set(queue_sort(FRONT_OF_QUEUE, now, conversation.conversation_id)),
+            ConversationModel.skip_agents.set([*conversation.skip_agents, conversation.agent_id])]

@@ -1,0 +1,350 @@
+"""Conversation actions behind the WebSocket frames: open, send, typing, read, close, presence."""
+from __future__ import annotations
+
+import random
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+
+from ..clock import iso
+from ..errors import ApiError, Conflict, InvalidInput
+from ..ids import new_id
+from ..realtime.connections import connection_ids_of
+from ..realtime.sender import sender
+from ..runtime import runtime
+from ..storage.helpers import condition_failed, transaction
+from ..storage.models import (
+    ConnectionModel, ConversationModel, MessageIdModel, MessageModel, TenantModel, VisitorModel,
+)
+from ..tenancy.schemas import Settings
+from ..transcripts.cipher import Corrupted, Sealed, open_sealed, seal
+from . import presence, routing
+from .hours import is_open
+from .delivery import broadcast
+
+Frame = dict[str, Any]
+# Senders racing for one conversation's next seq retry with a little jitter before giving up.
+MAX_SEND_ATTEMPTS = 25
+
+
+@dataclass(frozen=True)
+class Author:
+    kind: str  # visitor | agent | bot | system
+    id: str
+    name: str | None = None
+
+    @classmethod
+    def of(cls, connection: ConnectionModel) -> "Author":
+        return cls(connection.kind, connection.principal_id, connection.name)
+
+
+BOT = Author("bot", "bot", "Assistant")
+SYSTEM = Author("system", "system", None)
+# A visitor asking for a person: whole words in space-separated scripts, substrings in CJK.
+HANDOFF_WORDS = frozenset({"human", "agent", "person", "operator", "representative", "someone"})
+HANDOFF_CJK = ("人工", "客服")
+
+
+def wants_a_person(text: str) -> bool:
+    folded = text.casefold()
+    return bool(HANDOFF_WORDS & set(re.findall(r"\w+", folded))) or any(p in folded for p in HANDOFF_CJK)
+
+
+class NotYours(ApiError):
+    """Another party's (or tenant's) conversation looks exactly like a missing one."""
+    status, code = 404, "not_found"
+
+
+def conversation_key(tenant_id: str, conversation_id: str) -> str:
+    return f"{tenant_id}#{conversation_id}"
+
+
+def _now() -> datetime:
+    return runtime().clock.utcnow()
+
+
+def _other_party(connection: ConnectionModel) -> str:
+    return "agent" if connection.kind == "visitor" else "visitor"
+
+
+# --- Which conversation a frame is about -----------------------------------------------------
+def conversation_for(connection: ConnectionModel, conversation_id: str) -> ConversationModel:
+    try:
+        conversation = ConversationModel.get(connection.tenant_id, conversation_id, consistent_read=True)
+    except DoesNotExist:
+        raise NotYours("No such conversation.") from None
+    mine = (conversation.visitor_id if connection.kind == "visitor" else conversation.agent_id)
+    if mine != connection.principal_id:
+        raise NotYours("No such conversation.")
+    return conversation
+
+
+def open_conversation(connection: ConnectionModel) -> tuple[ConversationModel, bool]:
+    """The visitor's open conversation, or a new one (True when new): with the bot first when the
+    tenant has it enabled and has FAQ entries, else queued for a human."""
+    visitor_key = f"{connection.tenant_id}#{connection.principal_id}"
+    for latest in ConversationModel.visitor_index.query(visitor_key, scan_index_forward=False, limit=1):
+        if latest.status != "closed":
+            return latest, False
+    visitor = VisitorModel.get(connection.tenant_id, connection.principal_id)
+    tenant = TenantModel.get(connection.tenant_id)
+    bot_first = Settings.model_validate(tenant.settings).bot_enabled and tenant.faq_count > 0
+    now, conversation_id = _now(), new_id("c")
+    queued = {} if bot_first else {
+        "queued_at": now, "queue_key": routing.team_key(connection.tenant_id, visitor.team),
+        "queue_sort": routing.queue_sort(0, now, conversation_id)}
+    conversation = ConversationModel(
+        connection.tenant_id, conversation_id, visitor_id=visitor.visitor_id, visitor_key=visitor_key,
+        status="bot" if bot_first else "queued", team=visitor.team, priority=0, created_at=now, **queued)
+    conversation.save(condition=ConversationModel.conversation_id.does_not_exist())
+    return conversation, True
+
+
+def hand_to_human(conversation: ConversationModel) -> None:
+    """Leave the bot: queue for a person and route (no-op unless the bot holds it)."""
+    now = _now()
+    try:
+        conversation.update(actions=[
+            ConversationModel.status.set("queued"), ConversationModel.queued_at.set(now),
+            ConversationModel.queue_key.set(routing.team_key(conversation.tenant_id, conversation.team)),
+            ConversationModel.queue_sort.set(routing.queue_sort(0, now, conversation.conversation_id))],
+            condition=ConversationModel.status == "bot")
+    except UpdateError as err:
+        if condition_failed(err):
+            return
+        raise
+    _route_and_announce(conversation)
+
+
+# --- Messages -------------------------------------------------------------------------------
+def send_message(connection: ConnectionModel, conversation_id: str | None, client_msg_id: str,
+                 text: str) -> None:
+    """Store under the next gap-free seq, ack, deliver; a retried client_msg_id gets the same ack."""
+    is_new_conversation = False
+    if conversation_id is not None:
+        conversation = conversation_for(connection, conversation_id)
+    elif connection.kind == "visitor":
+        conversation, is_new_conversation = open_conversation(connection)
+    else:
+        raise InvalidInput("conversation_id: agents must name the conversation")
+    message, stored_now = _store(conversation, Author.of(connection), client_msg_id, text)
+    # The sender learns its message is safe before anything else happens.
+    sender().send(connection.connection_id, {
+        "type": "ack", "client_msg_id": client_msg_id,
+        "conversation_id": conversation.conversation_id, "seq": int(message.seq)})
+    if not stored_now:
+        return
+    broadcast(conversation, message_frame(conversation.conversation_id, message, text),
+              skip=connection.connection_id)
+    if conversation.status == "bot":
+        _bot_turn(conversation, client_msg_id, text)
+    elif is_new_conversation:
+        _route_and_announce(conversation)
+
+
+def _bot_turn(conversation: ConversationModel, client_msg_id: str, text: str) -> None:
+    """Answer from the FAQ when confident; otherwise, or when asked for a person, hand over."""
+    from ..bot.service import answer_for  # deferred: only bot conversations rank the FAQ
+
+    found = None if wants_a_person(text) else answer_for(conversation.tenant_id, text)
+    if found is None:
+        hand_to_human(conversation)
+        return
+    post_as(conversation, BOT, f"bot:{client_msg_id}", found[1])
+
+
+def post_as(conversation: ConversationModel, author: Author, client_msg_id: str, text: str) -> None:
+    """A message from the bot or the system, stored and delivered like any other."""
+    message, stored_now = _store(conversation, author, client_msg_id, text)
+    if stored_now:
+        broadcast(conversation, message_frame(conversation.conversation_id, message, text))
+
+
+def _store(conversation: ConversationModel, author: Author, client_msg_id: str,
+           text: str) -> tuple[MessageModel, bool]:
+    key = conversation_key(conversation.tenant_id, conversation.conversation_id)
+    for _ in range(MAX_SEND_ATTEMPTS):
+        if conversation.status == "closed":
+            raise Conflict("This conversation is closed.", code="conversation_closed")
+        seq, now = int(conversation.last_seq) + 1, _now()
+        sealed = seal(conversation.tenant_id, conversation.conversation_id, seq, text)
+        message = MessageModel(key, seq, sender_kind=author.kind, sender_id=author.id,
+                               sender_name=author.name, sealed=sealed.blob,
+                               key_version=sealed.key_version, client_msg_id=client_msg_id, sent_at=now)
+        actions = [ConversationModel.last_seq.set(seq)]
+        if author.kind == "agent" and conversation.first_response_at is None:
+            # Answered: it no longer waits in the due-index for reroute-stale.
+            actions += [ConversationModel.first_response_at.set(now), ConversationModel.due_shard.remove(),
+                        ConversationModel.due_at.remove()]
+        try:
+            with transaction() as tx:
+                # The seq is taken only if nobody took it first: gap-free and never doubled.
+                tx.update(conversation, actions=actions,
+                          condition=(ConversationModel.last_seq == seq - 1)
+                          & (ConversationModel.status != "closed"))
+                tx.save(message, condition=MessageModel.seq.does_not_exist())
+                tx.save(MessageIdModel(key, client_msg_id, seq=seq),
+                        condition=MessageIdModel.client_msg_id.does_not_exist())
+            return message, True
+        except TransactWriteError:
+            earlier = _earlier_message(key, client_msg_id)
+            if earlier is not None:
+                return earlier, False
+            time.sleep(random.uniform(0, 0.005))
+            conversation.refresh(consistent_read=True)
+    raise Conflict("The conversation is busy; send again with the same client_msg_id.")
+
+
+def _earlier_message(key: str, client_msg_id: str) -> MessageModel | None:
+    try:
+        seq = MessageIdModel.get(key, client_msg_id, consistent_read=True).seq
+    except DoesNotExist:
+        return None
+    return MessageModel.get(key, seq, consistent_read=True)
+
+
+def message_frame(conversation_id: str, message: MessageModel, text: str) -> Frame:
+    return {"type": "message.new", "conversation_id": conversation_id, "seq": int(message.seq),
+            "sender": {"kind": message.sender_kind, "id": message.sender_id, "name": message.sender_name},
+            "text": text, "sent_at": iso(message.sent_at)}
+
+
+def transcript_frames(conversation: ConversationModel) -> list[Frame]:
+    """Every message so far, decrypted, as message.new frames (for a newly assigned agent)."""
+    frames = []
+    key = conversation_key(conversation.tenant_id, conversation.conversation_id)
+    for message in MessageModel.query(key, consistent_read=True):
+        try:
+            text = open_sealed(conversation.tenant_id, conversation.conversation_id, int(message.seq),
+                               Sealed(message.sealed, int(message.key_version)))
+        except Corrupted:
+            text = None
+        frames.append(message_frame(conversation.conversation_id, message, text))
+    return frames
+
+
+# --- Routing announcements ------------------------------------------------------------------
+def _route_and_announce(conversation: ConversationModel) -> None:
+    """A person if one is free; else the queue position, and outside business hours the offline
+    message (the conversation waits in the queue for the first agent to come online)."""
+    assignment = routing.route(conversation)
+    if assignment:
+        announce(assignment)
+        return
+    _announce_queued(conversation)
+    settings = Settings.model_validate(TenantModel.get(conversation.tenant_id).settings)
+    if not is_open(settings, _now()):
+        post_as(conversation, SYSTEM, "system:offline", settings.offline_message)
+
+
+def _announce_queued(conversation: ConversationModel) -> None:
+    ahead = ConversationModel.queue_index.count(
+        conversation.queue_key, ConversationModel.queue_sort < conversation.queue_sort)
+    broadcast(conversation, {"type": "conversation.queued", "conversation_id": conversation.conversation_id,
+                             "position": ahead + 1}, only="visitor")
+
+
+def announce(assignment: routing.Assignment) -> None:
+    conversation, agent = assignment.conversation, assignment.agent
+    visitor = VisitorModel.get(conversation.tenant_id, conversation.visitor_id)
+    broadcast(conversation, {"type": "conversation.assigned", "conversation_id": conversation.conversation_id,
+                             "agent": {"agent_id": agent.agent_id, "name": agent.name},
+                             "visitor": {"visitor_id": visitor.visitor_id, "name": visitor.name}})
+    agent_connections = connection_ids_of(agent.tenant_id, "agent", agent.agent_id)
+    for frame in transcript_frames(conversation):
+        sender().send_all(agent_connections, frame)
+
+
+# --- Typing, read, close, presence ------------------------------------------------------------
+def relay_typing(connection: ConnectionModel, conversation_id: str, state: str) -> None:
+    conversation = conversation_for(connection, conversation_id)
+    broadcast(conversation, {"type": "typing", "conversation_id": conversation_id, "state": state,
+                             "from": {"kind": connection.kind, "id": connection.principal_id}},
+              only=_other_party(connection))
+
+
+def mark_read(connection: ConnectionModel, conversation_id: str, seq: int) -> None:
+    conversation = conversation_for(connection, conversation_id)
+    if seq > conversation.last_seq:
+        raise InvalidInput(f"seq: beyond the last message ({int(conversation.last_seq)})")
+    position = (ConversationModel.visitor_read_seq if connection.kind == "visitor"
+                else ConversationModel.agent_read_seq)
+    try:
+        # Read positions only move forward, whatever order the frames arrive in.
+        conversation.update(actions=[position.set(seq)], condition=position < seq)
+    except UpdateError as err:
+        if not condition_failed(err):  # an older read mark arriving late is no error
+            raise
+    broadcast(conversation, {"type": "read", "conversation_id": conversation_id, "seq": seq,
+                             "from": {"kind": connection.kind, "id": connection.principal_id}},
+              only=_other_party(connection))
+
+
+def close(connection: ConnectionModel, conversation_id: str, resolution: str | None) -> None:
+    conversation = conversation_for(connection, conversation_id)
+    if conversation.status == "closed":
+        return
+    resolution = resolution if connection.kind == "agent" else None
+    actions = [ConversationModel.status.set("closed"), ConversationModel.closed_at.set(_now()),
+               ConversationModel.resolution.set(resolution), ConversationModel.queue_key.remove(),
+               ConversationModel.queue_sort.remove(), ConversationModel.due_shard.remove(),
+               ConversationModel.due_at.remove()]
+    if conversation.status == "assigned":
+        closed = routing.hand_back(conversation, actions)
+    else:
+        try:
+            conversation.update(actions=actions, condition=ConversationModel.status == conversation.status)
+            closed = True
+        except UpdateError as err:
+            if not condition_failed(err):
+                raise
+            closed = False
+    if not closed:
+        raise Conflict("The conversation changed meanwhile; try again.")
+    broadcast(conversation, {"type": "conversation.closed", "conversation_id": conversation_id,
+                             "resolution": resolution})
+    if conversation.agent_id:
+        _fill_capacity(conversation.tenant_id, conversation.agent_id)
+
+
+def reroute(conversation: ConversationModel) -> bool:
+    """Take an assigned conversation from its agent, back to the front of the queue, and route it."""
+    from_agent_id = conversation.agent_id
+    taken = routing.hand_back(conversation, routing.requeue_actions(conversation))
+    if not taken:
+        return False
+    conversation.refresh(consistent_read=True)
+    agent_connections = connection_ids_of(conversation.tenant_id, "agent", from_agent_id)
+    assignment = routing.route(conversation)
+    to_agent_id = assignment.agent.agent_id if assignment else None
+    sender().send_all(agent_connections, {"type": "conversation.transferred",
+                                          "conversation_id": conversation.conversation_id,
+                                          "from_agent_id": from_agent_id, "to_agent_id": to_agent_id})
+    if assignment:
+        announce(assignment)
+    else:
+        _announce_queued(conversation)
+    return True
+
+
+def _fill_capacity(tenant_id: str, agent_id: str) -> None:
+    for assignment in routing.drain_queue(tenant_id, agent_id):
+        announce(assignment)
+
+
+def set_presence(connection: ConnectionModel, status: str) -> None:
+    agent = routing.set_presence(connection.tenant_id, connection.principal_id, status)
+    # Going offline hands conversations back on reroute-stale's next run; anything else cancels that.
+    if status == "offline":
+        presence.schedule_lapse(agent.tenant_id, agent.agent_id, _now())
+    else:
+        presence.clear_lapse(agent.tenant_id, agent.agent_id)
+    sender().send_all((c for c in connection_ids_of(agent.tenant_id, "agent", agent.agent_id)
+                       if c != connection.connection_id),
+                      {"type": "presence", "agent_id": agent.agent_id, "status": status})
+    if status == "online":
+        _fill_capacity(agent.tenant_id, agent.agent_id)

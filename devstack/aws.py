@@ -1,0 +1,41 @@
+"""The embedded AWS: moto's server, processing one request at a time.
+
+DynamoDB applies each request (a conditional write, a transaction) atomically. moto does not when
+requests overlap in threads, so racing clients could both pass a condition. Serialising requests
+restores per-request atomicity while clients still race each other between requests, as on AWS.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable, Iterable
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+
+class _OneRequestAtATime:
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
+class EmbeddedAws:
+    def __init__(self, host: str, port: int) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request log
+        # Created here, not in the thread, so a taken port fails start-up loudly.
+        self._server: BaseWSGIServer = make_server(
+            host, port, _OneRequestAtATime(DomainDispatcherApplication(create_backend_app)), threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-aws", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
