@@ -12,6 +12,7 @@ from chalicelib.conversations import routes as conversation_routes
 from chalicelib.realtime import handlers as ws
 from chalicelib.system import middleware, routes as system_routes
 from chalicelib.tenancy import routes as tenancy_routes
+from chalicelib.visitors import routes as visitor_routes
 
 app = Chalice(app_name="switchboard")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
@@ -21,6 +22,7 @@ app.register_blueprint(tenancy_routes.bp)
 app.register_blueprint(bot_routes.bp)
 app.register_blueprint(canned_routes.bp)
 app.register_blueprint(conversation_routes.bp)
+app.register_blueprint(visitor_routes.bp)
 
 
 @app.on_ws_connect()

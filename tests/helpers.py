@@ -1,6 +1,7 @@
 """Test helpers: a clock tests can move, JSON requests, and raw views of the tables."""
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 from urllib.parse import quote
@@ -101,3 +102,41 @@ def ws_event(route: str, connection_id: str, body: str | None = None,
     if body is not None:
         event["body"] = body
     return event
+
+
+_ids = itertools.count(1)
+
+
+class Party:
+    """One WebSocket connection of an agent or visitor, driven through the Lambda handlers."""
+
+    def __init__(self, token: str) -> None:
+        import app as app_module
+
+        self.connection_id = f"conn{next(_ids)}="
+        assert app_module.websocket_connect(
+            ws_event("$connect", self.connection_id, query={"token": token}), None)["statusCode"] == 200
+        self.seen = 0
+
+    def send(self, **frame) -> None:
+        import app as app_module
+
+        app_module.websocket_message(ws_event("$default", self.connection_id, body=json.dumps(frame)), None)
+
+    def new_frames(self) -> list[dict]:
+        frames = frames_sent(self.connection_id)
+        fresh, self.seen = frames[self.seen:], len(frames)
+        return fresh
+
+    def of_type(self, kind: str) -> list[dict]:
+        return [frame for frame in self.new_frames() if frame["type"] == kind]
+
+
+def visitor(api: Api, tenant: dict, **profile) -> Party:
+    session = api.call("POST", f"/v1/widget/{tenant['widget_key']}/sessions", profile).json_body
+    return Party(session["visitor_token"])
+
+
+def agent(api: Api, tenant: dict, email: str, **extra) -> Party:
+    api.add_agent(tenant["admin_token"], email, **extra)
+    return Party(api.login(tenant["tenant_id"], email))

@@ -54,10 +54,28 @@ def _available_sort(agent: AgentModel, load: int, idle_since: datetime | None) -
     return f"{load:02d}#{iso(idle_since or agent.created_at)}#{agent.agent_id}"
 
 
+def tier_queue(tier: int) -> str:
+    """Escalations wait in a queue of their own per tier."""
+    return f"tier:{tier}"
+
+
+def routing_keys(agent: AgentModel) -> list[str]:
+    """The queues an agent serves: their teams, any-team, and their tier's escalations."""
+    return [*agent.teams, ANY_TEAM, tier_queue(int(agent.tier))]
+
+
 def _save_roster(tx, agent: AgentModel, load: int, idle_since: datetime | None) -> None:
     sort = _available_sort(agent, load, idle_since)
-    for team in [*agent.teams, ANY_TEAM]:
+    for team in routing_keys(agent):
         tx.save(RosterModel(team_key(agent.tenant_id, team), agent.agent_id, available_sort=sort))
+
+
+def resync_roster(agent: AgentModel, previous_keys: list[str]) -> None:
+    """After an admin changes an agent's teams, tier, capacity or active flag."""
+    with transaction() as tx:
+        for team in set(previous_keys) - set(routing_keys(agent)):
+            tx.delete(RosterModel(team_key(agent.tenant_id, team), agent.agent_id))
+        _save_roster(tx, agent, int(agent.load), agent.idle_since)
 
 
 def set_presence(tenant_id: str, agent_id: str, status: str) -> AgentModel:
@@ -133,7 +151,7 @@ def drain_queue(tenant_id: str, agent_id: str) -> list[Assignment]:
         agent = AgentModel.get(tenant_id, agent_id, consistent_read=True)
         if _available_sort(agent, int(agent.load), agent.idle_since) is None:
             break
-        heads = sorted((head for team in [*agent.teams, ANY_TEAM]
+        heads = sorted((head for team in routing_keys(agent)
                         for head in ConversationModel.queue_index.query(team_key(tenant_id, team), limit=3)),
                        key=lambda head: head.queue_sort)
         assignment = next(filter(None, (_take(tenant_id, head.conversation_id, agent) for head in heads)), None)
@@ -172,12 +190,41 @@ def hand_back(conversation: ConversationModel, actions: list) -> bool:
     raise Conflict("The agent's capacity is changing too fast; try again.")
 
 
-def requeue_actions(conversation: ConversationModel) -> list:
-    """Back to the front of its queue, never again to the agent it is taken from."""
+def requeue_actions(conversation: ConversationModel, team: str | None = None) -> list:
+    """Back to the front of its queue (or of `team`'s), never again to the agent it is taken from."""
     now = runtime().clock.utcnow()
+    team = team or conversation.team
     return [ConversationModel.status.set("queued"), ConversationModel.agent_id.remove(),
             ConversationModel.due_shard.remove(), ConversationModel.due_at.remove(),
             ConversationModel.priority.set(FRONT_OF_QUEUE), ConversationModel.queued_at.set(now),
-            ConversationModel.queue_key.set(team_key(conversation.tenant_id, conversation.team)),
+            ConversationModel.team.set(team),
+            ConversationModel.queue_key.set(team_key(conversation.tenant_id, team)),
             ConversationModel.queue_sort.set(queue_sort(FRONT_OF_QUEUE, now, conversation.conversation_id)),
             ConversationModel.skip_agents.set([*conversation.skip_agents, conversation.agent_id])]
+
+
+def move_to_agent(conversation: ConversationModel, target: AgentModel) -> Assignment | None:
+    """From its agent straight to another with spare capacity, both loads changing together."""
+    holder = AgentModel.get(conversation.tenant_id, conversation.agent_id, consistent_read=True)
+    target_load, holder_load = int(target.load), max(0, int(holder.load) - 1)
+    if _available_sort(target, target_load, target.idle_since) is None:
+        return None
+    now = runtime().clock.utcnow()
+    try:
+        with transaction() as tx:
+            tx.update(conversation, actions=[
+                ConversationModel.agent_id.set(target.agent_id),
+                ConversationModel.agent_key.set(f"{target.tenant_id}#{target.agent_id}"),
+                ConversationModel.skip_agents.set([*conversation.skip_agents, holder.agent_id])],
+                condition=(ConversationModel.status == "assigned") & (ConversationModel.agent_id == holder.agent_id))
+            tx.update(holder, actions=[AgentModel.load.set(holder_load)], condition=AgentModel.load == holder.load)
+            tx.update(target, actions=[AgentModel.load.set(target_load + 1), AgentModel.idle_since.set(now)],
+                      condition=(AgentModel.load == target_load) & (AgentModel.status == "online")
+                      & (AgentModel.load < target.max_concurrent))
+            _save_roster(tx, holder, holder_load, holder.idle_since)
+            _save_roster(tx, target, target_load + 1, now)
+    except TransactWriteError:
+        return None
+    conversation.refresh(consistent_read=True)
+    target.refresh(consistent_read=True)
+    return Assignment(conversation, target)

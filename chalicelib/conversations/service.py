@@ -18,7 +18,7 @@ from ..realtime.sender import sender
 from ..runtime import runtime
 from ..storage.helpers import condition_failed, transaction
 from ..storage.models import (
-    ConnectionModel, ConversationModel, MessageIdModel, MessageModel, TenantModel, VisitorModel,
+    AgentModel, ConnectionModel, ConversationModel, MessageIdModel, MessageModel, TenantModel, VisitorModel,
 )
 from ..tenancy.schemas import Settings
 from ..transcripts.cipher import Corrupted, Sealed, open_sealed, seal
@@ -72,13 +72,20 @@ def _other_party(connection: ConnectionModel) -> str:
 
 
 # --- Which conversation a frame is about -----------------------------------------------------
-def conversation_for(connection: ConnectionModel, conversation_id: str) -> ConversationModel:
+SUPERVISING_ROLES = frozenset({"supervisor", "admin"})
+
+
+def conversation_for(connection: ConnectionModel, conversation_id: str,
+                     supervisors_too: bool = False) -> ConversationModel:
+    """The conversation if this party takes part in it (or, with supervisors_too, supervises the
+    tenant); anything else looks exactly like a missing conversation."""
     try:
         conversation = ConversationModel.get(connection.tenant_id, conversation_id, consistent_read=True)
     except DoesNotExist:
         raise NotYours("No such conversation.") from None
     mine = (conversation.visitor_id if connection.kind == "visitor" else conversation.agent_id)
-    if mine != connection.principal_id:
+    supervising = supervisors_too and connection.kind == "agent" and connection.role in SUPERVISING_ROLES
+    if mine != connection.principal_id and not supervising:
         raise NotYours("No such conversation.")
     return conversation
 
@@ -213,11 +220,15 @@ def message_frame(conversation_id: str, message: MessageModel, text: str) -> Fra
             "text": text, "sent_at": iso(message.sent_at)}
 
 
-def transcript_frames(conversation: ConversationModel) -> list[Frame]:
-    """Every message so far, decrypted, as message.new frames (for a newly assigned agent)."""
+REPLAY_LIMIT = 500
+
+
+def transcript_frames(conversation: ConversationModel, after_seq: int = 0) -> list[Frame]:
+    """Messages after `after_seq`, decrypted, as message.new frames in seq order."""
     frames = []
     key = conversation_key(conversation.tenant_id, conversation.conversation_id)
-    for message in MessageModel.query(key, consistent_read=True):
+    for message in MessageModel.query(key, MessageModel.seq > after_seq, consistent_read=True,
+                                      limit=REPLAY_LIMIT):
         try:
             text = open_sealed(conversation.tenant_id, conversation.conversation_id, int(message.seq),
                                Sealed(message.sealed, int(message.key_version)))
@@ -225,6 +236,15 @@ def transcript_frames(conversation: ConversationModel) -> list[Frame]:
             text = None
         frames.append(message_frame(conversation.conversation_id, message, text))
     return frames
+
+
+def replay(connection: ConnectionModel, conversation_id: str, after_seq: int) -> list[Frame]:
+    """What a reconnecting client missed, then sync.done with the seq it has reached."""
+    conversation = conversation_for(connection, conversation_id)
+    frames = transcript_frames(conversation, after_seq)
+    last_seq = frames[-1]["seq"] if frames else after_seq
+    return [*frames, {"type": "sync.done", "conversation_id": conversation_id, "last_seq": last_seq,
+                      "complete": last_seq >= int(conversation.last_seq)}]
 
 
 # --- Routing announcements ------------------------------------------------------------------
@@ -248,6 +268,18 @@ def _announce_queued(conversation: ConversationModel) -> None:
                              "position": ahead + 1}, only="visitor")
 
 
+# Waiting visitors told their new position when the queue moves (a bound on the cost per move).
+POSITIONS_ANNOUNCED = 20
+
+
+def announce_queue_positions(tenant_id: str, team: str | None) -> None:
+    queue = routing.team_key(tenant_id, team)
+    waiting = ConversationModel.queue_index.query(queue, limit=POSITIONS_ANNOUNCED)
+    for position, entry in enumerate(waiting, start=1):
+        sender().send_all(connection_ids_of(tenant_id, "visitor", entry.visitor_id), {
+            "type": "conversation.queued", "conversation_id": entry.conversation_id, "position": position})
+
+
 def announce(assignment: routing.Assignment) -> None:
     conversation, agent = assignment.conversation, assignment.agent
     visitor = VisitorModel.get(conversation.tenant_id, conversation.visitor_id)
@@ -257,6 +289,7 @@ def announce(assignment: routing.Assignment) -> None:
     agent_connections = connection_ids_of(agent.tenant_id, "agent", agent.agent_id)
     for frame in transcript_frames(conversation):
         sender().send_all(agent_connections, frame)
+    announce_queue_positions(conversation.tenant_id, conversation.team)  # everyone behind moves up
 
 
 # --- Typing, read, close, presence ------------------------------------------------------------
@@ -293,6 +326,7 @@ def close(connection: ConnectionModel, conversation_id: str, resolution: str | N
                ConversationModel.resolution.set(resolution), ConversationModel.queue_key.remove(),
                ConversationModel.queue_sort.remove(), ConversationModel.due_shard.remove(),
                ConversationModel.due_at.remove()]
+    was_queued = conversation.status == "queued"
     if conversation.status == "assigned":
         closed = routing.hand_back(conversation, actions)
     else:
@@ -307,28 +341,74 @@ def close(connection: ConnectionModel, conversation_id: str, resolution: str | N
         raise Conflict("The conversation changed meanwhile; try again.")
     broadcast(conversation, {"type": "conversation.closed", "conversation_id": conversation_id,
                              "resolution": resolution})
+    if was_queued:
+        announce_queue_positions(conversation.tenant_id, conversation.team)
     if conversation.agent_id:
         _fill_capacity(conversation.tenant_id, conversation.agent_id)
 
 
 def reroute(conversation: ConversationModel) -> bool:
-    """Take an assigned conversation from its agent, back to the front of the queue, and route it."""
-    from_agent_id = conversation.agent_id
-    taken = routing.hand_back(conversation, routing.requeue_actions(conversation))
-    if not taken:
+    """Take an assigned conversation from its agent (silent or gone), back to the front of the queue."""
+    try:
+        _move_to_queue(conversation, team=None)
+    except Conflict:
         return False
+    return True
+
+
+def transfer(connection: ConnectionModel, conversation_id: str, to_agent_id: str | None,
+             to_team: str | None) -> None:
+    """To a named agent with spare capacity, or to a team's queue (front, never back to this agent).
+    Agents transfer their own conversations; supervisors and admins any of the tenant's."""
+    conversation = conversation_for(connection, conversation_id, supervisors_too=True)
+    if conversation.status != "assigned":
+        raise Conflict("Only a conversation an agent holds can be transferred.", code="not_assigned")
+    if to_agent_id is None:
+        _move_to_queue(conversation, team=to_team)
+        return
+    if to_agent_id == conversation.agent_id:
+        raise InvalidInput("to_agent_id: the conversation is already theirs")
+    try:
+        target = AgentModel.get(conversation.tenant_id, to_agent_id, consistent_read=True)
+    except DoesNotExist:
+        raise NotYours("No such agent.") from None
+    from_agent_id = conversation.agent_id
+    assignment = routing.move_to_agent(conversation, target)
+    if assignment is None:
+        raise Conflict("That agent is offline or has no free capacity.", code="agent_unavailable")
+    _tell_transferred(conversation, from_agent_id, target.agent_id)
+    announce(assignment)
+    _fill_capacity(conversation.tenant_id, from_agent_id)
+
+
+def escalate(connection: ConnectionModel, conversation_id: str) -> None:
+    """To the next tier's queue: the first agent of that tier with room takes it."""
+    conversation = conversation_for(connection, conversation_id)
+    if conversation.status != "assigned":
+        raise Conflict("Only a conversation an agent holds can be escalated.", code="not_assigned")
+    holder = AgentModel.get(conversation.tenant_id, conversation.agent_id)
+    _move_to_queue(conversation, team=routing.tier_queue(int(holder.tier) + 1))
+
+
+def _move_to_queue(conversation: ConversationModel, team: str | None) -> None:
+    from_agent_id = conversation.agent_id
+    if not routing.hand_back(conversation, routing.requeue_actions(conversation, team)):
+        raise Conflict("The conversation changed meanwhile; try again.")
     conversation.refresh(consistent_read=True)
-    agent_connections = connection_ids_of(conversation.tenant_id, "agent", from_agent_id)
     assignment = routing.route(conversation)
-    to_agent_id = assignment.agent.agent_id if assignment else None
-    sender().send_all(agent_connections, {"type": "conversation.transferred",
-                                          "conversation_id": conversation.conversation_id,
-                                          "from_agent_id": from_agent_id, "to_agent_id": to_agent_id})
+    _tell_transferred(conversation, from_agent_id, assignment.agent.agent_id if assignment else None)
     if assignment:
         announce(assignment)
     else:
         _announce_queued(conversation)
-    return True
+    _fill_capacity(conversation.tenant_id, from_agent_id)
+
+
+def _tell_transferred(conversation: ConversationModel, from_agent_id: str, to_agent_id: str | None) -> None:
+    frame = {"type": "conversation.transferred", "conversation_id": conversation.conversation_id,
+             "from_agent_id": from_agent_id, "to_agent_id": to_agent_id}
+    for party in (("agent", from_agent_id), ("visitor", conversation.visitor_id)):
+        sender().send_all(connection_ids_of(conversation.tenant_id, *party), frame)
 
 
 def _fill_capacity(tenant_id: str, agent_id: str) -> None:

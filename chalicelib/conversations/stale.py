@@ -36,7 +36,7 @@ def _hand_back_all(tenant_id: str, agent_id: str) -> int | None:
     """Set a gone agent offline and re-route what they held; None when they came back."""
     agent = AgentModel.get(tenant_id, agent_id, consistent_read=True)
     presence.clear_lapse(tenant_id, agent_id)
-    if agent.status == "online" and connection_ids_of(tenant_id, "agent", agent_id):
+    if agent.active and agent.status == "online" and connection_ids_of(tenant_id, "agent", agent_id):
         return None
     if agent.status != "offline":
         routing.set_presence(tenant_id, agent_id, "offline")

@@ -70,13 +70,20 @@ class ConversationClose(ClientFrame):
     resolution: Literal["resolved", "unresolved"] | None = None
 
 
+class MessagesSync(ClientFrame):
+    """Added to the contract: after a reconnect, replay what came after the last seq the client has."""
+    action: Literal["messages.sync"]
+    conversation_id: Id
+    after_seq: Annotated[int, Field(ge=0)]
+
+
 class Ping(ClientFrame):
     action: Literal["ping"]
 
 
 CLIENT_FRAMES: tuple[type[ClientFrame], ...] = (
     MessageSend, Typing, Read, HandoffRequest, PresenceSet, ConversationTransfer,
-    ConversationEscalate, ConversationClose, Ping)
+    ConversationEscalate, ConversationClose, MessagesSync, Ping)
 ACTIONS = frozenset(get_args(model.model_fields["action"].annotation)[0] for model in CLIENT_FRAMES)
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(
     Annotated[Union[CLIENT_FRAMES], Field(discriminator="action")])  # type: ignore[valid-type]

@@ -127,8 +127,24 @@ def _handoff(connection: ConnectionModel, frame: frames.HandoffRequest) -> Reply
     return []
 
 
-def _not_yet(connection: ConnectionModel, frame: Any) -> Reply:
-    raise ApiError(f"{frame.action} is not available yet.", code="not_available")
+def _transfer(connection: ConnectionModel, frame: frames.ConversationTransfer) -> Reply:
+    from ..conversations.service import transfer
+
+    transfer(connection, frame.conversation_id, frame.to_agent_id, frame.to_team)
+    return []
+
+
+def _escalate(connection: ConnectionModel, frame: frames.ConversationEscalate) -> Reply:
+    from ..conversations.service import escalate
+
+    escalate(connection, frame.conversation_id)
+    return []
+
+
+def _sync(connection: ConnectionModel, frame: frames.MessagesSync) -> Reply:
+    from ..conversations.service import replay
+
+    return replay(connection, frame.conversation_id, frame.after_seq)
 
 
 def _ping(connection: ConnectionModel, frame: frames.Ping) -> Reply:
@@ -142,7 +158,8 @@ DISPATCH: dict[str, tuple[str | None, Callable[[ConnectionModel, Any], Reply]]] 
     "presence.set": ("agent", _presence),
     "conversation.close": (None, _close),
     "handoff.request": ("visitor", _handoff),
-    "conversation.transfer": ("agent", _not_yet),
-    "conversation.escalate": ("agent", _not_yet),
+    "conversation.transfer": ("agent", _transfer),
+    "conversation.escalate": ("agent", _escalate),
+    "messages.sync": (None, _sync),
     "ping": (None, _ping),
 }

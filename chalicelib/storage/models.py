@@ -18,7 +18,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from ..config import get_config
@@ -128,6 +128,12 @@ class VisitorModel(Model):
     team = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     last_seen_at = UTCDateTimeAttribute()
+    # Kept by staff on the visitor's profile (PATCH /v1/visitors/{id}).
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    notes = UnicodeAttribute(null=True)
+    # An earlier visitor with the same email: probably the same person, but an email proves
+    # nothing, so the identity is not shared; agents see both histories.
+    known_as = UnicodeAttribute(null=True)
     email_index = VisitorEmailIndex()
 
 
@@ -180,7 +186,7 @@ class ConnectionModel(Model):
 class QueueIndex(GlobalSecondaryIndex):
     class Meta:
         index_name = "queue-index"
-        projection = KeysOnlyProjection()
+        projection = IncludeProjection(["visitor_id"])
 
     queue_key = UnicodeAttribute(hash_key=True)
     queue_sort = UnicodeAttribute(range_key=True)

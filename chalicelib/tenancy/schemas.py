@@ -212,6 +212,8 @@ class WidgetSessionIn(Input):
     email: Email | None = None
     team: Team | None = None
     locale: Annotated[str, Field(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")] | None = None
+    visitor_token: Annotated[str, Field(min_length=1, max_length=2048)] | None = Field(
+        default=None, description="a token from an earlier session (expired ones too): resume that visitor")
 
 
 class WidgetSessionOut(Output):
@@ -219,3 +221,4 @@ class WidgetSessionOut(Output):
     visitor_token: str
     ws_url: str
     expires_at: str
+    returning: bool = Field(description="an existing visitor was recognised (by token or email)")

@@ -16,6 +16,7 @@ from ..storage.helpers import cancellation_codes, condition_failed, tenant_page,
 from ..storage.models import (
     AgentModel, ApiKeyModel, CredentialModel, TenantModel, VisitorModel, WrappedKey,
 )
+from ..visitors import service as visitors
 from . import schemas as s
 from .passwords import burn_verification_time, hash_password, verify_password
 from .principals import Principal, api_key_token, secret_digest
@@ -181,7 +182,16 @@ def update_agent(principal: Principal, agent_id: str, patch: s.AgentPatch) -> s.
             _rewrite_credential(tx, agent, new_email, password_hash)
     except TransactWriteError as err:
         _explain_conflict(err, principal.tenant_id, new_email)
-    return agent_out(get_agent(principal.tenant_id, agent_id))
+    updated = get_agent(principal.tenant_id, agent_id)
+    if changes.keys() & {"teams", "tier", "max_concurrent", "active"}:
+        _resync_routing(updated, agent)
+    return agent_out(updated)
+
+
+def _resync_routing(agent: AgentModel, before: AgentModel) -> None:
+    from ..conversations.routing import resync_roster, routing_keys  # deferred: routing is not auth
+
+    resync_roster(agent, routing_keys(before))
 
 
 def _explain_conflict(err: TransactWriteError, tenant_id: str, email: str | None) -> None:
@@ -212,9 +222,13 @@ def deactivate_agent(principal: Principal, agent_id: str) -> None:
     agent = get_agent(principal.tenant_id, agent_id)
     if not agent.active:
         return
-    # History is kept; every token of this agent stops working at once.
+    # History is kept; every token of this agent stops working at once, and routing stops.
     agent.update(actions=[AgentModel.active.set(False), AgentModel.session_version.add(1),
                           AgentModel.updated_at.set(_now())])
+    _resync_routing(agent, agent)
+    from ..conversations.presence import schedule_lapse
+
+    schedule_lapse(agent.tenant_id, agent.agent_id, _now())  # reroute-stale hands their chats on
 
 
 # --- API keys -----------------------------------------------------------------------------
@@ -298,14 +312,27 @@ def start_widget_session(widget_key: str, body: s.WidgetSessionIn, source_ip: st
     rt = runtime()
     ratelimit.enforce("widget-session-ip", source_ip, 30, 60)
     tenant = tenant_for_widget_key(widget_key)
-    now = _now()
-    visitor = VisitorModel(tenant.tenant_id, new_id("v"), name=body.name, email=body.email,
-                           locale=body.locale, team=body.team, created_at=now, last_seen_at=now)
-    visitor.save()
+    details = body.model_dump(include={"name", "email", "locale", "team"}, exclude_none=True)
+    visitor = visitors.resume_returning(tenant.tenant_id, body.visitor_token, details)
+    returning = visitor is not None
+    if visitor is None:
+        # An email recognises but never authenticates: a new identity, linked to the earlier one.
+        known_as = visitors.earlier_visitor_with_email(tenant.tenant_id, details.get("email"))
+        returning = known_as is not None
+        visitor = _new_visitor(tenant.tenant_id, details, known_as)
     issued = signer().issue("visitor", tenant.tenant_id, visitor.visitor_id,
                             rt.config.visitor_token_ttl_seconds)
     return s.WidgetSessionOut(visitor_id=visitor.visitor_id, visitor_token=issued.token,
-                              ws_url=rt.config.ws_public_url, expires_at=_iso_epoch(issued.expires_at))
+                              ws_url=rt.config.ws_public_url, expires_at=_iso_epoch(issued.expires_at),
+                              returning=returning)
+
+
+def _new_visitor(tenant_id: str, details: dict[str, str], known_as: str | None) -> VisitorModel:
+    now = _now()
+    visitor = VisitorModel(tenant_id, new_id("v"), created_at=now, last_seen_at=now, known_as=known_as,
+                           **details)
+    visitor.save()
+    return visitor
 
 
 def _iso_epoch(seconds: float) -> str:

@@ -36,7 +36,10 @@ class TokenSigner:
                    "iat": now, "exp": now + ttl_seconds, "jti": secrets.token_hex(8), **claims}
         return IssuedToken(jwt.encode(payload, self._key, algorithm="HS256"), now + ttl_seconds)
 
-    def verify(self, token: str, audiences: tuple[Audience, ...]) -> dict[str, Any]:
+    def verify(self, token: str, audiences: tuple[Audience, ...], *,
+               allow_expired: bool = False) -> dict[str, Any]:
+        """The token's claims if its signature, issuer and audience hold; allow_expired skips only
+        the expiry (a returning visitor's old token still says who they were)."""
         try:
             claims = jwt.decode(token, self._key, algorithms=["HS256"], audience=list(audiences),
                                 issuer=ISSUER, options={"require": ["exp", "iat", "sub", "aud"],
@@ -44,7 +47,8 @@ class TokenSigner:
         except jwt.PyJWTError:
             raise Unauthorized("Invalid or expired token.") from None
         # Time is checked against the runtime clock (not PyJWT's) so tests can move it.
-        if not isinstance(claims.get("tid"), str) or claims["exp"] <= self._rt.clock.now():
+        expired = claims["exp"] <= self._rt.clock.now()
+        if not isinstance(claims.get("tid"), str) or (expired and not allow_expired):
             raise Unauthorized("Invalid or expired token.")
         return claims
 

@@ -1,7 +1,6 @@
 """Messages, presence, routing, capacity and close through the WebSocket handlers on moto."""
 from __future__ import annotations
 
-import itertools
 import json
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,41 +9,7 @@ import pytest
 import app as app_module
 from chalicelib.conversations import routing
 from chalicelib.storage.models import AgentModel, ConversationModel
-from tests.helpers import Api, all_items, frames_sent, without_rate_limits, ws_event
-
-_ids = itertools.count(1)
-
-
-class Party:
-    """One WebSocket connection of an agent or visitor, driven through the Lambda handlers."""
-
-    def __init__(self, token: str) -> None:
-        self.connection_id = f"conn{next(_ids)}="
-        assert app_module.websocket_connect(
-            ws_event("$connect", self.connection_id, query={"token": token}), None)["statusCode"] == 200
-        self.seen = 0
-
-    def send(self, **frame) -> None:
-        app_module.websocket_message(ws_event("$default", self.connection_id, body=json.dumps(frame)), None)
-
-    def new_frames(self) -> list[dict]:
-        frames = frames_sent(self.connection_id)
-        fresh, self.seen = frames[self.seen:], len(frames)
-        return fresh
-
-    def of_type(self, kind: str) -> list[dict]:
-        return [frame for frame in self.new_frames() if frame["type"] == kind]
-
-
-def visitor(api: Api, tenant: dict, **profile) -> Party:
-    session = api.call("POST", f"/v1/widget/{tenant['widget_key']}/sessions", profile).json_body
-    return Party(session["visitor_token"])
-
-
-def agent(api: Api, tenant: dict, email: str, **extra) -> Party:
-    api.add_agent(tenant["admin_token"], email, **extra)
-    return Party(api.login(tenant["tenant_id"], email))
-
+from tests.helpers import Api, Party, agent, all_items, frames_sent, visitor, without_rate_limits, ws_event
 
 def test_a_chat_from_first_message_to_close(api: Api, tenant: dict):
     vera = visitor(api, tenant, name="Vera")
@@ -410,3 +375,135 @@ def test_out_of_hours_the_visitor_gets_the_offline_message_and_waits(api: Api, t
     sam.send(action="presence.set", status="online")  # the first agent in takes it, nothing lost
     transcript = [f for f in frames_sent(sam.connection_id) if f["type"] == "message.new"]
     assert [(m["seq"], m["text"]) for m in transcript] == [(1, "anyone there?"), (2, "Back at 9!")]
+
+
+# --- Transfer and escalation ------------------------------------------------------------------
+def held_by(api: Api, tenant: dict, email: str, **extra) -> tuple[Party, Party, str]:
+    """An online agent holding one visitor's chat."""
+    holder = agent(api, tenant, email, **extra)
+    holder.send(action="presence.set", status="online")
+    vera = visitor(api, tenant)
+    vera.send(action="message.send", client_msg_id="v1", text="help")
+    conversation_id = frames_sent(vera.connection_id)[0]["conversation_id"]
+    holder.new_frames()
+    vera.new_frames()
+    return holder, vera, conversation_id
+
+
+def agent_id_of(tenant: dict, email: str) -> str:
+    return next(a.agent_id for a in AgentModel.query(tenant["tenant_id"]) if a.email == email)
+
+
+def test_transfer_to_an_agent_moves_chat_and_capacity_together(api: Api, tenant: dict):
+    sam, vera, conversation_id = held_by(api, tenant, "sam@acme.com")
+    kim = agent(api, tenant, "kim@acme.com", teams=["vip"])
+    kim.send(action="presence.set", status="online")
+    sam.send(action="conversation.transfer", conversation_id=conversation_id,
+             to_agent_id=agent_id_of(tenant, "kim@acme.com"))
+    moved = sam.of_type("conversation.transferred")[0]
+    assert moved["to_agent_id"] == agent_id_of(tenant, "kim@acme.com")
+    assert kim.of_type("conversation.assigned")[0]["conversation_id"] == conversation_id
+    assert [f["type"] for f in vera.new_frames()] == ["conversation.transferred", "conversation.assigned"]
+    loads = {a.email: int(a.load) for a in AgentModel.query(tenant["tenant_id"])}
+    assert (loads["sam@acme.com"], loads["kim@acme.com"]) == (0, 1)
+    # Kim holds it now: Sam can no longer write into it.
+    sam.send(action="message.send", conversation_id=conversation_id, client_msg_id="s1", text="still me")
+    assert sam.of_type("error")[0]["code"] == "not_found"
+
+
+def test_transfer_to_an_unavailable_agent_changes_nothing(api: Api, tenant: dict):
+    sam, vera, conversation_id = held_by(api, tenant, "sam@acme.com")
+    api.add_agent(tenant["admin_token"], "off@acme.com")  # never online
+    before = without_rate_limits(all_items())
+    sam.send(action="conversation.transfer", conversation_id=conversation_id,
+             to_agent_id=agent_id_of(tenant, "off@acme.com"))
+    sam.send(action="conversation.transfer", conversation_id=conversation_id, to_agent_id="a_nobody")
+    assert [e["code"] for e in sam.of_type("error")] == ["agent_unavailable", "not_found"]
+    assert without_rate_limits(all_items()) == before
+
+
+def test_transfer_to_a_team_queues_it_for_that_team_only(api: Api, tenant: dict):
+    sam, vera, conversation_id = held_by(api, tenant, "sam@acme.com")
+    sam.send(action="conversation.transfer", conversation_id=conversation_id, to_team="billing")
+    assert sam.of_type("conversation.transferred")[0]["to_agent_id"] is None
+    assert vera.of_type("conversation.queued")[0]["position"] == 1
+    assert sam.of_type("conversation.assigned") == []  # free again, but not for this chat
+    bill = agent(api, tenant, "bill@acme.com", teams=["billing"])
+    bill.send(action="presence.set", status="online")
+    assert bill.of_type("conversation.assigned")[0]["conversation_id"] == conversation_id
+
+
+def test_supervisors_transfer_any_chat_agents_only_their_own(api: Api, tenant: dict):
+    sam, vera, conversation_id = held_by(api, tenant, "sam@acme.com")
+    kim = agent(api, tenant, "kim@acme.com")
+    kim.send(action="presence.set", status="online")
+    kim.new_frames()
+    kim.send(action="conversation.transfer", conversation_id=conversation_id, to_team="billing")
+    assert kim.of_type("error")[0]["code"] == "not_found"
+    boss = agent(api, tenant, "boss@acme.com", role="supervisor")
+    boss.send(action="conversation.transfer", conversation_id=conversation_id,
+              to_agent_id=agent_id_of(tenant, "kim@acme.com"))
+    assert kim.of_type("conversation.assigned")[0]["conversation_id"] == conversation_id
+
+
+def test_escalation_goes_to_the_next_tier(api: Api, tenant: dict):
+    sam, vera, conversation_id = held_by(api, tenant, "sam@acme.com", tier=1)
+    sam.send(action="conversation.escalate", conversation_id=conversation_id)
+    assert vera.of_type("conversation.queued")[0]["position"] == 1
+    peer = agent(api, tenant, "peer@acme.com", tier=1)
+    peer.send(action="presence.set", status="online")
+    assert peer.of_type("conversation.assigned") == []  # same tier: not theirs
+    expert = agent(api, tenant, "expert@acme.com", tier=2)
+    expert.send(action="presence.set", status="online")
+    assert expert.of_type("conversation.assigned")[0]["conversation_id"] == conversation_id
+
+
+def test_changing_an_agents_teams_changes_their_routing(api: Api, tenant: dict):
+    sam = agent(api, tenant, "sam@acme.com", teams=["sales"])
+    sam.send(action="presence.set", status="online")
+    api.call("PATCH", f"/v1/agents/{agent_id_of(tenant, 'sam@acme.com')}", {"teams": ["billing"]},
+             token=tenant["admin_token"])
+    visitor(api, tenant, team="sales").send(action="message.send", client_msg_id="v1", text="buy")
+    assert sam.of_type("conversation.assigned") == []
+    visitor(api, tenant, team="billing").send(action="message.send", client_msg_id="v1", text="invoice")
+    assert len(sam.of_type("conversation.assigned")) == 1
+
+
+def test_a_deactivated_agents_chats_are_handed_on(api: Api, tenant: dict, clock):
+    sam, vera, conversation_id = held_by(api, tenant, "sam@acme.com")
+    kim = agent(api, tenant, "kim@acme.com")
+    kim.send(action="presence.set", status="online")
+    api.call("DELETE", f"/v1/agents/{agent_id_of(tenant, 'sam@acme.com')}", token=tenant["admin_token"])
+    assert run_reroute_stale()["requeued_from_gone_agents"] == 1
+    assert kim.of_type("conversation.assigned")[0]["conversation_id"] == conversation_id
+
+
+def test_waiting_visitors_hear_their_position_as_the_queue_moves(api: Api, tenant: dict):
+    waiting = [visitor(api, tenant) for _ in range(3)]
+    for person in waiting:
+        person.send(action="message.send", client_msg_id="v1", text="hello")
+    assert [p.of_type("conversation.queued")[-1]["position"] for p in waiting] == [1, 2, 3]
+    first_id = frames_sent(waiting[0].connection_id)[0]["conversation_id"]
+    waiting[0].send(action="conversation.close", conversation_id=first_id)  # gives up waiting
+    assert [p.of_type("conversation.queued")[-1]["position"] for p in waiting[1:]] == [1, 2]
+    sam = agent(api, tenant, "sam@acme.com", max_concurrent=1)
+    sam.send(action="presence.set", status="online")
+    assert waiting[1].of_type("conversation.assigned")
+    assert waiting[2].of_type("conversation.queued")[-1]["position"] == 1
+
+
+def test_sync_replays_only_your_own_conversation(api: Api, tenant: dict):
+    vera = visitor(api, tenant)
+    vera.send(action="message.send", client_msg_id="v1", text="first")
+    vera.send(action="message.send", client_msg_id="v2", text="second",
+              conversation_id=frames_sent(vera.connection_id)[0]["conversation_id"])
+    conversation_id = frames_sent(vera.connection_id)[0]["conversation_id"]
+    vera.new_frames()
+    vera.send(action="messages.sync", conversation_id=conversation_id, after_seq=1)
+    frames = vera.new_frames()
+    assert [(f["type"], f.get("seq"), f.get("text")) for f in frames] == [
+        ("message.new", 2, "second"), ("sync.done", None, None)]
+    assert frames[-1]["last_seq"] == 2 and frames[-1]["complete"] is True
+    stranger = visitor(api, tenant)
+    stranger.send(action="messages.sync", conversation_id=conversation_id, after_seq=0)
+    assert stranger.of_type("error")[0]["code"] == "not_found"

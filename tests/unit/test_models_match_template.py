@@ -55,7 +55,9 @@ def test_indexes_agree(model):
         index_attributes = {attr_name: attr for attr_name, attr in vars(type(index)).items()
                             if isinstance(attr, Attribute)}
         assert _model_keys(index_attributes) == _keys(declared[name]["KeySchema"])
-        assert index.Meta.projection.projection_type == declared[name]["Projection"]["ProjectionType"]
+        projection = declared[name]["Projection"]
+        assert index.Meta.projection.projection_type == projection["ProjectionType"]
+        assert sorted(index.Meta.projection.non_key_attributes or []) == sorted(projection.get("NonKeyAttributes", []))
 
 
 @pytest.mark.parametrize("model", ALL_MODELS, ids=lambda m: m.__name__)

@@ -1,0 +1,1 @@
+"""Visitor profiles (tags, notes, past conversations) and returning-visitor recognition."""

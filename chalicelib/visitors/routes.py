@@ -1,0 +1,23 @@
+"""REST routes for visitor profiles: every staff role reads and annotates them."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from ..web.routing import STAFF, Call, endpoint
+from . import schemas as s
+from . import service
+
+bp = Blueprint(__name__)
+TAG = "visitors"
+
+
+@endpoint(bp, "GET", "/v1/visitors/{visitor_id}", summary="A visitor's profile and conversations",
+          tag=TAG, auth=STAFF, response=s.VisitorProfile, errors=(404,))
+def get_visitor(call: Call[None], visitor_id: str) -> s.VisitorProfile:
+    return service.read_profile(call.principal, visitor_id)
+
+
+@endpoint(bp, "PATCH", "/v1/visitors/{visitor_id}", summary="Change a visitor's tags or notes",
+          tag=TAG, auth=STAFF, body=s.VisitorPatch, response=s.VisitorProfile, errors=(404,))
+def update_visitor(call: Call[s.VisitorPatch], visitor_id: str) -> s.VisitorProfile:
+    return service.update_profile(call.principal, visitor_id, call.body)

@@ -1,0 +1,117 @@
+"""Visitor profiles, and finding the visitor a widget session belongs to."""
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from ..audit.trail import record_event
+from ..clock import iso
+from ..conversations.queries import conversation_out
+from ..errors import NotFound, Unauthorized
+from ..runtime import runtime
+from ..storage.helpers import condition_failed, refusal_means
+from ..storage.models import ConversationModel, VisitorModel
+from ..tenancy.principals import Principal
+from ..tenancy.tokens import signer
+from . import schemas as s
+
+PROFILE_CONVERSATIONS = 20
+
+
+def _no_such_visitor() -> NotFound:
+    return NotFound("No such visitor.")
+
+
+def find_visitor(tenant_id: str, visitor_id: str) -> VisitorModel | None:
+    try:
+        return VisitorModel.get(tenant_id, visitor_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def _get_visitor(tenant_id: str, visitor_id: str) -> VisitorModel:
+    visitor = find_visitor(tenant_id, visitor_id)
+    if visitor is None:
+        raise _no_such_visitor()
+    return visitor
+
+
+# --- Profiles -----------------------------------------------------------------------------
+def _profile(visitor: VisitorModel) -> s.VisitorProfile:
+    # This visitor's conversations and, for one recognised by email, the earlier visitor's.
+    identities = [visitor.visitor_id, *([visitor.known_as] if visitor.known_as else [])]
+    conversations = sorted(
+        (c for identity in identities for c in ConversationModel.visitor_index.query(
+            f"{visitor.tenant_id}#{identity}", scan_index_forward=False, limit=PROFILE_CONVERSATIONS)),
+        key=lambda c: c.created_at, reverse=True)[:PROFILE_CONVERSATIONS]
+    return s.VisitorProfile(
+        visitor_id=visitor.visitor_id, name=visitor.name, email=visitor.email, locale=visitor.locale,
+        team=visitor.team, tags=list(visitor.tags), notes=visitor.notes or "", known_as=visitor.known_as,
+        created_at=iso(visitor.created_at), last_seen_at=iso(visitor.last_seen_at),
+        conversations=[conversation_out(c) for c in conversations])
+
+
+def read_profile(principal: Principal, visitor_id: str) -> s.VisitorProfile:
+    profile = _profile(_get_visitor(principal.tenant_id, visitor_id))
+    # Agents read the profiles of the visitors they serve all day; reads by the other roles are
+    # personal-data access worth an audit record (as transcript reads are).
+    if principal.role != "agent":
+        record_event(principal.tenant_id, principal.actor, "visitor.read", visitor_id)
+    return profile
+
+
+def update_profile(principal: Principal, visitor_id: str, patch: s.VisitorPatch) -> s.VisitorProfile:
+    visitor = _get_visitor(principal.tenant_id, visitor_id)
+    changes = patch.model_dump(exclude_unset=True)
+    if changes:
+        with refusal_means(_no_such_visitor()):  # deleted since we read it
+            visitor.update(actions=[getattr(VisitorModel, name).set(value) for name, value in changes.items()],
+                           condition=VisitorModel.visitor_id.exists())
+        # Field names only: notes are personal data and never enter the audit trail.
+        record_event(principal.tenant_id, principal.actor, "visitor.updated", visitor_id,
+                     {"fields": sorted(changes)})
+    return _profile(visitor)
+
+
+# --- Returning visitors -------------------------------------------------------------------
+# How old a visitor token may be and still bring its visitor back (it proves the same browser).
+RESUME_MAX_AGE_SECONDS = 90 * 86400
+
+
+def resume_returning(tenant_id: str, visitor_token: str | None,
+                     details: dict[str, str]) -> VisitorModel | None:
+    """The visitor an earlier token of this tenant names, marked seen now with the details the
+    widget sent; None when there is no such token (a new visitor)."""
+    visitor = _by_token(tenant_id, visitor_token) if visitor_token else None
+    return visitor if visitor is not None and _mark_seen(visitor, details) else None
+
+
+def earlier_visitor_with_email(tenant_id: str, email: str | None) -> str | None:
+    """Recognition only: the id of an earlier visitor with this email, to link, never to become."""
+    if not email:
+        return None
+    for match in VisitorModel.email_index.query(tenant_id, VisitorModel.email == email, limit=1):
+        return match.visitor_id
+    return None
+
+
+def _by_token(tenant_id: str, token: str) -> VisitorModel | None:
+    try:
+        claims = signer().verify(token, ("visitor",), allow_expired=True)
+    except Unauthorized:
+        return None  # forged or garbage: as if no token was sent
+    if claims["tid"] != tenant_id or claims["iat"] < runtime().clock.now() - RESUME_MAX_AGE_SECONDS:
+        return None  # another tenant's visitor is never this tenant's; a very old token is a new visit
+    return find_visitor(tenant_id, claims["sub"])
+
+
+def _mark_seen(visitor: VisitorModel, details: dict[str, str]) -> bool:
+    """False if the visitor was deleted meanwhile (then the session gets a new visitor)."""
+    actions = [VisitorModel.last_seen_at.set(runtime().clock.utcnow())]
+    actions += [getattr(VisitorModel, name).set(value) for name, value in details.items()]
+    try:
+        visitor.update(actions=actions, condition=VisitorModel.visitor_id.exists())
+    except UpdateError as err:
+        if not condition_failed(err):
+            raise
+        return False
+    return True
