@@ -78,6 +78,21 @@ def resync_roster(agent: AgentModel, previous_keys: list[str]) -> None:
         _save_roster(tx, agent, int(agent.load), agent.idle_since)
 
 
+def _take_capacity(tx, agent: AgentModel, load: int, now: datetime) -> None:
+    """Load + 1, only if the agent is still online, as loaded as we read, and below capacity."""
+    tx.update(agent, actions=[AgentModel.load.set(load + 1), AgentModel.idle_since.set(now)],
+              condition=(AgentModel.load == load) & (AgentModel.status == "online")
+              & (AgentModel.load < agent.max_concurrent))
+    _save_roster(tx, agent, load + 1, now)
+
+
+def _give_capacity(tx, agent: AgentModel) -> None:
+    """Load - 1, only if nobody changed it since we read it."""
+    load = max(0, int(agent.load) - 1)
+    tx.update(agent, actions=[AgentModel.load.set(load)], condition=AgentModel.load == agent.load)
+    _save_roster(tx, agent, load, agent.idle_since)
+
+
 def set_presence(tenant_id: str, agent_id: str, status: str) -> AgentModel:
     """Record the agent's status and mirror it into the roster, together."""
     agent = AgentModel.get(tenant_id, agent_id, consistent_read=True)
@@ -111,10 +126,7 @@ def assign(conversation: ConversationModel, agent: AgentModel) -> Assignment | N
                 ConversationModel.due_shard.set(shard("reply", conversation.conversation_id)),
                 ConversationModel.due_at.set(reply_due)],
                 condition=ConversationModel.status == "queued")
-            tx.update(agent, actions=[AgentModel.load.set(load + 1), AgentModel.idle_since.set(now)],
-                      condition=(AgentModel.load == load) & (AgentModel.status == "online")
-                      & (AgentModel.load < agent.max_concurrent))
-            _save_roster(tx, agent, load + 1, now)
+            _take_capacity(tx, agent, load, now)
     except TransactWriteError:
         return None
     conversation.refresh(consistent_read=True)
@@ -175,13 +187,11 @@ def hand_back(conversation: ConversationModel, actions: list) -> bool:
     holder = conversation.agent_id
     for _ in range(MAX_ATTEMPTS):
         agent = AgentModel.get(conversation.tenant_id, holder, consistent_read=True)
-        load = max(0, int(agent.load) - 1)
         try:
             with transaction() as tx:
                 tx.update(conversation, actions=actions,
                           condition=(ConversationModel.status == "assigned") & (ConversationModel.agent_id == holder))
-                tx.update(agent, actions=[AgentModel.load.set(load)], condition=AgentModel.load == agent.load)
-                _save_roster(tx, agent, load, agent.idle_since)
+                _give_capacity(tx, agent)
             return True
         except TransactWriteError:
             conversation.refresh(consistent_read=True)
@@ -206,7 +216,7 @@ def requeue_actions(conversation: ConversationModel, team: str | None = None) ->
 def move_to_agent(conversation: ConversationModel, target: AgentModel) -> Assignment | None:
     """From its agent straight to another with spare capacity, both loads changing together."""
     holder = AgentModel.get(conversation.tenant_id, conversation.agent_id, consistent_read=True)
-    target_load, holder_load = int(target.load), max(0, int(holder.load) - 1)
+    target_load = int(target.load)
     if _available_sort(target, target_load, target.idle_since) is None:
         return None
     now = runtime().clock.utcnow()
@@ -217,12 +227,8 @@ def move_to_agent(conversation: ConversationModel, target: AgentModel) -> Assign
                 ConversationModel.agent_key.set(f"{target.tenant_id}#{target.agent_id}"),
                 ConversationModel.skip_agents.set([*conversation.skip_agents, holder.agent_id])],
                 condition=(ConversationModel.status == "assigned") & (ConversationModel.agent_id == holder.agent_id))
-            tx.update(holder, actions=[AgentModel.load.set(holder_load)], condition=AgentModel.load == holder.load)
-            tx.update(target, actions=[AgentModel.load.set(target_load + 1), AgentModel.idle_since.set(now)],
-                      condition=(AgentModel.load == target_load) & (AgentModel.status == "online")
-                      & (AgentModel.load < target.max_concurrent))
-            _save_roster(tx, holder, holder_load, holder.idle_since)
-            _save_roster(tx, target, target_load + 1, now)
+            _give_capacity(tx, holder)
+            _take_capacity(tx, target, target_load, now)
     except TransactWriteError:
         return None
     conversation.refresh(consistent_read=True)
