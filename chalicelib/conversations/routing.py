@@ -35,8 +35,9 @@ def all_shards(prefix: str) -> list[str]:
     return [f"{prefix}#{n}" for n in range(SHARDS)]
 
 
-def _reply_timeout(tenant_id: str) -> int:
-    return Settings.model_validate(TenantModel.get(tenant_id).settings).first_response_timeout_seconds
+def tenant_settings(tenant_id: str) -> Settings:
+    """Read once per action and passed along: routing needs the reply timeout, the caller the hours."""
+    return Settings.model_validate(TenantModel.get(tenant_id).settings)
 
 
 def team_key(tenant_id: str, team: str | None) -> str:
@@ -109,13 +110,13 @@ class Assignment:
     agent: AgentModel
 
 
-def assign(conversation: ConversationModel, agent: AgentModel) -> Assignment | None:
+def assign(conversation: ConversationModel, agent: AgentModel, settings: Settings) -> Assignment | None:
     """Queued → assigned and load + 1 together, or neither (None: someone else won)."""
     now = runtime().clock.utcnow()
     load = int(agent.load)
     if _available_sort(agent, load, agent.idle_since) is None or agent.agent_id in conversation.skip_agents:
         return None
-    reply_due = now + timedelta(seconds=_reply_timeout(conversation.tenant_id))
+    reply_due = now + timedelta(seconds=settings.first_response_timeout_seconds)
     try:
         with transaction() as tx:
             tx.update(conversation, actions=[
@@ -134,7 +135,7 @@ def assign(conversation: ConversationModel, agent: AgentModel) -> Assignment | N
     return Assignment(conversation, agent)
 
 
-def route(conversation: ConversationModel) -> Assignment | None:
+def route(conversation: ConversationModel, settings: Settings) -> Assignment | None:
     """Give a queued conversation to the best available agent of its team, if any."""
     for _ in range(MAX_ATTEMPTS):
         # The best few, so agents this conversation was taken from can be passed over.
@@ -147,7 +148,7 @@ def route(conversation: ConversationModel) -> Assignment | None:
             agent = AgentModel.get(conversation.tenant_id, candidate, consistent_read=True)
         except DoesNotExist:
             continue
-        assignment = assign(conversation, agent)
+        assignment = assign(conversation, agent, settings)
         if assignment:
             return assignment
         conversation.refresh(consistent_read=True)
@@ -156,7 +157,7 @@ def route(conversation: ConversationModel) -> Assignment | None:
     return None
 
 
-def drain_queue(tenant_id: str, agent_id: str) -> list[Assignment]:
+def drain_queue(tenant_id: str, agent_id: str, settings: Settings) -> list[Assignment]:
     """While the agent has room, take the best waiting conversations of their teams."""
     made: list[Assignment] = []
     for _ in range(64):  # bounded: max_concurrent is at most 20, races add a few retries
@@ -166,19 +167,20 @@ def drain_queue(tenant_id: str, agent_id: str) -> list[Assignment]:
         heads = sorted((head for team in routing_keys(agent)
                         for head in ConversationModel.queue_index.query(team_key(tenant_id, team), limit=3)),
                        key=lambda head: head.queue_sort)
-        assignment = next(filter(None, (_take(tenant_id, head.conversation_id, agent) for head in heads)), None)
+        assignment = next(filter(None, (_take(tenant_id, head.conversation_id, agent, settings)
+                                               for head in heads)), None)
         if assignment is None:
             break
         made.append(assignment)
     return made
 
 
-def _take(tenant_id: str, conversation_id: str, agent: AgentModel) -> Assignment | None:
+def _take(tenant_id: str, conversation_id: str, agent: AgentModel, settings: Settings) -> Assignment | None:
     try:
         conversation = ConversationModel.get(tenant_id, conversation_id, consistent_read=True)
     except DoesNotExist:
         return None
-    return assign(conversation, agent)
+    return assign(conversation, agent, settings)
 
 
 def hand_back(conversation: ConversationModel, actions: list) -> bool:

@@ -90,16 +90,18 @@ def conversation_for(connection: ConnectionModel, conversation_id: str,
     return conversation
 
 
-def open_conversation(connection: ConnectionModel) -> tuple[ConversationModel, bool]:
-    """The visitor's open conversation, or a new one (True when new): with the bot first when the
-    tenant has it enabled and has FAQ entries, else queued for a human."""
+def open_conversation(connection: ConnectionModel) -> tuple[ConversationModel, Settings | None]:
+    """The visitor's open conversation, or a new one with the bot first when the tenant has it
+    enabled and has FAQ entries, else queued for a human. A new one comes with the tenant's
+    settings, already read (None for an existing one)."""
     visitor_key = f"{connection.tenant_id}#{connection.principal_id}"
     for latest in ConversationModel.visitor_index.query(visitor_key, scan_index_forward=False, limit=1):
         if latest.status != "closed":
-            return latest, False
+            return latest, None
     visitor = VisitorModel.get(connection.tenant_id, connection.principal_id)
     tenant = TenantModel.get(connection.tenant_id)
-    bot_first = Settings.model_validate(tenant.settings).bot_enabled and tenant.faq_count > 0
+    settings = Settings.model_validate(tenant.settings)
+    bot_first = settings.bot_enabled and tenant.faq_count > 0
     now, conversation_id = _now(), new_id("c")
     queued = {} if bot_first else {
         "queued_at": now, "queue_key": routing.team_key(connection.tenant_id, visitor.team),
@@ -108,7 +110,7 @@ def open_conversation(connection: ConnectionModel) -> tuple[ConversationModel, b
         connection.tenant_id, conversation_id, visitor_id=visitor.visitor_id, visitor_key=visitor_key,
         status="bot" if bot_first else "queued", team=visitor.team, priority=0, created_at=now, **queued)
     conversation.save(condition=ConversationModel.conversation_id.does_not_exist())
-    return conversation, True
+    return conversation, settings
 
 
 def hand_to_human(conversation: ConversationModel) -> None:
@@ -124,18 +126,18 @@ def hand_to_human(conversation: ConversationModel) -> None:
         if condition_failed(err):
             return
         raise
-    _route_and_announce(conversation)
+    _route_and_announce(conversation, routing.tenant_settings(conversation.tenant_id))
 
 
 # --- Messages -------------------------------------------------------------------------------
 def send_message(connection: ConnectionModel, conversation_id: str | None, client_msg_id: str,
                  text: str) -> None:
     """Store under the next gap-free seq, ack, deliver; a retried client_msg_id gets the same ack."""
-    is_new_conversation = False
+    opened_with: Settings | None = None  # set only when this message opens the conversation
     if conversation_id is not None:
         conversation = conversation_for(connection, conversation_id)
     elif connection.kind == "visitor":
-        conversation, is_new_conversation = open_conversation(connection)
+        conversation, opened_with = open_conversation(connection)
     else:
         raise InvalidInput("conversation_id: agents must name the conversation")
     message, stored_now = _store(conversation, Author.of(connection), client_msg_id, text)
@@ -149,8 +151,8 @@ def send_message(connection: ConnectionModel, conversation_id: str | None, clien
               skip=connection.connection_id)
     if conversation.status == "bot":
         _bot_turn(conversation, client_msg_id, text)
-    elif is_new_conversation:
-        _route_and_announce(conversation)
+    elif opened_with is not None:
+        _route_and_announce(conversation, opened_with)
 
 
 def _bot_turn(conversation: ConversationModel, client_msg_id: str, text: str) -> None:
@@ -248,15 +250,14 @@ def replay(connection: ConnectionModel, conversation_id: str, after_seq: int) ->
 
 
 # --- Routing announcements ------------------------------------------------------------------
-def _route_and_announce(conversation: ConversationModel) -> None:
+def _route_and_announce(conversation: ConversationModel, settings: Settings) -> None:
     """A person if one is free; else the queue position, and outside business hours the offline
     message (the conversation waits in the queue for the first agent to come online)."""
-    assignment = routing.route(conversation)
+    assignment = routing.route(conversation, settings)
     if assignment:
         announce(assignment)
         return
     _announce_queued(conversation)
-    settings = Settings.model_validate(TenantModel.get(conversation.tenant_id).settings)
     if not is_open(settings, _now()):
         post_as(conversation, SYSTEM, "system:offline", settings.offline_message)
 
@@ -344,7 +345,8 @@ def close(connection: ConnectionModel, conversation_id: str, resolution: str | N
     if was_queued:
         announce_queue_positions(conversation.tenant_id, conversation.team)
     if conversation.agent_id:
-        _fill_capacity(conversation.tenant_id, conversation.agent_id)
+        _fill_capacity(conversation.tenant_id, conversation.agent_id,
+                       routing.tenant_settings(conversation.tenant_id))
 
 
 def reroute(conversation: ConversationModel) -> bool:
@@ -378,7 +380,7 @@ def transfer(connection: ConnectionModel, conversation_id: str, to_agent_id: str
         raise Conflict("That agent is offline or has no free capacity.", code="agent_unavailable")
     _tell_transferred(conversation, from_agent_id, target.agent_id)
     announce(assignment)
-    _fill_capacity(conversation.tenant_id, from_agent_id)
+    _fill_capacity(conversation.tenant_id, from_agent_id, routing.tenant_settings(conversation.tenant_id))
 
 
 def escalate(connection: ConnectionModel, conversation_id: str) -> None:
@@ -395,13 +397,14 @@ def _move_to_queue(conversation: ConversationModel, team: str | None) -> None:
     if not routing.hand_back(conversation, routing.requeue_actions(conversation, team)):
         raise Conflict("The conversation changed meanwhile; try again.")
     conversation.refresh(consistent_read=True)
-    assignment = routing.route(conversation)
+    settings = routing.tenant_settings(conversation.tenant_id)
+    assignment = routing.route(conversation, settings)
     _tell_transferred(conversation, from_agent_id, assignment.agent.agent_id if assignment else None)
     if assignment:
         announce(assignment)
     else:
         _announce_queued(conversation)
-    _fill_capacity(conversation.tenant_id, from_agent_id)
+    _fill_capacity(conversation.tenant_id, from_agent_id, settings)
 
 
 def _tell_transferred(conversation: ConversationModel, from_agent_id: str, to_agent_id: str | None) -> None:
@@ -411,8 +414,8 @@ def _tell_transferred(conversation: ConversationModel, from_agent_id: str, to_ag
         sender().send_all(connection_ids_of(conversation.tenant_id, *party), frame)
 
 
-def _fill_capacity(tenant_id: str, agent_id: str) -> None:
-    for assignment in routing.drain_queue(tenant_id, agent_id):
+def _fill_capacity(tenant_id: str, agent_id: str, settings: Settings) -> None:
+    for assignment in routing.drain_queue(tenant_id, agent_id, settings):
         announce(assignment)
 
 
@@ -427,4 +430,4 @@ def set_presence(connection: ConnectionModel, status: str) -> None:
                        if c != connection.connection_id),
                       {"type": "presence", "agent_id": agent.agent_id, "status": status})
     if status == "online":
-        _fill_capacity(agent.tenant_id, agent.agent_id)
+        _fill_capacity(agent.tenant_id, agent.agent_id, routing.tenant_settings(agent.tenant_id))

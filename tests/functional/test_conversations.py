@@ -9,6 +9,7 @@ import pytest
 import app as app_module
 from chalicelib.conversations import routing
 from chalicelib.storage.models import AgentModel, ConversationModel
+from chalicelib.tenancy.schemas import Settings
 from tests.helpers import Api, Party, agent, all_items, frames_sent, visitor, without_rate_limits, ws_event
 
 def test_a_chat_from_first_message_to_close(api: Api, tenant: dict):
@@ -139,7 +140,7 @@ def test_racing_assignments_never_double_assign_or_exceed_capacity(api: Api, ten
     with ThreadPoolExecutor(16) as pool:
         results = list(pool.map(lambda pair: routing.assign(
             ConversationModel.get(pair[0].tenant_id, pair[0].conversation_id),
-            AgentModel.get(pair[1].tenant_id, pair[1].agent_id)), attempts))
+            AgentModel.get(pair[1].tenant_id, pair[1].agent_id), Settings()), attempts))
     made = [r for r in results if r]
     assert len(made) == 6  # 3 agents x capacity 2
     assert len({a.conversation.conversation_id for a in made}) == 6  # never twice
