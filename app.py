@@ -12,6 +12,7 @@ from chalicelib.conversations import routes as conversation_routes
 from chalicelib.realtime import handlers as ws
 from chalicelib.system import middleware, routes as system_routes
 from chalicelib.tenancy import routes as tenancy_routes
+from chalicelib.transcripts import routes as key_routes
 from chalicelib.visitors import routes as visitor_routes
 
 app = Chalice(app_name="switchboard")
@@ -23,6 +24,7 @@ app.register_blueprint(bot_routes.bp)
 app.register_blueprint(canned_routes.bp)
 app.register_blueprint(conversation_routes.bp)
 app.register_blueprint(visitor_routes.bp)
+app.register_blueprint(key_routes.bp)
 
 
 @app.on_ws_connect()
@@ -45,3 +47,10 @@ def reroute_stale(event: CloudWatchEvent) -> dict:
     from chalicelib.conversations.stale import reroute_stale as run
 
     return run()
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), description="Shred transcripts older than each tenant's retention_days")
+def retention(event: CloudWatchEvent) -> dict:
+    from chalicelib.transcripts.retention import run_retention
+
+    return run_retention()

@@ -6,11 +6,17 @@ patching modules.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
 from .clock import Clock
 from .config import Config, get_config
+
+# The SDK's debug logs carry request bodies: frames posted to connections hold message text.
+# Whatever log level a Lambda is given, they stay quiet, so no plaintext can reach a log.
+for _wire_logger in ("botocore", "boto3", "urllib3", "s3transfer"):
+    logging.getLogger(_wire_logger).setLevel(logging.WARNING)
 
 
 class Runtime:

@@ -6,9 +6,8 @@ from datetime import datetime, timedelta
 
 from pynamodb.exceptions import UpdateError
 
-from ..storage.helpers import condition_failed
+from ..storage.helpers import condition_failed, shard
 from ..storage.models import AgentModel
-from .routing import shard
 
 GRACE = timedelta(seconds=30)
 

@@ -1,22 +1,19 @@
 """Reading conversations and transcripts over REST: agents see their own, other roles all."""
 from __future__ import annotations
 
-import json
-import logging
-
 from pynamodb.exceptions import DoesNotExist
 
 from ..audit.trail import record_event
 from ..clock import iso
-from ..errors import NotFound
+from ..errors import NotFound, TooLarge
+from ..runtime import runtime
 from ..storage.helpers import decode_cursor, encode_cursor
 from ..storage.models import ConversationModel, MessageModel
 from ..tenancy.principals import Principal
-from ..transcripts.cipher import Corrupted, Sealed, open_sealed
+from ..transcripts.cipher import reveal
 from . import schemas as s
 from .service import conversation_key
 
-log = logging.getLogger("switchboard.transcripts")
 CONVERSATION_PAGE, MESSAGE_PAGE = 50, 100
 _INDEX_KEYS = {"tenant_id", "conversation_id", "agent_key", "created_at"}
 
@@ -33,7 +30,8 @@ def conversation_out(c: ConversationModel) -> s.ConversationOut:
         conversation_id=c.conversation_id, status=c.status, visitor_id=c.visitor_id, agent_id=c.agent_id,
         team=c.team, priority=int(c.priority), last_seq=int(c.last_seq), resolution=c.resolution,
         created_at=iso(c.created_at), queued_at=when(c.queued_at), assigned_at=when(c.assigned_at),
-        first_response_at=when(c.first_response_at), closed_at=when(c.closed_at))
+        first_response_at=when(c.first_response_at), closed_at=when(c.closed_at),
+        shredded_at=when(c.shredded_at))
 
 
 def list_conversations(principal: Principal, query: s.ConversationQuery) -> s.ConversationList:
@@ -73,20 +71,54 @@ def list_messages(principal: Principal, conversation_id: str, cursor: str | None
                                                                {"conversation_key": key}))
     items = [_message_out(conversation, message) for message in page]
     if _sees_everything(principal):
-        record_event(principal.tenant_id, {"kind": principal.kind, "id": principal.id}, "transcript.read",
+        record_event(principal.tenant_id, principal.actor, "transcript.read",
                      conversation_id, {"first_seq": items[0].seq if items else None, "count": len(items)})
     return s.MessageList(items=items, next_cursor=encode_cursor(page.last_evaluated_key))
 
 
+# A download is one response: Lambda answers at most 6 MB, so a longer transcript is paged instead.
+TRANSCRIPT_MAX_BYTES = 5 * 1024 * 1024
+
+
+def transcript(principal: Principal, conversation_id: str) -> s.Transcript:
+    """The whole conversation, decrypted, for download; every download is audited."""
+    conversation = get_conversation(principal, conversation_id)
+    messages, size = [], 0
+    for message in MessageModel.query(conversation_key(principal.tenant_id, conversation_id),
+                                      consistent_read=True, page_size=MESSAGE_PAGE):
+        out = _message_out(conversation, message)
+        size += len(out.model_dump_json())
+        if size > TRANSCRIPT_MAX_BYTES:
+            raise TooLarge("This transcript is too long to download at once; page through "
+                           f"/v1/conversations/{conversation_id}/messages instead.",
+                           code="transcript_too_large")
+        messages.append(out)
+    record_event(principal.tenant_id, principal.actor, "transcript.exported", conversation_id,
+                 {"count": len(messages)})
+    return s.Transcript(conversation=conversation_out(conversation), messages=messages,
+                        exported_at=iso(runtime().clock.utcnow()))
+
+
+def transcript_text(transcript: s.Transcript) -> str:
+    """The plain-text download: a header, then one line per message (continuations indented)."""
+    c = transcript.conversation
+    lines = [f"Conversation {c.conversation_id} ({c.status}{', ' + c.resolution if c.resolution else ''})",
+             f"Visitor: {c.visitor_id}", f"Agent: {c.agent_id or '-'}",
+             f"Started: {c.created_at}", f"Closed: {c.closed_at or '-'}",
+             f"Exported: {transcript.exported_at}", ""]
+    for m in transcript.messages:
+        who = m.sender.name or m.sender.kind.title()
+        who = f"{who} ({m.sender.kind})" if m.sender.name else who
+        text = m.text if m.text is not None else ("[corrupted]" if m.corrupted else "[redacted]")
+        first, *rest = text.split("\n")
+        lines.append(f"[{m.sent_at}] #{m.seq} {who}: {first}")
+        lines += [f"    {line}" for line in rest]
+    return "\n".join(lines) + "\n"
+
+
 def _message_out(conversation: ConversationModel, message: MessageModel) -> s.MessageOut:
-    sender = s.Sender(kind=message.sender_kind, id=message.sender_id, name=message.sender_name)
-    try:
-        text = open_sealed(conversation.tenant_id, conversation.conversation_id, int(message.seq),
-                           Sealed(message.sealed, int(message.key_version)))
-    except Corrupted:
-        # Never garbage: the message is marked, and operators are alarmed.
-        log.error(json.dumps({"alarm": "message_corrupted", "tenant_id": conversation.tenant_id,
-                              "conversation_id": conversation.conversation_id, "seq": int(message.seq)}))
-        return s.MessageOut(seq=int(message.seq), sender=sender, text=None, sent_at=iso(message.sent_at),
-                            corrupted=True)
-    return s.MessageOut(seq=int(message.seq), sender=sender, text=text, sent_at=iso(message.sent_at))
+    content = reveal(conversation, message)
+    return s.MessageOut(seq=int(message.seq),
+                        sender=s.Sender(kind=message.sender_kind, id=message.sender_id, name=message.sender_name),
+                        text=content.text, sent_at=iso(message.sent_at), corrupted=content.corrupted,
+                        redacted=content.redacted)

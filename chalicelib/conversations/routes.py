@@ -1,7 +1,7 @@
 """REST routes for conversations and transcripts."""
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from ..web.routing import STAFF, Call, endpoint
 from . import queries
@@ -28,3 +28,16 @@ def get_conversation(call: Call[None], conversation_id: str) -> s.ConversationOu
           query=s.MessagesQuery, response=s.MessageList, errors=(404,))
 def list_messages(call: Call[s.MessagesQuery], conversation_id: str) -> s.MessageList:
     return queries.list_messages(call.principal, conversation_id, call.query.cursor)
+
+
+@endpoint(bp, "GET", "/v1/conversations/{conversation_id}/transcript",
+          summary="Download the whole transcript: JSON, or plain text with ?format=text", tag=TAG,
+          auth=STAFF, query=s.TranscriptQuery, response=s.Transcript, errors=(404, 413))
+def download_transcript(call: Call[s.TranscriptQuery], conversation_id: str) -> Response:
+    transcript = queries.transcript(call.principal, conversation_id)
+    text = call.query.format == "text"
+    return Response(
+        body=queries.transcript_text(transcript) if text else transcript.model_dump(mode="json"),
+        headers={"Content-Type": "text/plain; charset=utf-8" if text else "application/json",
+                 "Content-Disposition":
+                     f'attachment; filename="transcript-{conversation_id}.{"txt" if text else "json"}"'})

@@ -7,7 +7,6 @@ load being what we read and below capacity, so racing assignments lose cleanly.
 """
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,24 +14,15 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from ..clock import iso
 from ..runtime import runtime
-from ..storage.helpers import transaction
+from ..storage.helpers import shard, transaction
 from ..errors import Conflict
 from ..storage.models import AgentModel, ConversationModel, RosterModel, TenantModel
 from ..tenancy.schemas import Settings
 
 ANY_TEAM = "*"
 MAX_ATTEMPTS = 5
-SHARDS = 8
 # A re-routed conversation goes to the front of its queue.
 FRONT_OF_QUEUE = 9
-
-
-def shard(prefix: str, key: str) -> str:
-    return f"{prefix}#{zlib.crc32(key.encode()) % SHARDS}"
-
-
-def all_shards(prefix: str) -> list[str]:
-    return [f"{prefix}#{n}" for n in range(SHARDS)]
 
 
 def tenant_settings(tenant_id: str) -> Settings:

@@ -20,6 +20,10 @@ class MessagesQuery(QueryInput):
     cursor: str | None = None
 
 
+class TranscriptQuery(QueryInput):
+    format: Literal["json", "text"] = "json"
+
+
 class ConversationOut(Output):
     conversation_id: str
     status: Status
@@ -34,6 +38,8 @@ class ConversationOut(Output):
     assigned_at: str | None
     first_response_at: str | None
     closed_at: str | None
+    shredded_at: str | None = Field(
+        description="when the conversation's keys were destroyed (visitor erasure or retention)")
 
 
 class ConversationList(Page):
@@ -49,10 +55,17 @@ class Sender(Output):
 class MessageOut(Output):
     seq: int
     sender: Sender
-    text: str | None = Field(description="null when the message cannot be opened (see corrupted)")
+    text: str | None = Field(description="null when the message cannot be opened (see corrupted, redacted)")
     sent_at: str
     corrupted: bool = Field(default=False, description="the stored ciphertext failed its integrity check")
+    redacted: bool = Field(default=False, description="its key was destroyed: visitor erasure or retention")
 
 
 class MessageList(Page):
     items: list[MessageOut]
+
+
+class Transcript(Output):
+    conversation: ConversationOut
+    messages: list[MessageOut]
+    exported_at: str

@@ -21,7 +21,9 @@ from ..storage.models import (
     AgentModel, ConnectionModel, ConversationModel, MessageIdModel, MessageModel, TenantModel, VisitorModel,
 )
 from ..tenancy.schemas import Settings
-from ..transcripts.cipher import Corrupted, Sealed, open_sealed, seal
+from ..transcripts.cipher import Revealed, reveal, seal
+from ..transcripts.keys import key_ring
+from ..transcripts.shredding import shred_actions
 from . import presence, routing
 from .hours import is_open
 from .delivery import broadcast
@@ -99,6 +101,8 @@ def open_conversation(connection: ConnectionModel) -> tuple[ConversationModel, S
         if latest.status != "closed":
             return latest, None
     visitor = VisitorModel.get(connection.tenant_id, connection.principal_id)
+    if visitor.erased_at is not None:
+        raise NotYours("This visitor was erased.")
     tenant = TenantModel.get(connection.tenant_id)
     settings = Settings.model_validate(tenant.settings)
     bot_first = settings.bot_enabled and tenant.faq_count > 0
@@ -108,8 +112,17 @@ def open_conversation(connection: ConnectionModel) -> tuple[ConversationModel, S
         "queue_sort": routing.queue_sort(0, now, conversation_id)}
     conversation = ConversationModel(
         connection.tenant_id, conversation_id, visitor_id=visitor.visitor_id, visitor_key=visitor_key,
-        status="bot" if bot_first else "queued", team=visitor.team, priority=0, created_at=now, **queued)
-    conversation.save(condition=ConversationModel.conversation_id.does_not_exist())
+        status="bot" if bot_first else "queued", team=visitor.team, priority=0, created_at=now,
+        data_keys=key_ring().new_conversation_keys(connection.tenant_id, visitor.visitor_id, conversation_id),
+        **queued)
+    try:
+        with transaction() as tx:
+            # Erasure sets erased_at first: no conversation is born to a visitor being erased.
+            tx.condition_check(VisitorModel, visitor.tenant_id, visitor.visitor_id,
+                               condition=VisitorModel.erased_at.does_not_exist())
+            tx.save(conversation, condition=ConversationModel.conversation_id.does_not_exist())
+    except TransactWriteError:
+        raise NotYours("This visitor was erased.") from None
     return conversation, settings
 
 
@@ -147,7 +160,7 @@ def send_message(connection: ConnectionModel, conversation_id: str | None, clien
         "conversation_id": conversation.conversation_id, "seq": int(message.seq)})
     if not stored_now:
         return
-    broadcast(conversation, message_frame(conversation.conversation_id, message, text),
+    broadcast(conversation, message_frame(conversation.conversation_id, message, Revealed(text)),
               skip=connection.connection_id)
     if conversation.status == "bot":
         _bot_turn(conversation, client_msg_id, text)
@@ -170,7 +183,7 @@ def post_as(conversation: ConversationModel, author: Author, client_msg_id: str,
     """A message from the bot or the system, stored and delivered like any other."""
     message, stored_now = _store(conversation, author, client_msg_id, text)
     if stored_now:
-        broadcast(conversation, message_frame(conversation.conversation_id, message, text))
+        broadcast(conversation, message_frame(conversation.conversation_id, message, Revealed(text)))
 
 
 def _store(conversation: ConversationModel, author: Author, client_msg_id: str,
@@ -180,9 +193,10 @@ def _store(conversation: ConversationModel, author: Author, client_msg_id: str,
         if conversation.status == "closed":
             raise Conflict("This conversation is closed.", code="conversation_closed")
         seq, now = int(conversation.last_seq) + 1, _now()
-        sealed = seal(conversation.tenant_id, conversation.conversation_id, seq, text)
+        sealed = seal(conversation, seq, text)
         message = MessageModel(key, seq, sender_kind=author.kind, sender_id=author.id,
-                               sender_name=author.name, sealed=sealed.blob,
+                               sender_name=None if author.kind == "visitor" else author.name,
+                               sealed=sealed.blob,
                                key_version=sealed.key_version, client_msg_id=client_msg_id, sent_at=now)
         actions = [ConversationModel.last_seq.set(seq)]
         if author.kind == "agent" and conversation.first_response_at is None:
@@ -216,10 +230,16 @@ def _earlier_message(key: str, client_msg_id: str) -> MessageModel | None:
     return MessageModel.get(key, seq, consistent_read=True)
 
 
-def message_frame(conversation_id: str, message: MessageModel, text: str) -> Frame:
-    return {"type": "message.new", "conversation_id": conversation_id, "seq": int(message.seq),
-            "sender": {"kind": message.sender_kind, "id": message.sender_id, "name": message.sender_name},
-            "text": text, "sent_at": iso(message.sent_at)}
+def message_frame(conversation_id: str, message: MessageModel, content: Revealed) -> Frame:
+    frame = {"type": "message.new", "conversation_id": conversation_id, "seq": int(message.seq),
+             "sender": {"kind": message.sender_kind, "id": message.sender_id, "name": message.sender_name},
+             "text": content.text, "sent_at": iso(message.sent_at)}
+    # Only a message that cannot be shown says why.
+    if content.corrupted:
+        frame["corrupted"] = True
+    elif content.redacted:
+        frame["redacted"] = True
+    return frame
 
 
 REPLAY_LIMIT = 500
@@ -231,12 +251,7 @@ def transcript_frames(conversation: ConversationModel, after_seq: int = 0) -> li
     key = conversation_key(conversation.tenant_id, conversation.conversation_id)
     for message in MessageModel.query(key, MessageModel.seq > after_seq, consistent_read=True,
                                       limit=REPLAY_LIMIT):
-        try:
-            text = open_sealed(conversation.tenant_id, conversation.conversation_id, int(message.seq),
-                               Sealed(message.sealed, int(message.key_version)))
-        except Corrupted:
-            text = None
-        frames.append(message_frame(conversation.conversation_id, message, text))
+        frames.append(message_frame(conversation.conversation_id, message, reveal(conversation, message)))
     return frames
 
 
@@ -320,13 +335,19 @@ def mark_read(connection: ConnectionModel, conversation_id: str, seq: int) -> No
 
 def close(connection: ConnectionModel, conversation_id: str, resolution: str | None) -> None:
     conversation = conversation_for(connection, conversation_id)
-    if conversation.status == "closed":
-        return
-    resolution = resolution if connection.kind == "agent" else None
-    actions = [ConversationModel.status.set("closed"), ConversationModel.closed_at.set(_now()),
+    if conversation.status != "closed":
+        end(conversation, resolution if connection.kind == "agent" else None)
+
+
+def end(conversation: ConversationModel, resolution: str | None, *, shred: bool = False) -> None:
+    """Close an open conversation: free its place in the queue or its agent's capacity, tell both
+    parties. Retention starts counting now; with shred (erasure) its keys are destroyed at once."""
+    now = _now()
+    actions = [ConversationModel.status.set("closed"), ConversationModel.closed_at.set(now),
                ConversationModel.resolution.set(resolution), ConversationModel.queue_key.remove(),
                ConversationModel.queue_sort.remove(), ConversationModel.due_shard.remove(),
                ConversationModel.due_at.remove()]
+    actions += shred_actions(now) if shred else [ConversationModel.retention_key.set(conversation.tenant_id)]
     was_queued = conversation.status == "queued"
     if conversation.status == "assigned":
         closed = routing.hand_back(conversation, actions)
@@ -340,7 +361,7 @@ def close(connection: ConnectionModel, conversation_id: str, resolution: str | N
             closed = False
     if not closed:
         raise Conflict("The conversation changed meanwhile; try again.")
-    broadcast(conversation, {"type": "conversation.closed", "conversation_id": conversation_id,
+    broadcast(conversation, {"type": "conversation.closed", "conversation_id": conversation.conversation_id,
                              "resolution": resolution})
     if was_queued:
         announce_queue_positions(conversation.tenant_id, conversation.team)

@@ -9,6 +9,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from ..realtime.connections import connection_ids_of
 from ..runtime import runtime
+from ..storage.helpers import all_shards
 from ..storage.models import AgentModel, ConversationModel
 from . import presence, routing
 from .service import reroute
@@ -17,13 +18,13 @@ from .service import reroute
 def reroute_stale() -> dict[str, int]:
     now = runtime().clock.utcnow()
     summary = {"unanswered_requeued": 0, "agents_gone": 0, "requeued_from_gone_agents": 0}
-    for due_shard in routing.all_shards("reply"):
+    for due_shard in all_shards("reply"):
         for due in ConversationModel.due_index.query(due_shard, ConversationModel.due_at <= now):
             conversation = _conversation(due.tenant_id, due.conversation_id)
             if conversation and conversation.status == "assigned" and conversation.first_response_at is None \
                     and reroute(conversation):
                 summary["unanswered_requeued"] += 1
-    for lapse_shard in routing.all_shards("lapse"):
+    for lapse_shard in all_shards("lapse"):
         for lapsed in AgentModel.lapse_index.query(lapse_shard, AgentModel.lapse_at <= now):
             requeued = _hand_back_all(lapsed.tenant_id, lapsed.agent_id)
             if requeued is not None:

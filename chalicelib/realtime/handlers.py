@@ -40,9 +40,12 @@ def _ws_principal(token: str) -> tuple[Principal, str | None]:
     if principal.kind != "visitor":
         return principal, principal.name
     try:
-        return principal, VisitorModel.get(principal.tenant_id, principal.id).name
-    except DoesNotExist:  # erased since the token was issued
+        visitor = VisitorModel.get(principal.tenant_id, principal.id, consistent_read=True)
+    except DoesNotExist:
         raise Unauthorized("Invalid or expired token.") from None
+    if visitor.erased_at is not None:  # erased since the token was issued
+        raise Unauthorized("Invalid or expired token.")
+    return principal, visitor.name
 
 
 def on_disconnect(connection_id: str) -> None:

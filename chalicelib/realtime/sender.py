@@ -34,6 +34,14 @@ class Sender:
     def send_all(self, connection_ids: Iterable[str], frame: dict[str, Any]) -> int:
         return sum(self.send(connection_id, frame) for connection_id in connection_ids)
 
+    def disconnect(self, connection_id: str) -> None:
+        """Close a connection from the server side (one already gone is no error)."""
+        try:
+            self._client.delete_connection(ConnectionId=connection_id)
+        except self._client.exceptions.GoneException:
+            pass
+        self._forget(connection_id)
+
 
 def sender() -> Sender:
     rt = runtime()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -16,7 +17,18 @@ from ..errors import ApiError, InvalidInput
 from ..runtime import runtime
 
 PAGE_SIZE = 100
+# Partitions of the sparse, global indexes that jobs walk (due replies, lapsed agents, tenants):
+# enough that no single partition takes every tenant's writes.
+SHARDS = 8
 ModelT = TypeVar("ModelT", bound=Model)
+
+
+def shard(prefix: str, key: str) -> str:
+    return f"{prefix}#{zlib.crc32(key.encode()) % SHARDS}"
+
+
+def all_shards(prefix: str) -> list[str]:
+    return [f"{prefix}#{n}" for n in range(SHARDS)]
 
 
 def transaction() -> TransactWrite:

@@ -41,9 +41,21 @@ class WrappedKey(MapAttribute):
     created_at = UTCDateTimeAttribute()
 
 
+class TenantDirectoryIndex(GlobalSecondaryIndex):
+    """Every tenant, for the jobs that visit each one (retention, audit-verify), without a scan."""
+    class Meta:
+        index_name = "directory-index"
+        projection = IncludeProjection(["settings"])
+
+    directory_shard = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute(range_key=True)
+
+
 class TenantModel(Model):
     Meta = _meta("tenants")
     tenant_id = UnicodeAttribute(hash_key=True)
+    directory_shard = UnicodeAttribute()
+    directory_index = TenantDirectoryIndex()
     name = UnicodeAttribute()
     widget_key = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
@@ -135,6 +147,10 @@ class VisitorModel(Model):
     # nothing, so the identity is not shared; agents see both histories.
     known_as = UnicodeAttribute(null=True)
     email_index = VisitorEmailIndex()
+    # {"<tenant key version>": visitor data key wrapped by that tenant key} (transcripts/keys.py).
+    data_keys = MapAttribute(default=dict)
+    # Set by erasure, which also removes data_keys and every personal field: a tombstone.
+    erased_at = UTCDateTimeAttribute(null=True)
 
 
 class FaqModel(Model):
@@ -219,6 +235,15 @@ class DueIndex(GlobalSecondaryIndex):
     due_at = UTCDateTimeAttribute(range_key=True)
 
 
+class RetentionIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "retention-index"
+        projection = KeysOnlyProjection()
+
+    retention_key = UnicodeAttribute(hash_key=True)
+    closed_at = UTCDateTimeAttribute(range_key=True)
+
+
 class ConversationModel(Model):
     Meta = _meta("conversations")
     tenant_id = UnicodeAttribute(hash_key=True)
@@ -246,10 +271,17 @@ class ConversationModel(Model):
     assigned_at = UTCDateTimeAttribute(null=True)
     first_response_at = UTCDateTimeAttribute(null=True)
     closed_at = UTCDateTimeAttribute(null=True)
+    # {"<tenant key version>": conversation data key wrapped by the visitor's key of that version}.
+    # Removed by erasure and retention: the conversation's messages can never be opened again.
+    data_keys = MapAttribute(default=dict)
+    # Present (= tenant_id) from close until retention shreds it (sparse retention-index).
+    retention_key = UnicodeAttribute(null=True)
+    shredded_at = UTCDateTimeAttribute(null=True)
     queue_index = QueueIndex()
     visitor_index = VisitorConversationsIndex()
     agent_index = AgentConversationsIndex()
     due_index = DueIndex()
+    retention_index = RetentionIndex()
 
 
 class MessageModel(Model):
@@ -258,10 +290,11 @@ class MessageModel(Model):
     seq = NumberAttribute(range_key=True)
     sender_kind = UnicodeAttribute()  # visitor | agent | bot | system
     sender_id = UnicodeAttribute()
+    # Staff and bot names only: a visitor's name lives on their profile alone, so erasure reaches it.
     sender_name = UnicodeAttribute(null=True)
-    # nonce || AES-256-GCM ciphertext of the text; never the text itself.
+    # nonce || AES-256-GCM ciphertext of the text under the conversation key; never the text itself.
     sealed = BinaryAttribute(legacy_encoding=False)
-    key_version = NumberAttribute()
+    key_version = NumberAttribute()  # which of the conversation's data_keys sealed it
     client_msg_id = UnicodeAttribute(null=True)
     sent_at = UTCDateTimeAttribute()
 

@@ -14,10 +14,12 @@ from ..ids import new_id
 from ..runtime import runtime
 from ..storage.helpers import cancellation_codes, condition_failed, tenant_page, transaction
 from ..storage.models import (
-    AgentModel, ApiKeyModel, CredentialModel, TenantModel, VisitorModel, WrappedKey,
+    AgentModel, ApiKeyModel, CredentialModel, TenantModel, VisitorModel,
 )
+from ..transcripts.keys import new_tenant_key
 from ..visitors import service as visitors
 from . import schemas as s
+from .directory import directory_shard
 from .passwords import burn_verification_time, hash_password, verify_password
 from .principals import Principal, api_key_token, secret_digest
 from .tokens import signer
@@ -36,15 +38,10 @@ def signup(body: s.SignupIn, source_ip: str) -> s.SignupOut:
     ratelimit.enforce("signup-ip", source_ip, rt.config.signup_limit_per_hour, 3600)
     now = _now()
     tenant_id = new_id("t")
-    # The tenant's data key is born wrapped: KMS never hands us its plaintext here.
-    wrapped = rt.client("kms").generate_data_key_without_plaintext(
-        KeyId=rt.config.data_key_alias, KeySpec="AES_256",
-        EncryptionContext={"tenant_id": tenant_id})["CiphertextBlob"]
-    tenant = TenantModel(tenant_id, name=body.name, created_at=now,
+    tenant = TenantModel(tenant_id, name=body.name, created_at=now, directory_shard=directory_shard(tenant_id),
                          widget_key=f"wk.{tenant_id}.{secrets.token_urlsafe(16)}",
                          settings=s.Settings().model_dump(mode="json"),
-                         data_keys=[WrappedKey(version=1, wrapped=wrapped, created_at=now)],
-                         current_key_version=1)
+                         data_keys=[new_tenant_key(rt, tenant_id, 1)], current_key_version=1)
     admin = _new_agent(tenant_id, s.AgentIn(email=body.admin_email, name="Administrator",
                                             password=body.admin_password, role="admin"), now)
     credential = CredentialModel(tenant_id, body.admin_email, agent_id=admin.agent_id,

@@ -1,4 +1,4 @@
-"""AES-256-GCM for message text, bound to its place.
+"""AES-256-GCM for message text under the conversation's key, bound to its place.
 
 The associated data names the tenant, conversation and seq, so a ciphertext copied to another row
 or tenant fails to open. A fresh 96-bit nonce per message; the stored blob is nonce || ciphertext+tag,
@@ -6,19 +6,18 @@ and the record keeps the key version that sealed it, so keys can rotate.
 """
 from __future__ import annotations
 
+import json
+import logging
 import os
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .keys import tenant_keys
+from ..storage.models import ConversationModel, MessageModel
+from .keys import NONCE_BYTES, Corrupted, Shredded, key_ring
 
-NONCE_BYTES = 12
-
-
-class Corrupted(Exception):
-    """A stored message that does not open: tampered, misplaced, or its key is gone."""
+log = logging.getLogger("switchboard.transcripts")
 
 
 @dataclass(frozen=True)
@@ -27,21 +26,43 @@ class Sealed:
     key_version: int
 
 
-def _place(tenant_id: str, conversation_id: str, seq: int) -> bytes:
-    return f"switchboard.message.v1|{tenant_id}|{conversation_id}|{seq}".encode()
+@dataclass(frozen=True)
+class Revealed:
+    """What a reader gets: the text, or why there is none."""
+    text: str | None
+    corrupted: bool = False
+    redacted: bool = False
 
 
-def seal(tenant_id: str, conversation_id: str, seq: int, text: str) -> Sealed:
-    key = tenant_keys().current(tenant_id)
+def _place(conversation: ConversationModel, seq: int) -> bytes:
+    return f"switchboard.message.v1|{conversation.tenant_id}|{conversation.conversation_id}|{seq}".encode()
+
+
+def seal(conversation: ConversationModel, seq: int, text: str) -> Sealed:
+    key = key_ring().sealing_key(conversation)
     nonce = os.urandom(NONCE_BYTES)
-    blob = nonce + AESGCM(key.secret).encrypt(nonce, text.encode(), _place(tenant_id, conversation_id, seq))
-    return Sealed(blob, key.version)
+    return Sealed(nonce + AESGCM(key.secret).encrypt(nonce, text.encode(), _place(conversation, seq)),
+                  key.version)
 
 
-def open_sealed(tenant_id: str, conversation_id: str, seq: int, sealed: Sealed) -> str:
-    key = tenant_keys().version(tenant_id, sealed.key_version)
+def open_sealed(conversation: ConversationModel, seq: int, sealed: Sealed) -> str:
+    """The text, or Corrupted (tampered, misplaced) or Shredded (its key destroyed)."""
+    key = key_ring().opening_key(conversation, sealed.key_version)
     nonce, body = sealed.blob[:NONCE_BYTES], sealed.blob[NONCE_BYTES:]
     try:
-        return AESGCM(key.secret).decrypt(nonce, body, _place(tenant_id, conversation_id, seq)).decode()
+        return AESGCM(key).decrypt(nonce, body, _place(conversation, seq)).decode()
     except (InvalidTag, ValueError, UnicodeDecodeError):
-        raise Corrupted(f"message {seq} of {conversation_id} does not open") from None
+        raise Corrupted(f"message {seq} of {conversation.conversation_id} does not open") from None
+
+
+def reveal(conversation: ConversationModel, message: MessageModel) -> Revealed:
+    """A stored message for a reader: never garbage; a corrupted one raises an alarm."""
+    seq = int(message.seq)
+    try:
+        return Revealed(open_sealed(conversation, seq, Sealed(message.sealed, int(message.key_version))))
+    except Shredded:
+        return Revealed(None, redacted=True)
+    except Corrupted:
+        log.error(json.dumps({"alarm": "message_corrupted", "tenant_id": conversation.tenant_id,
+                              "conversation_id": conversation.conversation_id, "seq": seq}))
+        return Revealed(None, corrupted=True)

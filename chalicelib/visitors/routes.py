@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..web.routing import STAFF, Call, endpoint
+from ..web.routing import COMPLIANCE, STAFF, Call, endpoint
 from . import schemas as s
 from . import service
 
@@ -21,3 +21,12 @@ def get_visitor(call: Call[None], visitor_id: str) -> s.VisitorProfile:
           tag=TAG, auth=STAFF, body=s.VisitorPatch, response=s.VisitorProfile, errors=(404,))
 def update_visitor(call: Call[s.VisitorPatch], visitor_id: str) -> s.VisitorProfile:
     return service.update_profile(call.principal, visitor_id, call.body)
+
+
+@endpoint(bp, "DELETE", "/v1/visitors/{visitor_id}",
+          summary="Erase a visitor: shred their keys and personal data (repeatable)", tag=TAG,
+          auth=COMPLIANCE, response=s.ErasureOut, status=202, errors=(404, 409))
+def erase_visitor(call: Call[None], visitor_id: str) -> s.ErasureOut:
+    from .erasure import erase  # deferred: only erasure needs the conversation machinery
+
+    return erase(call.principal, visitor_id)

@@ -36,4 +36,11 @@ class VisitorProfile(Output):
     known_as: str | None = Field(default=None, description="an earlier visitor with the same email (unverified)")
     created_at: str
     last_seen_at: str
+    erased_at: str | None = Field(default=None, description="set once erased: every personal field is gone")
     conversations: list[ConversationOut] = Field(description="the latest 20, newest first")
+
+
+class ErasureOut(Output):
+    visitor_id: str
+    erased_at: str
+    conversations_shredded: int = Field(description="conversations whose keys this request destroyed")

@@ -6,7 +6,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from ..audit.trail import record_event
 from ..clock import iso
 from ..conversations.queries import conversation_out
-from ..errors import NotFound, Unauthorized
+from ..errors import Conflict, NotFound, Unauthorized
 from ..runtime import runtime
 from ..storage.helpers import condition_failed, refusal_means
 from ..storage.models import ConversationModel, VisitorModel
@@ -15,6 +15,10 @@ from ..tenancy.tokens import signer
 from . import schemas as s
 
 PROFILE_CONVERSATIONS = 20
+
+
+# Updates hold only for a visitor who exists and was not erased (an update never creates one).
+_LIVING = VisitorModel.visitor_id.exists() & VisitorModel.erased_at.does_not_exist()
 
 
 def _no_such_visitor() -> NotFound:
@@ -47,7 +51,7 @@ def _profile(visitor: VisitorModel) -> s.VisitorProfile:
         visitor_id=visitor.visitor_id, name=visitor.name, email=visitor.email, locale=visitor.locale,
         team=visitor.team, tags=list(visitor.tags), notes=visitor.notes or "", known_as=visitor.known_as,
         created_at=iso(visitor.created_at), last_seen_at=iso(visitor.last_seen_at),
-        conversations=[conversation_out(c) for c in conversations])
+        erased_at=iso(visitor.erased_at) if visitor.erased_at else None, conversations=[conversation_out(c) for c in conversations])
 
 
 def read_profile(principal: Principal, visitor_id: str) -> s.VisitorProfile:
@@ -62,10 +66,13 @@ def read_profile(principal: Principal, visitor_id: str) -> s.VisitorProfile:
 def update_profile(principal: Principal, visitor_id: str, patch: s.VisitorPatch) -> s.VisitorProfile:
     visitor = _get_visitor(principal.tenant_id, visitor_id)
     changes = patch.model_dump(exclude_unset=True)
+    erased = Conflict("This visitor was erased; their profile cannot hold anything again.", code="visitor_erased")
+    if visitor.erased_at is not None:
+        raise erased
     if changes:
-        with refusal_means(_no_such_visitor()):  # deleted since we read it
+        with refusal_means(erased):  # erased since we read it
             visitor.update(actions=[getattr(VisitorModel, name).set(value) for name, value in changes.items()],
-                           condition=VisitorModel.visitor_id.exists())
+                           condition=_LIVING)
         # Field names only: notes are personal data and never enter the audit trail.
         record_event(principal.tenant_id, principal.actor, "visitor.updated", visitor_id,
                      {"fields": sorted(changes)})
@@ -105,11 +112,11 @@ def _by_token(tenant_id: str, token: str) -> VisitorModel | None:
 
 
 def _mark_seen(visitor: VisitorModel, details: dict[str, str]) -> bool:
-    """False if the visitor was deleted meanwhile (then the session gets a new visitor)."""
+    """False if the visitor was erased (then the session gets a new visitor)."""
     actions = [VisitorModel.last_seen_at.set(runtime().clock.utcnow())]
     actions += [getattr(VisitorModel, name).set(value) for name, value in details.items()]
     try:
-        visitor.update(actions=actions, condition=VisitorModel.visitor_id.exists())
+        visitor.update(actions=actions, condition=_LIVING)
     except UpdateError as err:
         if not condition_failed(err):
             raise

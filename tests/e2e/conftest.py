@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,14 @@ class RunningStack:
         for line in self.process.stdout:
             self.output.append(line)
             if "Ctrl-C stops everything" in line:
+                # Keep reading: a full pipe would stall the stack, and tests read its log.
+                threading.Thread(target=self._keep_reading, daemon=True).start()
                 return
         raise RuntimeError("the local stack did not start:\n" + "".join(self.output))
+
+    def _keep_reading(self) -> None:
+        for line in self.process.stdout:
+            self.output.append(line)
 
     def post(self, path: str, body: dict, token: str | None = None) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}

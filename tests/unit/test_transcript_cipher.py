@@ -1,11 +1,14 @@
-"""Message text is sealed under the tenant key, bound to its place, with KMS calls cached."""
+"""The key hierarchy and the cipher on moto: binding to place, tampering, shredding, caching, races."""
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from chalicelib.runtime import runtime
-from chalicelib.transcripts.cipher import Corrupted, Sealed, open_sealed, seal
-from chalicelib.transcripts.keys import TTL_SECONDS, TenantKeyCache
+from chalicelib.storage.models import ConversationModel, VisitorModel
+from chalicelib.transcripts.cipher import Sealed, open_sealed, seal
+from chalicelib.transcripts.keys import TTL_SECONDS, BoundedCache, Corrupted, Shredded, key_ring
 from tests.helpers import Api
 
 
@@ -15,60 +18,125 @@ def tenants(client) -> tuple[str, str]:
     return (api.signup()["tenant_id"], api.signup(name="Other", email="b@other.com")["tenant_id"])
 
 
-def count_kms_calls() -> list[str]:
+def conversation(tenant_id: str, conversation_id: str = "c_1", visitor_id: str = "v_1") -> ConversationModel:
+    now = runtime().clock.utcnow()
+    if not VisitorModel.count(tenant_id, VisitorModel.visitor_id == visitor_id):
+        VisitorModel(tenant_id, visitor_id, created_at=now, last_seen_at=now).save()
+    made = ConversationModel(tenant_id, conversation_id, visitor_id=visitor_id, visitor_key=f"{tenant_id}#{visitor_id}",
+                             status="bot", created_at=now,
+                             data_keys=key_ring().new_conversation_keys(tenant_id, visitor_id, conversation_id))
+    made.save()
+    return made
+
+
+def count_calls(service: str) -> list[str]:
     calls: list[str] = []
-    kms = runtime().client("kms")
-    kms.meta.events.register("before-call.kms.*", lambda model, **_: calls.append(model.name))
+    runtime().client(service).meta.events.register(f"before-call.{service}.*",
+                                                   lambda model, **_: calls.append(model.name))
     return calls
 
 
+def rotate(tenant_id: str) -> None:
+    from chalicelib.tenancy.principals import Principal
+    from chalicelib.transcripts.rotation import rotate as rotate_key
+
+    rotate_key(Principal("agent", tenant_id, "a_admin", "admin"))
+
+
 def test_round_trip_and_no_plaintext(tenants):
-    a, _ = tenants
-    sealed = seal(a, "c_1", 1, "my card ends 4242")
+    c = conversation(tenants[0])
+    sealed = seal(c, 1, "my card ends 4242")
     assert b"4242" not in sealed.blob and sealed.key_version == 1
-    assert open_sealed(a, "c_1", 1, sealed) == "my card ends 4242"
-    assert seal(a, "c_1", 1, "same").blob != seal(a, "c_1", 1, "same").blob  # fresh nonces
+    assert open_sealed(c, 1, sealed) == "my card ends 4242"
+    assert seal(c, 1, "same").blob != seal(c, 1, "same").blob  # fresh nonces
 
 
-@pytest.mark.parametrize("place", [("c_1", 2), ("c_2", 1)])
-def test_a_ciphertext_moved_to_another_place_does_not_open(tenants, place):
-    a, _ = tenants
-    sealed = seal(a, "c_1", 1, "hello")
+def test_a_ciphertext_moved_to_another_seq_does_not_open(tenants):
+    c = conversation(tenants[0])
     with pytest.raises(Corrupted):
-        open_sealed(a, place[0], place[1], sealed)
+        open_sealed(c, 2, seal(c, 1, "hello"))
+
+
+def test_a_ciphertext_moved_to_another_conversation_of_the_same_visitor_does_not_open(tenants):
+    first, second = conversation(tenants[0], "c_1"), conversation(tenants[0], "c_2")
+    with pytest.raises(Corrupted):
+        open_sealed(second, 1, seal(first, 1, "hello"))
 
 
 def test_a_ciphertext_moved_to_another_tenant_does_not_open(tenants):
-    a, b = tenants
+    ours, theirs = conversation(tenants[0]), conversation(tenants[1])
     with pytest.raises(Corrupted):
-        open_sealed(b, "c_1", 1, seal(a, "c_1", 1, "hello"))
+        open_sealed(theirs, 1, seal(ours, 1, "hello"))
 
 
 def test_a_flipped_bit_is_detected(tenants):
-    a, _ = tenants
-    sealed = seal(a, "c_1", 1, "hello")
-    flipped = bytearray(sealed.blob)
-    flipped[-1] ^= 1
-    with pytest.raises(Corrupted):
-        open_sealed(a, "c_1", 1, Sealed(bytes(flipped), sealed.key_version))
+    c = conversation(tenants[0])
+    sealed = seal(c, 1, "hello")
+    for position in (0, 20, len(sealed.blob) - 1):  # nonce, body, tag
+        flipped = bytearray(sealed.blob)
+        flipped[position] ^= 1
+        with pytest.raises(Corrupted):
+            open_sealed(c, 1, Sealed(bytes(flipped), sealed.key_version))
 
 
-def test_kms_is_called_once_per_tenant_per_ttl(tenants, clock):
+def test_a_conversation_without_its_keys_is_shredded_not_corrupted(tenants):
+    c = conversation(tenants[0])
+    sealed = seal(c, 1, "hello")
+    c.update(actions=[ConversationModel.data_keys.remove()])
+    with pytest.raises(Shredded):
+        open_sealed(c, 1, sealed)
+
+
+def test_kms_once_per_tenant_per_ttl_and_no_extra_request_per_message(tenants, clock):
     a, b = tenants
-    calls = count_kms_calls()
+    ours, theirs = conversation(a), conversation(b)
+    seal(ours, 1, "warm")
+    kms, dynamodb = count_calls("kms"), count_calls("dynamodb")
     for seq in range(1, 201):
-        open_sealed(a, "c_1", seq, seal(a, "c_1", seq, "hi"))
-    assert calls == ["Decrypt"]
-    seal(b, "c_9", 1, "hi")
-    assert calls == ["Decrypt", "Decrypt"]
+        open_sealed(ours, seq, seal(ours, seq, "hi"))
+    assert kms == [] and dynamodb == []
+    seal(theirs, 1, "hi")  # already cached when its conversation was made
+    assert kms == []
     clock.advance(TTL_SECONDS + 1)
-    seal(a, "c_1", 201, "hi")
-    assert calls == ["Decrypt"] * 3
+    seal(ours, 201, "hi")
+    assert kms == ["Decrypt"]
 
 
-def test_the_cache_is_bounded(tenants):
-    a, b = tenants
-    cache = TenantKeyCache(runtime(), max_entries=2)
-    cache.current(a)
-    cache.current(b)
-    assert len(cache._entries) == 2
+def test_caches_are_bounded_and_expire(aws, clock):
+    cache: BoundedCache[int] = BoundedCache(runtime(), max_entries=2, ttl=10)
+    loads = []
+    for slot in ("a", "b", "c", "a"):
+        cache.get(slot, lambda: loads.append(slot) or len(loads))
+    assert len(cache) == 2 and loads == ["a", "b", "c", "a"]  # "a" was evicted by "c"
+    clock.advance(11)
+    cache.get("a", lambda: loads.append("a") or 0)
+    assert loads[-1] == "a" and len(loads) == 5
+
+
+def test_after_rotation_racing_senders_agree_on_one_new_conversation_key(tenants):
+    a, _ = tenants
+    c = conversation(a)
+    old = seal(c, 1, "before")
+    rotate(a)
+    copies = [ConversationModel.get(a, "c_1") for _ in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        sealed = list(pool.map(lambda pair: seal(pair[1], pair[0] + 2, "after"), enumerate(copies)))
+    stored = ConversationModel.get(a, "c_1")
+    assert sorted(stored.data_keys.as_dict()) == ["1", "2"]
+    assert sorted(VisitorModel.get(a, "v_1").data_keys.as_dict()) == ["1", "2"]
+    assert {s.key_version for s in sealed} == {2}
+    assert [open_sealed(stored, n + 2, s) for n, s in enumerate(sealed)] == ["after"] * 8
+    assert open_sealed(stored, 1, old) == "before"
+
+
+def test_a_shredded_conversation_gets_no_new_key(tenants):
+    a, _ = tenants
+    c = conversation(a)
+    rotate(a)
+    from chalicelib.transcripts.shredding import shred_closed
+
+    c.update(actions=[ConversationModel.status.set("closed")])
+    assert shred_closed(a, "c_1", runtime().clock.utcnow())
+    with pytest.raises(Shredded):
+        seal(c, 1, "too late")
+    assert not ConversationModel.get(a, "c_1").data_keys.as_dict()

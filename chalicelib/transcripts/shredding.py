@@ -1,0 +1,34 @@
+"""Crypto-shredding: destroying the keys under a conversation so nothing can open it again.
+
+The ciphertext stays where it is; without the conversation's wrapped keys (and, after erasure, the
+visitor's) no key anywhere opens it, and the API shows its messages as redacted.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import UpdateError
+
+from ..storage.helpers import condition_failed
+from ..storage.models import ConversationModel
+
+
+def shred_actions(now: datetime) -> list[Any]:
+    return [ConversationModel.data_keys.remove(), ConversationModel.retention_key.remove(),
+            ConversationModel.shredded_at.set(now)]
+
+
+def shred_closed(tenant_id: str, conversation_id: str, now: datetime, closed_before: datetime | None = None) -> bool:
+    """Shred a closed conversation (closed before the given time, if any); False when it is not
+    closed, already shredded, or closed later."""
+    condition = (ConversationModel.status == "closed") & ConversationModel.shredded_at.does_not_exist()
+    if closed_before is not None:
+        condition &= ConversationModel.closed_at <= closed_before
+    try:
+        ConversationModel(tenant_id, conversation_id).update(actions=shred_actions(now), condition=condition)
+    except UpdateError as err:
+        if not condition_failed(err):
+            raise
+        return False
+    return True

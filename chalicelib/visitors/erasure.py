@@ -1,0 +1,67 @@
+"""Erasing a visitor (the right to be forgotten) by crypto-shredding.
+
+In order, so that a failure part-way leaves nothing readable and a repeat finishes the job:
+1. one update turns the profile into a tombstone: every personal field and the visitor's wrapped
+   keys go, erased_at is set (from here no key anywhere opens their messages, no new conversation
+   is opened for them, and their tokens stop working);
+2. their open WebSocket connections are closed;
+3. each of their conversations is closed if open and loses its own wrapped keys, so no container
+   holding a cached visitor key can open it either.
+"""
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist
+
+from ..audit.trail import record_event
+from ..clock import iso
+from ..conversations.service import end
+from ..errors import Conflict, NotFound
+from ..realtime.connections import connection_ids_of
+from ..realtime.sender import sender
+from ..runtime import runtime
+from ..storage.models import ConversationModel, VisitorModel
+from ..tenancy.principals import Principal
+from ..transcripts.keys import key_ring
+from ..transcripts.shredding import shred_closed
+from . import schemas as s
+
+PERSONAL_FIELDS = ("name", "email", "locale", "team", "notes", "known_as")
+# Closing races with the parties' own actions (an agent's reply, a transfer): retried this often.
+CLOSE_ATTEMPTS = 5
+
+
+def erase(principal: Principal, visitor_id: str) -> s.ErasureOut:
+    now = runtime().clock.utcnow()
+    try:
+        visitor = VisitorModel.get(principal.tenant_id, visitor_id, consistent_read=True)
+    except DoesNotExist:
+        raise NotFound("No such visitor.") from None
+    versions = [int(v) for v in visitor.data_keys.as_dict()]
+    if visitor.erased_at is None:
+        visitor.update(actions=[
+            VisitorModel.erased_at.set(now), VisitorModel.data_keys.remove(), VisitorModel.tags.set([]),
+            *(getattr(VisitorModel, name).remove() for name in PERSONAL_FIELDS)],
+            condition=VisitorModel.visitor_id.exists())
+    key_ring().forget_visitor(principal.tenant_id, visitor_id, versions)
+    for connection_id in connection_ids_of(principal.tenant_id, "visitor", visitor_id):
+        sender().disconnect(connection_id)
+    shredded = sum(_shred(conversation) for conversation in ConversationModel.visitor_index.query(
+        f"{principal.tenant_id}#{visitor_id}"))
+    record_event(principal.tenant_id, principal.actor, "visitor.erased", visitor_id,
+                 {"conversations_shredded": shredded})
+    return s.ErasureOut(visitor_id=visitor_id, erased_at=iso(visitor.erased_at or now),
+                        conversations_shredded=shredded)
+
+
+def _shred(conversation: ConversationModel) -> bool:
+    if conversation.shredded_at is not None:
+        return False
+    for _ in range(CLOSE_ATTEMPTS):
+        if conversation.status == "closed":
+            return shred_closed(conversation.tenant_id, conversation.conversation_id, runtime().clock.utcnow())
+        try:
+            end(conversation, None, shred=True)
+            return True
+        except Conflict:
+            conversation.refresh(consistent_read=True)
+    raise Conflict("The visitor's conversations kept changing; erase again to finish.")
