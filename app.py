@@ -3,11 +3,13 @@
 Every handler parses its input, calls one service function and shapes the answer; the
 work lives in chalicelib/.
 """
-from chalice import Chalice, Rate
-from chalice.app import CloudWatchEvent, WebsocketEvent
+from chalice import Chalice, Cron, Rate
+from chalice.app import CloudWatchEvent, SQSEvent, WebsocketEvent
 
+from chalicelib.audit import routes as audit_routes
 from chalicelib.bot import routes as bot_routes
 from chalicelib.canned import routes as canned_routes
+from chalicelib.config import get_config
 from chalicelib.conversations import routes as conversation_routes
 from chalicelib.realtime import handlers as ws
 from chalicelib.system import middleware, routes as system_routes
@@ -25,6 +27,7 @@ app.register_blueprint(canned_routes.bp)
 app.register_blueprint(conversation_routes.bp)
 app.register_blueprint(visitor_routes.bp)
 app.register_blueprint(key_routes.bp)
+app.register_blueprint(audit_routes.bp)
 
 
 @app.on_ws_connect()
@@ -54,3 +57,17 @@ def retention(event: CloudWatchEvent) -> dict:
     from chalicelib.transcripts.retention import run_retention
 
     return run_retention()
+
+
+@app.schedule(Cron(15, 2, "*", "*", "?", "*"), description="Verify every tenant's audit chain and sign a digest")
+def audit_verify(event: CloudWatchEvent) -> dict:
+    from chalicelib.audit.verification import run_audit_verify
+
+    return run_audit_verify()
+
+
+@app.on_sqs_message(queue=get_config().audit_export_queue, batch_size=1)
+def audit_export(event: SQSEvent) -> None:
+    from chalicelib.audit.exports import handle_export_messages
+
+    handle_export_messages(record.body for record in event)

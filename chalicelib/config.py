@@ -39,6 +39,10 @@ class Config:
         return f"alias/{self.stack}-audit"
 
     @property
+    def audit_export_queue(self) -> str:
+        return f"{self.stack}-audit-exports"
+
+    @property
     def token_secret_id(self) -> str:
         return f"{self.stack}/token-signing"
 

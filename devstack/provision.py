@@ -458,6 +458,32 @@ def _provision_bucket(ctx: _Context, logical_id: str, props: dict[str, Any]) -> 
     return ctx.reported(created, f"bucket {name}", _Resource(name, {"Arn": arn}))
 
 
+# --- AWS::SQS::Queue ----------------------------------------------------------------------
+
+_QUEUE_ATTRIBUTES = (
+    "VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "MaximumMessageSize",
+    "ReceiveMessageWaitTimeSeconds", "SqsManagedSseEnabled", "KmsMasterKeyId", "RedrivePolicy",
+)
+
+
+def _provision_queue(ctx: _Context, logical_id: str, props: dict[str, Any]) -> _Resource:
+    sqs = ctx.client("sqs")
+    name = _name(props, "QueueName", logical_id)
+    found = _unless_missing(lambda: sqs.get_queue_url(QueueName=name), "AWS.SimpleQueueService.NonExistentQueue",
+                            "QueueDoesNotExist")
+    created = found is None
+    if created:
+        # The API takes every attribute as a string; a redrive policy as JSON text.
+        attributes = {key: json.dumps(props[key]) if isinstance(props[key], dict) else
+                      str(props[key]).lower() if isinstance(props[key], bool) else str(props[key])
+                      for key in _QUEUE_ATTRIBUTES if key in props}
+        found = sqs.create_queue(QueueName=name, Attributes=attributes)
+    url = found["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    # CloudFormation's Ref of a queue is its URL.
+    return ctx.reported(created, f"queue {name}", _Resource(url, {"Arn": arn, "QueueName": name, "QueueUrl": url}))
+
+
 # --- Driver --------------------------------------------------------------------------------
 
 
@@ -489,6 +515,7 @@ _RESOURCE_TYPES: dict[str, _ResourceType] = {
         }),
         _provision_bucket,
     ),
+    "AWS::SQS::Queue": _ResourceType(frozenset({"QueueName", *_QUEUE_ATTRIBUTES}), _provision_queue),
 }
 
 

@@ -10,11 +10,13 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+import boto3
 import requests
 
 from .aws import EmbeddedAws
 from .http_server import rest_server
 from .provision import provision
+from .queues import QueueWorker, chalice_consumers
 from .scheduler import Scheduler, chalice_jobs
 from .seed import DEMO_PASSWORD, DemoTenant, seed_demo_tenant
 from .ws_gateway import WebSocketGateway, chalice_websocket_handlers
@@ -48,7 +50,7 @@ class LocalStack:
         self.base_url = f"http://{host}:{ports.http}"
         self.aws_url = f"http://{host}:{ports.aws}"
         self.demo: DemoTenant | None = None
-        self._moto = self._gateway = self._rest = self._scheduler = None
+        self._moto = self._gateway = self._rest = self._scheduler = self._queues = None
 
     def start(self) -> None:
         self._check_ports_free()
@@ -72,6 +74,10 @@ class LocalStack:
         self._wait_healthy()
         self.log(f"http     REST API on {self.base_url} (OpenAPI: {self.base_url}/openapi.json)")
         self._scheduler.start()
+        consumers = chalice_consumers(app, app_module)
+        self._queues = QueueWorker(consumers, boto3.client("sqs"), log=self.log)
+        self._queues.start()
+        self.log("queues   " + ", ".join(f"{c.queue} -> {c.name}" for c in consumers))
         self.log("jobs     " + (", ".join(f"{j.name} [{j.expression}]" for j in self._scheduler.jobs.values())
                                or "none registered") + f"; run one now: POST {self.base_url}/dev/jobs/NAME")
         if self.seed:
@@ -117,7 +123,8 @@ class LocalStack:
                  f"  REST API      {self.base_url}   (health: {self.base_url}/health)",
                  f"  WebSocket     ws://{self.host}:{self.ports.ws}/?token=<agent or visitor token>",
                  f"  AWS (moto)    {self.aws_url}   (aws --endpoint-url {self.aws_url} dynamodb list-tables)",
-                 f"  Jobs          GET {self.base_url}/dev/jobs, POST {self.base_url}/dev/jobs/NAME"]
+                 f"  Jobs          GET {self.base_url}/dev/jobs, POST {self.base_url}/dev/jobs/NAME",
+                 "  Audit verify  python -m chalicelib.audit.verify EXPORT.jsonl.gz --public-key KEY.pem"]
         if self.demo:
             lines += ["", f"Demo tenant {self.demo.tenant_id} (password for every login: {DEMO_PASSWORD})"]
             lines += [f"  {role:<11} {email}" for email, role in self.demo.logins]
@@ -126,7 +133,7 @@ class LocalStack:
         return "\n".join(lines)
 
     def stop(self) -> None:
-        for part, stop in ((self._scheduler, "stop"), (self._rest, "shutdown"),
+        for part, stop in ((self._queues, "stop"), (self._scheduler, "stop"), (self._rest, "shutdown"),
                            (self._gateway, "stop"), (self._moto, "stop")):
             if part is not None:
                 getattr(part, stop)()

@@ -140,3 +140,12 @@ def visitor(api: Api, tenant: dict, **profile) -> Party:
 def agent(api: Api, tenant: dict, email: str, **extra) -> Party:
     api.add_agent(tenant["admin_token"], email, **extra)
     return Party(api.login(tenant["tenant_id"], email))
+
+
+def audit_events(tenant_id: str, action: str | None = None) -> list[dict[str, Any]]:
+    """The tenant's audit chain as exported, optionally only one action."""
+    from chalicelib.audit.verification import as_event
+    from chalicelib.storage.models import AuditEventModel
+
+    events = [as_event(item) for item in AuditEventModel.query(tenant_id, consistent_read=True)]
+    return [event for event in events if action is None or event["action"] == action]

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
+from ..audit.trail import record_event, system_actor
 from ..clock import iso
 from ..runtime import runtime
 from ..storage.helpers import shard, transaction
@@ -120,6 +121,8 @@ def assign(conversation: ConversationModel, agent: AgentModel, settings: Setting
             _take_capacity(tx, agent, load, now)
     except TransactWriteError:
         return None
+    record_event(conversation.tenant_id, system_actor("routing"), "conversation.assigned",
+                 conversation.conversation_id, {"agent_id": agent.agent_id})
     conversation.refresh(consistent_read=True)
     agent.refresh(consistent_read=True)
     return Assignment(conversation, agent)

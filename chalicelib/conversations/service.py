@@ -10,6 +10,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
+from ..audit.trail import record_event, system_actor
 from ..clock import iso
 from ..errors import ApiError, Conflict, InvalidInput
 from ..ids import new_id
@@ -333,13 +334,18 @@ def mark_read(connection: ConnectionModel, conversation_id: str, seq: int) -> No
               only=_other_party(connection))
 
 
+def _actor(connection: ConnectionModel) -> dict[str, str]:
+    return {"kind": connection.kind, "id": connection.principal_id}
+
+
 def close(connection: ConnectionModel, conversation_id: str, resolution: str | None) -> None:
     conversation = conversation_for(connection, conversation_id)
     if conversation.status != "closed":
-        end(conversation, resolution if connection.kind == "agent" else None)
+        end(conversation, resolution if connection.kind == "agent" else None, _actor(connection))
 
 
-def end(conversation: ConversationModel, resolution: str | None, *, shred: bool = False) -> None:
+def end(conversation: ConversationModel, resolution: str | None, actor: dict[str, str], *,
+        shred: bool = False) -> None:
     """Close an open conversation: free its place in the queue or its agent's capacity, tell both
     parties. Retention starts counting now; with shred (erasure) its keys are destroyed at once."""
     now = _now()
@@ -361,6 +367,8 @@ def end(conversation: ConversationModel, resolution: str | None, *, shred: bool 
             closed = False
     if not closed:
         raise Conflict("The conversation changed meanwhile; try again.")
+    record_event(conversation.tenant_id, actor, "conversation.closed", conversation.conversation_id,
+                 {"resolution": resolution, "agent_id": conversation.agent_id})
     broadcast(conversation, {"type": "conversation.closed", "conversation_id": conversation.conversation_id,
                              "resolution": resolution})
     if was_queued:
@@ -373,7 +381,7 @@ def end(conversation: ConversationModel, resolution: str | None, *, shred: bool 
 def reroute(conversation: ConversationModel) -> bool:
     """Take an assigned conversation from its agent (silent or gone), back to the front of the queue."""
     try:
-        _move_to_queue(conversation, team=None)
+        _move_to_queue(conversation, team=None, actor=system_actor("reroute-stale"), action="conversation.rerouted")
     except Conflict:
         return False
     return True
@@ -387,7 +395,7 @@ def transfer(connection: ConnectionModel, conversation_id: str, to_agent_id: str
     if conversation.status != "assigned":
         raise Conflict("Only a conversation an agent holds can be transferred.", code="not_assigned")
     if to_agent_id is None:
-        _move_to_queue(conversation, team=to_team)
+        _move_to_queue(conversation, team=to_team, actor=_actor(connection), action="conversation.transferred")
         return
     if to_agent_id == conversation.agent_id:
         raise InvalidInput("to_agent_id: the conversation is already theirs")
@@ -399,6 +407,8 @@ def transfer(connection: ConnectionModel, conversation_id: str, to_agent_id: str
     assignment = routing.move_to_agent(conversation, target)
     if assignment is None:
         raise Conflict("That agent is offline or has no free capacity.", code="agent_unavailable")
+    record_event(conversation.tenant_id, _actor(connection), "conversation.transferred",
+                 conversation.conversation_id, {"from_agent_id": from_agent_id, "to_agent_id": target.agent_id})
     _tell_transferred(conversation, from_agent_id, target.agent_id)
     announce(assignment)
     _fill_capacity(conversation.tenant_id, from_agent_id, routing.tenant_settings(conversation.tenant_id))
@@ -410,13 +420,16 @@ def escalate(connection: ConnectionModel, conversation_id: str) -> None:
     if conversation.status != "assigned":
         raise Conflict("Only a conversation an agent holds can be escalated.", code="not_assigned")
     holder = AgentModel.get(conversation.tenant_id, conversation.agent_id)
-    _move_to_queue(conversation, team=routing.tier_queue(int(holder.tier) + 1))
+    _move_to_queue(conversation, team=routing.tier_queue(int(holder.tier) + 1), actor=_actor(connection),
+                   action="conversation.escalated")
 
 
-def _move_to_queue(conversation: ConversationModel, team: str | None) -> None:
+def _move_to_queue(conversation: ConversationModel, team: str | None, actor: dict[str, str], action: str) -> None:
     from_agent_id = conversation.agent_id
     if not routing.hand_back(conversation, routing.requeue_actions(conversation, team)):
         raise Conflict("The conversation changed meanwhile; try again.")
+    record_event(conversation.tenant_id, actor, action, conversation.conversation_id,
+                 {"from_agent_id": from_agent_id, "to_team": team})
     conversation.refresh(consistent_read=True)
     settings = routing.tenant_settings(conversation.tenant_id)
     assignment = routing.route(conversation, settings)

@@ -331,8 +331,86 @@ class RateLimitModel(Model):
     expires_at = TTLAttribute()
 
 
+# --- Audit trail (docs/audit.md) -------------------------------------------------------------
+class AuditTimeIndex(GlobalSecondaryIndex):
+    """Events by time: ts never decreases along a tenant's seq, so a time range is a seq range."""
+    class Meta:
+        index_name = "time-index"
+        projection = KeysOnlyProjection()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    ts = UnicodeAttribute(range_key=True)
+
+
+class AuditEventModel(Model):
+    """One link of a tenant's hash chain, exactly as exported (chalicelib/audit/chain.py)."""
+    Meta = _meta("audit-events")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    ts = UnicodeAttribute()  # ISO 8601 UTC, to the second
+    # JSON text, not maps: what is hashed comes back byte for byte (no Decimal, no reordering).
+    actor = JSONAttribute()
+    action = UnicodeAttribute()
+    target = UnicodeAttribute()
+    details = JSONAttribute()
+    prev_hash = UnicodeAttribute()
+    hash = UnicodeAttribute()
+    time_index = AuditTimeIndex()
+
+
+class AuditChainModel(Model):
+    """The head of a tenant's chain: every append is a transaction conditioned on it."""
+    Meta = _meta("audit-chains")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    last_seq = NumberAttribute()
+    last_hash = UnicodeAttribute()
+    last_ts = UnicodeAttribute()
+
+
+class AuditDigestModel(Model):
+    """A signed checkpoint written by audit-verify; each chains to the one before."""
+    Meta = _meta("audit-digests")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)  # 1, 2, 3, ... per tenant
+    digest = JSONAttribute()
+    digest_hash = UnicodeAttribute()  # SHA-256 of canonical(digest): the next digest's prev_digest_hash
+    algorithm = UnicodeAttribute()
+    key_id = UnicodeAttribute()
+    signature = UnicodeAttribute()
+
+
+class AuditAlarmModel(Model):
+    """A break audit-verify found, once per broken seq."""
+    Meta = _meta("audit-alarms")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    broken_seq = NumberAttribute(range_key=True)
+    reason = UnicodeAttribute()
+    detected_at = UTCDateTimeAttribute()
+    checkpoint_seq = NumberAttribute()  # the last event a signed digest vouches for
+
+
+class AuditExportModel(Model):
+    Meta = _meta("audit-exports")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    export_id = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()  # pending | ready | failed
+    range_from = UnicodeAttribute()
+    range_to = UnicodeAttribute()
+    requested_by = JSONAttribute()
+    created_at = UTCDateTimeAttribute()
+    finished_at = UTCDateTimeAttribute(null=True)
+    s3_key = UnicodeAttribute(null=True)
+    sha256 = UnicodeAttribute(null=True)
+    event_count = NumberAttribute(null=True)
+    size_bytes = NumberAttribute(null=True)
+    # Set when the exported events do not form an intact chain (the file still holds them as stored).
+    broken_seq = NumberAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     TenantModel, AgentModel, CredentialModel, ApiKeyModel, VisitorModel,
     ConnectionModel, RateLimitModel, ConversationModel, MessageModel, MessageIdModel, RosterModel,
     FaqModel, CannedResponseModel,
+    AuditEventModel, AuditChainModel, AuditDigestModel, AuditAlarmModel, AuditExportModel,
 )

@@ -8,6 +8,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from .. import ratelimit
+from ..audit.trail import record_event
 from ..clock import iso
 from ..errors import Conflict, NotFound, Unauthorized
 from ..ids import new_id
@@ -52,6 +53,9 @@ def signup(body: s.SignupIn, source_ip: str) -> s.SignupOut:
         tx.save(admin, condition=AgentModel.agent_id.does_not_exist())
         tx.save(credential, condition=CredentialModel.email.does_not_exist())
         tx.save(key, condition=ApiKeyModel.key_id.does_not_exist())
+    # The chain's first event; the new admin is the actor (the request came from them).
+    record_event(tenant_id, {"kind": "agent", "id": admin.agent_id}, "tenant.created", tenant_id,
+                 {"admin_agent_id": admin.agent_id, "api_key_id": key.key_id})
     return s.SignupOut(tenant_id=tenant_id, api_key=api_key, widget_key=tenant.widget_key,
                        admin=s.AgentRef(agent_id=admin.agent_id, email=admin.email))
 
@@ -69,26 +73,39 @@ def login(body: s.LoginIn, source_ip: str) -> s.LoginOut:
     ratelimit.enforce("login-ip", source_ip, rt.config.login_limit_per_minute, 60)
     account = f"{body.tenant_id}#{body.email}"
     ratelimit.refuse_if_over("login-failures", account, ACCOUNT_FAILURES_PER_WINDOW, ACCOUNT_WINDOW_SECONDS)
-    agent = _check_password(body)
+    agent, agent_id = _check_password(body)
     if agent is None:
         ratelimit.enforce("login-failures", account, ACCOUNT_FAILURES_PER_WINDOW, ACCOUNT_WINDOW_SECONDS)
+        _record_failed_login(body.tenant_id, agent_id, source_ip)
         # One answer for every wrong part: unknown tenant, unknown email, wrong password, inactive.
         raise Unauthorized("Wrong tenant, email or password.")
+    record_event(agent.tenant_id, {"kind": "agent", "id": agent.agent_id}, "auth.login", agent.agent_id,
+                 {"source_ip": source_ip})
     issued = _issue_agent_token(agent)
     return s.LoginOut(token=issued.token, expires_at=_iso_epoch(issued.expires_at),
                       ws_url=rt.config.ws_public_url, agent=agent_out(agent))
 
 
-def _check_password(body: s.LoginIn) -> AgentModel | None:
+def _check_password(body: s.LoginIn) -> tuple[AgentModel | None, str | None]:
+    """The agent if every part is right; else None, and the id of the account tried, if any."""
     try:
         credential = CredentialModel.get(body.tenant_id, body.email, consistent_read=True)
     except DoesNotExist:
         burn_verification_time(body.password)
-        return None
+        return None, None
     if not verify_password(body.password, credential.password_hash):
-        return None
+        return None, credential.agent_id
     agent = _find_agent(body.tenant_id, credential.agent_id)
-    return agent if agent is not None and agent.active else None
+    return (agent, agent.agent_id) if agent is not None and agent.active else (None, credential.agent_id)
+
+
+def _record_failed_login(tenant_id: str, agent_id: str | None, source_ip: str) -> None:
+    """On the tenant's chain when the tenant exists: an unknown tenant id has no chain to grow."""
+    if agent_id is None and not TenantModel.count(tenant_id, limit=1):
+        return
+    # The email tried is not recorded for an unknown account: it may be anyone's address.
+    record_event(tenant_id, {"kind": "anonymous", "id": source_ip}, "auth.login_failed",
+                 agent_id or "unknown-account", {"source_ip": source_ip})
 
 
 def refresh(principal: Principal) -> s.RefreshOut:
@@ -150,6 +167,8 @@ def create_agent(principal: Principal, body: s.AgentIn) -> s.AgentOut:
             tx.save(agent, condition=AgentModel.agent_id.does_not_exist())
     except TransactWriteError as err:
         _explain_conflict(err, principal.tenant_id, body.email)
+    record_event(principal.tenant_id, principal.actor, "agent.created", agent.agent_id,
+                 {"role": agent.role, "teams": list(agent.teams)})
     return agent_out(agent)
 
 
@@ -179,6 +198,9 @@ def update_agent(principal: Principal, agent_id: str, patch: s.AgentPatch) -> s.
             _rewrite_credential(tx, agent, new_email, password_hash)
     except TransactWriteError as err:
         _explain_conflict(err, principal.tenant_id, new_email)
+    # Field names and the new role only: never the password.
+    record_event(principal.tenant_id, principal.actor, "agent.updated", agent_id,
+                 {"fields": sorted(changes), **({"role": changes["role"]} if "role" in changes else {})})
     updated = get_agent(principal.tenant_id, agent_id)
     if changes.keys() & {"teams", "tier", "max_concurrent", "active"}:
         _resync_routing(updated, agent)
@@ -222,6 +244,7 @@ def deactivate_agent(principal: Principal, agent_id: str) -> None:
     # History is kept; every token of this agent stops working at once, and routing stops.
     agent.update(actions=[AgentModel.active.set(False), AgentModel.session_version.add(1),
                           AgentModel.updated_at.set(_now())])
+    record_event(principal.tenant_id, principal.actor, "agent.deactivated", agent_id)
     _resync_routing(agent, agent)
     from ..conversations.presence import schedule_lapse
 
@@ -245,6 +268,7 @@ def api_key_out(key: ApiKeyModel) -> s.ApiKeyOut:
 def create_api_key(principal: Principal, body: s.ApiKeyIn) -> s.ApiKeyCreated:
     record, token = _new_api_key(principal.tenant_id, body.name, body.role, principal.id, _now())
     record.save(condition=ApiKeyModel.key_id.does_not_exist())
+    record_event(principal.tenant_id, principal.actor, "api_key.created", record.key_id, {"role": record.role})
     return s.ApiKeyCreated(**api_key_out(record).model_dump(), api_key=token)
 
 
@@ -258,6 +282,7 @@ def revoke_api_key(principal: Principal, key_id: str) -> None:
         ApiKeyModel(principal.tenant_id, key_id).update(
             actions=[ApiKeyModel.revoked_at.set(_now())],
             condition=ApiKeyModel.key_id.exists() & ApiKeyModel.revoked_at.does_not_exist())
+        record_event(principal.tenant_id, principal.actor, "api_key.revoked", key_id)
     except UpdateError as err:
         if not condition_failed(err):
             raise
@@ -287,6 +312,10 @@ def update_settings(principal: Principal, patch: s.SettingsPatch) -> s.Settings:
             if condition_failed(err):
                 continue
             raise
+        changed = sorted(name for name, value in merged.model_dump(mode="json").items()
+                         if current.model_dump(mode="json").get(name) != value)
+        record_event(principal.tenant_id, principal.actor, "settings.updated", principal.tenant_id,
+                     {"fields": changed})
         return merged
     raise Conflict("Settings are being changed by someone else; try again.")
 

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ..audit.trail import record_event
+from ..audit.trail import record_event, system_actor
 from ..clock import iso
 from ..runtime import runtime
 from ..storage.models import ConversationModel
 from ..tenancy.directory import every_tenant
 from ..tenancy.schemas import Settings
 from .shredding import shred_closed
-
-SYSTEM = {"kind": "system", "id": "retention"}
-
 
 def run_retention() -> dict[str, int]:
     now = runtime().clock.utcnow()
@@ -29,7 +26,7 @@ def run_retention() -> dict[str, int]:
                     for expired in ConversationModel.retention_index.query(
                         tenant.tenant_id, ConversationModel.closed_at <= cutoff))
         if count:
-            record_event(tenant.tenant_id, SYSTEM, "retention.shredded", tenant.tenant_id,
+            record_event(tenant.tenant_id, system_actor("retention"), "retention.shredded", tenant.tenant_id,
                          {"conversations": count, "closed_before": iso(cutoff)})
         shredded += count
     return {"tenants": tenants, "shredded": shredded}

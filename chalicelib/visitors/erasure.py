@@ -45,7 +45,7 @@ def erase(principal: Principal, visitor_id: str) -> s.ErasureOut:
     key_ring().forget_visitor(principal.tenant_id, visitor_id, versions)
     for connection_id in connection_ids_of(principal.tenant_id, "visitor", visitor_id):
         sender().disconnect(connection_id)
-    shredded = sum(_shred(conversation) for conversation in ConversationModel.visitor_index.query(
+    shredded = sum(_shred(conversation, principal.actor) for conversation in ConversationModel.visitor_index.query(
         f"{principal.tenant_id}#{visitor_id}"))
     record_event(principal.tenant_id, principal.actor, "visitor.erased", visitor_id,
                  {"conversations_shredded": shredded})
@@ -53,14 +53,14 @@ def erase(principal: Principal, visitor_id: str) -> s.ErasureOut:
                         conversations_shredded=shredded)
 
 
-def _shred(conversation: ConversationModel) -> bool:
+def _shred(conversation: ConversationModel, actor: dict[str, str]) -> bool:
     if conversation.shredded_at is not None:
         return False
     for _ in range(CLOSE_ATTEMPTS):
         if conversation.status == "closed":
             return shred_closed(conversation.tenant_id, conversation.conversation_id, runtime().clock.utcnow())
         try:
-            end(conversation, None, shred=True)
+            end(conversation, None, actor, shred=True)
             return True
         except Conflict:
             conversation.refresh(consistent_read=True)

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 import app as app_module
 from chalicelib.runtime import runtime
 from chalicelib.storage.models import AgentModel, ConnectionModel, ConversationModel, MessageModel, VisitorModel
-from tests.helpers import Api, Party, agent, all_items, visitor
+from tests.helpers import Api, Party, agent, all_items, audit_events, visitor
 
 MESSAGES = "switchboard-test-messages"
 CONVERSATIONS = "switchboard-test-conversations"
@@ -348,17 +348,17 @@ def test_a_longer_retention_set_after_close_keeps_the_conversation(api: Api, ten
 
 
 # --- Downloads ----------------------------------------------------------------------------------
-def test_a_transcript_downloads_as_json_and_as_text(api: Api, tenant: dict, caplog):
+def test_a_transcript_downloads_as_json_and_as_text(api: Api, tenant: dict):
     vera, sam, conversation_id = chat(api, tenant, visitor_text="line one\nline two", name="Vera")
-    with caplog.at_level("INFO", logger="switchboard.audit"):
-        as_json = api.call("GET", f"/v1/conversations/{conversation_id}/transcript", token=tenant["admin_token"])
+    as_json = api.call("GET", f"/v1/conversations/{conversation_id}/transcript", token=tenant["admin_token"])
     assert as_json.status_code == 200
     assert as_json.headers["Content-Disposition"] == f'attachment; filename="transcript-{conversation_id}.json"'
     body = as_json.json_body
     assert body["conversation"]["conversation_id"] == conversation_id
     assert [(m["seq"], m["sender"]["kind"], m["text"]) for m in body["messages"]] == [
         (1, "visitor", "line one\nline two"), (2, "agent", "hi, how can I help?")]
-    assert any('"transcript.exported"' in r.message for r in caplog.records)
+    [exported] = audit_events(tenant["tenant_id"], "transcript.exported")
+    assert exported["target"] == conversation_id and exported["details"] == {"count": 2}
 
     as_text = api.call("GET", f"/v1/conversations/{conversation_id}/transcript?format=text",
                        token=tenant["admin_token"])

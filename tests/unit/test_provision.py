@@ -240,6 +240,24 @@ def test_bucket_matches_template(session, stack, expected, logical_id: str) -> N
     assert public_access == props["PublicAccessBlockConfiguration"]
 
 
+@pytest.mark.parametrize("logical_id", logical_ids("AWS::SQS::Queue"))
+def test_queue_matches_template(session, stack, expected, logical_id: str) -> None:
+    props = expected(properties(logical_id))
+    sqs = session.client("sqs")
+    url = sqs.get_queue_url(QueueName=props["QueueName"])["QueueUrl"]
+    assert stack.physical_ids[logical_id] == url
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    for name, value in props.items():
+        if name == "QueueName":
+            continue
+        stored = attributes[name]
+        if isinstance(value, dict):
+            assert {key: str(item) for key, item in json.loads(stored).items()} == {
+                key: str(item) for key, item in value.items()}
+        else:
+            assert stored.lower() == str(value).lower()
+
+
 def test_outputs_and_env_come_from_the_template(stack, expected) -> None:
     declared = {name: expected(output["Value"]) for name, output in TEMPLATE["Outputs"].items()}
 
@@ -390,10 +408,10 @@ def test_resource_whose_condition_is_false_is_skipped(session) -> None:
 
 
 def test_unsupported_resource_type_is_named_and_nothing_is_created(session) -> None:
-    template = {"Resources": {**KEY_WITH_ALIAS, "Queue": {"Type": "AWS::SQS::Queue", "Properties": {}}}}
+    template = {"Resources": {**KEY_WITH_ALIAS, "Topic": {"Type": "AWS::SNS::Topic", "Properties": {}}}}
     aliases_before = session.client("kms").list_aliases()["Aliases"]
 
-    with pytest.raises(ValueError, match=r"unsupported resource type AWS::SQS::Queue"):
+    with pytest.raises(ValueError, match=r"unsupported resource type AWS::SNS::Topic"):
         provision(session, stack="unsupported", template=template)
 
     assert session.client("kms").list_aliases()["Aliases"] == aliases_before

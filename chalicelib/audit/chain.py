@@ -1,0 +1,63 @@
+"""The hash chain of switchboard.audit.v1, shared by the service and the offline verifier.
+
+Standard library only: auditors run chalicelib.audit.verify with nothing but `cryptography`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+FORMAT = "switchboard.audit.v1"
+ALGORITHM = "ECDSA_P256_SHA256"
+GENESIS = "0" * 64
+EVENT_FIELDS = ("seq", "ts", "actor", "action", "target", "details", "prev_hash", "hash")
+
+
+def canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def event_hash(event: Mapping[str, Any]) -> str:
+    """SHA-256 over the previous hash's bytes and the canonical event without its own hash."""
+    body = {key: value for key, value in event.items() if key != "hash"}
+    return hashlib.sha256(bytes.fromhex(event["prev_hash"]) + canonical(body)).hexdigest()
+
+
+class ChainBroken(Exception):
+    def __init__(self, seq: int, reason: str) -> None:
+        super().__init__(f"seq {seq}: {reason}")
+        self.seq, self.reason = seq, reason
+
+
+@dataclass
+class ChainState:
+    """Where a verified chain has reached: the next seq it expects and the hash it must link to."""
+    next_seq: int
+    last_hash: str
+    count: int = 0
+
+    def accept(self, event: Mapping[str, Any]) -> None:
+        """Check one event in order; ChainBroken names the first seq that does not hold."""
+        seq = event.get("seq")
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            raise ChainBroken(self.next_seq, "an event without an integer seq")
+        if seq > self.next_seq:
+            raise ChainBroken(self.next_seq, f"missing (the next event is seq {seq})")
+        if seq < self.next_seq:
+            raise ChainBroken(seq, f"out of order or repeated (expected seq {self.next_seq})")
+        if sorted(event) != sorted(EVENT_FIELDS):
+            raise ChainBroken(seq, "fields are missing or extra")
+        if event["prev_hash"] != self.last_hash:
+            raise ChainBroken(seq, "prev_hash does not link to the event before")
+        if event_hash(event) != event["hash"]:
+            raise ChainBroken(seq, "hash does not match the event's content")
+        self.next_seq, self.last_hash, self.count = seq + 1, event["hash"], self.count + 1
+
+
+def check(events: Iterable[Mapping[str, Any]], state: ChainState) -> ChainState:
+    for event in events:
+        state.accept(event)
+    return state

@@ -1,0 +1,52 @@
+"""REST routes of the audit trail (docs/audit.md): compliance users and admins only."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from ..web.routing import COMPLIANCE, Call, endpoint
+from ..web.schemas import PageQuery
+from . import queries
+from . import schemas as s
+
+bp = Blueprint(__name__)
+TAG = "audit"
+
+
+@endpoint(bp, "GET", "/v1/audit/events", summary="The tenant's audit events in seq order, by time range",
+          tag=TAG, auth=COMPLIANCE, query=s.EventsQuery, response=s.EventList)
+def list_events(call: Call[None]) -> s.EventList:
+    return queries.list_events(call.principal, call.query)
+
+
+@endpoint(bp, "POST", "/v1/audit/exports", summary="Export a time range as a signed switchboard.audit.v1 file",
+          tag=TAG, auth=COMPLIANCE, body=s.ExportIn, response=s.ExportAccepted, status=202)
+def request_export(call: Call[s.ExportIn]) -> s.ExportAccepted:
+    from .exports import request_export as request  # deferred: only exports talk to SQS and S3
+
+    return request(call.principal, call.body)
+
+
+@endpoint(bp, "GET", "/v1/audit/exports/{export_id}", summary="An export's status and download link",
+          tag=TAG, auth=COMPLIANCE, response=s.ExportStatus, errors=(404,))
+def export_status(call: Call[None], export_id: str) -> s.ExportStatus:
+    from .exports import export_status as status
+
+    return status(call.principal, export_id)
+
+
+@endpoint(bp, "GET", "/v1/audit/public-keys", summary="The public keys audit digests are signed with",
+          tag=TAG, auth=COMPLIANCE, response=s.PublicKeys)
+def public_keys(call: Call[None]) -> s.PublicKeys:
+    return queries.public_keys()
+
+
+@endpoint(bp, "GET", "/v1/audit/alarms", summary="Breaks the audit-verify job found in this tenant's chain",
+          tag=TAG, auth=COMPLIANCE, query=PageQuery, response=s.AlarmList)
+def list_alarms(call: Call[PageQuery]) -> s.AlarmList:
+    return queries.list_alarms(call.principal, call.query.cursor)
+
+
+@endpoint(bp, "GET", "/v1/audit/digests", summary="The signed checkpoints audit-verify wrote, newest first",
+          tag=TAG, auth=COMPLIANCE, query=PageQuery, response=s.DigestList)
+def list_digests(call: Call[PageQuery]) -> s.DigestList:
+    return queries.list_digests(call.principal, call.query.cursor)

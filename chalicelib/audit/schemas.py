@@ -1,0 +1,121 @@
+"""Request and response models of the audit trail's routes."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+
+from ..web.schemas import Input, Output, Page, QueryInput
+
+
+def _utc_second(value: Any) -> Any:
+    """ISO 8601 with a time zone, as the contract's UTC form ("2026-11-23T10:15:00Z")."""
+    if not isinstance(value, str):
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("expected an ISO 8601 time such as 2026-11-23T10:15:00Z") from None
+    if moment.tzinfo is None:
+        raise ValueError("the time needs a zone: end it with Z for UTC")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+Stamp = Annotated[str, BeforeValidator(_utc_second)]
+
+
+def _after_from(value: str | None, info: ValidationInfo) -> str | None:
+    start = info.data.get("range_from")
+    if value is not None and start is not None and value <= start:
+        raise ValueError("must be after from")
+    return value
+
+
+class ExportIn(Input):
+    range_from: Stamp = Field(alias="from", description="inclusive")
+    range_to: Stamp = Field(alias="to", description="exclusive")
+    _ordered = field_validator("range_to")(_after_from)
+
+
+class ExportAccepted(Output):
+    export_id: str
+
+
+class ExportStatus(Output):
+    model_config = ConfigDict(extra="forbid", serialize_by_alias=True, validate_by_name=True)
+    export_id: str
+    status: Literal["pending", "ready", "failed"]
+    range_from: str = Field(alias="from")
+    range_to: str = Field(alias="to")
+    created_at: str
+    finished_at: str | None = None
+    url: str | None = Field(default=None, description="time-limited download link (ready only)")
+    url_expires_at: str | None = None
+    sha256: str | None = Field(default=None, description="of the .jsonl.gz file")
+    event_count: int | None = None
+    size_bytes: int | None = None
+    chain_intact: bool | None = Field(default=None, description="false: the stored events do not form a chain")
+    broken_seq: int | None = None
+    error: str | None = None
+
+
+class EventsQuery(QueryInput):
+    range_from: Stamp | None = Field(default=None, alias="from", description="inclusive")
+    range_to: Stamp | None = Field(default=None, alias="to", description="exclusive")
+    cursor: str | None = None
+    _ordered = field_validator("range_to")(_after_from)
+
+
+class Actor(Output):
+    kind: str
+    id: str
+
+
+class AuditEvent(Output):
+    seq: int
+    ts: str
+    actor: Actor
+    action: str
+    target: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class EventList(Page):
+    items: list[AuditEvent]
+
+
+class PublicKeyOut(Output):
+    key_id: str
+    algorithm: str
+    public_key_pem: str
+
+
+class PublicKeys(Output):
+    keys: list[PublicKeyOut]
+
+
+class Alarm(Output):
+    broken_seq: int
+    reason: str
+    detected_at: str
+    checkpoint_seq: int = Field(description="the last seq a signed digest vouched for when it was found")
+
+
+class AlarmList(Page):
+    items: list[Alarm]
+
+
+class Digest(Output):
+    seq: int
+    digest: dict[str, Any]
+    digest_hash: str
+    algorithm: str
+    key_id: str
+    signature: str
+
+
+class DigestList(Page):
+    items: list[Digest]

@@ -1,0 +1,46 @@
+"""Signatures over audit digests with the KMS key of infra/ (ECC_NIST_P256, ECDSA_SHA_256).
+
+The private key never leaves KMS; the public key is fetched once per container and served as PEM.
+"""
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+
+from ..runtime import Runtime, runtime
+from .chain import ALGORITHM, canonical
+
+KMS_ALGORITHM = "ECDSA_SHA_256"
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    key_id: str
+    algorithm: str
+    public_key_pem: str
+
+
+class AuditSigner:
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
+        response = rt.client("kms").get_public_key(KeyId=rt.config.audit_key_alias)
+        # The key's own id (not the alias), so a digest names the key that signed it for good.
+        self.key_id = response["KeyId"].rsplit("/", 1)[-1]
+        pem = serialization.load_der_public_key(response["PublicKey"]).public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        self.public_key = PublicKey(self.key_id, ALGORITHM, pem.decode())
+
+    def sign(self, digest: dict[str, Any]) -> str:
+        """base64 of the DER ECDSA signature over canonical(digest)."""
+        signature = self._rt.client("kms").sign(
+            KeyId=self._rt.config.audit_key_alias, Message=canonical(digest), MessageType="RAW",
+            SigningAlgorithm=KMS_ALGORITHM)["Signature"]
+        return base64.b64encode(signature).decode()
+
+
+def audit_signer() -> AuditSigner:
+    rt = runtime()
+    return rt.once("audit_signer", lambda: AuditSigner(rt))

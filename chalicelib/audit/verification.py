@@ -1,0 +1,145 @@
+"""The scheduled `audit-verify` job: check each tenant's chain since its last signed checkpoint,
+then sign a new digest that chains to the previous one.
+
+A break is an alarm: a structured log line for operators and, once per broken seq, a record
+compliance users see (GET /v1/audit/alarms). A broken chain gets no new digest: a signature never
+vouches for a chain that does not hold.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from ..clock import iso
+from ..runtime import runtime
+from ..storage.helpers import condition_failed
+from ..storage.models import AuditAlarmModel, AuditDigestModel, AuditEventModel
+from ..tenancy.directory import every_tenant
+from .chain import ALGORITHM, GENESIS, ChainBroken, ChainState, canonical, event_hash
+from .signing import audit_signer
+from .trail import chain_head
+
+log = logging.getLogger("switchboard.audit")
+
+
+def as_event(item: AuditEventModel) -> dict[str, Any]:
+    """A stored event exactly as hashed and exported."""
+    return {"seq": int(item.seq), "ts": item.ts, "actor": item.actor, "action": item.action,
+            "target": item.target, "details": item.details, "prev_hash": item.prev_hash, "hash": item.hash}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    verified: int  # events checked this run
+    digest_seq: int | None  # the digest written, if any
+    broken: ChainBroken | None = None
+
+
+def run_audit_verify() -> dict[str, Any]:
+    tenants = verified = digests = 0
+    broken = []
+    for tenant in every_tenant():
+        outcome = verify_tenant(tenant.tenant_id)
+        tenants, verified = tenants + 1, verified + outcome.verified
+        digests += outcome.digest_seq is not None
+        if outcome.broken:
+            broken.append({"tenant_id": tenant.tenant_id, "seq": outcome.broken.seq, "reason": outcome.broken.reason})
+    return {"tenants": tenants, "events_verified": verified, "digests_signed": digests, "broken": broken}
+
+
+def latest_digest(tenant_id: str) -> AuditDigestModel | None:
+    for digest in AuditDigestModel.query(tenant_id, scan_index_forward=False, limit=1, consistent_read=True):
+        return digest
+    return None
+
+
+def verify_tenant(tenant_id: str) -> Outcome:
+    checkpoint = latest_digest(tenant_id)
+    state = ChainState(checkpoint.digest["last_seq"] + 1, checkpoint.digest["last_hash"]) if checkpoint \
+        else ChainState(1, GENESIS)
+    first_seq = state.next_seq
+    try:
+        if checkpoint:
+            _check_checkpoint(tenant_id, checkpoint)
+        _follow(tenant_id, state, upto=None)
+        # Read the head after the events: appends made meanwhile are followed, a lost tail is not.
+        head = chain_head(tenant_id)
+        last_seq = int(head.last_seq) if head else 0
+        if state.next_seq - 1 < last_seq:
+            _follow(tenant_id, state, upto=last_seq)
+            if state.next_seq - 1 < last_seq:
+                raise ChainBroken(state.next_seq, f"missing (the chain head is at seq {last_seq})")
+        if state.next_seq - 1 > last_seq:
+            raise ChainBroken(last_seq + 1, f"beyond the chain head (seq {last_seq}): not appended through the chain")
+        if head and state.count and head.last_hash != state.last_hash:
+            raise ChainBroken(last_seq, "its hash is not the one the chain head recorded")
+    except ChainBroken as broken:
+        _alarm(tenant_id, broken, checkpoint)
+        return Outcome(state.count, None, broken)
+    if state.count == 0:
+        return Outcome(0, None)
+    return Outcome(state.count, _sign(tenant_id, checkpoint, first_seq, state))
+
+
+def _follow(tenant_id: str, state: ChainState, upto: int | None) -> None:
+    condition = AuditEventModel.seq >= state.next_seq if upto is None \
+        else AuditEventModel.seq.between(state.next_seq, upto)
+    for item in AuditEventModel.query(tenant_id, condition, consistent_read=True):
+        state.accept(as_event(item))
+
+
+def _check_checkpoint(tenant_id: str, checkpoint: AuditDigestModel) -> None:
+    """The checkpoint is genuine, and the event it ends on is still the one it signed."""
+    last_seq = checkpoint.digest["last_seq"]
+    public_key = serialization.load_pem_public_key(audit_signer().public_key.public_key_pem.encode())
+    assert isinstance(public_key, ec.EllipticCurvePublicKey)
+    try:
+        public_key.verify(base64.b64decode(checkpoint.signature), canonical(checkpoint.digest),
+                          ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, ValueError):
+        raise ChainBroken(last_seq, f"the signature of checkpoint digest {int(checkpoint.seq)} does not verify") from None
+    try:
+        signed = AuditEventModel.get(tenant_id, last_seq, consistent_read=True)
+    except DoesNotExist:
+        raise ChainBroken(last_seq, "missing, though a signed checkpoint ends on it") from None
+    if signed.hash != checkpoint.digest["last_hash"] or event_hash(as_event(signed)) != signed.hash:
+        raise ChainBroken(last_seq, "changed since a signed checkpoint ended on it")
+
+
+def _sign(tenant_id: str, previous: AuditDigestModel | None, first_seq: int, state: ChainState) -> int | None:
+    signer = audit_signer()
+    digest = {"tenant_id": tenant_id, "first_seq": first_seq, "last_seq": state.next_seq - 1,
+              "last_hash": state.last_hash, "event_count": state.count,
+              "generated_at": iso(runtime().clock.utcnow()),
+              "prev_digest_hash": previous.digest_hash if previous else GENESIS}
+    seq = int(previous.seq) + 1 if previous else 1
+    try:
+        AuditDigestModel(tenant_id, seq, digest=digest, digest_hash=hashlib.sha256(canonical(digest)).hexdigest(),
+                         algorithm=ALGORITHM, key_id=signer.key_id, signature=signer.sign(digest)
+                         ).save(condition=AuditDigestModel.seq.does_not_exist())
+    except PutError as err:
+        if not condition_failed(err):
+            raise
+        return None  # a concurrent run signed this checkpoint first
+    return seq
+
+
+def _alarm(tenant_id: str, broken: ChainBroken, checkpoint: AuditDigestModel | None) -> None:
+    log.error(json.dumps({"alarm": "audit_chain_broken", "tenant_id": tenant_id, "seq": broken.seq,
+                          "reason": broken.reason}))
+    try:
+        AuditAlarmModel(tenant_id, broken.seq, reason=broken.reason, detected_at=runtime().clock.utcnow(),
+                        checkpoint_seq=checkpoint.digest["last_seq"] if checkpoint else 0
+                        ).save(condition=AuditAlarmModel.broken_seq.does_not_exist())
+    except PutError as err:
+        if not condition_failed(err):  # already recorded on an earlier run
+            raise

@@ -1,0 +1,362 @@
+"""The audit trail: events for every security-relevant act, one hash chain per tenant, the
+audit-verify job and its tamper detection, exports and their offline verification."""
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlparse
+
+import boto3
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+import app as app_module
+from chalicelib.audit.chain import GENESIS, ChainState, canonical, check, event_hash
+from chalicelib.audit.trail import record_event
+from chalicelib.clock import iso
+from chalicelib.storage.models import AuditDigestModel
+from devstack.queues import chalice_consumers, deliver_once
+from tests.helpers import Api, agent, audit_events, visitor
+
+EVENTS = "switchboard-test-audit-events"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_job(name: str) -> dict:
+    event = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "id": "1",
+             "time": "2026-11-23T10:00:00Z", "region": "us-east-1", "account": "123456789012",
+             "resources": [], "detail": {}}
+    return getattr(app_module, name.replace("-", "_"))(event, None)
+
+
+def run_queued_exports() -> int:
+    [consumer] = chalice_consumers(app_module.app, app_module)
+    return deliver_once(consumer, boto3.client("sqs"))
+
+
+def actions(tenant_id: str) -> list[str]:
+    return [event["action"] for event in audit_events(tenant_id)]
+
+
+def assert_chain_holds(tenant_id: str) -> None:
+    check(audit_events(tenant_id), ChainState(1, GENESIS))
+
+
+# --- Events ----------------------------------------------------------------------------------
+def test_every_security_relevant_act_is_on_the_chain_without_secrets(api: Api, tenant: dict):
+    t, admin = tenant["tenant_id"], tenant["admin_token"]
+    assert actions(t) == ["tenant.created", "auth.login"]
+    api.call("POST", "/v1/auth/login", {"tenant_id": t, "email": "admin@acme.com", "password": "wrong password!"})
+    sam = api.add_agent(admin, "sam@acme.com", teams=["billing"])
+    api.call("PATCH", f"/v1/agents/{sam['agent_id']}", {"password": "a brand new secret", "tier": 2}, token=admin)
+    key = api.call("POST", "/v1/api-keys", {"name": "ci", "role": "agent"}, token=admin).json_body
+    api.call("DELETE", f"/v1/api-keys/{key['key_id']}", token=admin)
+    api.call("PUT", "/v1/settings", {"bot_enabled": False, "retention_days": 30}, token=admin)
+    api.call("POST", "/v1/keys/rotate", token=admin)
+    kim = agent(api, tenant, "kim@acme.com")
+    kim.send(action="presence.set", status="online")
+    vera = visitor(api, tenant)
+    vera.send(action="message.send", client_msg_id="v1", text="my password is hunter2")
+    conversation_id = vera.of_type("ack")[0]["conversation_id"]
+    kim.send(action="conversation.escalate", conversation_id=conversation_id)
+    api.call("POST", "/v1/keys/rotate", token=admin)  # changes nothing of the conversation
+    api.call("GET", f"/v1/conversations/{conversation_id}/messages", token=admin)
+    api.call("GET", f"/v1/conversations/{conversation_id}/transcript", token=admin)
+    visitor_id = api.call("GET", f"/v1/conversations/{conversation_id}", token=admin).json_body["visitor_id"]
+    api.call("DELETE", f"/v1/visitors/{visitor_id}", token=admin)
+    api.call("DELETE", f"/v1/agents/{sam['agent_id']}", token=admin)
+
+    recorded = audit_events(t)
+    assert [e["action"] for e in recorded] == [
+        "tenant.created", "auth.login", "auth.login_failed", "agent.created", "agent.updated", "api_key.created",
+        "api_key.revoked", "settings.updated", "key.rotated", "agent.created", "auth.login",
+        "conversation.assigned", "conversation.escalated", "key.rotated", "transcript.read", "transcript.exported",
+        "conversation.closed", "visitor.erased", "agent.deactivated"]
+    by_action = {e["action"]: e for e in recorded}
+    assert by_action["agent.updated"]["details"] == {"fields": ["password", "tier"]}
+    assert by_action["settings.updated"]["details"] == {"fields": ["bot_enabled", "retention_days"]}
+    assert by_action["auth.login_failed"]["target"] == recorded[0]["details"]["admin_agent_id"]
+    assert by_action["conversation.escalated"]["details"]["to_team"] == "tier:2"
+    assert [e["seq"] for e in recorded] == list(range(1, len(recorded) + 1))
+    assert_chain_holds(t)
+    text = json.dumps(recorded)
+    for secret in ("wrong password!", "a brand new secret", key["api_key"], key["api_key"].rsplit(".", 1)[1],
+                   "hunter2", "correct horse battery"):
+        assert secret not in text
+
+
+def test_a_failed_login_on_an_unknown_tenant_grows_no_chain(api: Api, tenant: dict):
+    before = audit_events(tenant["tenant_id"])
+    api.call("POST", "/v1/auth/login", {"tenant_id": "t_nobody", "email": "a@acme.com", "password": "whatever12"})
+    assert audit_events("t_nobody") == [] and audit_events(tenant["tenant_id"]) == before
+
+
+def test_concurrent_appends_never_fork_or_skip(tenant: dict):
+    t = tenant["tenant_id"]
+    start = len(audit_events(t))
+
+    def append(n: int) -> int:
+        return record_event(t, {"kind": "system", "id": "hammer"}, "test.hammer", f"n{n}", {"n": n})
+
+    with ThreadPoolExecutor(8) as pool:
+        seqs = list(pool.map(append, range(120)))
+    assert sorted(seqs) == list(range(start + 1, start + 121))
+    recorded = audit_events(t)
+    assert len(recorded) == start + 120 and sorted(e["target"] for e in recorded[start:]) == sorted(
+        f"n{n}" for n in range(120))
+    assert_chain_holds(t)
+    assert run_job("audit-verify")["broken"] == []
+
+
+# --- audit-verify ----------------------------------------------------------------------------
+def public_key(api: Api, tenant: dict) -> ec.EllipticCurvePublicKey:
+    [key] = api.call("GET", "/v1/audit/public-keys", token=tenant["admin_token"]).json_body["keys"]
+    assert key["algorithm"] == "ECDSA_P256_SHA256"
+    loaded = serialization.load_pem_public_key(key["public_key_pem"].encode())
+    assert isinstance(loaded, ec.EllipticCurvePublicKey) and loaded.curve.name == "secp256r1"
+    return loaded
+
+
+def test_audit_verify_signs_digests_that_chain(api: Api, tenant: dict):
+    t = tenant["tenant_id"]
+    summary = run_job("audit-verify")
+    assert summary["tenants"] == 1 and summary["digests_signed"] == 1 and summary["broken"] == []
+    assert run_job("audit-verify")["digests_signed"] == 0  # nothing new, nothing signed
+    api.call("PUT", "/v1/settings", {"bot_enabled": False}, token=tenant["admin_token"])
+    assert run_job("audit-verify")["events_verified"] == 1
+    digests = api.call("GET", "/v1/audit/digests", token=tenant["admin_token"]).json_body["items"]
+    assert [d["seq"] for d in digests] == [2, 1]
+    newest, first = digests
+    assert first["digest"]["prev_digest_hash"] == GENESIS
+    assert newest["digest"]["prev_digest_hash"] == hashlib.sha256(canonical(first["digest"])).hexdigest()
+    assert (newest["digest"]["first_seq"], newest["digest"]["last_seq"]) == (first["digest"]["last_seq"] + 1,
+                                                                             len(audit_events(t)))
+    key = public_key(api, tenant)
+    for digest in digests:  # verifies with the published key alone
+        key.verify(base64.b64decode(digest["signature"]), canonical(digest["digest"]), ec.ECDSA(hashes.SHA256()))
+
+
+def tamper(tenant_id: str, how: str, seq: int) -> None:
+    ddb = boto3.client("dynamodb")
+
+    def key(n: int) -> dict:
+        return {"tenant_id": {"S": tenant_id}, "seq": {"N": str(n)}}
+
+    item = ddb.get_item(TableName=EVENTS, Key=key(seq)).get("Item")
+    if how == "edit":
+        ddb.update_item(TableName=EVENTS, Key=key(seq), UpdateExpression="SET details = :d",
+                        ExpressionAttributeValues={":d": {"S": json.dumps({"fields": ["nothing to see"]})}})
+    elif how == "delete":
+        ddb.delete_item(TableName=EVENTS, Key=key(seq))
+    elif how == "reorder":
+        after = ddb.get_item(TableName=EVENTS, Key=key(seq + 1))["Item"]
+        ddb.put_item(TableName=EVENTS, Item={**after, "seq": {"N": str(seq)}})
+        ddb.put_item(TableName=EVENTS, Item={**item, "seq": {"N": str(seq + 1)}})
+    elif how == "insert":  # a well-formed event appended behind the chain head's back
+        before = ddb.get_item(TableName=EVENTS, Key=key(seq - 1))["Item"]
+        forged = {"seq": seq, "ts": before["ts"]["S"], "actor": {"kind": "agent", "id": "a_forged"},
+                  "action": "agent.created", "target": "a_forged", "details": {}, "prev_hash": before["hash"]["S"]}
+        forged["hash"] = event_hash(forged)
+        ddb.put_item(TableName=EVENTS, Item={
+            "tenant_id": {"S": tenant_id}, "seq": {"N": str(seq)}, "ts": {"S": forged["ts"]},
+            "actor": {"S": json.dumps(forged["actor"])}, "action": {"S": forged["action"]},
+            "target": {"S": forged["target"]}, "details": {"S": "{}"}, "prev_hash": {"S": forged["prev_hash"]},
+            "hash": {"S": forged["hash"]}})
+
+
+@pytest.mark.parametrize("how, at", [("edit", 5), ("delete", 5), ("reorder", 5), ("delete", "last"),
+                                     ("edit", "last"), ("insert", "next")])
+def test_tampering_is_found_at_exactly_the_first_broken_seq(api: Api, tenant: dict, how: str, at, caplog):
+    t = tenant["tenant_id"]
+    for n in range(8):
+        record_event(t, {"kind": "system", "id": "test"}, "test.event", f"n{n}")
+    last = len(audit_events(t))
+    seq = {"last": last, "next": last + 1}.get(at, at)
+    tamper(t, how, seq)
+    with caplog.at_level("ERROR", logger="switchboard.audit"):
+        summary = run_job("audit-verify")
+    [broken] = summary["broken"]
+    assert (broken["tenant_id"], broken["seq"]) == (t, seq)
+    assert summary["digests_signed"] == 0
+    assert '"alarm": "audit_chain_broken"' in caplog.text
+    [alarm] = api.call("GET", "/v1/audit/alarms", token=tenant["admin_token"]).json_body["items"]
+    assert alarm["broken_seq"] == seq and alarm["checkpoint_seq"] == 0
+    run_job("audit-verify")  # a second run records no second alarm for the same break
+    assert len(api.call("GET", "/v1/audit/alarms", token=tenant["admin_token"]).json_body["items"]) == 1
+
+
+def test_tampering_before_a_checkpoint_is_found_too(api: Api, tenant: dict):
+    t = tenant["tenant_id"]
+    run_job("audit-verify")
+    checkpoint = AuditDigestModel.get(t, 1).digest["last_seq"]
+    tamper(t, "edit", checkpoint)
+    api.call("PUT", "/v1/settings", {"bot_enabled": False}, token=tenant["admin_token"])
+    [broken] = run_job("audit-verify")["broken"]
+    assert broken["seq"] == checkpoint and "signed checkpoint" in broken["reason"]
+
+
+def test_a_forged_checkpoint_is_refused(api: Api, tenant: dict):
+    t = tenant["tenant_id"]
+    run_job("audit-verify")
+    boto3.client("dynamodb").update_item(
+        TableName="switchboard-test-audit-digests", Key={"tenant_id": {"S": t}, "seq": {"N": "1"}},
+        UpdateExpression="SET signature = :s", ExpressionAttributeValues={":s": {"S": base64.b64encode(b"x" * 70).decode()}})
+    api.call("PUT", "/v1/settings", {"bot_enabled": False}, token=tenant["admin_token"])
+    [broken] = run_job("audit-verify")["broken"]
+    assert "signature" in broken["reason"]
+
+
+# --- Exports ---------------------------------------------------------------------------------
+def export(api: Api, tenant: dict, tmp_path: Path, range_from: str, range_to: str, name: str) -> tuple[dict, Path]:
+    accepted = api.call("POST", "/v1/audit/exports", {"from": range_from, "to": range_to}, token=tenant["admin_token"])
+    assert accepted.status_code == 202, accepted.body
+    export_id = accepted.json_body["export_id"]
+    pending = api.call("GET", f"/v1/audit/exports/{export_id}", token=tenant["admin_token"]).json_body
+    assert pending["status"] == "pending" and pending["url"] is None
+    assert run_queued_exports() == 1
+    ready = api.call("GET", f"/v1/audit/exports/{export_id}", token=tenant["admin_token"]).json_body
+    assert ready["status"] == "ready" and ready["url"] and ready["chain_intact"] is True
+    url = urlparse(ready["url"])
+    assert "Expires=" in url.query or "X-Amz-Expires=" in url.query  # time-limited
+    bucket = url.hostname.split(".")[0]
+    body = boto3.client("s3").get_object(Bucket=bucket, Key=url.path.lstrip("/"))["Body"].read()
+    assert hashlib.sha256(body).hexdigest() == ready["sha256"] and len(body) == ready["size_bytes"]
+    path = tmp_path / f"{name}.jsonl.gz"
+    path.write_bytes(body)
+    return ready, path
+
+
+def write_public_key(api: Api, tenant: dict, tmp_path: Path) -> Path:
+    pem = api.call("GET", "/v1/audit/public-keys", token=tenant["admin_token"]).json_body["keys"][0]["public_key_pem"]
+    path = tmp_path / "audit.pem"
+    path.write_text(pem)
+    return path
+
+
+def offline_verify(*args: Path | str) -> subprocess.CompletedProcess:
+    # Run as an auditor would: a fresh interpreter, nothing but the module and cryptography.
+    return subprocess.run([sys.executable, "-m", "chalicelib.audit.verify", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+def contract_verify(path: Path, key: ec.EllipticCurvePublicKey) -> dict:
+    """A verifier written from ../shared/contract.md alone, independent of chalicelib."""
+    lines = [json.loads(line) for line in gzip.decompress(path.read_bytes()).decode().splitlines()]
+    header, events, trailer = lines[0], lines[1:-1], lines[-1]
+    assert header["format"] == "switchboard.audit.v1"
+    prev = events[0]["prev_hash"] if events else None
+    if events and events[0]["seq"] == 1:
+        assert prev == "0" * 64
+    for n, event in enumerate(events):
+        assert event["seq"] == events[0]["seq"] + n and event["prev_hash"] == prev
+        body = {k: v for k, v in event.items() if k != "hash"}
+        digest = hashlib.sha256(bytes.fromhex(prev) + json.dumps(body, sort_keys=True, separators=(",", ":"),
+                                                                 ensure_ascii=False).encode()).hexdigest()
+        assert digest == event["hash"]
+        prev = event["hash"]
+    d = trailer["digest"]
+    assert d["event_count"] == len(events) and d["last_hash"] == prev
+    key.verify(base64.b64decode(trailer["signature"]),
+               json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(), ec.ECDSA(hashes.SHA256()))
+    return {"header": header, "events": events, "trailer": trailer}
+
+
+def test_an_export_verifies_offline_and_any_change_to_it_is_caught(api: Api, tenant: dict, tmp_path: Path):
+    for n in range(30):
+        record_event(tenant["tenant_id"], {"kind": "system", "id": "test"}, "test.event", f"n{n}", {"n": n})
+    ready, path = export(api, tenant, tmp_path, "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z", "all")
+    key_path = write_public_key(api, tenant, tmp_path)
+    parsed = contract_verify(path, public_key(api, tenant))
+    assert parsed["events"][0]["seq"] == 1 and ready["event_count"] == len(parsed["events"]) >= 33
+    assert parsed["header"]["tenant_id"] == tenant["tenant_id"]
+    ok = offline_verify(path, "--public-key", key_path)
+    assert ok.returncode == 0 and ok.stdout.startswith("OK ") and ok.stdout.count("\n") == 1, ok.stdout + ok.stderr
+    assert "export_requested" in actions(tenant["tenant_id"])[-2] and actions(tenant["tenant_id"])[-1] == (
+        "audit.export_downloaded")
+
+    original = gzip.decompress(path.read_bytes()).decode().splitlines()
+    lines = list(original)
+    edited = json.loads(lines[10])
+    edited["details"] = {"n": 999}
+    lines[10] = json.dumps(edited)
+    forged = tmp_path / "forged.jsonl.gz"
+    forged.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    bad = offline_verify(forged, "--public-key", key_path)
+    assert bad.returncode == 1 and f"chain broken at seq {edited['seq']}" in bad.stdout
+    truncated = tmp_path / "truncated.jsonl.gz"
+    truncated.write_bytes(gzip.compress(("\n".join(original[:-1]) + "\n").encode()))
+    assert "no trailer" in offline_verify(truncated, "--public-key", key_path).stdout
+    other_key = tmp_path / "other.pem"
+    other_key.write_bytes(ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    wrong = offline_verify(path, "--public-key", other_key)
+    assert wrong.returncode == 1 and "signature" in wrong.stdout
+
+
+def test_consecutive_range_exports_join(api: Api, tenant: dict, tmp_path: Path, clock):
+    t = tenant["tenant_id"]
+    record_event(t, {"kind": "system", "id": "test"}, "test.early", "x")
+    clock.advance(3600)
+    middle = iso(clock.utcnow())
+    clock.advance(3600)
+    record_event(t, {"kind": "system", "id": "test"}, "test.late", "y")
+    clock.advance(60)
+    api_token = api.login(t, "admin@acme.com")
+    tenant = {**tenant, "admin_token": api_token}
+    _, first = export(api, tenant, tmp_path, "2000-01-01T00:00:00Z", middle, "first")
+    _, second = export(api, tenant, tmp_path, middle, "2100-01-01T00:00:00Z", "second")
+    key_path = write_public_key(api, tenant, tmp_path)
+    joined = offline_verify(second, "--public-key", key_path, "--previous", first)
+    assert joined.returncode == 0, joined.stdout
+    assert offline_verify(first, "--public-key", key_path, "--previous", second).returncode == 1
+
+
+def test_export_and_event_routes_are_for_compliance_and_admin_and_validate(api: Api, tenant: dict):
+    admin = tenant["admin_token"]
+    sam_token = api.login(tenant["tenant_id"], api.add_agent(admin, "sam@acme.com")["email"])
+    cora_token = api.login(tenant["tenant_id"], api.add_agent(admin, "cora@acme.com", role="compliance")["email"])
+    for path in ("/v1/audit/events", "/v1/audit/public-keys", "/v1/audit/alarms", "/v1/audit/digests"):
+        assert api.call("GET", path, token=sam_token).status_code == 403
+        assert api.call("GET", path, token=cora_token).status_code == 200
+    assert api.call("POST", "/v1/audit/exports", {"from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z"},
+                    token=sam_token).status_code == 403
+    for body, field in (({"from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, "to"),
+                        ({"from": "last week", "to": "2026-01-01T00:00:00Z"}, "from"),
+                        ({"from": "2026-01-01T00:00:00", "to": "2026-02-01T00:00:00Z"}, "from")):
+        response = api.call("POST", "/v1/audit/exports", body, token=cora_token)
+        assert response.status_code == 400 and response.json_body["error"]["message"].startswith(field)
+    assert api.call("GET", "/v1/audit/exports/x_nothing", token=cora_token).status_code == 404
+    other = api.signup(name="Other", email="boss@other.com")
+    other_token = api.login(other["tenant_id"], "boss@other.com")
+    export_id = api.call("POST", "/v1/audit/exports", {"from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z"},
+                         token=cora_token).json_body["export_id"]
+    assert api.call("GET", f"/v1/audit/exports/{export_id}", token=other_token).status_code == 404
+
+
+def test_events_page_by_time_range(api: Api, tenant: dict, clock):
+    t = tenant["tenant_id"]
+    for n in range(150):
+        record_event(t, {"kind": "system", "id": "test"}, "test.event", f"n{n}")
+    clock.advance(7200)
+    record_event(t, {"kind": "system", "id": "test"}, "test.later", "later")
+    token = api.login(t, "admin@acme.com")
+    everything, cursor = [], None
+    while True:
+        page = api.call("GET", "/v1/audit/events" + (f"?cursor={cursor}" if cursor else ""), token=token).json_body
+        everything += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert [e["seq"] for e in everything] == list(range(1, len(audit_events(t)) + 1))
+    later = everything[-2]["ts"]  # the login just now is the last event
+    recent = api.call("GET", f"/v1/audit/events?from={later}", token=token).json_body["items"]
+    assert [e["action"] for e in recent] == ["test.later", "auth.login"]
+    early = api.call("GET", f"/v1/audit/events?to={later}", token=token).json_body
+    assert early["items"][0]["seq"] == 1 and all(e["ts"] < later for e in early["items"])
