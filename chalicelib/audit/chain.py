@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,9 +55,3 @@ class ChainState:
         if event_hash(event) != event["hash"]:
             raise ChainBroken(seq, "hash does not match the event's content")
         self.next_seq, self.last_hash, self.count = seq + 1, event["hash"], self.count + 1
-
-
-def check(events: Iterable[Mapping[str, Any]], state: ChainState) -> ChainState:
-    for event in events:
-        state.accept(event)
-    return state

@@ -44,10 +44,16 @@ def request_export(principal: Principal, body: s.ExportIn) -> s.ExportAccepted:
     record_event(principal.tenant_id, principal.actor, "audit.export_requested", export.export_id,
                  {"from": body.range_from, "to": body.range_to})
     sqs = rt.client("sqs")
-    queue_url = rt.once("audit_export_queue_url", lambda: sqs.get_queue_url(
-        QueueName=rt.config.audit_export_queue)["QueueUrl"])
-    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(
-        {"tenant_id": principal.tenant_id, "export_id": export.export_id}))
+    try:
+        queue_url = rt.once("audit_export_queue_url", lambda: sqs.get_queue_url(
+            QueueName=rt.config.audit_export_queue)["QueueUrl"])
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(
+            {"tenant_id": principal.tenant_id, "export_id": export.export_id}))
+    except Exception:
+        # Never left pending forever: the export says it failed, the caller gets a 500.
+        _finish(export, [AuditExportModel.status.set("failed"),
+                         AuditExportModel.error.set("The export could not be queued; request it again.")])
+        raise
     return s.ExportAccepted(export_id=export.export_id)
 
 

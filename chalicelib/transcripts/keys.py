@@ -38,15 +38,11 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 
 
-class Unreadable(Exception):
-    """A stored message that cannot be opened."""
-
-
-class Corrupted(Unreadable):
+class Corrupted(Exception):
     """Tampered with, or moved to another place: it fails authentication."""
 
 
-class Shredded(Unreadable):
+class Shredded(Exception):
     """Its key was destroyed on purpose (erasure or retention): gone for good."""
 
 
@@ -129,12 +125,9 @@ def new_tenant_key(rt: Runtime, tenant_id: str, version: int) -> WrappedKey:
 
 
 class TenantKeyCache:
-    def __init__(self, rt: Runtime, max_entries: int = MAX_TENANTS, ttl: float = TTL_SECONDS) -> None:
+    def __init__(self, rt: Runtime) -> None:
         self._rt = rt
-        self._cache: BoundedCache[DataKey] = BoundedCache(rt, max_entries, ttl)
-
-    def __len__(self) -> int:
-        return len(self._cache)
+        self._cache: BoundedCache[DataKey] = BoundedCache(rt, MAX_TENANTS, TTL_SECONDS)
 
     def current(self, tenant_id: str) -> DataKey:
         """The key new conversation keys are wrapped under (through the visitor's key)."""
@@ -166,10 +159,9 @@ class TenantKeyCache:
 
 # --- Visitor and conversation keys -------------------------------------------------------------
 class KeyRing:
-    def __init__(self, rt: Runtime, tenant_keys: TenantKeyCache, max_visitors: int = MAX_VISITORS,
-                 ttl: float = TTL_SECONDS) -> None:
+    def __init__(self, rt: Runtime, tenant_keys: TenantKeyCache) -> None:
         self.tenant_keys = tenant_keys
-        self._visitor_keys: BoundedCache[bytes] = BoundedCache(rt, max_visitors, ttl)
+        self._visitor_keys: BoundedCache[bytes] = BoundedCache(rt, MAX_VISITORS, TTL_SECONDS)
 
     def new_conversation_keys(self, tenant_id: str, visitor_id: str, conversation_id: str) -> dict[str, bytes]:
         """data_keys for a conversation about to be created: one key, current version."""
