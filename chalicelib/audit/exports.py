@@ -120,9 +120,13 @@ def _finish(export: AuditExportModel, actions: list[Any]) -> None:
 
 
 def seq_range(tenant_id: str, range_from: str, range_to: str) -> tuple[int, int] | None:
-    """The seqs of events with from <= ts < to (ts never decreases along seq), or None."""
-    first = next(iter(AuditEventModel.time_index.query(tenant_id, AuditEventModel.ts >= range_from, limit=1)), None)
-    last = next(iter(AuditEventModel.time_index.query(tenant_id, AuditEventModel.ts < range_to,
+    """The seqs of events with from <= ts < to (ts never decreases along seq), or None.
+
+    "{from}" sorts before every "{from}#seq" and "{to}" before every "{to}#seq", so comparing the
+    bare times with ts_seq takes every event of the first second and none of the last."""
+    first = next(iter(AuditEventModel.time_index.query(tenant_id, AuditEventModel.ts_seq >= range_from,
+                                                       limit=1)), None)
+    last = next(iter(AuditEventModel.time_index.query(tenant_id, AuditEventModel.ts_seq < range_to,
                                                       scan_index_forward=False, limit=1)), None)
     if first is None or last is None or int(first.seq) > int(last.seq):
         return None

@@ -45,7 +45,7 @@ def record_event(tenant_id: str, actor: Actor, action: str, target: str,
         event["hash"] = event_hash(event)
         try:
             with transaction() as tx:
-                tx.save(AuditEventModel(tenant_id, **event), condition=AuditEventModel.seq.does_not_exist())
+                tx.save(AuditEventModel.of(tenant_id, event), condition=AuditEventModel.seq.does_not_exist())
                 new_head = AuditChainModel(tenant_id, last_seq=seq, last_hash=event["hash"], last_ts=ts)
                 tx.save(new_head, condition=(AuditChainModel.last_seq == seq - 1) if head
                         else AuditChainModel.tenant_id.does_not_exist())

@@ -333,13 +333,14 @@ class RateLimitModel(Model):
 
 # --- Audit trail (docs/audit.md) -------------------------------------------------------------
 class AuditTimeIndex(GlobalSecondaryIndex):
-    """Events by time: ts never decreases along a tenant's seq, so a time range is a seq range."""
+    """Events by time: ts never decreases along a tenant's seq, so a time range is a seq range.
+    The sort key "{ts}#{seq:012d}" is unique, so events of the same second keep their order."""
     class Meta:
         index_name = "time-index"
         projection = KeysOnlyProjection()
 
     tenant_id = UnicodeAttribute(hash_key=True)
-    ts = UnicodeAttribute(range_key=True)
+    ts_seq = UnicodeAttribute(range_key=True)
 
 
 class AuditEventModel(Model):
@@ -355,7 +356,12 @@ class AuditEventModel(Model):
     details = JSONAttribute()
     prev_hash = UnicodeAttribute()
     hash = UnicodeAttribute()
+    ts_seq = UnicodeAttribute()  # not part of the event: the time-index's sort key
     time_index = AuditTimeIndex()
+
+    @classmethod
+    def of(cls, tenant_id: str, event: dict) -> "AuditEventModel":
+        return cls(tenant_id, **event, ts_seq=f"{event['ts']}#{event['seq']:012d}")
 
 
 class AuditChainModel(Model):

@@ -161,7 +161,7 @@ def tamper(tenant_id: str, how: str, seq: int) -> None:
         after = ddb.get_item(TableName=EVENTS, Key=key(seq + 1))["Item"]
         ddb.put_item(TableName=EVENTS, Item={**after, "seq": {"N": str(seq)}})
         ddb.put_item(TableName=EVENTS, Item={**item, "seq": {"N": str(seq + 1)}})
-    elif how == "insert":  # a well-formed event appended behind the chain head's back
+    elif how == "insert":  # a well-formed event appended behind the chain head's back (no ts_seq needed)
         before = ddb.get_item(TableName=EVENTS, Key=key(seq - 1))["Item"]
         forged = {"seq": seq, "ts": before["ts"]["S"], "actor": {"kind": "agent", "id": "a_forged"},
                   "action": "agent.created", "target": "a_forged", "details": {}, "prev_hash": before["hash"]["S"]}
@@ -395,7 +395,7 @@ def seed_chain(tenant_id: str, count: int) -> None:
             event = {"seq": seq, "ts": ts, "actor": {"kind": "system", "id": "bulk"}, "action": "test.bulk",
                      "target": f"item-{n:07d}", "details": {"n": n, "note": "x" * 120}, "prev_hash": prev}
             event["hash"] = prev = event_hash(event)
-            batch.save(AuditEventModel(tenant_id, **event))
+            batch.save(AuditEventModel.of(tenant_id, event))
     AuditChainModel(tenant_id, last_seq=seq, last_hash=prev, last_ts=ts).save()
 
 
