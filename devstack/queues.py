@@ -6,13 +6,14 @@ comes back after the visibility timeout, as on AWS.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable
 
 from chalice import Chalice
 from chalice.app import SQSEventConfig
+
+from .background import BackgroundLoop
 
 Log = Callable[[str], None]
 POLL_SECONDS = 0.5
@@ -55,27 +56,17 @@ def _record(message: dict[str, Any], arn: str, region: str) -> dict[str, Any]:
             "awsRegion": region}
 
 
-class QueueWorker:
+class QueueWorker(BackgroundLoop):
     def __init__(self, consumers: list[Consumer], sqs: Any, log: Log = print) -> None:
+        super().__init__("queues", POLL_SECONDS, self._poll)
         self._consumers, self._sqs, self._log = consumers, sqs, log
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="queues", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=30)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(POLL_SECONDS):
-            for consumer in self._consumers:
-                try:
-                    taken = deliver_once(consumer, self._sqs)
-                except Exception as exc:  # one failing consumer must not stop the others
-                    self._log(f"queue {consumer.queue} failed: {type(exc).__name__}: {exc}")
-                    continue
-                if taken:
-                    self._log(f"queue {consumer.queue} -> {consumer.name}: {taken} message(s)")
+    def _poll(self) -> None:
+        for consumer in self._consumers:
+            try:
+                taken = deliver_once(consumer, self._sqs)
+            except Exception as exc:  # one failing consumer must not stop the others
+                self._log(f"queue {consumer.queue} failed: {type(exc).__name__}: {exc}")
+                continue
+            if taken:
+                self._log(f"queue {consumer.queue} -> {consumer.name}: {taken} message(s)")

@@ -11,6 +11,8 @@ from typing import Any, Callable
 from chalice import Chalice
 from chalice.app import ScheduledEventConfig
 
+from .background import BackgroundLoop
+
 Log = Callable[[str], None]
 _UNIT_SECONDS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
 
@@ -59,20 +61,17 @@ def chalice_jobs(app: Chalice, module: ModuleType) -> list[Job]:
     return jobs
 
 
-class Scheduler:
+class Scheduler(BackgroundLoop):
     def __init__(self, jobs: list[Job], log: Log = print) -> None:
+        super().__init__("scheduler", 0.5, self._run_due)
         self.jobs = {job.name: job for job in jobs}
         self._log = log
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
+        self._due: dict[str, float] = {}
 
     def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=30)
+        # Each rate job first runs one interval after start, as a new EventBridge rule does.
+        self._due = {name: time.monotonic() + job.interval for name, job in self.jobs.items() if job.interval}
+        super().start()
 
     def run(self, name: str) -> Any:
         """Run one job now, as EventBridge would: a scheduled event, one invocation at a time."""
@@ -89,13 +88,11 @@ class Scheduler:
         self._log(f"job {name} {int((time.monotonic() - started) * 1000)}ms {job.last_summary}")
         return job.last_summary
 
-    def _loop(self) -> None:
-        due = {name: time.monotonic() + job.interval for name, job in self.jobs.items() if job.interval}
-        while not self._stop.wait(0.5):
-            for name, at in due.items():
-                if time.monotonic() >= at:
-                    due[name] = time.monotonic() + self.jobs[name].interval
-                    try:
-                        self.run(name)
-                    except Exception as exc:  # a failing job must not stop the others
-                        self._log(f"job {name} failed: {type(exc).__name__}: {exc}")
+    def _run_due(self) -> None:
+        for name, at in self._due.items():
+            if time.monotonic() >= at:
+                self._due[name] = time.monotonic() + self.jobs[name].interval
+                try:
+                    self.run(name)
+                except Exception as exc:  # a failing job must not stop the others
+                    self._log(f"job {name} failed: {type(exc).__name__}: {exc}")
