@@ -114,7 +114,7 @@ def open_conversation(connection: ConnectionModel) -> tuple[ConversationModel, S
     conversation = ConversationModel(
         connection.tenant_id, conversation_id, visitor_id=visitor.visitor_id, visitor_key=visitor_key,
         status="bot" if bot_first else "queued", team=visitor.team, priority=0, created_at=now,
-        data_keys=key_ring().new_conversation_keys(connection.tenant_id, visitor.visitor_id, conversation_id),
+        data_keys=key_ring().new_conversation_keys(visitor, conversation_id),
         **queued)
     try:
         with transaction() as tx:

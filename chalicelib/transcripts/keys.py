@@ -163,10 +163,12 @@ class KeyRing:
         self.tenant_keys = tenant_keys
         self._visitor_keys: BoundedCache[bytes] = BoundedCache(rt, MAX_VISITORS, TTL_SECONDS)
 
-    def new_conversation_keys(self, tenant_id: str, visitor_id: str, conversation_id: str) -> dict[str, bytes]:
-        """data_keys for a conversation about to be created: one key, current version."""
-        version = self.tenant_keys.current(tenant_id).version
-        return {str(version): self._new_conversation_key(tenant_id, visitor_id, conversation_id, version)}
+    def new_conversation_keys(self, visitor: VisitorModel, conversation_id: str) -> dict[str, bytes]:
+        """data_keys for a conversation about to be created for a visitor the caller has just read:
+        one key, current version."""
+        version = self.tenant_keys.current(visitor.tenant_id).version
+        visitor_key = self._visitor_key(visitor.tenant_id, visitor.visitor_id, version, create=True, held=visitor)
+        return {str(version): self._wrap_conversation_key(visitor_key, visitor.tenant_id, conversation_id, version)}
 
     def sealing_key(self, conversation: ConversationModel) -> DataKey:
         """The conversation's key at the tenant's current version, made on first use after a rotation."""
@@ -189,13 +191,14 @@ class KeyRing:
         return unwrap(visitor_key, wrapped,
                       _conversation_place(conversation.tenant_id, conversation.conversation_id, version))
 
-    def _new_conversation_key(self, tenant_id: str, visitor_id: str, conversation_id: str, version: int) -> bytes:
-        visitor_key = self._visitor_key(tenant_id, visitor_id, version, create=True)
+    @staticmethod
+    def _wrap_conversation_key(visitor_key: bytes, tenant_id: str, conversation_id: str, version: int) -> bytes:
         return wrap(visitor_key, os.urandom(KEY_BYTES), _conversation_place(tenant_id, conversation_id, version))
 
     def _add_conversation_key(self, conversation: ConversationModel, version: int) -> bytes:
-        wrapped = self._new_conversation_key(conversation.tenant_id, conversation.visitor_id,
-                                             conversation.conversation_id, version)
+        visitor_key = self._visitor_key(conversation.tenant_id, conversation.visitor_id, version, create=True)
+        wrapped = self._wrap_conversation_key(visitor_key, conversation.tenant_id, conversation.conversation_id,
+                                              version)
         slot = ConversationModel.data_keys[str(version)]
         # Never on a shredded conversation; a concurrent sender's key wins and is used instead.
         if _set_once(conversation, slot.set(wrapped),
@@ -207,15 +210,14 @@ class KeyRing:
             raise Shredded(f"conversation {conversation.conversation_id} was shredded")
         return found
 
-    def _visitor_key(self, tenant_id: str, visitor_id: str, version: int, *, create: bool) -> bytes:
-        return self._visitor_keys.get((tenant_id, visitor_id, version),
-                                      lambda: self._load_visitor_key(tenant_id, visitor_id, version, create))
+    def _visitor_key(self, tenant_id: str, visitor_id: str, version: int, *, create: bool,
+                     held: VisitorModel | None = None) -> bytes:
+        """From the cache, else from the visitor item (the one the caller holds, if any)."""
+        return self._visitor_keys.get((tenant_id, visitor_id, version), lambda: self._load_visitor_key(
+            held or _read_visitor(tenant_id, visitor_id), version, create))
 
-    def _load_visitor_key(self, tenant_id: str, visitor_id: str, version: int, create: bool) -> bytes:
-        try:
-            visitor = VisitorModel.get(tenant_id, visitor_id, consistent_read=True)
-        except DoesNotExist:
-            raise Shredded(f"visitor {visitor_id} is gone") from None
+    def _load_visitor_key(self, visitor: VisitorModel, version: int, create: bool) -> bytes:
+        tenant_id, visitor_id = visitor.tenant_id, visitor.visitor_id
         wrapped = _entry(visitor.data_keys, version)
         tenant_key = self.tenant_keys.version(tenant_id, version)
         place = _visitor_place(tenant_id, visitor_id, version)
@@ -231,6 +233,13 @@ class KeyRing:
         if wrapped is None:
             raise Shredded(f"visitor {visitor_id} has no key version {version}")
         return unwrap(tenant_key.secret, wrapped, place)
+
+
+def _read_visitor(tenant_id: str, visitor_id: str) -> VisitorModel:
+    try:
+        return VisitorModel.get(tenant_id, visitor_id, consistent_read=True)
+    except DoesNotExist:
+        raise Shredded(f"visitor {visitor_id} is gone") from None
 
 
 def _set_once(item: Any, action: Any, condition: Any) -> bool:
