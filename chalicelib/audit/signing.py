@@ -8,7 +8,9 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from ..runtime import Runtime, runtime
 from .chain import ALGORITHM, canonical
@@ -29,8 +31,8 @@ class AuditSigner:
         response = rt.client("kms").get_public_key(KeyId=rt.config.audit_key_alias)
         # The key's own id (not the alias), so a digest names the key that signed it for good.
         self.key_id = response["KeyId"].rsplit("/", 1)[-1]
-        pem = serialization.load_der_public_key(response["PublicKey"]).public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        self._public = serialization.load_der_public_key(response["PublicKey"])
+        pem = self._public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         self.public_key = PublicKey(self.key_id, ALGORITHM, pem.decode())
 
     def sign(self, digest: dict[str, Any]) -> str:
@@ -39,6 +41,14 @@ class AuditSigner:
             KeyId=self._rt.config.audit_key_alias, Message=canonical(digest), MessageType="RAW",
             SigningAlgorithm=KMS_ALGORITHM)["Signature"]
         return base64.b64encode(signature).decode()
+
+    def verifies(self, digest: dict[str, Any], signature: str) -> bool:
+        """Whether a stored signature is this key's over canonical(digest), checked locally."""
+        try:
+            self._public.verify(base64.b64decode(signature), canonical(digest), ec.ECDSA(hashes.SHA256()))
+        except (InvalidSignature, ValueError):
+            return False
+        return True
 
 
 def audit_signer() -> AuditSigner:

@@ -7,16 +7,12 @@ vouches for a chain that does not hold.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from ..clock import iso
@@ -100,13 +96,8 @@ def _follow(tenant_id: str, state: ChainState, upto: int | None) -> None:
 def _check_checkpoint(tenant_id: str, checkpoint: AuditDigestModel) -> None:
     """The checkpoint is genuine, and the event it ends on is still the one it signed."""
     last_seq = checkpoint.digest["last_seq"]
-    public_key = serialization.load_pem_public_key(audit_signer().public_key.public_key_pem.encode())
-    assert isinstance(public_key, ec.EllipticCurvePublicKey)
-    try:
-        public_key.verify(base64.b64decode(checkpoint.signature), canonical(checkpoint.digest),
-                          ec.ECDSA(hashes.SHA256()))
-    except (InvalidSignature, ValueError):
-        raise ChainBroken(last_seq, f"the signature of checkpoint digest {int(checkpoint.seq)} does not verify") from None
+    if not audit_signer().verifies(checkpoint.digest, checkpoint.signature):
+        raise ChainBroken(last_seq, f"the signature of checkpoint digest {int(checkpoint.seq)} does not verify")
     try:
         signed = AuditEventModel.get(tenant_id, last_seq, consistent_read=True)
     except DoesNotExist:
