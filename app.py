@@ -12,6 +12,8 @@ from chalicelib.canned import routes as canned_routes
 from chalicelib.config import get_config
 from chalicelib.conversations import routes as conversation_routes
 from chalicelib.realtime import handlers as ws
+from chalicelib.reports import routes as report_routes
+from chalicelib.surveys import routes as survey_routes
 from chalicelib.system import middleware, routes as system_routes
 from chalicelib.tenancy import routes as tenancy_routes
 from chalicelib.transcripts import routes as key_routes
@@ -28,6 +30,8 @@ app.register_blueprint(conversation_routes.bp)
 app.register_blueprint(visitor_routes.bp)
 app.register_blueprint(key_routes.bp)
 app.register_blueprint(audit_routes.bp)
+app.register_blueprint(survey_routes.bp)
+app.register_blueprint(report_routes.bp)
 
 
 @app.on_ws_connect()
@@ -57,6 +61,14 @@ def retention(event: CloudWatchEvent) -> dict:
     from chalicelib.transcripts.retention import run_retention
 
     return run_retention()
+
+
+@app.schedule(Rate(get_config().survey_every_minutes, unit=Rate.MINUTES),
+              description="Send one satisfaction survey per closed conversation once it is due")
+def send_surveys(event: CloudWatchEvent) -> dict:
+    from chalicelib.surveys.service import send_surveys as run
+
+    return run()
 
 
 @app.schedule(Cron(15, 2, "*", "*", "?", "*"), description="Verify every tenant's audit chain and sign a digest")

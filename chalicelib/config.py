@@ -26,6 +26,10 @@ class Config:
     signup_limit_per_hour: int
     login_limit_per_minute: int
     max_body_bytes: int
+    # Links in emails and frames (the survey page): the public base URL of the REST API.
+    public_url: str
+    mail_from: str  # an address of infra/'s SES identity (MailDomain)
+    survey_every_minutes: int  # send-surveys' rate: 5 on AWS, 1 locally
 
     def table(self, name: str) -> str:
         return f"{self.stack}-{name}"
@@ -65,4 +69,7 @@ def get_config() -> Config:
         signup_limit_per_hour=_int("SWITCHBOARD_SIGNUP_LIMIT_PER_HOUR", 10),
         login_limit_per_minute=_int("SWITCHBOARD_LOGIN_LIMIT_PER_MINUTE", 20),
         max_body_bytes=_int("SWITCHBOARD_MAX_BODY_BYTES", 64 * 1024),
+        public_url=os.environ.get("SWITCHBOARD_PUBLIC_URL", "").rstrip("/"),
+        mail_from=os.environ.get("SWITCHBOARD_MAIL_FROM", "surveys@mail.switchboard.example"),
+        survey_every_minutes=_int("SWITCHBOARD_SURVEY_EVERY_MINUTES", 5),
     )

@@ -484,6 +484,18 @@ def _provision_queue(ctx: _Context, logical_id: str, props: dict[str, Any]) -> _
     return ctx.reported(created, f"queue {name}", _Resource(url, {"Arn": arn, "QueueName": name, "QueueUrl": url}))
 
 
+# --- AWS::SES::EmailIdentity ---------------------------------------------------------------
+
+
+def _provision_email_identity(ctx: _Context, logical_id: str, props: dict[str, Any]) -> _Resource:
+    sesv2 = ctx.client("sesv2")
+    identity = _name(props, "EmailIdentity", logical_id)
+    created = _unless_missing(lambda: sesv2.get_email_identity(EmailIdentity=identity), "NotFoundException") is None
+    if created:
+        sesv2.create_email_identity(EmailIdentity=identity)
+    return ctx.reported(created, f"SES identity {identity}", _Resource(identity, {}))
+
+
 # --- Driver --------------------------------------------------------------------------------
 
 
@@ -516,6 +528,7 @@ _RESOURCE_TYPES: dict[str, _ResourceType] = {
         _provision_bucket,
     ),
     "AWS::SQS::Queue": _ResourceType(frozenset({"QueueName", *_QUEUE_ATTRIBUTES}), _provision_queue),
+    "AWS::SES::EmailIdentity": _ResourceType(frozenset({"EmailIdentity"}), _provision_email_identity),
 }
 
 

@@ -103,6 +103,8 @@ class LocalStack:
             "AWS_REGION": "us-east-1",
             "SWITCHBOARD_STACK": self.stack,
             "SWITCHBOARD_WS_URL": f"ws://{self.host}:{self.ports.ws}",
+            "SWITCHBOARD_PUBLIC_URL": self.base_url,
+            "SWITCHBOARD_SURVEY_EVERY_MINUTES": "1",
             "SWITCHBOARD_WS_MANAGEMENT_ENDPOINT": f"http://{self.host}:{self.ports.ws_management}/dev",
         }
 

@@ -16,6 +16,7 @@ os.environ.update({
     # moto's Management API answers on execute-api hosts; what is posted there is kept per connection.
     "SWITCHBOARD_WS_MANAGEMENT_ENDPOINT": "https://test.execute-api.us-east-1.amazonaws.com/dev",
     "SWITCHBOARD_WS_URL": "wss://test.execute-api.us-east-1.amazonaws.com/dev",
+    "SWITCHBOARD_PUBLIC_URL": "https://test.execute-api.us-east-1.amazonaws.com/api",
 })
 
 import threading  # noqa: E402

@@ -1,41 +1,17 @@
 """Request and response models of the audit trail's routes."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from ..web.schemas import Input, Output, Page, QueryInput
-
-
-def _utc_second(value: Any) -> Any:
-    """ISO 8601 with a time zone, as the contract's UTC form ("2026-11-23T10:15:00Z")."""
-    if not isinstance(value, str):
-        return value
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError("expected an ISO 8601 time such as 2026-11-23T10:15:00Z") from None
-    if moment.tzinfo is None:
-        raise ValueError("the time needs a zone: end it with Z for UTC")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-Stamp = Annotated[str, BeforeValidator(_utc_second)]
-
-
-def _after_from(value: str | None, info: ValidationInfo) -> str | None:
-    start = info.data.get("range_from")
-    if value is not None and start is not None and value <= start:
-        raise ValueError("must be after from")
-    return value
+from ..web.schemas import Input, Output, Page, QueryInput, UtcStamp as Stamp, after_from
 
 
 class ExportIn(Input):
     range_from: Stamp = Field(alias="from", description="inclusive")
     range_to: Stamp = Field(alias="to", description="exclusive")
-    _ordered = field_validator("range_to")(_after_from)
+    _ordered = field_validator("range_to")(after_from)
 
 
 class ExportAccepted(Output):
@@ -64,7 +40,7 @@ class EventsQuery(QueryInput):
     range_from: Stamp | None = Field(default=None, alias="from", description="inclusive")
     range_to: Stamp | None = Field(default=None, alias="to", description="exclusive")
     cursor: str | None = None
-    _ordered = field_validator("range_to")(_after_from)
+    _ordered = field_validator("range_to")(after_from)
 
 
 class Actor(Output):

@@ -24,6 +24,9 @@ from ..storage.models import (
 from ..tenancy.schemas import Settings
 from ..transcripts.cipher import Revealed, reveal, seal
 from ..transcripts.keys import key_ring
+from ..reports import counters
+from ..surveys import service as surveys
+from ..surveys.followups import open_follow_up
 from ..transcripts.shredding import shred_actions
 from . import presence, routing
 from .hours import is_open
@@ -124,6 +127,7 @@ def open_conversation(connection: ConnectionModel) -> tuple[ConversationModel, S
             tx.save(conversation, condition=ConversationModel.conversation_id.does_not_exist())
     except TransactWriteError:
         raise NotYours("This visitor was erased.") from None
+    counters.conversation_opened(conversation)
     return conversation, settings
 
 
@@ -200,7 +204,8 @@ def _store(conversation: ConversationModel, author: Author, client_msg_id: str,
                                sealed=sealed.blob,
                                key_version=sealed.key_version, client_msg_id=client_msg_id, sent_at=now)
         actions = [ConversationModel.last_seq.set(seq)]
-        if author.kind == "agent" and conversation.first_response_at is None:
+        first_response = author.kind == "agent" and conversation.first_response_at is None
+        if first_response:
             # Answered: it no longer waits in the due-index for reroute-stale.
             actions += [ConversationModel.first_response_at.set(now), ConversationModel.due_shard.remove(),
                         ConversationModel.due_at.remove()]
@@ -213,6 +218,8 @@ def _store(conversation: ConversationModel, author: Author, client_msg_id: str,
                 tx.save(message, condition=MessageModel.seq.does_not_exist())
                 tx.save(MessageIdModel(key, client_msg_id, seq=seq),
                         condition=MessageIdModel.client_msg_id.does_not_exist())
+            if first_response:  # once per conversation: the transaction made it the first
+                counters.first_response(conversation, now, routing.tenant_settings(conversation.tenant_id))
             return message, True
         except TransactWriteError:
             earlier = _earlier_message(key, client_msg_id)
@@ -348,13 +355,16 @@ def end(conversation: ConversationModel, resolution: str | None, actor: dict[str
         shred: bool = False) -> None:
     """Close an open conversation: free its place in the queue or its agent's capacity, tell both
     parties. Retention starts counting now; with shred (erasure) its keys are destroyed at once."""
-    now = _now()
+    now, status_before = _now(), conversation.status
+    settings = routing.tenant_settings(conversation.tenant_id)
     actions = [ConversationModel.status.set("closed"), ConversationModel.closed_at.set(now),
                ConversationModel.resolution.set(resolution), ConversationModel.queue_key.remove(),
                ConversationModel.queue_sort.remove(), ConversationModel.due_shard.remove(),
                ConversationModel.due_at.remove()]
-    actions += shred_actions(now) if shred else [ConversationModel.retention_key.set(conversation.tenant_id)]
-    was_queued = conversation.status == "queued"
+    # An erased visitor is never surveyed; anyone else is, if the tenant asks for surveys.
+    actions += shred_actions(now) if shred else [ConversationModel.retention_key.set(conversation.tenant_id),
+                                                 *surveys.schedule_actions(conversation, now, settings)]
+    was_queued = status_before == "queued"
     if conversation.status == "assigned":
         closed = routing.hand_back(conversation, actions)
     else:
@@ -369,13 +379,15 @@ def end(conversation: ConversationModel, resolution: str | None, actor: dict[str
         raise Conflict("The conversation changed meanwhile; try again.")
     record_event(conversation.tenant_id, actor, "conversation.closed", conversation.conversation_id,
                  {"resolution": resolution, "agent_id": conversation.agent_id})
+    counters.conversation_closed(conversation, status_before, now, resolution)
+    if resolution == "unresolved":
+        open_follow_up(conversation.tenant_id, conversation.conversation_id, "unresolved", conversation.agent_id, now)
     broadcast(conversation, {"type": "conversation.closed", "conversation_id": conversation.conversation_id,
                              "resolution": resolution})
     if was_queued:
         announce_queue_positions(conversation.tenant_id, conversation.team)
     if conversation.agent_id:
-        _fill_capacity(conversation.tenant_id, conversation.agent_id,
-                       routing.tenant_settings(conversation.tenant_id))
+        _fill_capacity(conversation.tenant_id, conversation.agent_id, settings)
 
 
 def reroute(conversation: ConversationModel) -> bool:

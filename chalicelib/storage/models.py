@@ -244,6 +244,15 @@ class RetentionIndex(GlobalSecondaryIndex):
     closed_at = UTCDateTimeAttribute(range_key=True)
 
 
+class SurveyDueIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "survey-index"
+        projection = KeysOnlyProjection()
+
+    survey_shard = UnicodeAttribute(hash_key=True)
+    survey_due_at = UTCDateTimeAttribute(range_key=True)
+
+
 class ConversationModel(Model):
     Meta = _meta("conversations")
     tenant_id = UnicodeAttribute(hash_key=True)
@@ -277,11 +286,15 @@ class ConversationModel(Model):
     # Present (= tenant_id) from close until retention shreds it (sparse retention-index).
     retention_key = UnicodeAttribute(null=True)
     shredded_at = UTCDateTimeAttribute(null=True)
+    # Present from close until send-surveys has dealt with it (sparse survey-index).
+    survey_shard = UnicodeAttribute(null=True)
+    survey_due_at = UTCDateTimeAttribute(null=True)
     queue_index = QueueIndex()
     visitor_index = VisitorConversationsIndex()
     agent_index = AgentConversationsIndex()
     due_index = DueIndex()
     retention_index = RetentionIndex()
+    survey_index = SurveyDueIndex()
 
 
 class MessageModel(Model):
@@ -329,6 +342,50 @@ class RateLimitModel(Model):
     bucket = UnicodeAttribute(hash_key=True)
     hits = NumberAttribute(default=0)
     expires_at = TTLAttribute()
+
+
+# --- Surveys and follow-ups (docs/surveys.md) ------------------------------------------------
+class SurveyModel(Model):
+    """One per conversation: created when send-surveys claims it, answered at most once."""
+    Meta = _meta("surveys")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    conversation_id = UnicodeAttribute(range_key=True)
+    agent_id = UnicodeAttribute(null=True)  # who held the conversation when the survey was sent
+    conversation_created_at = UTCDateTimeAttribute()  # the report hour the answer counts in
+    sent_at = UTCDateTimeAttribute()
+    channel = UnicodeAttribute()  # websocket | email | none
+    expires_at = UTCDateTimeAttribute()
+    rating = NumberAttribute(null=True)
+    # The visitor's comment, sealed under the conversation's key like their messages (never plaintext).
+    comment_sealed = BinaryAttribute(legacy_encoding=False, null=True)
+    comment_key_version = NumberAttribute(null=True)
+    answered_at = UTCDateTimeAttribute(null=True)
+
+
+class FollowUpModel(Model):
+    """A task for supervisors: a conversation closed unresolved, or rated 1 or 2."""
+    Meta = _meta("follow-ups")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    follow_up_id = UnicodeAttribute(range_key=True)  # "{conversation_id}.{reason}": one per reason
+    conversation_id = UnicodeAttribute()
+    reason = UnicodeAttribute()  # unresolved | low_rating
+    agent_id = UnicodeAttribute(null=True)
+    rating = NumberAttribute(null=True)
+    status = UnicodeAttribute()  # open | closed
+    created_at = UTCDateTimeAttribute()
+    closed_at = UTCDateTimeAttribute(null=True)
+    closed_by = JSONAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+
+
+class ReportCounterModel(Model):
+    """Counters of one tenant and UTC hour ("2026-11-23T10"), or of one agent in it ("...T10#a#a_x").
+
+    Only the keys are declared: the counters ("conversations", "frt_12", "csat_5"...) are named by the
+    events that ADD to them, through the low-level client (chalicelib/reports/counters.py)."""
+    Meta = _meta("report-counters")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    bucket = UnicodeAttribute(range_key=True)
 
 
 # --- Audit trail (docs/audit.md) -------------------------------------------------------------
@@ -419,4 +476,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     ConnectionModel, RateLimitModel, ConversationModel, MessageModel, MessageIdModel, RosterModel,
     FaqModel, CannedResponseModel,
     AuditEventModel, AuditChainModel, AuditDigestModel, AuditAlarmModel, AuditExportModel,
+    SurveyModel, FollowUpModel, ReportCounterModel,
 )

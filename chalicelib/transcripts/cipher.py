@@ -10,6 +10,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -38,31 +39,55 @@ def _place(conversation: ConversationModel, seq: int) -> bytes:
     return f"switchboard.message.v1|{conversation.tenant_id}|{conversation.conversation_id}|{seq}".encode()
 
 
-def seal(conversation: ConversationModel, seq: int, text: str) -> Sealed:
+def _comment_place(conversation: ConversationModel) -> bytes:
+    return f"switchboard.survey-comment.v1|{conversation.tenant_id}|{conversation.conversation_id}".encode()
+
+
+def _seal(conversation: ConversationModel, place: bytes, text: str) -> Sealed:
     key = key_ring().sealing_key(conversation)
     nonce = os.urandom(NONCE_BYTES)
-    return Sealed(nonce + AESGCM(key.secret).encrypt(nonce, text.encode(), _place(conversation, seq)),
-                  key.version)
+    return Sealed(nonce + AESGCM(key.secret).encrypt(nonce, text.encode(), place), key.version)
 
 
-def open_sealed(conversation: ConversationModel, seq: int, sealed: Sealed) -> str:
-    """The text, or Corrupted (tampered, misplaced) or Shredded (its key destroyed)."""
+def _open(conversation: ConversationModel, place: bytes, sealed: Sealed) -> str:
     key = key_ring().opening_key(conversation, sealed.key_version)
     nonce, body = sealed.blob[:NONCE_BYTES], sealed.blob[NONCE_BYTES:]
     try:
-        return AESGCM(key).decrypt(nonce, body, _place(conversation, seq)).decode()
+        return AESGCM(key).decrypt(nonce, body, place).decode()
     except (InvalidTag, ValueError, UnicodeDecodeError):
-        raise Corrupted(f"message {seq} of {conversation.conversation_id} does not open") from None
+        raise Corrupted(f"{place.decode()} does not open") from None
 
 
-def reveal(conversation: ConversationModel, message: MessageModel) -> Revealed:
-    """A stored message for a reader: never garbage; a corrupted one raises an alarm."""
-    seq = int(message.seq)
+def _reveal(conversation: ConversationModel, place: bytes, sealed: Sealed, **where: Any) -> Revealed:
+    """For a reader: never garbage; a corrupted text raises an alarm naming where it is."""
     try:
-        return Revealed(open_sealed(conversation, seq, Sealed(message.sealed, int(message.key_version))))
+        return Revealed(_open(conversation, place, sealed))
     except Shredded:
         return Revealed(None, redacted=True)
     except Corrupted:
         log.error(json.dumps({"alarm": "message_corrupted", "tenant_id": conversation.tenant_id,
-                              "conversation_id": conversation.conversation_id, "seq": seq}))
+                              "conversation_id": conversation.conversation_id, **where}))
         return Revealed(None, corrupted=True)
+
+
+def seal(conversation: ConversationModel, seq: int, text: str) -> Sealed:
+    return _seal(conversation, _place(conversation, seq), text)
+
+
+def open_sealed(conversation: ConversationModel, seq: int, sealed: Sealed) -> str:
+    """The text, or Corrupted (tampered, misplaced) or Shredded (its key destroyed)."""
+    return _open(conversation, _place(conversation, seq), sealed)
+
+
+def reveal(conversation: ConversationModel, message: MessageModel) -> Revealed:
+    seq = int(message.seq)
+    return _reveal(conversation, _place(conversation, seq), Sealed(message.sealed, int(message.key_version)), seq=seq)
+
+
+# A visitor's survey comment is their own words too: sealed like their messages, shredded with them.
+def seal_comment(conversation: ConversationModel, text: str) -> Sealed:
+    return _seal(conversation, _comment_place(conversation), text)
+
+
+def reveal_comment(conversation: ConversationModel, sealed: Sealed) -> Revealed:
+    return _reveal(conversation, _comment_place(conversation), sealed, survey_comment=True)

@@ -108,7 +108,8 @@ def _error_statuses(auth: str | frozenset[str], body: Any, query: Any,
     return tuple(sorted(statuses))
 
 
-_PATH_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,200}$")
+# Ids, and survey tokens (signed JWTs, a few hundred characters); under DynamoDB's 1024-byte sort keys.
+_PATH_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,1000}$")
 
 
 def _check_path_ids(path_params: dict[str, str]) -> None:

@@ -1,7 +1,10 @@
 """Base classes for the pydantic models at the edge."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo
 
 
 class Input(BaseModel):
@@ -40,3 +43,27 @@ class Page(Output):
 class PageQuery(QueryInput):
     """?cursor= of a listing that pages with {items, next_cursor}."""
     cursor: str | None = None
+
+
+def _utc_second(value: Any) -> Any:
+    """ISO 8601 with a time zone, as the contract's UTC form ("2026-11-23T10:15:00Z")."""
+    if not isinstance(value, str):
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("expected an ISO 8601 time such as 2026-11-23T10:15:00Z") from None
+    if moment.tzinfo is None:
+        raise ValueError("the time needs a zone: end it with Z for UTC")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+UtcStamp = Annotated[str, BeforeValidator(_utc_second)]
+
+
+def after_from(value: str | None, info: ValidationInfo) -> str | None:
+    """A range's `to` (field range_to), checked against its `from` (range_from)."""
+    start = info.data.get("range_from")
+    if value is not None and start is not None and value <= start:
+        raise ValueError("must be after from")
+    return value

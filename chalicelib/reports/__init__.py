@@ -1,0 +1,1 @@
+"""Reports: counters kept as events happen, summed over hours on request."""

@@ -1,0 +1,25 @@
+"""REST routes of the reports: supervisors and admins."""
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from ..web.routing import SUPERVISOR_UP, Call, endpoint
+from . import summary as reports
+from .schemas import Summary, SummaryQuery
+
+bp = Blueprint(__name__)
+TAG = "reports"
+
+
+@endpoint(bp, "GET", "/v1/reports/summary", summary="Conversations, response times, CSAT and SLA over a range",
+          tag=TAG, auth=SUPERVISOR_UP, query=SummaryQuery, response=Summary)
+def summary(call: Call[SummaryQuery]) -> Summary:
+    return reports.summary(call.principal, call.query)
+
+
+@endpoint(bp, "GET", "/v1/reports/summary.csv", summary="The same summary as CSV (section, name, value)",
+          tag=TAG, auth=SUPERVISOR_UP, query=SummaryQuery)
+def summary_csv(call: Call[SummaryQuery]) -> Response:
+    return Response(body=reports.summary_csv(reports.summary(call.principal, call.query)),
+                    headers={"Content-Type": "text/csv; charset=utf-8",
+                             "Content-Disposition": 'attachment; filename="summary.csv"'})

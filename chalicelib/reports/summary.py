@@ -1,0 +1,94 @@
+"""GET /v1/reports/summary: sums of the hourly counters of a range, and the CSV of it."""
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from ..errors import InvalidInput
+from ..tenancy.principals import Principal
+from ..tenancy.service import get_tenant
+from ..tenancy.schemas import Settings
+from . import histogram
+from .counters import HOUR_FORMAT, hour_of, read
+from .schemas import AgentRow, Csat, FirstResponse, Handle, HourRow, Summary, SummaryQuery
+
+# A report covers whole hours; the longest range keeps the read bounded (about 9,000 hours).
+MAX_RANGE = timedelta(days=366)
+
+
+def _histogram(counts: Counter, prefix: str) -> dict[int, int]:
+    return {int(name[len(prefix):]): value for name, value in counts.items() if name.startswith(prefix) and value}
+
+
+def summary(principal: Principal, query: SummaryQuery) -> Summary:
+    settings = Settings.model_validate(get_tenant(principal.tenant_id).settings)
+    end = query.end()
+    start = query.start(end)
+    if end - start > MAX_RANGE:
+        raise InvalidInput(f"to: a report covers at most {MAX_RANGE.days} days")
+    zone = ZoneInfo(settings.timezone)
+    totals: Counter = Counter()
+    agents: defaultdict[str, Counter] = defaultdict(Counter)
+    by_local_hour: Counter = Counter()
+    last_hour = hour_of(end - timedelta(microseconds=1))
+    for item in read(principal.tenant_id, hour_of(start), last_hour):
+        hour, _, agent_id = str(item.pop("bucket")).partition("#a#")
+        item.pop("tenant_id")
+        if agent_id:
+            agents[agent_id].update(item)
+            continue
+        totals.update(item)
+        started = datetime.strptime(hour, HOUR_FORMAT).replace(tzinfo=timezone.utc)
+        by_local_hour[started.astimezone(zone).hour] += int(item.get("conversations", 0))
+    closed, resolved = totals["closed"], totals["resolved"]
+    frt, handle = _histogram(totals, "frt_"), _histogram(totals, "handle_")
+    by_hour = [HourRow(hour=h, conversations=by_local_hour[h]) for h in range(24)]
+    busiest = max(by_local_hour.values(), default=0)
+    return Summary(
+        **{"from": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "to": end.strftime("%Y-%m-%dT%H:%M:%SZ")},
+        timezone=settings.timezone, conversations=totals["conversations"], closed=closed, resolved=resolved,
+        unresolved=totals["unresolved"], resolution_rate=round(resolved / closed, 4) if closed else None,
+        first_response_seconds=FirstResponse(p50=histogram.percentile(frt, 0.5), p90=histogram.percentile(frt, 0.9),
+                                             count=totals["first_responses"]),
+        handle_seconds=Handle(p50=histogram.percentile(handle, 0.5), count=totals["handled"]),
+        csat=_csat(totals), bot_contained=totals["bot_contained"], sla_breaches=totals["sla_breaches"],
+        by_hour=by_hour, peak_hours=[h for h in range(24) if busiest and by_local_hour[h] == busiest],
+        by_agent=[AgentRow(agent_id=agent_id, conversations=c["handled"], csat_average=_csat(c).average,
+                           csat_responses=c["csat_responses"],
+                           first_response_p50=histogram.percentile(_histogram(c, "frt_"), 0.5))
+                  for agent_id, c in sorted(agents.items())])
+
+
+def _csat(counts: Counter) -> Csat:
+    responses = counts["csat_responses"]
+    return Csat(responses=responses, average=round(counts["csat_sum"] / responses, 2) if responses else None,
+                distribution={str(r): counts[f"csat_{r}"] for r in range(1, 6)})
+
+
+def summary_csv(report: Summary) -> str:
+    """Long format, one number a row: section, name, value (pivots in any spreadsheet)."""
+    out = io.StringIO()
+    rows = csv.writer(out, lineterminator="\n")
+    rows.writerow(["section", "name", "value"])
+    for name in ("conversations", "closed", "resolved", "unresolved", "resolution_rate", "bot_contained",
+                 "sla_breaches"):
+        rows.writerow(["total", name, _cell(getattr(report, name))])
+    rows.writerows([["total", "first_response_p50", _cell(report.first_response_seconds.p50)],
+                    ["total", "first_response_p90", _cell(report.first_response_seconds.p90)],
+                    ["total", "handle_p50", _cell(report.handle_seconds.p50)],
+                    ["total", "csat_responses", report.csat.responses],
+                    ["total", "csat_average", _cell(report.csat.average)]])
+    rows.writerows(["csat_distribution", rating, n] for rating, n in report.csat.distribution.items())
+    rows.writerows([f"by_hour ({report.timezone})", row.hour, row.conversations] for row in report.by_hour)
+    for agent in report.by_agent:
+        rows.writerows([[f"agent {agent.agent_id}", "conversations", agent.conversations],
+                        [f"agent {agent.agent_id}", "csat_average", _cell(agent.csat_average)],
+                        [f"agent {agent.agent_id}", "first_response_p50", _cell(agent.first_response_p50)]])
+    return out.getvalue()
+
+
+def _cell(value: object) -> object:
+    return "" if value is None else value

@@ -1,0 +1,1 @@
+"""Satisfaction surveys after a conversation closes, and the follow-ups they (or an unresolved close) open."""

@@ -1,0 +1,49 @@
+"""Survey answers (public, with the token), the hosted survey page, and follow-up tasks."""
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from ..web.routing import PUBLIC, STAFF, SUPERVISOR_UP, Call, endpoint
+from . import followups, page
+from . import schemas as s
+from . import service
+
+bp = Blueprint(__name__)
+TAG = "surveys"
+
+
+@endpoint(bp, "POST", "/v1/surveys/{survey_token}", summary="Answer a survey (once; the token is the credential)",
+          tag=TAG, auth=PUBLIC, body=s.SurveyAnswer, response=s.SurveyAnswered, errors=(404, 409, 410))
+def answer_survey(call: Call[s.SurveyAnswer], survey_token: str) -> s.SurveyAnswered:
+    return service.answer(survey_token, call.body)
+
+
+@endpoint(bp, "GET", "/survey/{survey_token}", summary="The hosted survey page (HTML) for visitors from the email",
+          tag=TAG, auth=PUBLIC, errors=(404, 410))
+def survey_page(call: Call[None], survey_token: str) -> Response:
+    return page.survey_page(survey_token)
+
+
+@endpoint(bp, "GET", "/survey.js", summary="The survey page's script", tag=TAG, auth=PUBLIC)
+def survey_script(call: Call[None]) -> Response:
+    return page.survey_script()
+
+
+@endpoint(bp, "GET", "/v1/follow-ups", summary="Follow-up tasks: unresolved closes and ratings of 1 or 2",
+          tag=TAG, auth=SUPERVISOR_UP, query=s.FollowUpQuery, response=s.FollowUpList)
+def list_follow_ups(call: Call[s.FollowUpQuery]) -> s.FollowUpList:
+    return followups.list_follow_ups(call.principal, call.query)
+
+
+@endpoint(bp, "POST", "/v1/follow-ups/{follow_up_id}/close", summary="Close a follow-up task, with an optional note",
+          tag=TAG, auth=SUPERVISOR_UP, body=s.FollowUpClose, response=s.FollowUpOut, errors=(404, 409))
+def close_follow_up(call: Call[s.FollowUpClose], follow_up_id: str) -> s.FollowUpOut:
+    return followups.close_follow_up(call.principal, follow_up_id, call.body)
+
+
+@endpoint(bp, "GET", "/v1/conversations/{conversation_id}/survey", summary="A conversation's survey and answer",
+          tag=TAG, auth=STAFF, response=s.SurveyOut, errors=(404,))
+def conversation_survey(call: Call[None], conversation_id: str) -> s.SurveyOut:
+    from .reading import survey_of  # deferred: reading pulls in the conversation queries
+
+    return survey_of(call.principal, conversation_id)

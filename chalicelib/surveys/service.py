@@ -1,0 +1,155 @@
+"""Satisfaction surveys: scheduled at close, sent once by the `send-surveys` job, answered once.
+
+The job finds due conversations through the sparse, sharded survey-index (never a scan). It claims
+each with a conditional put of its survey record (so no conversation is ever surveyed twice, even by
+overlapping runs), sends a `survey.request` frame to the visitor's open connections or else an email
+through SES when the visitor gave one, and only then takes the conversation out of the index.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from ..clock import iso
+from ..errors import ApiError, Conflict, NotFound, Unauthorized
+from ..realtime.connections import connection_ids_of
+from ..realtime.sender import sender
+from ..reports import counters
+from ..runtime import runtime
+from ..storage.helpers import all_shards, condition_failed, refusal_means, shard
+from ..storage.models import ConversationModel, SurveyModel, TenantModel, VisitorModel
+from ..tenancy.schemas import Settings
+from ..tenancy.tokens import signer
+from ..transcripts.cipher import seal_comment
+from ..transcripts.keys import Shredded
+from . import schemas as s
+from .followups import open_follow_up
+
+log = logging.getLogger("switchboard.surveys")
+TOKEN_DAYS = 7
+PREFIX = "survey"
+LOW_RATINGS = (1, 2)
+
+
+class Expired(ApiError):
+    status, code = 410, "survey_expired"
+
+
+def schedule_actions(conversation: ConversationModel, closed_at: datetime, settings: Settings) -> list[Any]:
+    """What closing adds so send-surveys finds the conversation when its survey is due."""
+    if not settings.survey_enabled:
+        return []
+    return [ConversationModel.survey_shard.set(shard(PREFIX, conversation.conversation_id)),
+            ConversationModel.survey_due_at.set(closed_at + timedelta(seconds=settings.survey_delay_seconds))]
+
+
+def survey_url(token: str) -> str:
+    return f"{runtime().config.public_url}/survey/{token}"
+
+
+# --- send-surveys --------------------------------------------------------------------------------
+def send_surveys() -> dict[str, int]:
+    now = runtime().clock.utcnow()
+    sent = {"websocket": 0, "email": 0, "none": 0, "skipped": 0, "failed": 0}
+    settings_of: dict[str, Settings] = {}
+    for survey_shard in all_shards(PREFIX):
+        for due in ConversationModel.survey_index.query(survey_shard, ConversationModel.survey_due_at <= now):
+            try:
+                channel = _survey_one(due.tenant_id, due.conversation_id, now, settings_of)
+            except Exception:  # one failure (SES refusing an address...) must not stop the others
+                log.exception("survey of %s failed", due.conversation_id)
+                channel = "failed"
+            sent[channel or "skipped"] += 1
+    return sent
+
+
+def _survey_one(tenant_id: str, conversation_id: str, now: datetime, settings_of: dict[str, Settings]) -> str | None:
+    try:
+        conversation = ConversationModel.get(tenant_id, conversation_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    if conversation.survey_due_at is None:
+        return None  # another run dealt with it after this one read the index
+    survey = SurveyModel(tenant_id, conversation_id, agent_id=conversation.agent_id,
+                         conversation_created_at=conversation.created_at, sent_at=now, channel="none",
+                         expires_at=now + timedelta(days=TOKEN_DAYS))
+    try:
+        survey.save(condition=SurveyModel.conversation_id.does_not_exist())
+    except PutError as err:
+        if not condition_failed(err):
+            raise
+        _unschedule(conversation)  # claimed before: never a second survey
+        return None
+    if tenant_id not in settings_of:
+        settings_of[tenant_id] = Settings.model_validate(TenantModel.get(tenant_id).settings)
+    channel = _deliver(conversation, settings_of[tenant_id])
+    survey.update(actions=[SurveyModel.channel.set(channel)])
+    _unschedule(conversation)
+    return channel
+
+
+def _unschedule(conversation: ConversationModel) -> None:
+    conversation.update(actions=[ConversationModel.survey_shard.remove(), ConversationModel.survey_due_at.remove()])
+
+
+def _deliver(conversation: ConversationModel, settings: Settings) -> str:
+    token = signer().issue("survey", conversation.tenant_id, conversation.conversation_id,
+                           TOKEN_DAYS * 86400).token
+    frame = {"type": "survey.request", "conversation_id": conversation.conversation_id, "survey_token": token,
+             "survey_url": survey_url(token), "question": settings.survey_question}
+    if sender().send_all(connection_ids_of(conversation.tenant_id, "visitor", conversation.visitor_id), frame):
+        return "websocket"
+    try:
+        visitor = VisitorModel.get(conversation.tenant_id, conversation.visitor_id)
+    except DoesNotExist:
+        return "none"
+    if not visitor.email or visitor.erased_at is not None:
+        return "none"
+    _email(visitor.email, visitor.name, settings.survey_question, survey_url(token))
+    return "email"
+
+
+def _email(to: str, name: str | None, question: str, url: str) -> None:
+    rt = runtime()
+    greeting = f"Hello {name}," if name else "Hello,"
+    body = f"{greeting}\n\nThank you for chatting with us. {question}\n\nAnswer here (one click, valid 7 days):\n{url}\n"
+    rt.client("ses").send_email(
+        Source=rt.config.mail_from, Destination={"ToAddresses": [to]},
+        Message={"Subject": {"Data": "How did we do?"}, "Body": {"Text": {"Data": body}}})
+
+
+# --- Answers -------------------------------------------------------------------------------------
+def survey_for_token(token: str) -> SurveyModel:
+    """The survey a token names: 404 for a bad token, 410 once expired."""
+    try:
+        claims = signer().verify(token, ("survey",), allow_expired=True)
+    except Unauthorized:
+        raise NotFound("No such survey.") from None
+    try:
+        survey = SurveyModel.get(claims["tid"], claims["sub"], consistent_read=True)
+    except DoesNotExist:
+        raise NotFound("No such survey.") from None
+    if claims["exp"] <= runtime().clock.now():
+        raise Expired("This survey has expired.")
+    return survey
+
+
+def answer(token: str, body: s.SurveyAnswer) -> s.SurveyAnswered:
+    survey = survey_for_token(token)
+    now = runtime().clock.utcnow()
+    actions = [SurveyModel.rating.set(body.rating), SurveyModel.answered_at.set(now)]
+    if body.comment:
+        try:
+            sealed = seal_comment(ConversationModel.get(survey.tenant_id, survey.conversation_id), body.comment)
+        except (DoesNotExist, Shredded):
+            raise NotFound("No such survey.") from None  # the conversation was erased since
+        actions += [SurveyModel.comment_sealed.set(sealed.blob), SurveyModel.comment_key_version.set(sealed.key_version)]
+    with refusal_means(Conflict("This survey was already answered.", code="already_answered")):
+        survey.update(actions=actions, condition=SurveyModel.rating.does_not_exist())
+    counters.survey_answered(survey.tenant_id, survey.conversation_created_at, survey.agent_id, body.rating)
+    if body.rating in LOW_RATINGS:
+        open_follow_up(survey.tenant_id, survey.conversation_id, "low_rating", survey.agent_id, now, body.rating)
+    return s.SurveyAnswered(conversation_id=survey.conversation_id, rating=body.rating, answered_at=iso(now))

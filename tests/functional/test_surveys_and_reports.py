@@ -1,0 +1,294 @@
+"""Surveys (WebSocket and email paths), answers, follow-ups and reports, end to end on moto."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import random
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import boto3
+import pytest
+
+import app as app_module
+from chalicelib.reports import histogram
+from chalicelib.storage.models import ConversationModel, SurveyModel
+from tests.helpers import Api, Party, agent, all_items, audit_events, visitor
+
+SENDER = "surveys@mail.switchboard.example"
+
+
+def run_job(name: str) -> dict:
+    event = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "id": "1",
+             "time": "2026-11-23T10:00:00Z", "region": "us-east-1", "account": "123456789012",
+             "resources": [], "detail": {}}
+    return getattr(app_module, name.replace("-", "_"))(event, None)
+
+
+def sent_mail() -> list:
+    from moto.ses.models import ses_backends
+
+    return ses_backends["123456789012"]["us-east-1"].sent_messages
+
+
+def closed_chat(api: Api, tenant: dict, resolution: str = "resolved", agent_email: str = "sam@acme.com",
+                **profile) -> tuple[Party, Party, str]:
+    sam = agent(api, tenant, agent_email)
+    sam.send(action="presence.set", status="online")
+    vera = visitor(api, tenant, **profile)
+    vera.send(action="message.send", client_msg_id="v1", text="hello")
+    conversation_id = vera.of_type("ack")[0]["conversation_id"]
+    sam.send(action="message.send", conversation_id=conversation_id, client_msg_id="s1", text="hi!")
+    sam.send(action="conversation.close", conversation_id=conversation_id, resolution=resolution)
+    return vera, sam, conversation_id
+
+
+def answer(api: Api, token: str, **body) -> object:
+    return api.call("POST", f"/v1/surveys/{token}", body)
+
+
+# --- send-surveys ---------------------------------------------------------------------------------
+def test_a_connected_visitor_gets_the_survey_frame_once_after_the_delay(api: Api, tenant: dict, clock):
+    vera, sam, conversation_id = closed_chat(api, tenant)
+    vera.new_frames()
+    assert run_job("send-surveys")["websocket"] == 0  # survey_delay_seconds (300) has not passed
+    clock.advance(301)
+    assert run_job("send-surveys") == {"websocket": 1, "email": 0, "none": 0, "skipped": 0, "failed": 0}
+    [frame] = vera.of_type("survey.request")
+    assert frame["conversation_id"] == conversation_id and frame["survey_url"].endswith(frame["survey_token"])
+    assert run_job("send-surveys") == {"websocket": 0, "email": 0, "none": 0, "skipped": 0, "failed": 0}  # never twice
+    assert vera.of_type("survey.request") == []
+    survey = SurveyModel.get(tenant["tenant_id"], conversation_id)
+    assert survey.channel == "websocket" and survey.agent_id == ConversationModel.get(
+        tenant["tenant_id"], conversation_id).agent_id
+
+    ok = answer(api, frame["survey_token"], rating=5, comment="Great help")
+    assert ok.status_code == 200 and ok.json_body["rating"] == 5
+    again = answer(api, frame["survey_token"], rating=1)
+    assert again.status_code == 409 and again.json_body["error"]["code"] == "already_answered"
+    assert SurveyModel.get(tenant["tenant_id"], conversation_id).rating == 5
+
+    # The comment is the visitor's own words: stored sealed, readable by staff, shredded by erasure.
+    assert "Great help" not in json.dumps(all_items(), default=repr)
+    path = f"/v1/conversations/{conversation_id}/survey"
+    shown = api.call("GET", path, token=tenant["admin_token"]).json_body
+    assert (shown["rating"], shown["comment"], shown["channel"]) == (5, "Great help", "websocket")
+    assert audit_events(tenant["tenant_id"], "survey.read")
+    visitor_id = ConversationModel.get(tenant["tenant_id"], conversation_id).visitor_id
+    api.call("DELETE", f"/v1/visitors/{visitor_id}", token=tenant["admin_token"])
+    erased = api.call("GET", path, token=tenant["admin_token"]).json_body
+    assert (erased["rating"], erased["comment"], erased["comment_redacted"]) == (5, None, True)
+
+
+def test_a_gone_visitor_with_an_email_gets_it_by_email(api: Api, tenant: dict, clock):
+    vera, _, conversation_id = closed_chat(api, tenant, name="Vera", email="vera@example.org")
+    app_module.websocket_disconnect({"requestContext": {"routeKey": "$disconnect", "eventType": "DISCONNECT",
+                                                        "connectionId": vera.connection_id, "domainName": "x",
+                                                        "stage": "dev", "apiId": "x"}, "isBase64Encoded": False},
+                                    None)
+    before = len(sent_mail())
+    clock.advance(301)
+    assert run_job("send-surveys")["email"] == 1
+    [mail] = sent_mail()[before:]
+    assert mail.source == SENDER and mail.destinations["ToAddresses"] == ["vera@example.org"]
+    url = next(word for word in mail.body.split() if "/survey/" in word)
+    token = url.rsplit("/", 1)[1]
+    page = api.client.http.get(f"/survey/{token}")
+    assert page.status_code == 200 and "How would you rate this conversation?" in page.body.decode()
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert answer(api, token, rating=4).status_code == 200
+    assert "already answered" in api.client.http.get(f"/survey/{token}").body.decode()
+    assert run_job("send-surveys")["email"] == 0 and len(sent_mail()) == before + 1
+
+
+def test_no_connection_and_no_email_sends_nothing_but_is_done(api: Api, tenant: dict, clock):
+    vera, _, conversation_id = closed_chat(api, tenant)
+    app_module.websocket_disconnect({"requestContext": {"routeKey": "$disconnect", "eventType": "DISCONNECT",
+                                                        "connectionId": vera.connection_id, "domainName": "x",
+                                                        "stage": "dev", "apiId": "x"}, "isBase64Encoded": False},
+                                    None)
+    clock.advance(301)
+    assert run_job("send-surveys")["none"] == 1
+    assert ConversationModel.get(tenant["tenant_id"], conversation_id).survey_due_at is None
+
+
+def test_surveys_expire_after_seven_days_and_bad_tokens_are_404(api: Api, tenant: dict, clock):
+    vera, _, _ = closed_chat(api, tenant)
+    clock.advance(301)
+    run_job("send-surveys")
+    token = vera.of_type("survey.request")[0]["survey_token"]
+    clock.advance(7 * 86400 + 1)
+    expired = answer(api, token, rating=3)
+    assert expired.status_code == 410 and expired.json_body["error"]["code"] == "survey_expired"
+    assert api.client.http.get(f"/survey/{token}").status_code == 410
+    assert answer(api, token[:-4] + "abcd", rating=3).status_code == 404
+    assert answer(api, "not-a-token", rating=3).status_code == 404
+    visitor_token = api.call("POST", f"/v1/widget/{tenant['widget_key']}/sessions", {}).json_body["visitor_token"]
+    assert answer(api, visitor_token, rating=3).status_code == 404  # another kind of token is no survey
+
+
+@pytest.mark.parametrize("body, field", [({"rating": 0}, "rating"), ({"rating": 6}, "rating"),
+                                         ({"rating": "5"}, "rating"), ({"rating": 3, "comment": "x" * 1001}, "comment"),
+                                         ({}, "rating")])
+def test_bad_answers_are_400_and_change_nothing(api: Api, tenant: dict, clock, body: dict, field: str):
+    vera, _, conversation_id = closed_chat(api, tenant)
+    clock.advance(301)
+    run_job("send-surveys")
+    token = vera.of_type("survey.request")[0]["survey_token"]
+    response = answer(api, token, **body)
+    assert response.status_code == 400 and response.json_body["error"]["message"].startswith(field)
+    assert SurveyModel.get(tenant["tenant_id"], conversation_id).rating is None
+
+
+def test_surveys_off_means_none_are_sent(api: Api, tenant: dict, clock):
+    api.call("PUT", "/v1/settings", {"survey_enabled": False}, token=tenant["admin_token"])
+    vera, _, _ = closed_chat(api, tenant)
+    clock.advance(301)
+    assert run_job("send-surveys") == {"websocket": 0, "email": 0, "none": 0, "skipped": 0, "failed": 0}
+
+
+# --- Follow-ups ---------------------------------------------------------------------------------
+def test_unresolved_closes_and_low_ratings_open_follow_ups_supervisors_close(api: Api, tenant: dict, clock):
+    _, sam, unresolved = closed_chat(api, tenant, resolution="unresolved")
+    sam.send(action="presence.set", status="away")  # the next chat goes to kim
+    vera, _, rated = closed_chat(api, tenant, agent_email="kim@acme.com")
+    clock.advance(301)
+    run_job("send-surveys")
+    answer(api, vera.of_type("survey.request")[0]["survey_token"], rating=2, comment="slow")
+    admin = api.login(tenant["tenant_id"], "admin@acme.com")
+    listed = api.call("GET", "/v1/follow-ups?status=open", token=admin).json_body["items"]
+    assert sorted((f["conversation_id"], f["reason"]) for f in listed) == sorted(
+        [(unresolved, "unresolved"), (rated, "low_rating")])
+    assert next(f for f in listed if f["reason"] == "low_rating")["rating"] == 2
+    sam_token = api.login(tenant["tenant_id"], "sam@acme.com")
+    assert api.call("GET", "/v1/follow-ups", token=sam_token).status_code == 403
+    follow_up_id = listed[0]["follow_up_id"]
+    closed = api.call("POST", f"/v1/follow-ups/{follow_up_id}/close", {"note": "called the customer"}, token=admin)
+    assert closed.status_code == 200 and closed.json_body["status"] == "closed"
+    again = api.call("POST", f"/v1/follow-ups/{follow_up_id}/close", {}, token=admin)
+    assert again.status_code == 409
+    assert len(api.call("GET", "/v1/follow-ups?status=open", token=admin).json_body["items"]) == 1
+    assert api.call("POST", "/v1/follow-ups/nothing.unresolved/close", {}, token=admin).status_code == 404
+
+
+# --- Reports ------------------------------------------------------------------------------------
+def test_histogram_estimates_stay_within_the_documented_error():
+    for seconds in [0.2, 1, 1.5, 7, 59, 61, 300, 3600, 86400]:
+        estimate = histogram.estimate(histogram.bucket(seconds))
+        assert seconds < 1 or abs(estimate - seconds) / seconds <= math.sqrt(histogram.RATIO) - 1 + 1e-3
+
+
+def test_the_report_equals_what_the_test_computes_from_its_own_conversations(api: Api, tenant: dict, clock):
+    """Conversations at various hours and speeds, closed both ways, rated or not; the report must say
+    exactly what a brute-force count of the same conversations says."""
+    t = tenant["tenant_id"]
+    api.call("PUT", "/v1/settings", {"timezone": "Asia/Tokyo", "sla_first_response_seconds": 60,
+                                     "survey_delay_seconds": 0}, token=tenant["admin_token"])
+    rng = random.Random(7)
+    sam, kim = agent(api, tenant, "sam@acme.com"), agent(api, tenant, "kim@acme.com")
+    agents = {}
+    truth = []
+    start = datetime.now(timezone.utc)
+    for n in range(14):
+        helper = (sam, kim)[n % 2]
+        helper.send(action="presence.set", status="online")
+        vera = visitor(api, tenant)
+        vera.send(action="message.send", client_msg_id="v1", text="hello")
+        conversation_id = vera.of_type("ack")[0]["conversation_id"]
+        conversation = ConversationModel.get(t, conversation_id)
+        agents[conversation.agent_id] = helper
+        wait = rng.choice([5, 30, 59, 61, 90, 400])
+        clock.advance(wait)
+        helper.send(action="message.send", conversation_id=conversation_id, client_msg_id="a1", text="hi")
+        handle = rng.choice([30, 200, 1000])
+        clock.advance(handle)
+        resolution = "resolved" if n % 3 else "unresolved"
+        helper.send(action="conversation.close", conversation_id=conversation_id, resolution=resolution)
+        helper.send(action="presence.set", status="away")
+        rating = rng.choice([None, 1, 3, 4, 5, 5]) if n != 0 else 5
+        if rating:
+            run_job("send-surveys")
+            [frame] = vera.of_type("survey.request")
+            assert answer(api, frame["survey_token"], rating=rating).status_code == 200
+        truth.append({"created": conversation.created_at, "agent": conversation.agent_id, "wait": wait,
+                      "handle": handle + wait, "resolution": resolution, "rating": rating})
+        clock.advance(rng.choice([600, 3600, 7200]))
+    # One the bot settles, and one left queued: counted as conversations, neither answered.
+    api.call("POST", "/v1/faq", {"question": "What are your opening hours?", "answer": "9 to 5."},
+             token=api.login(t, "admin@acme.com"))
+    bot_visitor = visitor(api, tenant)
+    bot_visitor.send(action="message.send", client_msg_id="v1", text="what are your opening hours?")
+    bot_conversation = bot_visitor.of_type("ack")[0]["conversation_id"]
+    bot_visitor.send(action="conversation.close", conversation_id=bot_conversation)
+    truth.append({"created": ConversationModel.get(t, bot_conversation).created_at, "agent": None, "wait": None,
+                  "handle": None, "resolution": None, "rating": None, "bot": True})
+
+    token = api.login(t, "admin@acme.com")
+    frm = start.replace(minute=0, second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    until = (clock.utcnow() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    response = api.call("GET", f"/v1/reports/summary?from={frm}&to={until}", token=token)
+    assert response.status_code == 200, response.body
+    report = response.json_body
+
+    answered = [c for c in truth if c["wait"] is not None]
+    rated = [c["rating"] for c in truth if c["rating"]]
+    assert report["conversations"] == len(truth)
+    assert report["closed"] == len(truth)
+    assert report["resolved"] == sum(c["resolution"] == "resolved" for c in truth)
+    assert report["resolution_rate"] == round(report["resolved"] / len(truth), 4)
+    assert report["bot_contained"] == 1
+    assert report["sla_breaches"] == sum(c["wait"] > 60 for c in answered)
+    assert report["csat"]["responses"] == len(rated)
+    assert report["csat"]["average"] == round(sum(rated) / len(rated), 2)
+    assert report["csat"]["distribution"] == {str(r): rated.count(r) for r in range(1, 6)}
+
+    def expected_percentile(values: list[float], fraction: float) -> float:
+        exact = sorted(values)[max(1, math.ceil(fraction * len(values))) - 1]
+        return histogram.estimate(histogram.bucket(exact))
+
+    waits = [c["wait"] for c in answered]
+    assert report["first_response_seconds"]["p50"] == expected_percentile(waits, 0.5)
+    assert report["first_response_seconds"]["p90"] == expected_percentile(waits, 0.9)
+    assert report["handle_seconds"]["p50"] == expected_percentile([c["handle"] for c in answered], 0.5)
+    tokyo = ZoneInfo("Asia/Tokyo")
+    by_hour = {h: 0 for h in range(24)}
+    for c in truth:
+        by_hour[c["created"].astimezone(tokyo).hour] += 1
+    assert {row["hour"]: row["conversations"] for row in report["by_hour"]} == by_hour
+    assert report["peak_hours"] == [h for h, n in by_hour.items() if n == max(by_hour.values())]
+    for row in report["by_agent"]:
+        mine = [c for c in answered if c["agent"] == row["agent_id"]]
+        ratings = [c["rating"] for c in mine if c["rating"]]
+        assert row["conversations"] == len(mine)
+        assert row["csat_average"] == (round(sum(ratings) / len(ratings), 2) if ratings else None)
+        assert row["first_response_p50"] == expected_percentile([c["wait"] for c in mine], 0.5)
+    assert sorted(row["agent_id"] for row in report["by_agent"]) == sorted(agents)
+
+    as_csv = api.call("GET", f"/v1/reports/summary.csv?from={frm}&to={until}", token=token)
+    assert as_csv.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(as_csv.body.decode())))
+    assert rows[0] == ["section", "name", "value"] and ["total", "conversations", str(len(truth))] in rows
+    # An earlier window holds none of it; agents may not read reports.
+    earlier = (start - timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    empty = api.call("GET", f"/v1/reports/summary?from={earlier}&to={frm}", token=token).json_body
+    assert empty["conversations"] == 0 and empty["first_response_seconds"]["p50"] is None
+    assert api.call("GET", "/v1/reports/summary", token=api.login(t, "sam@acme.com")).status_code == 403
+    for bad in ("from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", "from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+                "from=yesterday"):
+        assert api.call("GET", f"/v1/reports/summary?{bad}", token=token).status_code == 400
+
+
+def test_one_failing_email_does_not_stop_the_other_surveys(api: Api, tenant: dict, clock):
+    gone, sam, _ = closed_chat(api, tenant, email="vera@example.org")
+    sam.send(action="presence.set", status="away")  # the next chat goes to kim
+    app_module.websocket_disconnect({"requestContext": {"routeKey": "$disconnect", "eventType": "DISCONNECT",
+                                                        "connectionId": gone.connection_id, "domainName": "x",
+                                                        "stage": "dev", "apiId": "x"}, "isBase64Encoded": False},
+                                    None)
+    here, _, _ = closed_chat(api, tenant, agent_email="kim@acme.com")
+    boto3.client("sesv2").delete_email_identity(EmailIdentity="mail.switchboard.example")  # SES now refuses
+    clock.advance(301)
+    assert run_job("send-surveys") == {"websocket": 1, "email": 0, "none": 0, "skipped": 0, "failed": 1}
+    assert here.of_type("survey.request")
