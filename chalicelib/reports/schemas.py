@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pydantic import ConfigDict, Field, field_validator
 
+from ..runtime import runtime
 from ..web.schemas import Output, QueryInput, UtcStamp, after_from
 
 DEFAULT_DAYS = 30
@@ -16,8 +17,6 @@ class SummaryQuery(QueryInput):
     _ordered = field_validator("range_to")(after_from)
 
     def end(self) -> datetime:
-        from ..runtime import runtime
-
         return _parse(self.range_to) if self.range_to else runtime().clock.utcnow()
 
     def start(self, end: datetime) -> datetime:
