@@ -16,17 +16,17 @@ from ..errors import ApiError, Conflict, InvalidInput
 from ..ids import new_id
 from ..realtime.connections import connection_ids_of
 from ..realtime.sender import sender
+from ..reports import counters
 from ..runtime import runtime
 from ..storage.helpers import condition_failed, transaction
 from ..storage.models import (
     AgentModel, ConnectionModel, ConversationModel, MessageIdModel, MessageModel, TenantModel, VisitorModel,
 )
+from ..surveys import service as surveys
+from ..surveys.followups import open_follow_up
 from ..tenancy.schemas import Settings
 from ..transcripts.cipher import Revealed, reveal, seal
 from ..transcripts.keys import key_ring
-from ..reports import counters
-from ..surveys import service as surveys
-from ..surveys.followups import open_follow_up
 from ..transcripts.shredding import shred_actions
 from . import presence, routing
 from .hours import is_open
