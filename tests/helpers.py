@@ -149,3 +149,13 @@ def audit_events(tenant_id: str, action: str | None = None) -> list[dict[str, An
 
     events = [as_event(item) for item in AuditEventModel.query(tenant_id, consistent_read=True)]
     return [event for event in events if action is None or event["action"] == action]
+
+
+def run_job(name: str) -> Any:
+    """Run one of app.py's scheduled jobs as EventBridge would invoke its Lambda."""
+    import app as app_module
+
+    event = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "id": "1",
+             "time": "2026-11-23T10:00:00Z", "region": "us-east-1", "account": "123456789012",
+             "resources": [], "detail": {}}
+    return getattr(app_module, name.replace("-", "_"))(event, None)

@@ -23,17 +23,10 @@ from chalicelib.audit.trail import record_event
 from chalicelib.clock import iso
 from chalicelib.storage.models import AuditDigestModel
 from devstack.queues import chalice_consumers, deliver_once
-from tests.helpers import Api, agent, audit_events, visitor
+from tests.helpers import Api, agent, audit_events, run_job, visitor
 
 EVENTS = "switchboard-test-audit-events"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_job(name: str) -> dict:
-    event = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "id": "1",
-             "time": "2026-11-23T10:00:00Z", "region": "us-east-1", "account": "123456789012",
-             "resources": [], "detail": {}}
-    return getattr(app_module, name.replace("-", "_"))(event, None)
 
 
 def run_queued_exports() -> int:

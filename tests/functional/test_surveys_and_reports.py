@@ -15,16 +15,9 @@ import pytest
 import app as app_module
 from chalicelib.reports import histogram
 from chalicelib.storage.models import ConversationModel, SurveyModel
-from tests.helpers import Api, Party, agent, all_items, audit_events, visitor
+from tests.helpers import Api, Party, agent, all_items, audit_events, run_job, visitor, ws_event
 
 SENDER = "surveys@mail.switchboard.example"
-
-
-def run_job(name: str) -> dict:
-    event = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "id": "1",
-             "time": "2026-11-23T10:00:00Z", "region": "us-east-1", "account": "123456789012",
-             "resources": [], "detail": {}}
-    return getattr(app_module, name.replace("-", "_"))(event, None)
 
 
 def sent_mail() -> list:
@@ -84,10 +77,7 @@ def test_a_connected_visitor_gets_the_survey_frame_once_after_the_delay(api: Api
 
 def test_a_gone_visitor_with_an_email_gets_it_by_email(api: Api, tenant: dict, clock):
     vera, _, conversation_id = closed_chat(api, tenant, name="Vera", email="vera@example.org")
-    app_module.websocket_disconnect({"requestContext": {"routeKey": "$disconnect", "eventType": "DISCONNECT",
-                                                        "connectionId": vera.connection_id, "domainName": "x",
-                                                        "stage": "dev", "apiId": "x"}, "isBase64Encoded": False},
-                                    None)
+    app_module.websocket_disconnect(ws_event("$disconnect", vera.connection_id), None)
     before = len(sent_mail())
     clock.advance(301)
     assert run_job("send-surveys")["email"] == 1
@@ -105,10 +95,7 @@ def test_a_gone_visitor_with_an_email_gets_it_by_email(api: Api, tenant: dict, c
 
 def test_no_connection_and_no_email_sends_nothing_but_is_done(api: Api, tenant: dict, clock):
     vera, _, conversation_id = closed_chat(api, tenant)
-    app_module.websocket_disconnect({"requestContext": {"routeKey": "$disconnect", "eventType": "DISCONNECT",
-                                                        "connectionId": vera.connection_id, "domainName": "x",
-                                                        "stage": "dev", "apiId": "x"}, "isBase64Encoded": False},
-                                    None)
+    app_module.websocket_disconnect(ws_event("$disconnect", vera.connection_id), None)
     clock.advance(301)
     assert run_job("send-surveys")["none"] == 1
     assert ConversationModel.get(tenant["tenant_id"], conversation_id).survey_due_at is None
@@ -283,10 +270,7 @@ def test_the_report_equals_what_the_test_computes_from_its_own_conversations(api
 def test_one_failing_email_does_not_stop_the_other_surveys(api: Api, tenant: dict, clock):
     gone, sam, _ = closed_chat(api, tenant, email="vera@example.org")
     sam.send(action="presence.set", status="away")  # the next chat goes to kim
-    app_module.websocket_disconnect({"requestContext": {"routeKey": "$disconnect", "eventType": "DISCONNECT",
-                                                        "connectionId": gone.connection_id, "domainName": "x",
-                                                        "stage": "dev", "apiId": "x"}, "isBase64Encoded": False},
-                                    None)
+    app_module.websocket_disconnect(ws_event("$disconnect", gone.connection_id), None)
     here, _, _ = closed_chat(api, tenant, agent_email="kim@acme.com")
     boto3.client("sesv2").delete_email_identity(EmailIdentity="mail.switchboard.example")  # SES now refuses
     clock.advance(301)

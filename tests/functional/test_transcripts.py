@@ -11,10 +11,9 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-import app as app_module
 from chalicelib.runtime import runtime
 from chalicelib.storage.models import AgentModel, ConnectionModel, ConversationModel, MessageModel, VisitorModel
-from tests.helpers import Api, Party, agent, all_items, audit_events, visitor
+from tests.helpers import Api, Party, agent, all_items, audit_events, run_job, visitor
 
 MESSAGES = "switchboard-test-messages"
 CONVERSATIONS = "switchboard-test-conversations"
@@ -36,13 +35,6 @@ def messages(api: Api, token: str, conversation_id: str) -> list[dict]:
     response = api.call("GET", f"/v1/conversations/{conversation_id}/messages", token=token)
     assert response.status_code == 200, response.body
     return response.json_body["items"]
-
-
-def run_job(name: str) -> dict:
-    event = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "id": "1",
-             "time": "2026-11-23T10:00:00Z", "region": "us-east-1", "account": "123456789012",
-             "resources": [], "detail": {}}
-    return getattr(app_module, name.replace("-", "_"))(event, None)
 
 
 def raw_key(**key: str | int) -> dict:
