@@ -18,6 +18,7 @@ from chalicelib.system import middleware, routes as system_routes
 from chalicelib.tenancy import routes as tenancy_routes
 from chalicelib.transcripts import routes as key_routes
 from chalicelib.visitors import routes as visitor_routes
+from chalicelib.web import pages
 
 app = Chalice(app_name="switchboard")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
@@ -32,11 +33,13 @@ app.register_blueprint(key_routes.bp)
 app.register_blueprint(audit_routes.bp)
 app.register_blueprint(survey_routes.bp)
 app.register_blueprint(report_routes.bp)
+app.register_blueprint(pages.bp)
 
 
 @app.on_ws_connect()
 def websocket_connect(event: WebsocketEvent) -> dict:
-    return ws.on_connect(event.connection_id, event.to_dict().get("queryStringParameters"))
+    request = event.to_dict()
+    return ws.on_connect(event.connection_id, request.get("queryStringParameters"), request.get("headers"))
 
 
 @app.on_ws_disconnect()

@@ -88,8 +88,9 @@ def frames_sent(connection_id: str) -> list[dict[str, Any]]:
 
 
 def ws_event(route: str, connection_id: str, body: str | None = None,
-             query: dict[str, str] | None = None) -> dict[str, Any]:
-    """An API Gateway WebSocket proxy event, as Lambda receives it."""
+             query: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """An API Gateway WebSocket proxy event, as Lambda receives it ($connect carries the
+    handshake's headers, names in whatever case the client sent them)."""
     event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route, "MESSAGE")
     event: dict[str, Any] = {
         "requestContext": {"routeKey": route, "eventType": event_type, "connectionId": connection_id,
@@ -99,6 +100,8 @@ def ws_event(route: str, connection_id: str, body: str | None = None,
     }
     if route == "$connect":
         event["queryStringParameters"] = query
+        event["headers"] = {"Host": "test.execute-api.us-east-1.amazonaws.com", **(headers or {})}
+        event["multiValueHeaders"] = {name: [value] for name, value in event["headers"].items()}
     if body is not None:
         event["body"] = body
     return event

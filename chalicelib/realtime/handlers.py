@@ -7,8 +7,10 @@ from typing import Any, Callable
 from pynamodb.exceptions import DoesNotExist
 
 from ..errors import ApiError, Forbidden, Unauthorized
-from ..storage.models import ConnectionModel, VisitorModel
+from ..storage.models import ConnectionModel, TenantModel, VisitorModel
+from ..tenancy import origins
 from ..tenancy.principals import Principal, principal_from_token
+from ..tenancy.schemas import Settings
 from . import connections, frames
 from .sender import sender
 
@@ -17,13 +19,20 @@ log = logging.getLogger("switchboard.ws")
 Reply = list[dict[str, Any]]
 
 
-def on_connect(connection_id: str, query: dict[str, str] | None) -> dict[str, Any]:
-    """Refuse at connect any missing, bad or expired token; otherwise record who this is."""
+def on_connect(connection_id: str, query: dict[str, str] | None,
+               headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """Refuse at connect any missing, bad or expired token, and a browser page whose origin the
+    tenant does not allow; otherwise record who this is."""
     token = (query or {}).get("token") or ""
     try:
         principal, name = _ws_principal(token)
     except ApiError as err:
         return {"statusCode": err.status, "body": err.message}
+    try:
+        origins.check(origins.origin_header(headers), lambda: _allowed_origins(principal.tenant_id),
+                      principal.tenant_id, "ws connect")
+    except ApiError as err:
+        return {"statusCode": err.status, "body": err.code}
     connections.record(connection_id, principal, name)
     if principal.kind == "agent":
         from ..conversations.presence import clear_lapse
@@ -46,6 +55,10 @@ def _ws_principal(token: str) -> tuple[Principal, str | None]:
     if visitor.erased_at is not None:  # erased since the token was issued
         raise Unauthorized("Invalid or expired token.")
     return principal, visitor.name
+
+
+def _allowed_origins(tenant_id: str) -> list[str]:
+    return Settings.model_validate(TenantModel.get(tenant_id).settings).allowed_origins
 
 
 def on_disconnect(connection_id: str) -> None:

@@ -16,9 +16,9 @@ def tenant(api: Api, tenant: dict) -> dict:
     return tenant
 
 
-def connect(connection_id: str, token: str | None) -> dict:
+def connect(connection_id: str, token: str | None, headers: dict[str, str] | None = None) -> dict:
     query = {"token": token} if token is not None else None
-    return app_module.websocket_connect(ws_event("$connect", connection_id, query=query), None)
+    return app_module.websocket_connect(ws_event("$connect", connection_id, query=query, headers=headers), None)
 
 
 def send(connection_id: str, body: str) -> list[dict]:
@@ -50,6 +50,75 @@ def test_bad_tokens_are_refused_at_connect_and_record_nothing(api: Api, tenant: 
     clock.advance(86400 + 1)
     assert connect("c=", tenant["visitor"]["visitor_token"])["statusCode"] == 401
     assert connections() == []
+
+
+# --- Origins ------------------------------------------------------------------------------
+def allow_origins(api: Api, tenant: dict, origins: list[str]) -> None:
+    response = api.call("PUT", "/v1/settings", {"allowed_origins": origins}, token=tenant["admin_token"])
+    assert response.status_code == 200, response.body
+
+
+@pytest.mark.parametrize("name", ["Origin", "origin", "ORIGIN"])
+@pytest.mark.parametrize("origin", ["https://shop.example", "HTTPS://Shop.Example:443", "http://localhost:3000"])
+def test_a_listed_origin_connects_whatever_the_header_case(api: Api, tenant: dict, name: str, origin: str):
+    allow_origins(api, tenant, ["https://shop.example", "http://LOCALHOST:3000"])
+    for token in (tenant["visitor"]["visitor_token"], tenant["admin_token"]):
+        assert connect("c=", token, {name: origin})["statusCode"] == 200, (name, origin)
+
+
+@pytest.mark.parametrize("name", ["Origin", "origin"])
+@pytest.mark.parametrize("origin", ["https://evil.example", "http://shop.example", "https://shop.example:8443",
+                                    "https://shop.example.evil.example", "null", ""])
+def test_an_unlisted_origin_is_refused_with_403_and_records_nothing(api: Api, tenant: dict, caplog,
+                                                                    name: str, origin: str):
+    allow_origins(api, tenant, ["https://shop.example"])
+    for token in (tenant["visitor"]["visitor_token"], tenant["admin_token"]):
+        with caplog.at_level("WARNING", logger="switchboard.origins"):
+            refused = connect("c=", token, {name: origin})
+        assert refused == {"statusCode": 403, "body": "origin_not_allowed"}, (name, origin)
+        [line] = [r.getMessage() for r in caplog.records if r.name == "switchboard.origins"]
+        assert tenant["tenant_id"] in line and token not in line
+        caplog.clear()
+    assert connections() == []
+
+
+def test_no_origin_header_is_not_a_browser_and_connects(api: Api, tenant: dict):
+    allow_origins(api, tenant, ["https://shop.example"])
+    assert connect("visitor-conn=", tenant["visitor"]["visitor_token"], {"User-Agent": "curl/8"})["statusCode"] == 200
+    assert connect("agent-conn=", tenant["admin_token"])["statusCode"] == 200
+    assert len(connections()) == 2
+
+
+def test_the_apps_own_origin_connects_even_when_the_list_is_set(api: Api, tenant: dict):
+    # conftest's SWITCHBOARD_PUBLIC_URL is https://test.execute-api.us-east-1.amazonaws.com/api.
+    allow_origins(api, tenant, ["https://shop.example"])
+    own = "https://test.execute-api.us-east-1.amazonaws.com"
+    for origin in (own, own.upper().replace("HTTPS", "https") + ":443"):
+        assert connect("agent-conn=", tenant["admin_token"], {"origin": origin})["statusCode"] == 200
+        assert connect("visitor-conn=", tenant["visitor"]["visitor_token"], {"Origin": origin})["statusCode"] == 200
+    assert connect("c=", tenant["admin_token"], {"Origin": "http://test.execute-api.us-east-1.amazonaws.com"}
+                   )["statusCode"] == 403  # another scheme is another origin
+
+
+def test_an_empty_list_allows_any_origin(tenant: dict):
+    for n, origin in enumerate(["https://anywhere.example", "http://127.0.0.1:5500", "null"]):
+        assert connect(f"c{n}=", tenant["visitor"]["visitor_token"], {"Origin": origin})["statusCode"] == 200
+
+
+def test_a_bad_token_is_401_whatever_the_origin(api: Api, tenant: dict):
+    allow_origins(api, tenant, ["https://shop.example"])
+    assert connect("c=", "garbage", {"Origin": "https://evil.example"})["statusCode"] == 401
+    assert connect("c=", None, {"Origin": "https://shop.example"})["statusCode"] == 401
+
+
+def test_another_tenants_list_does_not_apply(api: Api, tenant: dict):
+    other = api.signup(name="Other", email="boss@other.com")
+    other["admin_token"] = api.login(other["tenant_id"], "boss@other.com")
+    allow_origins(api, other, ["https://other.example"])
+    allow_origins(api, tenant, ["https://shop.example"])
+    visitor_token = tenant["visitor"]["visitor_token"]
+    assert connect("c=", visitor_token, {"Origin": "https://other.example"})["statusCode"] == 403
+    assert connect("c=", visitor_token, {"Origin": "https://shop.example"})["statusCode"] == 200
 
 
 def test_disconnect_forgets_the_connection(tenant: dict):
