@@ -96,14 +96,23 @@ def conversation_for(connection: ConnectionModel, conversation_id: str,
     return conversation
 
 
+def current_conversation(tenant_id: str, visitor_id: str) -> ConversationModel | None:
+    """The visitor's conversation that is not closed, if any: a visitor has at most one, and it is
+    always their latest (a new one is only opened once the last is closed). One Query."""
+    visitor_key = f"{tenant_id}#{visitor_id}"
+    for latest in ConversationModel.visitor_index.query(visitor_key, scan_index_forward=False, limit=1):
+        return latest if latest.status != "closed" else None
+    return None
+
+
 def open_conversation(connection: ConnectionModel) -> tuple[ConversationModel, Settings | None]:
     """The visitor's open conversation, or a new one with the bot first when the tenant has it
     enabled and has FAQ entries, else queued for a human. A new one comes with the tenant's
     settings, already read (None for an existing one)."""
+    current = current_conversation(connection.tenant_id, connection.principal_id)
+    if current is not None:
+        return current, None
     visitor_key = f"{connection.tenant_id}#{connection.principal_id}"
-    for latest in ConversationModel.visitor_index.query(visitor_key, scan_index_forward=False, limit=1):
-        if latest.status != "closed":
-            return latest, None
     visitor = VisitorModel.get(connection.tenant_id, connection.principal_id)
     if visitor.erased_at is not None:
         raise NotYours("This visitor was erased.")

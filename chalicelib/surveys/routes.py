@@ -13,7 +13,8 @@ TAG = "surveys"
 
 
 @endpoint(bp, "POST", "/v1/surveys/{survey_token}", summary="Answer a survey (once; the token is the credential)",
-          tag=TAG, auth=PUBLIC, body=s.SurveyAnswer, response=s.SurveyAnswered, errors=(404, 409, 410))
+          tag=TAG, auth=PUBLIC, body=s.SurveyAnswer, response=s.SurveyAnswered, errors=(404, 409, 410),
+          cors=True)
 def answer_survey(call: Call[s.SurveyAnswer], survey_token: str) -> s.SurveyAnswered:
     return service.answer(survey_token, call.body)
 

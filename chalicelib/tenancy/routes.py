@@ -92,6 +92,6 @@ def put_settings(call: Call[s.SettingsPatch]) -> s.Settings:
 
 @endpoint(bp, "POST", "/v1/widget/{widget_key}/sessions", summary="Start a visitor session",
           tag="widget", auth=PUBLIC, body=s.WidgetSessionIn, response=s.WidgetSessionOut,
-          status=201, errors=(404, 429))
+          status=201, errors=(403, 404, 429), cors=True)
 def start_widget_session(call: Call[s.WidgetSessionIn], widget_key: str) -> s.WidgetSessionOut:
-    return service.start_widget_session(widget_key, call.body, call.source_ip)
+    return service.start_widget_session(widget_key, call.body, call.source_ip, call.headers.get("origin"))

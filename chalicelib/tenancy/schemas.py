@@ -222,3 +222,6 @@ class WidgetSessionOut(Output):
     ws_url: str
     expires_at: str
     returning: bool = Field(description="an existing visitor was recognised (by token or email)")
+    open_conversation_id: str | None = Field(
+        description="the visitor's conversation that is not closed (resume it with messages.sync); "
+                    "always null for a new visitor")

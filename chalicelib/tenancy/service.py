@@ -10,6 +10,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from .. import ratelimit
 from ..audit.trail import record_event
 from ..clock import iso
+from ..conversations.service import current_conversation
 from ..errors import Conflict, NotFound, Unauthorized
 from ..ids import new_id
 from ..runtime import runtime
@@ -19,6 +20,7 @@ from ..storage.models import (
 )
 from ..transcripts.keys import new_tenant_key
 from ..visitors import service as visitors
+from . import origins
 from . import schemas as s
 from .directory import directory_shard
 from .passwords import burn_verification_time, hash_password, verify_password
@@ -334,13 +336,19 @@ def tenant_for_widget_key(widget_key: str) -> TenantModel:
     return tenant
 
 
-def start_widget_session(widget_key: str, body: s.WidgetSessionIn, source_ip: str) -> s.WidgetSessionOut:
+def start_widget_session(widget_key: str, body: s.WidgetSessionIn, source_ip: str,
+                         origin: str | None = None) -> s.WidgetSessionOut:
     rt = runtime()
     ratelimit.enforce("widget-session-ip", source_ip, 30, 60)
     tenant = tenant_for_widget_key(widget_key)
+    # Before anything is written: a page the tenant does not allow gets no visitor at all.
+    origins.check(origin, lambda: s.Settings.model_validate(tenant.settings).allowed_origins,
+                  tenant.tenant_id, "widget session")
     details = body.model_dump(include={"name", "email", "locale", "team"}, exclude_none=True)
     visitor = visitors.resume_returning(tenant.tenant_id, body.visitor_token, details)
     returning = visitor is not None
+    # Only the visitor the token names resumes a chat; a new one (even one recognised by email) has none.
+    current = current_conversation(tenant.tenant_id, visitor.visitor_id) if visitor is not None else None
     if visitor is None:
         # An email recognises but never authenticates: a new identity, linked to the earlier one.
         known_as = visitors.earlier_visitor_with_email(tenant.tenant_id, details.get("email"))
@@ -350,7 +358,8 @@ def start_widget_session(widget_key: str, body: s.WidgetSessionIn, source_ip: st
                             rt.config.visitor_token_ttl_seconds)
     return s.WidgetSessionOut(visitor_id=visitor.visitor_id, visitor_token=issued.token,
                               ws_url=rt.config.ws_public_url, expires_at=_iso_epoch(issued.expires_at),
-                              returning=returning)
+                              returning=returning,
+                              open_conversation_id=current.conversation_id if current is not None else None)
 
 
 def _new_visitor(tenant_id: str, details: dict[str, str], known_as: str | None) -> VisitorModel:

@@ -63,6 +63,8 @@ def _operation(spec: RouteSpec, refs: dict[type[BaseModel], Any]) -> dict[str, A
         op["security"] = [{"bearer": []}]
         if isinstance(spec.auth, frozenset):
             op["description"] = "Roles: " + ", ".join(sorted(spec.auth))
+    if spec.cors:
+        op["description"] = "Callable from any web page: CORS preflight answered, Access-Control-Allow-Origin: *."
     if spec.body is not None:
         op["requestBody"] = {"required": True,
                              "content": {"application/json": {"schema": refs[spec.body]}}}
