@@ -8,13 +8,17 @@ from ..clock import iso
 from ..errors import NotFound, TooLarge
 from ..runtime import runtime
 from ..storage.helpers import decode_cursor, encode_cursor
-from ..storage.models import ConversationModel, MessageModel
+from ..storage.models import AgentModel, ConversationModel, MessageModel
 from ..tenancy.principals import Principal
 from ..transcripts.cipher import reveal
+from . import routing
 from . import schemas as s
 from .service import conversation_key
 
 CONVERSATION_PAGE, MESSAGE_PAGE = 50, 100
+# The queue view: at most this many waiting conversations per queue, and (for the whole tenant)
+# at most this many queues, found from at most this many agents.
+QUEUE_VIEW_DEPTH, QUEUE_VIEW_QUEUES, QUEUE_VIEW_AGENTS = 50, 100, 1000
 _INDEX_KEYS = {"tenant_id", "conversation_id", "agent_key", "created_at"}
 
 
@@ -51,6 +55,42 @@ def list_conversations(principal: Principal, query: s.ConversationQuery) -> s.Co
             last_evaluated_key=decode_cursor(query.cursor, {"tenant_id", "conversation_id"}, pinned))
     items = [conversation_out(c) for c in page]
     return s.ConversationList(items=items, next_cursor=encode_cursor(page.last_evaluated_key))
+
+
+def queue_view(principal: Principal) -> s.QueueList:
+    """What waits in the queues the caller is routed from (or, for every role but agent, in every
+    queue of the tenant), each queue read with one Query on queue-index, head first."""
+    waiting = []
+    for queue in _queues_of(principal):
+        heads = ConversationModel.queue_index.query(routing.team_key(principal.tenant_id, queue),
+                                                    limit=QUEUE_VIEW_DEPTH)
+        waiting += [(head.queue_sort, queue, position, head) for position, head in enumerate(heads, start=1)]
+    items = []
+    for _, queue, position, head in sorted(waiting, key=lambda entry: entry[:2]):
+        priority, queued_at = routing.read_queue_sort(head.queue_sort)
+        items.append(s.QueueItem(conversation_id=head.conversation_id, visitor_id=head.visitor_id,
+                                 team=None if queue == routing.ANY_TEAM else queue, priority=priority,
+                                 queued_at=queued_at, position=position))
+    return s.QueueList(items=items)
+
+
+def _queues_of(principal: Principal) -> list[str]:
+    """An agent's: the queues routing serves them from. Anyone else's: the tenant's every queue, as
+    its agents' teams and tiers name them (plus each tier's next, where its escalations wait)."""
+    if not _sees_everything(principal):
+        if principal.kind != "agent":
+            return []  # an agent-role API key is nobody routing serves
+        try:
+            return routing.routing_keys(AgentModel.get(principal.tenant_id, principal.id))
+        except DoesNotExist:
+            return []
+    teams, tiers = {routing.ANY_TEAM}, set()
+    for agent in AgentModel.query(principal.tenant_id, attributes_to_get=["teams", "tier"],
+                                  limit=QUEUE_VIEW_AGENTS):
+        teams.update(agent.teams)
+        tiers.add(int(agent.tier))
+    queues = teams | {routing.tier_queue(t) for tier in tiers for t in (tier, tier + 1)}
+    return sorted(queues, key=lambda queue: (queue != routing.ANY_TEAM, queue))[:QUEUE_VIEW_QUEUES]
 
 
 def get_conversation(principal: Principal, conversation_id: str) -> ConversationModel:

@@ -41,3 +41,9 @@ def download_transcript(call: Call[s.TranscriptQuery], conversation_id: str) -> 
         headers={"Content-Type": "text/plain; charset=utf-8" if text else "application/json",
                  "Content-Disposition":
                      f'attachment; filename="transcript-{conversation_id}.{"txt" if text else "json"}"'})
+
+
+@endpoint(bp, "GET", "/v1/queue", summary="Conversations waiting in the queues you are routed from "
+          "(supervisors and admins: every queue)", tag=TAG, auth=STAFF, response=s.QueueList)
+def queue(call: Call[None]) -> s.QueueList:
+    return queries.queue_view(call.principal)

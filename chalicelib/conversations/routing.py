@@ -40,6 +40,12 @@ def queue_sort(priority: int, queued_at: datetime, conversation_id: str) -> str:
     return f"{9 - priority}#{iso(queued_at)}#{conversation_id}"
 
 
+def read_queue_sort(sort: str) -> tuple[int, str]:
+    """(priority, queued_at as ISO 8601) back from a queue_sort: the queue-index projects no more."""
+    rank, queued_at, _ = sort.split("#", 2)
+    return 9 - int(rank), queued_at
+
+
 def _available_sort(agent: AgentModel, load: int, idle_since: datetime | None) -> str | None:
     if agent.status != "online" or not agent.active or load >= agent.max_concurrent:
         return None

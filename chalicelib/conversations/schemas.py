@@ -69,3 +69,16 @@ class Transcript(Output):
     conversation: ConversationOut
     messages: list[MessageOut]
     exported_at: str
+
+
+class QueueItem(Output):
+    conversation_id: str
+    visitor_id: str
+    team: str | None = Field(description="the queue: a team, tier:N for escalations, null for any team")
+    priority: int
+    queued_at: str
+    position: int = Field(description="1 = next in its own queue")
+
+
+class QueueList(Output):
+    items: list[QueueItem] = Field(description="in the order routing takes them: priority, then oldest")

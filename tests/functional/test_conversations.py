@@ -510,3 +510,90 @@ def test_sync_replays_only_your_own_conversation(api: Api, tenant: dict):
     stranger = visitor(api, tenant)
     stranger.send(action="messages.sync", conversation_id=conversation_id, after_seq=0)
     assert stranger.of_type("error")[0]["code"] == "not_found"
+
+
+# --- The queue view ---------------------------------------------------------------------------
+def queue_of(api: Api, token: str) -> list[dict]:
+    response = api.call("GET", "/v1/queue", token=token)
+    assert response.status_code == 200, response.body
+    return response.json_body["items"]
+
+
+def waiting(api: Api, tenant: dict, team: str | None = None) -> str:
+    """A visitor's chat waiting in a queue (nobody is online to take it): its id."""
+    party = visitor(api, tenant, **({"team": team} if team else {}))
+    party.send(action="message.send", client_msg_id="v1", text="anyone?")
+    return party.of_type("ack")[0]["conversation_id"]
+
+
+def test_an_agent_sees_the_queues_routing_serves_them_from(api: Api, tenant: dict):
+    api.add_agent(tenant["admin_token"], "sam@acme.com", teams=["sales"], tier=1)
+    api.add_agent(tenant["admin_token"], "bill@acme.com", teams=["billing"], tier=2)
+    sales, billing, anyone = waiting(api, tenant, "sales"), waiting(api, tenant, "billing"), waiting(api, tenant)
+    sam = queue_of(api, api.login(tenant["tenant_id"], "sam@acme.com"))
+    assert [(i["conversation_id"], i["team"], i["position"]) for i in sam] == [(sales, "sales", 1), (anyone, None, 1)]
+    conversation = api.call("GET", f"/v1/conversations/{sales}", token=tenant["admin_token"]).json_body
+    assert sam[0] == {"conversation_id": sales, "visitor_id": conversation["visitor_id"], "team": "sales",
+                      "priority": 0, "queued_at": conversation["queued_at"], "position": 1}
+    bill = queue_of(api, api.login(tenant["tenant_id"], "bill@acme.com"))
+    assert [i["conversation_id"] for i in bill] == [billing, anyone]
+
+
+def test_supervisors_see_every_queue_in_routing_order(api: Api, tenant: dict, clock):
+    sam, vera, escalated = held_by(api, tenant, "sam@acme.com", teams=["sales"], tier=1, max_concurrent=1)
+    first = waiting(api, tenant)
+    clock.advance(5)
+    second, sales = waiting(api, tenant), waiting(api, tenant, "sales")
+    clock.advance(5)
+    nobodys = waiting(api, tenant, "no-such-team")  # a team no agent serves: not a queue of the tenant
+    sam.send(action="presence.set", status="away")  # so the capacity it frees takes nothing
+    sam.send(action="conversation.escalate", conversation_id=escalated)  # to tier:2, front of it
+    api.add_agent(tenant["admin_token"], "boss@acme.com", role="supervisor")
+    for token in (tenant["admin_token"], api.login(tenant["tenant_id"], "boss@acme.com")):
+        items = queue_of(api, token)
+        assert [(i["conversation_id"], i["team"], i["priority"], i["position"]) for i in items] == [
+            (escalated, "tier:2", 9, 1), (first, None, 0, 1), (second, None, 0, 2), (sales, "sales", 0, 1)]
+        assert nobodys not in {i["conversation_id"] for i in items}
+    sam_items = queue_of(api, api.login(tenant["tenant_id"], "sam@acme.com"))
+    assert escalated not in {i["conversation_id"] for i in sam_items}  # tier 1 does not serve tier:2
+
+
+def test_the_queue_view_is_bounded_per_queue_and_reads_with_queries_only(api: Api, tenant: dict, monkeypatch):
+    from pynamodb.connection.base import Connection
+
+    from chalicelib.conversations import queries
+
+    api.add_agent(tenant["admin_token"], "sam@acme.com", teams=["sales"], tier=1)
+    ids = [waiting(api, tenant) for _ in range(3)]
+    calls: list[tuple[str, str | None]] = []
+    dispatch = Connection.dispatch
+
+    def recording(self, operation_name, operation_kwargs):
+        calls.append((operation_name, operation_kwargs.get("IndexName")))
+        return dispatch(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", recording)
+    monkeypatch.setattr(queries, "QUEUE_VIEW_DEPTH", 2)
+    items = queue_of(api, tenant["admin_token"])
+    assert [(i["conversation_id"], i["position"]) for i in items] == [(ids[0], 1), (ids[1], 2)]
+    # The tenant's queues: *, sales, tier:1 and tier:2 (the admin's and sam's tiers, and the next).
+    assert {name for name, _ in calls} == {"GetItem", "Query"}
+    assert [index for name, index in calls if name == "Query"].count("queue-index") == 4
+
+
+def test_another_tenants_queue_is_never_visible(api: Api, tenant: dict):
+    ours = waiting(api, tenant, "sales")
+    api.add_agent(tenant["admin_token"], "sam@acme.com", teams=["sales"])
+    other = api.signup(name="Other", email="boss@other.com")
+    other["admin_token"] = api.login(other["tenant_id"], "boss@other.com")
+    api.add_agent(other["admin_token"], "sam@other.com", teams=["sales"])
+    theirs = waiting(api, other, "sales")
+    assert [i["conversation_id"] for i in queue_of(api, tenant["admin_token"])] == [ours]
+    assert [i["conversation_id"] for i in queue_of(api, other["admin_token"])] == [theirs]
+    assert [i["conversation_id"] for i in queue_of(api, api.login(other["tenant_id"], "sam@other.com"))] == [theirs]
+
+
+def test_visitors_may_not_read_the_queue(api: Api, tenant: dict):
+    session = api.call("POST", f"/v1/widget/{tenant['widget_key']}/sessions", {}).json_body
+    response = api.call("GET", "/v1/queue", token=session["visitor_token"])
+    assert response.status_code == 403 and response.json_body["error"]["code"] == "forbidden"
