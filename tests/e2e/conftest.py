@@ -65,13 +65,18 @@ def stack():
     running.stop()
 
 
-@pytest.fixture(scope="module")
-def tenant(stack: RunningStack) -> dict:
-    signed = stack.post("/v1/tenants", {"name": "E2E", "admin_email": "admin@e2e.com",
+def sign_up(stack: RunningStack, name: str = "E2E", admin_email: str = "admin@e2e.com") -> dict:
+    """A tenant signed up through the public API: its admin's token and one visitor's session."""
+    signed = stack.post("/v1/tenants", {"name": name, "admin_email": admin_email,
                                         "admin_password": PASSWORD}).json()
-    login = stack.post("/v1/auth/login", {"tenant_id": signed["tenant_id"], "email": "admin@e2e.com",
+    login = stack.post("/v1/auth/login", {"tenant_id": signed["tenant_id"], "email": admin_email,
                                           "password": PASSWORD}).json()
     visitor = stack.post(f"/v1/widget/{signed['widget_key']}/sessions", {"name": "Vera"}).json()
     return {**signed, "token": login["token"], "ws_url": login["ws_url"], "visitor": visitor}
+
+
+@pytest.fixture(scope="module")
+def tenant(stack: RunningStack) -> dict:
+    return sign_up(stack)
 
 
