@@ -89,6 +89,8 @@ class LocalStack:
                                ("SWITCHBOARD_WS_MANAGEMENT_PORT", self.ports.ws_management),
                                ("SWITCHBOARD_AWS_PORT", self.ports.aws)):
             with socket.socket() as probe:
+                # As the servers themselves do: a port a stopped stack left in TIME_WAIT is free.
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     probe.bind((self.host, port))
                 except OSError:
