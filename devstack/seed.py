@@ -48,6 +48,9 @@ def seed_demo_tenant(base_url: str) -> DemoTenant:
         _post(base_url, "/v1/faq", faq, token)
     for canned in DEMO_CANNED:
         _post(base_url, "/v1/canned-responses", canned, token)
+    # Only pages on this stack may carry the widget; the survey follows a close within a minute.
+    requests.put(base_url + "/v1/settings", json={"allowed_origins": [base_url], "survey_delay_seconds": 30},
+                 headers={"Authorization": f"Bearer {token}"}, timeout=30).raise_for_status()
     return DemoTenant(signup["tenant_id"], signup["api_key"], signup["widget_key"], logins)
 
 

@@ -124,6 +124,7 @@ class LocalStack:
 
     def banner(self) -> str:
         lines = ["", "Switchboard is running locally:",
+                 f"  Agent console {self.base_url}/app",
                  f"  REST API      {self.base_url}   (health: {self.base_url}/health)",
                  f"  WebSocket     ws://{self.host}:{self.ports.ws}/?token=<agent or visitor token>",
                  f"  AWS (moto)    {self.aws_url}   (aws --endpoint-url {self.aws_url} dynamodb list-tables)",
@@ -132,7 +133,8 @@ class LocalStack:
         if self.demo:
             lines += ["", f"Demo tenant {self.demo.tenant_id} (password for every login: {DEMO_PASSWORD})"]
             lines += [f"  {role:<11} {email}" for email, role in self.demo.logins]
-            lines += [f"  widget key  {self.demo.widget_key}", f"  API key     {self.demo.api_key}"]
+            lines += [f"  widget key  {self.demo.widget_key}", f"  API key     {self.demo.api_key}",
+                      f"  demo site   {self.base_url}/demo?widget_key={self.demo.widget_key}   (the widget on a shop page)"]
         lines += ["", "Ctrl-C stops everything."]
         return "\n".join(lines)
 

@@ -1,0 +1,66 @@
+// The console's REST client: the token goes in the Authorization header, never in a URL.
+// Paths are relative ("v1/..."), so the console works wherever the app is mounted (/app locally,
+// /api/app behind an API Gateway stage).
+
+export class ApiError extends Error {
+  constructor(message, status, code) {
+    super(message);
+    Object.assign(this, {status, code});
+  }
+}
+
+export class Api {
+  // token: () => the current token; onUnauthorized: called once a token is refused.
+  constructor(token, onUnauthorized) {
+    Object.assign(this, {token, onUnauthorized});
+  }
+
+  url(path, query = {}) {
+    const url = new URL(path, document.baseURI);
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== null && value !== undefined && value !== "") url.searchParams.set(name, value);
+    }
+    return url;
+  }
+
+  async call(method, path, {body, query} = {}) {
+    const headers = {Authorization: `Bearer ${this.token()}`};
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(this.url(path, query), {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
+    if (response.status === 401) this.onUnauthorized();
+    const data = response.status === 204 ? null : await response.json().catch(() => null);
+    if (!response.ok) {
+      const error = (data && data.error) || {};
+      throw new ApiError(error.message || `The request failed (${response.status}).`, response.status, error.code);
+    }
+    return data;
+  }
+
+  get(path, query) { return this.call("GET", path, {query}); }
+  post(path, body) { return this.call("POST", path, {body}); }
+  patch(path, body) { return this.call("PATCH", path, {body}); }
+
+  // Every page of a listing that answers {items, next_cursor}, up to a bound.
+  async all(path, query = {}, maxPages = 10) {
+    const items = [];
+    let cursor = null;
+    for (let page = 0; page < maxPages; page += 1) {
+      const answer = await this.get(path, {...query, cursor});
+      items.push(...answer.items);
+      cursor = answer.next_cursor;
+      if (!cursor) break;
+    }
+    return items;
+  }
+}
+
+// Logging in is the one call without a token.
+export async function login(tenantId, email, password) {
+  const response = await fetch(new URL("v1/auth/login", document.baseURI), {
+    method: "POST", headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({tenant_id: tenantId, email, password})});
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError((data.error || {}).message || "Sign-in failed.", response.status);
+  return data;
+}

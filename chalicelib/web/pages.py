@@ -1,0 +1,92 @@
+"""The browser surface served by the app itself: the agent console (`/app`), the widget loader
+(`/widget.js`), a demo shop page with the widget on it (`/demo`) and their static assets.
+
+Plain JavaScript modules and CSS read from chalicelib/web/assets/ (no build step, no CDN). Pages
+carry a strict Content-Security-Policy: scripts, styles and fetches from this origin only, plus
+the WebSocket API; nothing inline, so injected markup could not run even if it reached the DOM.
+"""
+from __future__ import annotations
+
+import html
+import re
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from chalice import Blueprint, Response
+from pydantic import Field
+
+from ..config import get_config
+from ..errors import NotFound
+from .routing import PUBLIC, Call, endpoint
+from .schemas import QueryInput
+
+bp = Blueprint(__name__)
+TAG = "web"
+ASSETS = Path(__file__).with_name("assets")
+_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+          ".svg": "image/svg+xml", ".txt": "text/plain; charset=utf-8"}
+# Assets are loaded by tenants' pages too (the widget), so other origins may fetch them.
+_ASSET_HEADERS = {"Access-Control-Allow-Origin": "*", "Cross-Origin-Resource-Policy": "cross-origin",
+                  "Cache-Control": "public, max-age=300"}
+_ASSET_NAME = re.compile(r"^[a-z][a-z0-9-]*\.(js|css|svg|txt)$")
+_WIDGET_KEY = re.compile(r"^wk\.[A-Za-z0-9_]{1,64}\.[A-Za-z0-9_-]{1,64}$")
+
+
+def content_security_policy() -> str:
+    connect = ["'self'"]
+    ws_url = get_config().ws_public_url
+    if ws_url:
+        parts = urlsplit(ws_url)
+        connect.append(f"{parts.scheme}://{parts.netloc}")
+    return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src {' '.join(connect)}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+@cache
+def _asset(name: str) -> str:
+    return (ASSETS / name).read_text(encoding="utf-8")
+
+
+def _page(name: str, **slots: str) -> Response:
+    document = _asset(name)
+    for slot, value in slots.items():
+        document = document.replace("{{" + slot + "}}", html.escape(value))
+    return Response(body=document, headers={"Content-Type": "text/html; charset=utf-8",
+                                            "Content-Security-Policy": content_security_policy()})
+
+
+@endpoint(bp, "GET", "/app", summary="The agent console (HTML)", tag=TAG, auth=PUBLIC)
+def console(call: Call[None]) -> Response:
+    return _page("console.html")
+
+
+class DemoQuery(QueryInput):
+    widget_key: str = Field("", max_length=200, description="the tenant whose widget the page carries")
+
+
+@endpoint(bp, "GET", "/demo", summary="A demo shop page with the chat widget on it (HTML)",
+          tag=TAG, auth=PUBLIC, query=DemoQuery)
+def demo(call: Call[DemoQuery]) -> Response:
+    if not _WIDGET_KEY.match(call.query.widget_key):
+        return _page("demo-missing.html")
+    src = f"{get_config().public_url}/widget.js" if get_config().public_url else "/widget.js"
+    snippet = f'<script type="module" src="{src}" data-widget-key="{call.query.widget_key}"></script>'
+    return _page("demo.html", widget_key=call.query.widget_key, snippet=snippet)
+
+
+@endpoint(bp, "GET", "/widget.js", summary="The embeddable chat widget (a JavaScript module)", tag=TAG, auth=PUBLIC)
+def widget(call: Call[None]) -> Response:
+    return _static("widget.js")
+
+
+@endpoint(bp, "GET", "/assets/{name}", summary="Static scripts and styles of the console and the widget",
+          tag=TAG, auth=PUBLIC, errors=(404,))
+def asset(call: Call[None], name: str) -> Response:
+    return _static(name)
+
+
+def _static(name: str) -> Response:
+    if not _ASSET_NAME.match(name) or not (ASSETS / name).is_file():
+        raise NotFound("No such asset.")
+    return Response(body=_asset(name), headers={"Content-Type": _TYPES[Path(name).suffix], **_ASSET_HEADERS})

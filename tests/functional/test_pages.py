@@ -1,0 +1,61 @@
+"""The console, the widget and the demo page as the app serves them: headers, escaping, assets."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.web.pages import ASSETS
+
+
+def csp_directives(response) -> dict[str, str]:
+    policy = response.headers["Content-Security-Policy"]
+    return dict(part.strip().split(" ", 1) for part in policy.split(";"))
+
+
+@pytest.mark.parametrize("path", ["/app", "/demo", "/demo?widget_key=wk.t_abc.Secret-_1"])
+def test_pages_carry_a_strict_content_security_policy(api, path):
+    response = api.call("GET", path)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    directives = csp_directives(response)
+    assert directives["default-src"] == "'none'"
+    assert directives["script-src"] == "'self'" and directives["style-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'" and directives["base-uri"] == "'none'"
+    assert "unsafe" not in response.headers["Content-Security-Policy"]
+
+
+def test_the_websocket_api_is_the_only_other_place_pages_may_connect_to(api, monkeypatch):
+    from chalicelib.config import get_config
+
+    monkeypatch.setenv("SWITCHBOARD_WS_URL", "wss://abc123.execute-api.eu-west-1.amazonaws.com/prod")
+    get_config.cache_clear()
+    try:
+        directives = csp_directives(api.call("GET", "/app"))
+    finally:
+        get_config.cache_clear()
+    assert directives["connect-src"] == "'self' wss://abc123.execute-api.eu-west-1.amazonaws.com"
+
+
+def test_demo_page_carries_the_widget_tag_for_a_well_formed_key_only(api):
+    page = api.call("GET", "/demo?widget_key=wk.t_abc.Secret-_1").body.decode()
+    assert '<script type="module" src="widget.js" data-widget-key="wk.t_abc.Secret-_1"></script>' in page
+    for key in ['wk.t_abc."><script>alert(1)</script>', "nonsense", ""]:
+        page = api.call("GET", f"/demo?widget_key={key}").body.decode()
+        assert "data-widget-key" not in page and "<script>alert" not in page
+        assert "Which tenant's widget?" in page
+
+
+def test_widget_and_assets_are_served_to_any_site(api):
+    widget = api.call("GET", "/widget.js")
+    assert widget.status_code == 200
+    assert widget.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    assert widget.headers["Access-Control-Allow-Origin"] == "*"  # module scripts load with CORS
+    for name in ("console.js", "realtime.js", "dom.js", "widget.css", "console.css"):
+        response = api.call("GET", f"/assets/{name}")
+        assert response.status_code == 200 and response.body.decode() == (ASSETS / name).read_text()
+
+
+@pytest.mark.parametrize("name", ["nothing.js", "console.html", "..%2Fpages.py", "CONSOLE.JS", ".env"])
+def test_only_the_static_assets_are_served(api, name):
+    response = api.call("GET", f"/assets/{name}")
+    assert response.status_code == 404
+    assert response.json_body["error"]["code"] == "not_found"
