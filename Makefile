@@ -4,7 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: dev test install requirements clean
+.PHONY: dev test install requirements clean browser
+
+# The browser tests drive Debian's Chromium (Playwright uses it as is; nothing downloads a browser).
+CHROMIUM := /usr/bin/chromium
 
 install: $(STAMP)
 
@@ -20,8 +23,14 @@ $(STAMP): pyproject.toml
 dev: $(STAMP)
 	@$(BIN)/python -m devstack
 
-test: $(STAMP)
+test: $(STAMP) browser
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+browser:
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests..."; \
+	  $(if $(filter 0,$(shell id -u)),,sudo) sh -c 'apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium' \
+	  > $(VENV).chromium.log 2>&1 || { tail -20 $(VENV).chromium.log; echo "could not install chromium"; exit 1; }; }
 
 # requirements.txt is what `chalice package` bundles: the runtime dependencies of pyproject.toml.
 requirements: $(STAMP)

@@ -1,0 +1,75 @@
+"""Headless Chromium (Debian's /usr/bin/chromium, driven by Playwright; nothing downloads a browser)
+against the local stack, as a user of `make dev` would open it."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.e2e.conftest import PASSWORD, RunningStack, sign_up
+
+CHROMIUM = os.environ.get("SWITCHBOARD_CHROMIUM", "/usr/bin/chromium")
+# Without the background-networking flags Chromium keeps dialling Google on a closed network.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# `SWITCHBOARD_SCREENSHOTS=docs/screenshots make test` refreshes the pictures in the docs.
+SCREENSHOTS = os.environ.get("SWITCHBOARD_SCREENSHOTS")
+
+
+@pytest.fixture(scope="module")
+def stack():
+    running = RunningStack()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Shop:
+    """A tenant with an admin token, agents to sign in as, and REST helpers."""
+
+    def __init__(self, stack: RunningStack, name: str) -> None:
+        self.stack = stack
+        signed = sign_up(stack, name=name, admin_email=f"admin@{name.lower()}.com")
+        self.tenant_id, self.widget_key, self.admin_token = signed["tenant_id"], signed["widget_key"], signed["token"]
+        self.demo_url = f"{stack.base}/demo?widget_key={self.widget_key}"
+
+    def call(self, method: str, path: str, body: dict | None = None, token: str | None = None) -> requests.Response:
+        return requests.request(method, self.stack.base + path, json=body, timeout=30,
+                                headers={"Authorization": f"Bearer {token or self.admin_token}"})
+
+    def add_agent(self, email: str, name: str, role: str = "agent", **extra) -> dict:
+        body = {"email": email, "name": name, "password": PASSWORD, "role": role, "teams": [],
+                "max_concurrent": 3, **extra}
+        response = self.call("POST", "/v1/agents", body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def settings(self, **changes) -> None:
+        assert self.call("PUT", "/v1/settings", changes).status_code == 200
+
+    def sign_in(self, page, email: str) -> None:
+        page.goto(f"{self.stack.base}/app")
+        page.fill("#tenant", self.tenant_id)
+        page.fill("#email", email)
+        page.fill("#password", PASSWORD)
+        page.click("#sign-in")
+
+
+def screenshot(page, name: str) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
