@@ -48,8 +48,10 @@ def seed_demo_tenant(base_url: str) -> DemoTenant:
         _post(base_url, "/v1/faq", faq, token)
     for canned in DEMO_CANNED:
         _post(base_url, "/v1/canned-responses", canned, token)
-    # Only pages on this stack may carry the widget; the survey follows a close within a minute.
-    requests.put(base_url + "/v1/settings", json={"allowed_origins": [base_url], "survey_delay_seconds": 30},
+    # Only pages on this stack may carry the widget (by either local name); the survey follows a
+    # close within a minute.
+    origins = [base_url, base_url.replace("127.0.0.1", "localhost")]
+    requests.put(base_url + "/v1/settings", json={"allowed_origins": origins, "survey_delay_seconds": 30},
                  headers={"Authorization": f"Bearer {token}"}, timeout=30).raise_for_status()
     return DemoTenant(signup["tenant_id"], signup["api_key"], signup["widget_key"], logins)
 
