@@ -24,12 +24,11 @@ from .schemas import QueryInput
 bp = Blueprint(__name__)
 TAG = "web"
 ASSETS = Path(__file__).with_name("assets")
-_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
-          ".svg": "image/svg+xml", ".txt": "text/plain; charset=utf-8"}
+_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 # Assets are loaded by tenants' pages too (the widget), so other origins may fetch them.
 _ASSET_HEADERS = {"Access-Control-Allow-Origin": "*", "Cross-Origin-Resource-Policy": "cross-origin",
                   "Cache-Control": "public, max-age=300"}
-_ASSET_NAME = re.compile(r"^[a-z][a-z0-9-]*\.(js|css|svg|txt)$")
+_ASSET_NAME = re.compile(r"^[a-z][a-z0-9-]*\.(js|css)$")
 _WIDGET_KEY = re.compile(r"^wk\.[A-Za-z0-9_]{1,64}\.[A-Za-z0-9_-]{1,64}$")
 
 
