@@ -21,6 +21,9 @@ from chalicelib.visitors import routes as visitor_routes
 from chalicelib.web import pages
 
 app = Chalice(app_name="switchboard")
+# Chalice holds its own logger, "switchboard" (the parent of every logger in chalicelib), at ERROR
+# unless debug is on; SWITCHBOARD_LOG_LEVEL decides instead, so warnings reach CloudWatch.
+app.log.setLevel(get_config().log_level)
 app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.register_middleware(middleware.contract_responses, "http")
 app.register_blueprint(system_routes.bp)

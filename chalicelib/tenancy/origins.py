@@ -15,8 +15,6 @@ from ..config import get_config
 from ..errors import Forbidden
 
 log = logging.getLogger("switchboard.origins")
-# Chalice holds its app logger ("switchboard") at ERROR outside debug; a refusal is worth its line.
-log.setLevel(logging.WARNING)
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
