@@ -4,7 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: dev test install requirements clean browser
+# Deploy-template checks run in a virtualenv of their own (see infra/requirements-deploy.txt).
+DEPLOY_VENV  := .venv-deploy
+DEPLOY_STAMP := $(DEPLOY_VENV)/.installed-$(shell cksum infra/requirements-deploy.txt | cut -d' ' -f1)
+STAGE ?= dev
+BUILD ?= build
+
+.PHONY: dev test install requirements clean browser package
 
 # The browser tests drive Debian's Chromium (Playwright uses it as is; nothing downloads a browser).
 CHROMIUM := /usr/bin/chromium
@@ -23,8 +29,24 @@ $(STAMP): pyproject.toml
 dev: $(STAMP)
 	@$(BIN)/python -m devstack
 
-test: $(STAMP) browser
+test: $(STAMP) $(DEPLOY_STAMP) browser
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+$(DEPLOY_STAMP): infra/requirements-deploy.txt
+	@test -x $(DEPLOY_VENV)/bin/python || $(PYTHON) -m venv $(DEPLOY_VENV)
+	@$(DEPLOY_VENV)/bin/python -m pip install --disable-pip-version-check -r infra/requirements-deploy.txt \
+	  > $(DEPLOY_VENV)/install.log 2>&1 || { tail -20 $(DEPLOY_VENV)/install.log; exit 1; }
+	@rm -f $(DEPLOY_VENV)/.installed-*
+	@touch $(DEPLOY_STAMP)
+
+# One CloudFormation (SAM) template for AWS: Chalice's functions, APIs and schedules merged with
+# infra/template.yaml, plus the code bundle. docs/deploy.md says what to run next.
+package: $(STAMP)
+	@mkdir -p $(BUILD)
+	@AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/chalice package --stage $(STAGE) \
+	  --merge-template infra/template.yaml $(BUILD) > $(BUILD)/package.log 2>&1 \
+	  || { cat $(BUILD)/package.log; exit 1; }
+	@echo "$(BUILD)/sam.yaml and $(BUILD)/deployment.zip for stage $(STAGE)"
 
 browser:
 	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests..."; \
@@ -37,4 +59,4 @@ requirements: $(STAMP)
 	@$(BIN)/python -m devstack.requirements > requirements.txt
 
 clean:
-	rm -rf $(VENV) build .pytest_cache
+	rm -rf $(VENV) $(DEPLOY_VENV) build .pytest_cache

@@ -315,7 +315,7 @@ def _alias_name_of_key(ctx: _Context, key_logical_id: str) -> str:
     """The name of the template's alias for a key: a KMS key has no name to find it by."""
     for logical_id, resource in ctx.template["Resources"].items():
         if (
-            resource["Type"] == "AWS::KMS::Alias"
+            resource.get("Type") == "AWS::KMS::Alias"
             and _is_active(ctx.resolver, resource)
             and set(_references(resource["Properties"]["TargetKeyId"])) == {key_logical_id}
         ):
@@ -610,7 +610,10 @@ def provision(
     cannot apply and for a dependency cycle; for an unsupported intrinsic function when met.
     """
     template = load_template() if template is None else template
-    resources: dict[str, Any] = template.get("Resources", {})
+    # An entry without a Type completes a resource Chalice generates (`make package` merges the
+    # two): it exists only on AWS, with the functions.
+    resources: dict[str, Any] = {logical_id: resource for logical_id, resource in template.get("Resources", {}).items()
+                                 if "Type" in resource}
     _check_supported(resources)
     order = _creation_order(resources)
     ctx = _context(_Clients(session or boto3.session.Session(), endpoint_url), stack, stage, template, log)

@@ -10,7 +10,7 @@ from devstack.provision import load_template
 
 TEMPLATE = load_template()
 TABLES = {props["Properties"]["TableName"]["Fn::Sub"].removeprefix("${AWS::StackName}-"): props["Properties"]
-          for props in TEMPLATE["Resources"].values() if props["Type"] == "AWS::DynamoDB::Table"}
+          for props in TEMPLATE["Resources"].values() if props.get("Type") == "AWS::DynamoDB::Table"}
 
 
 def _suffix(model) -> str:

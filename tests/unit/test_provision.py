@@ -35,7 +35,7 @@ REGION = "us-east-1"
 
 
 def logical_ids(resource_type: str) -> list[str]:
-    return [logical_id for logical_id, resource in RESOURCES.items() if resource["Type"] == resource_type]
+    return [logical_id for logical_id, resource in RESOURCES.items() if resource.get("Type") == resource_type]
 
 
 def properties(logical_id: str) -> dict[str, Any]:
@@ -286,7 +286,10 @@ def test_provisioning_again_creates_nothing_and_returns_the_same_ids(session, st
 
     assert again == stack
     assert resource_counts(session) == before
-    assert len(lines) == len(RESOURCES)
+    # Entries without a Type complete Chalice's functions at `make package`: nothing to create locally.
+    completions = [logical_id for logical_id, resource in RESOURCES.items() if "Type" not in resource]
+    assert completions == ["AuditExport"] and "AuditExport" not in again.physical_ids
+    assert len(lines) == len(RESOURCES) - len(completions)
     assert not [line for line in lines if line.startswith("created")]
 
 
