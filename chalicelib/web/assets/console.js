@@ -132,7 +132,6 @@ class Console {
 
   openTab(name) {
     for (const [tab, button] of this.tabs) button.classList.toggle("active", tab === name);
-    this.tab = name;
     if (name === "conversations") this.drawConversations();
     if (name === "dashboard") this.drawDashboard();
     if (name === "audit") this.drawAudit();
@@ -173,7 +172,7 @@ class Console {
     let entry = this.conversations.get(id);
     if (!entry) {
       entry = {item: {conversation_id: id, ...item}, transcript: new Transcript(), unread: 0, visitorName: null,
-               readSeq: 0, closed: false, synced: false};
+               readSeq: 0, closed: false};
       this.conversations.set(id, entry);
     } else {
       Object.assign(entry.item, item);
