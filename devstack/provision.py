@@ -532,6 +532,14 @@ _RESOURCE_TYPES: dict[str, _ResourceType] = {
 }
 
 
+# Not provisioned locally, by name rather than silently: operations resources (the local stack has
+# no CloudWatch, SNS or IAM to speak of) and entries without a Type, which complete a resource
+# Chalice generates (`make package` merges the two) and exist only on AWS with the functions.
+AWS_ONLY_MARK = "(completes a Chalice resource)"
+AWS_ONLY = frozenset({AWS_ONLY_MARK, "AWS::CloudWatch::Alarm", "AWS::Logs::LogGroup", "AWS::Logs::MetricFilter",
+                      "AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::IAM::Policy"})
+
+
 def _check_supported(resources: dict[str, Any]) -> None:
     """Fail before creating anything if a resource would be provisioned incompletely."""
     for logical_id, resource in resources.items():
@@ -610,10 +618,8 @@ def provision(
     cannot apply and for a dependency cycle; for an unsupported intrinsic function when met.
     """
     template = load_template() if template is None else template
-    # An entry without a Type completes a resource Chalice generates (`make package` merges the
-    # two): it exists only on AWS, with the functions.
     resources: dict[str, Any] = {logical_id: resource for logical_id, resource in template.get("Resources", {}).items()
-                                 if "Type" in resource}
+                                 if resource.get("Type", AWS_ONLY_MARK) not in AWS_ONLY}
     _check_supported(resources)
     order = _creation_order(resources)
     ctx = _context(_Clients(session or boto3.session.Session(), endpoint_url), stack, stage, template, log)

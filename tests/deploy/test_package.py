@@ -84,3 +84,65 @@ def test_the_export_function_reads_this_stacks_queue(resources: dict):
                   if resource["Type"] == "AWS::Lambda::EventSourceMapping"]
     assert mapping["FunctionName"] == {"Ref": "AuditExport"}
     assert mapping["EventSourceArn"] == {"Fn::Sub": "${AuditExportQueue.Arn}"}
+
+
+SCHEDULED = {"RerouteStale", "Retention", "SendSurveys", "AuditVerify"}
+
+
+def of_type(resources: dict, resource_type: str) -> dict[str, dict]:
+    return {name: resource["Properties"] for name, resource in resources.items() if resource["Type"] == resource_type}
+
+
+def test_every_function_logs_to_a_group_with_a_retention(resources: dict):
+    groups = of_type(resources, "AWS::Logs::LogGroup")
+    named = {group["LogGroupName"]["Fn::Sub"]: group for group in groups.values()}
+    assert set(named) == {f"/aws/lambda/${{{function}}}" for function in FUNCTIONS}
+    assert all(group["RetentionInDays"] == {"Fn::If": ["IsProd", 90, 14]} for group in named.values())
+
+
+def test_scheduled_functions_keep_what_failed_every_retry(resources: dict):
+    for name, properties in functions(resources).items():
+        dead_letters = properties.get("DeadLetterConfig", {}).get("TargetArn")
+        assert dead_letters == ({"Fn::GetAtt": ["FunctionDeadLetters", "Arn"]} if name in SCHEDULED else None), name
+    (policy,) = of_type(resources, "AWS::IAM::Policy").values()
+    assert policy["PolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["FunctionDeadLetters", "Arn"]}}]
+
+
+def alarmed_on(alarm: dict) -> list[tuple[str, str]]:
+    """(metric name, its first dimension's value as JSON) of every metric an alarm watches."""
+    stats = [query["MetricStat"]["Metric"] for query in alarm.get("Metrics", []) if "MetricStat" in query]
+    stats += [alarm] if "MetricName" in alarm else []
+    return [(stat["MetricName"], as_key((stat.get("Dimensions") or [{"Value": None}])[0]["Value"])) for stat in stats]
+
+
+def as_key(value: object) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def test_alarms_watch_errors_throttles_dead_letters_and_the_audit_chain(resources: dict):
+    alarms = of_type(resources, "AWS::CloudWatch::Alarm")
+    watched = {pair for alarm in alarms.values() for pair in alarmed_on(alarm)}
+    for function in FUNCTIONS:
+        function_key = as_key({"Ref": function})
+        assert {("Errors", function_key), ("Throttles", function_key)} <= watched, function
+    for queue in ("AuditExportDeadLetters", "FunctionDeadLetters"):
+        assert ("ApproximateNumberOfMessagesVisible", as_key({"Fn::GetAtt": [queue, "QueueName"]})) in watched
+    for table in ("ConversationsTable", "MessagesTable", "MessageIdsTable", "ConnectionsTable", "RosterTable"):
+        assert {("ReadThrottleEvents", as_key({"Ref": table})), ("WriteThrottleEvents", as_key({"Ref": table}))} <= watched
+    assert ("AuditChainBroken", as_key(None)) in watched
+    assert all(alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] for alarm in alarms.values())
+
+
+def test_the_audit_metric_counts_the_line_audit_verify_logs():
+    from chalicelib.audit import verification
+
+    (metric_filter,) = of_type(load_infra(), "AWS::Logs::MetricFilter").values()
+    term = metric_filter["FilterPattern"].strip('"')
+    assert f'"alarm": "{term}"' in Path(verification.__file__).read_text()
+
+
+def load_infra() -> dict:
+    from devstack.provision import load_template
+
+    return {name: resource for name, resource in load_template()["Resources"].items() if "Type" in resource}

@@ -27,7 +27,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from devstack.provision import ProvisionedStack, load_template, provision
+from devstack.provision import AWS_ONLY, AWS_ONLY_MARK, ProvisionedStack, load_template, provision
 
 TEMPLATE = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
@@ -286,10 +286,12 @@ def test_provisioning_again_creates_nothing_and_returns_the_same_ids(session, st
 
     assert again == stack
     assert resource_counts(session) == before
-    # Entries without a Type complete Chalice's functions at `make package`: nothing to create locally.
-    completions = [logical_id for logical_id, resource in RESOURCES.items() if "Type" not in resource]
-    assert completions == ["AuditExport"] and "AuditExport" not in again.physical_ids
-    assert len(lines) == len(RESOURCES) - len(completions)
+    # Completions of Chalice's functions and the operations resources exist only on AWS.
+    aws_only = [logical_id for logical_id, resource in RESOURCES.items()
+                if resource.get("Type", AWS_ONLY_MARK) in AWS_ONLY]
+    assert {"AuditExport", "RerouteStale", "AlarmTopic", "FunctionErrorsAlarm", "AuditVerifyLogs"} <= set(aws_only)
+    assert not set(aws_only) & again.physical_ids.keys()
+    assert len(lines) == len(RESOURCES) - len(aws_only)
     assert not [line for line in lines if line.startswith("created")]
 
 
@@ -411,10 +413,10 @@ def test_resource_whose_condition_is_false_is_skipped(session) -> None:
 
 
 def test_unsupported_resource_type_is_named_and_nothing_is_created(session) -> None:
-    template = {"Resources": {**KEY_WITH_ALIAS, "Topic": {"Type": "AWS::SNS::Topic", "Properties": {}}}}
+    template = {"Resources": {**KEY_WITH_ALIAS, "Cache": {"Type": "AWS::ElastiCache::CacheCluster", "Properties": {}}}}
     aliases_before = session.client("kms").list_aliases()["Aliases"]
 
-    with pytest.raises(ValueError, match=r"unsupported resource type AWS::SNS::Topic"):
+    with pytest.raises(ValueError, match=r"unsupported resource type AWS::ElastiCache::CacheCluster"):
         provision(session, stack="unsupported", template=template)
 
     assert session.client("kms").list_aliases()["Aliases"] == aliases_before
