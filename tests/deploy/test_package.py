@@ -146,3 +146,21 @@ def load_infra() -> dict:
     from devstack.provision import load_template
 
     return {name: resource for name, resource in load_template()["Resources"].items() if "Type" in resource}
+
+
+def test_api_gateways_own_answers_take_the_contracts_error_shape(resources: dict):
+    (api,) = of_type(resources, "AWS::ApiGateway::RestApi").values()
+    answers = api["Body"]["x-amazon-apigateway-gateway-responses"]
+    expected = {"MISSING_AUTHENTICATION_TOKEN": ("404", "not_found"), "THROTTLED": ("429", "rate_limited"),
+                "REQUEST_TOO_LARGE": ("413", "payload_too_large"), "DEFAULT_4XX": (None, "bad_request"),
+                "DEFAULT_5XX": (None, "internal_error")}
+    assert set(answers) == set(expected)
+    for response_type, (status, code) in expected.items():
+        answer = answers[response_type]
+        # $context.error.messageString arrives as a quoted JSON string.
+        body = json.loads(answer["responseTemplates"]["application/json"].replace(
+            "$context.error.messageString", '"Missing Authentication Token"'))
+        assert body["error"]["code"] == code and body["error"]["message"], response_type
+        assert answer.get("statusCode") == status
+        assert answer["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
+    assert answers["THROTTLED"]["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
