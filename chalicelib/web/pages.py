@@ -47,17 +47,21 @@ def _asset(name: str) -> str:
     return (ASSETS / name).read_text(encoding="utf-8")
 
 
-def _page(name: str, **slots: str) -> Response:
-    document = _asset(name)
+def _page(body: str, title: str, stylesheet: str, **slots: str) -> Response:
+    """shell.html around one page's body (a file of assets/); every value filled in is escaped."""
+    document = _asset("shell.html").replace("{{title}}", html.escape(title)).replace(
+        "{{stylesheet}}", html.escape(stylesheet))
+    content = _asset(body)
     for slot, value in slots.items():
-        document = document.replace("{{" + slot + "}}", html.escape(value))
+        content = content.replace("{{" + slot + "}}", html.escape(value))
+    document = document.replace("{{body}}", content)
     return Response(body=document, headers={"Content-Type": "text/html; charset=utf-8",
                                             "Content-Security-Policy": content_security_policy()})
 
 
 @endpoint(bp, "GET", "/app", summary="The agent console (HTML)", tag=TAG, auth=PUBLIC)
 def console(call: Call[None]) -> Response:
-    return _page("console.html")
+    return _page("console.html", "Switchboard console", "console.css")
 
 
 class DemoQuery(QueryInput):
@@ -68,10 +72,10 @@ class DemoQuery(QueryInput):
           tag=TAG, auth=PUBLIC, query=DemoQuery)
 def demo(call: Call[DemoQuery]) -> Response:
     if not _WIDGET_KEY.match(call.query.widget_key):
-        return _page("demo-missing.html")
+        return _page("demo-missing.html", "Demo Shop", "demo.css")
     src = f"{get_config().public_url}/widget.js" if get_config().public_url else "/widget.js"
     snippet = f'<script type="module" src="{src}" data-widget-key="{call.query.widget_key}"></script>'
-    return _page("demo.html", widget_key=call.query.widget_key, snippet=snippet)
+    return _page("demo.html", "Demo Shop", "demo.css", widget_key=call.query.widget_key, snippet=snippet)
 
 
 @endpoint(bp, "GET", "/widget.js", summary="The embeddable chat widget (a JavaScript module)", tag=TAG, auth=PUBLIC)

@@ -1,6 +1,8 @@
 """The console, the widget and the demo page as the app serves them: headers, escaping, assets."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from chalicelib.web.pages import ASSETS
@@ -33,6 +35,15 @@ def test_the_websocket_api_is_the_only_other_place_pages_may_connect_to(api, mon
     finally:
         get_config.cache_clear()
     assert directives["connect-src"] == "'self' wss://abc123.execute-api.eu-west-1.amazonaws.com"
+
+
+@pytest.mark.parametrize("path", ["/app", "/demo", "/demo?widget_key=wk.t_abc.Secret-_1"])
+def test_every_script_and_stylesheet_a_page_names_is_served(api, path):
+    page = api.call("GET", path).body.decode()
+    references = re.findall(r'(?:src|href)="((?:assets/)?[a-z-]+\.(?:js|css))"', page)
+    assert any(reference.endswith(".css") for reference in references)
+    for reference in references:
+        assert api.call("GET", f"/{reference}").status_code == 200, reference
 
 
 def test_demo_page_carries_the_widget_tag_for_a_well_formed_key_only(api):
