@@ -59,6 +59,15 @@ class RateLimited(ApiError):
         super().__init__(message, headers={"Retry-After": str(max(1, retry_after))})
 
 
+def dependency_failed(exc: BaseException) -> bool:
+    """An AWS service (DynamoDB, KMS, ...) failed or throttled us: worth retrying, not the caller's fault."""
+    from botocore.exceptions import BotoCoreError, ClientError  # deferred: errors.py stays import-light
+    from pynamodb.exceptions import PynamoDBException
+
+    cause = getattr(exc, "cause", None) if isinstance(exc, PynamoDBException) else exc
+    return isinstance(cause, (BotoCoreError, ClientError))
+
+
 def validation_message(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
     """Turn pydantic errors into one sentence naming the field, plus per-field details."""
     details = []

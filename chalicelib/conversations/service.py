@@ -178,8 +178,10 @@ def send_message(connection: ConnectionModel, conversation_id: str | None, clien
               skip=connection.connection_id)
     if conversation.status == "bot":
         _bot_turn(conversation, client_msg_id, text)
-    elif opened_with is not None:
-        _route_and_announce(conversation, opened_with)
+    elif int(message.seq) == 1 and conversation.status == "queued":
+        # The opening message routes the conversation, also when it is a retry after a failure
+        # that left the conversation opened but the message unstored.
+        _route_and_announce(conversation, opened_with or routing.tenant_settings(conversation.tenant_id))
 
 
 def _bot_turn(conversation: ConversationModel, client_msg_id: str, text: str) -> None:
@@ -230,7 +232,9 @@ def _store(conversation: ConversationModel, author: Author, client_msg_id: str,
             if first_response:  # once per conversation: the transaction made it the first
                 counters.first_response(conversation, now, routing.tenant_settings(conversation.tenant_id))
             return message, True
-        except TransactWriteError:
+        except TransactWriteError as err:
+            if err.cause_response_code != "TransactionCanceledException":
+                raise  # throttled or failed: no race to retry; the sender is told to send again
             earlier = _earlier_message(key, client_msg_id)
             if earlier is not None:
                 return earlier, False

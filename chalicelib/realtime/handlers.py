@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 from pynamodb.exceptions import DoesNotExist
 
-from ..errors import ApiError, Forbidden, Unauthorized
+from ..errors import ApiError, Forbidden, Unauthorized, dependency_failed
 from ..storage.models import ConnectionModel, TenantModel, VisitorModel
 from ..tenancy import origins
 from ..tenancy.principals import Principal, principal_from_token
@@ -74,7 +74,15 @@ def on_disconnect(connection_id: str) -> None:
 
 
 def on_message(connection_id: str, body: str | None) -> None:
-    connection = connections.find(connection_id)
+    try:
+        connection = connections.find(connection_id)
+    except Exception as exc:  # noqa: BLE001 - even an unreadable connection record gets an answer
+        try:
+            ref = _ref(frames.parse_client_frame(body))
+        except frames.FrameError as err:
+            ref = err.ref
+        sender().send(connection_id, _failure_frame(exc, "frame", ref))
+        return
     if connection is None:
         # Its record is gone (expired or cleaned up): the client must reconnect.
         sender().send(connection_id, frames.error_frame(
@@ -89,7 +97,7 @@ def _replies(connection: ConnectionModel, body: str | None) -> Reply:
         frame = frames.parse_client_frame(body)
     except frames.FrameError as err:
         return [frames.error_frame(err.code, err.message, err.ref)]
-    ref = getattr(frame, "client_msg_id", None) or frame.action
+    ref = _ref(frame)
     kind, handler = DISPATCH[frame.action]
     try:
         if kind is not None and connection.kind != kind:
@@ -97,6 +105,22 @@ def _replies(connection: ConnectionModel, body: str | None) -> Reply:
         return handler(connection, frame)
     except ApiError as err:
         return [frames.error_frame(err.code, err.message, ref)]
+    except Exception as exc:  # noqa: BLE001 - the sender must learn the outcome, whatever failed
+        return [_failure_frame(exc, frame.action, ref)]
+
+
+def _ref(frame: Any) -> str:
+    """What an answer refers to: the frame's client_msg_id, else its action."""
+    return getattr(frame, "client_msg_id", None) or frame.action
+
+
+def _failure_frame(exc: Exception, action: str, ref: str | None) -> dict[str, Any]:
+    """What failed on our side (an AWS service throttled or down: `unavailable`; anything else:
+    `internal_error`), logged with its trace but never the frame."""
+    code = "unavailable" if dependency_failed(exc) else "internal_error"
+    log.exception("%s failed (%s)", action, code)
+    return frames.error_frame(code, "This could not be done just now; send it again (the same "
+                                    "client_msg_id is never stored twice).", ref)
 
 
 # Each action: who may send it (None: both parties) and what it does. Imported lazily so a

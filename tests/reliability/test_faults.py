@@ -1,0 +1,274 @@
+"""Faults injected below botocore (throttling, transaction conflicts, KMS down, a Lambda dying between
+two writes, a scheduled event delivered twice): no acked message is lost or doubled, no capacity
+leaks, and the sender always learns the outcome (an ack, or an error frame it can retry on)."""
+from __future__ import annotations
+
+import json
+import types
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import pytest
+from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
+from botocore.awsrequest import AWSResponse
+
+from chalicelib.storage.models import AgentModel, ConversationModel, MessageModel
+from tests.helpers import Api, Party, agent, all_items, run_job, visitor, without_rate_limits
+
+
+class LambdaCrashed(BaseException):
+    """The function's process dies mid-request: nothing of ours catches it (a BaseException)."""
+
+
+@dataclass
+class Fault:
+    """An error answered instead of `operation` ("dynamodb.TransactWriteItems"), after letting `skip`
+    calls through, for `times` calls (None: until the context ends)."""
+    operation: str
+    error: str | BaseException
+    skip: int = 0
+    times: int | None = None
+    seen: int = 0
+    injected: int = 0
+
+    def applies(self, event_name: str) -> bool:
+        if not event_name.endswith("." + self.operation):
+            return False
+        self.seen += 1
+        due = self.seen > self.skip and (self.times is None or self.injected < self.times)
+        self.injected += due
+        return due
+
+
+@dataclass
+class Faults:
+    active: list[Fault] = field(default_factory=list)
+
+    def response(self, event_name: str, request) -> AWSResponse | None:
+        for fault in self.active:
+            if fault.applies(event_name):
+                if isinstance(fault.error, BaseException):
+                    raise fault.error
+                return _error_response(request, fault.error)
+        return None
+
+
+def _error_response(request, code: str) -> AWSResponse:
+    """What DynamoDB or KMS (both JSON protocols) answer for `code`."""
+    body = {"__type": f"com.amazonaws.service#{code}", "message": f"injected {code}"}
+    status = 500 if code in ("KMSInternalException", "InternalServerError") else 400
+    if code == "TransactionConflict":
+        items = json.loads(request.body)["TransactItems"]
+        body = {"__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons",
+                "CancellationReasons": [{"Code": "TransactionConflict", "Message": "injected"}]
+                + [{"Code": "None"}] * (len(items) - 1)}
+    return AWSResponse(request.url, status, {"Content-Type": "application/x-amz-json-1.0"},
+                       MockRawResponse(json.dumps(body)))
+
+
+@pytest.fixture
+def faults(monkeypatch) -> Faults:
+    """Faults answer before moto does; botocore's own retries see them as they would AWS's answers
+    (without sleeping between attempts: how many attempts, not how long, is what matters here)."""
+    import botocore.endpoint
+
+    injected = Faults()
+    moto_call = BotocoreStubber.__call__
+
+    def call(self, event_name, request, **kwargs):
+        return injected.response(event_name, request) or moto_call(self, event_name, request, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", call)
+    monkeypatch.setattr(botocore.endpoint, "time", types.SimpleNamespace(sleep=lambda seconds: None))
+    return injected
+
+
+@contextmanager
+def fault(faults: Faults, operation: str, error: str | BaseException, *, skip: int = 0,
+          times: int | None = None) -> Iterator[Fault]:
+    injected = Fault(operation, error, skip, times)
+    faults.active.append(injected)
+    try:
+        yield injected
+    finally:
+        faults.active.remove(injected)
+
+
+# --- What the suite checks after every fault ---------------------------------------------------------
+def transcript(tenant_id: str, conversation_id: str) -> list[tuple[int, str | None]]:
+    """(seq, client_msg_id) of every stored message, in seq order."""
+    return [(int(m.seq), m.client_msg_id)
+            for m in MessageModel.query(f"{tenant_id}#{conversation_id}", consistent_read=True)]
+
+
+def assert_acked_exactly_once(tenant_id: str, acks: list[dict]) -> None:
+    """Every ack names a stored message with that client_msg_id, each stored once, gap-free."""
+    by_conversation: dict[str, set[str]] = {}
+    for ack in acks:
+        by_conversation.setdefault(ack["conversation_id"], set()).add(ack["client_msg_id"])
+    for conversation_id, acked in by_conversation.items():
+        stored = transcript(tenant_id, conversation_id)
+        ids = [client_msg_id for _, client_msg_id in stored]
+        assert [seq for seq, _ in stored] == list(range(1, len(stored) + 1))
+        assert all(ids.count(client_msg_id) == 1 for client_msg_id in acked), (acked, stored)
+
+
+def assert_capacity_matches_what_is_held(tenant_id: str) -> None:
+    for held_by in AgentModel.query(tenant_id, consistent_read=True):
+        held = [c for c in ConversationModel.query(tenant_id, consistent_read=True)
+                if c.status == "assigned" and c.agent_id == held_by.agent_id]
+        assert int(held_by.load) == len(held), held_by.email
+
+
+def outcome(party: Party, client_msg_id: str) -> list[dict]:
+    """The ack or error frames that answer one client_msg_id."""
+    return [f for f in party.new_frames() if f["type"] in ("ack", "error")
+            and (f.get("client_msg_id") == client_msg_id or f.get("ref") == client_msg_id)]
+
+
+def opened(api: Api, tenant: dict) -> tuple[Party, str]:
+    """A visitor whose conversation is open (one acked message)."""
+    vera = visitor(api, tenant, name="Vera")
+    vera.send(action="message.send", client_msg_id="v0", text="hello")
+    [ack] = outcome(vera, "v0")
+    return vera, ack["conversation_id"]
+
+
+# --- DynamoDB throttling -------------------------------------------------------------------------
+@pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException"])
+def test_a_throttle_the_sdk_retries_away_still_stores_once_and_acks(api: Api, tenant: dict, faults: Faults,
+                                                                       code: str):
+    vera, conversation_id = opened(api, tenant)
+    with fault(faults, "dynamodb.TransactWriteItems", code, times=2) as throttled:
+        vera.send(action="message.send", conversation_id=conversation_id, client_msg_id="v1", text="again")
+    assert throttled.injected == 2
+    [ack] = outcome(vera, "v1")
+    assert ack["type"] == "ack" and ack["seq"] == 2
+    assert transcript(tenant["tenant_id"], conversation_id) == [(1, "v0"), (2, "v1")]
+
+
+@pytest.mark.parametrize("operation", ["dynamodb.TransactWriteItems", "dynamodb.GetItem"])
+def test_a_lasting_throttle_is_an_error_frame_and_the_retry_stores_once(api: Api, tenant: dict, faults: Faults,
+                                                                        operation: str):
+    vera, conversation_id = opened(api, tenant)
+    before = without_rate_limits(all_items())
+    with fault(faults, operation, "ProvisionedThroughputExceededException") as throttled:
+        vera.send(action="message.send", conversation_id=conversation_id, client_msg_id="v1", text="again")
+    # The SDK's attempts, then one answer; no retry loop of ours multiplies them.
+    assert throttled.injected == 4
+    [error] = outcome(vera, "v1")
+    assert error["type"] == "error" and error["code"] == "unavailable" and error["ref"] == "v1"
+    assert without_rate_limits(all_items()) == before
+    vera.send(action="message.send", conversation_id=conversation_id, client_msg_id="v1", text="again")
+    [ack] = outcome(vera, "v1")
+    assert ack["type"] == "ack" and ack["seq"] == 2
+    assert_acked_exactly_once(tenant["tenant_id"], [ack])
+
+
+def test_an_unreadable_connection_record_still_gets_an_answer(api: Api, tenant: dict, faults: Faults):
+    vera, _ = opened(api, tenant)
+    with fault(faults, "dynamodb.GetItem", "ThrottlingException"):
+        vera.send(action="ping")
+    [error] = vera.new_frames()
+    assert error["type"] == "error" and error["code"] == "unavailable"
+    vera.send(action="ping")
+    assert vera.new_frames() == [{"type": "pong"}]
+
+
+# --- Transaction conflicts ---------------------------------------------------------------------
+def test_transaction_conflicts_on_send_are_retried_and_store_once(api: Api, tenant: dict, faults: Faults):
+    vera, conversation_id = opened(api, tenant)
+    with fault(faults, "dynamodb.TransactWriteItems", "TransactionConflict", times=3) as conflicts:
+        vera.send(action="message.send", conversation_id=conversation_id, client_msg_id="v1", text="again")
+    assert conflicts.injected == 3
+    [ack] = outcome(vera, "v1")
+    assert ack["type"] == "ack" and ack["seq"] == 2
+    assert_acked_exactly_once(tenant["tenant_id"], [ack])
+
+
+def test_a_conflict_on_assignment_still_assigns_once_and_counts_capacity_once(api: Api, tenant: dict,
+                                                                               faults: Faults):
+    sam = agent(api, tenant, "sam@acme.com", max_concurrent=2)
+    sam.send(action="presence.set", status="online")
+    vera = visitor(api, tenant, name="Vera")
+    # The conversation's creation and the message pass; the assignment's transaction conflicts once.
+    with fault(faults, "dynamodb.TransactWriteItems", "TransactionConflict", skip=2, times=1) as conflicts:
+        vera.send(action="message.send", client_msg_id="v1", text="hello")
+    assert conflicts.injected == 1
+    [assigned] = sam.of_type("conversation.assigned")
+    assert AgentModel.get(tenant["tenant_id"], assigned["agent"]["agent_id"]).load == 1
+    assert_capacity_matches_what_is_held(tenant["tenant_id"])
+
+
+def test_a_close_that_keeps_conflicting_tells_the_agent_and_leaks_nothing(api: Api, tenant: dict, faults: Faults):
+    sam = agent(api, tenant, "sam@acme.com")
+    sam.send(action="presence.set", status="online")
+    vera, conversation_id = opened(api, tenant)
+    sam.new_frames()
+    with fault(faults, "dynamodb.TransactWriteItems", "TransactionConflict"):
+        sam.send(action="conversation.close", conversation_id=conversation_id, resolution="resolved")
+    [error] = [f for f in sam.new_frames() if f["type"] == "error"]
+    assert error["code"] == "conflict" and error["ref"] == "conversation.close"
+    assert ConversationModel.get(tenant["tenant_id"], conversation_id).status == "assigned"
+    assert_capacity_matches_what_is_held(tenant["tenant_id"])
+    sam.send(action="conversation.close", conversation_id=conversation_id, resolution="resolved")
+    assert vera.of_type("conversation.closed")
+    assert_capacity_matches_what_is_held(tenant["tenant_id"])
+
+
+# --- KMS unavailable ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("code", ["KMSInternalException", "DependencyTimeoutException"])
+def test_kms_down_on_a_first_message_is_an_error_frame_and_writes_nothing(api: Api, tenant: dict, faults: Faults,
+                                                                          code: str):
+    from chalicelib.runtime import runtime
+
+    runtime()._cache.pop("key_ring", None)  # a fresh container: the tenant key is not cached
+    vera = visitor(api, tenant, name="Vera")
+    before = without_rate_limits(all_items())
+    with fault(faults, "kms.Decrypt", code) as down:
+        vera.send(action="message.send", client_msg_id="v1", text="hello")
+    assert down.injected >= 1
+    [error] = outcome(vera, "v1")
+    assert error["type"] == "error" and error["code"] == "unavailable" and error["ref"] == "v1"
+    assert without_rate_limits(all_items()) == before
+    vera.send(action="message.send", client_msg_id="v1", text="hello")
+    [ack] = outcome(vera, "v1")
+    assert ack["type"] == "ack" and ack["seq"] == 1
+    assert_acked_exactly_once(tenant["tenant_id"], [ack])
+
+
+# --- A crash between two writes ----------------------------------------------------------------------
+def test_a_crash_after_the_conversation_opened_but_before_the_message_is_repaired_by_the_retry(
+        api: Api, tenant: dict, faults: Faults):
+    sam = agent(api, tenant, "sam@acme.com")
+    sam.send(action="presence.set", status="online")
+    vera = visitor(api, tenant, name="Vera")
+    # The first transaction opens the conversation; the Lambda dies at the second (the message's).
+    with fault(faults, "dynamodb.TransactWriteItems", LambdaCrashed(), skip=1, times=1):
+        with pytest.raises(LambdaCrashed):
+            vera.send(action="message.send", client_msg_id="v1", text="hello")
+    assert outcome(vera, "v1") == []  # no ack: the widget sends again with the same client_msg_id
+    [conversation] = ConversationModel.query(tenant["tenant_id"])
+    assert conversation.status == "queued" and conversation.last_seq == 0
+    vera.send(action="message.send", client_msg_id="v1", text="hello")
+    [ack] = outcome(vera, "v1")
+    assert ack == {"type": "ack", "client_msg_id": "v1", "conversation_id": conversation.conversation_id, "seq": 1}
+    # The retried opening message routes the conversation as the first attempt would have.
+    assert [f["conversation_id"] for f in sam.of_type("conversation.assigned")] == [conversation.conversation_id]
+    assert_acked_exactly_once(tenant["tenant_id"], [ack])
+    assert_capacity_matches_what_is_held(tenant["tenant_id"])
+
+
+def test_a_crash_after_the_message_is_stored_but_before_the_ack_loses_and_doubles_nothing(
+        api: Api, tenant: dict, faults: Faults):
+    vera, conversation_id = opened(api, tenant)
+    with fault(faults, "apigatewaymanagementapi.PostToConnection", LambdaCrashed(), times=1):
+        with pytest.raises(LambdaCrashed):
+            vera.send(action="message.send", conversation_id=conversation_id, client_msg_id="v1", text="again")
+    assert outcome(vera, "v1") == []
+    vera.send(action="message.send", conversation_id=conversation_id, client_msg_id="v1", text="again")
+    [ack] = outcome(vera, "v1")
+    assert ack["seq"] == 2
+    assert transcript(tenant["tenant_id"], conversation_id) == [(1, "v0"), (2, "v1")]
