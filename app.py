@@ -77,6 +77,14 @@ def send_surveys(event: CloudWatchEvent) -> dict:
     return run()
 
 
+@app.schedule(Rate(get_config().reconcile_every_minutes, unit=Rate.MINUTES),
+              description="Recompute each agent's load from the conversations they hold; repair and report drift")
+def reconcile_capacity(event: CloudWatchEvent) -> dict:
+    from chalicelib.conversations.reconcile import reconcile_capacity as run
+
+    return run()
+
+
 @app.schedule(Cron(15, 2, "*", "*", "?", "*"), description="Verify every tenant's audit chain and sign a digest")
 def audit_verify(event: CloudWatchEvent) -> dict:
     from chalicelib.audit.verification import run_audit_verify

@@ -30,6 +30,7 @@ class Config:
     public_url: str
     mail_from: str  # an address of infra/'s SES identity (MailDomain)
     survey_every_minutes: int  # send-surveys' rate: 5 on AWS, 1 locally
+    reconcile_every_minutes: int  # reconcile-capacity's rate
     log_level: str  # of every "switchboard.*" logger (.chalice/config.json sets it per stage)
 
     def table(self, name: str) -> str:
@@ -73,5 +74,6 @@ def get_config() -> Config:
         public_url=os.environ.get("SWITCHBOARD_PUBLIC_URL", "").rstrip("/"),
         mail_from=os.environ.get("SWITCHBOARD_MAIL_FROM", "surveys@mail.switchboard.example"),
         survey_every_minutes=_int("SWITCHBOARD_SURVEY_EVERY_MINUTES", 5),
+        reconcile_every_minutes=_int("SWITCHBOARD_RECONCILE_EVERY_MINUTES", 15),
         log_level=os.environ.get("SWITCHBOARD_LOG_LEVEL", "INFO").upper(),
     )

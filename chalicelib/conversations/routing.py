@@ -46,7 +46,7 @@ def read_queue_sort(sort: str) -> tuple[int, str]:
     return 9 - int(rank), queued_at
 
 
-def _available_sort(agent: AgentModel, load: int, idle_since: datetime | None) -> str | None:
+def available_sort(agent: AgentModel, load: int, idle_since: datetime | None) -> str | None:
     if agent.status != "online" or not agent.active or load >= agent.max_concurrent:
         return None
     return f"{load:02d}#{iso(idle_since or agent.created_at)}#{agent.agent_id}"
@@ -62,8 +62,8 @@ def routing_keys(agent: AgentModel) -> list[str]:
     return [*agent.teams, ANY_TEAM, tier_queue(int(agent.tier))]
 
 
-def _save_roster(tx, agent: AgentModel, load: int, idle_since: datetime | None) -> None:
-    sort = _available_sort(agent, load, idle_since)
+def save_roster(tx, agent: AgentModel, load: int, idle_since: datetime | None) -> None:
+    sort = available_sort(agent, load, idle_since)
     for team in routing_keys(agent):
         tx.save(RosterModel(team_key(agent.tenant_id, team), agent.agent_id, available_sort=sort))
 
@@ -73,7 +73,7 @@ def resync_roster(agent: AgentModel, previous_keys: list[str]) -> None:
     with transaction() as tx:
         for team in set(previous_keys) - set(routing_keys(agent)):
             tx.delete(RosterModel(team_key(agent.tenant_id, team), agent.agent_id))
-        _save_roster(tx, agent, int(agent.load), agent.idle_since)
+        save_roster(tx, agent, int(agent.load), agent.idle_since)
 
 
 def _take_capacity(tx, agent: AgentModel, load: int, now: datetime) -> None:
@@ -81,14 +81,14 @@ def _take_capacity(tx, agent: AgentModel, load: int, now: datetime) -> None:
     tx.update(agent, actions=[AgentModel.load.set(load + 1), AgentModel.idle_since.set(now)],
               condition=(AgentModel.load == load) & (AgentModel.status == "online")
               & (AgentModel.load < agent.max_concurrent))
-    _save_roster(tx, agent, load + 1, now)
+    save_roster(tx, agent, load + 1, now)
 
 
 def _give_capacity(tx, agent: AgentModel) -> None:
     """Load - 1, only if nobody changed it since we read it."""
     load = max(0, int(agent.load) - 1)
     tx.update(agent, actions=[AgentModel.load.set(load)], condition=AgentModel.load == agent.load)
-    _save_roster(tx, agent, load, agent.idle_since)
+    save_roster(tx, agent, load, agent.idle_since)
 
 
 def set_presence(tenant_id: str, agent_id: str, status: str) -> AgentModel:
@@ -97,7 +97,7 @@ def set_presence(tenant_id: str, agent_id: str, status: str) -> AgentModel:
     agent.status = status
     with transaction() as tx:
         tx.update(agent, actions=[AgentModel.status.set(status)])
-        _save_roster(tx, agent, int(agent.load), agent.idle_since)
+        save_roster(tx, agent, int(agent.load), agent.idle_since)
     return agent
 
 
@@ -111,7 +111,7 @@ def assign(conversation: ConversationModel, agent: AgentModel, settings: Setting
     """Queued → assigned and load + 1 together, or neither (None: someone else won)."""
     now = runtime().clock.utcnow()
     load = int(agent.load)
-    if _available_sort(agent, load, agent.idle_since) is None or agent.agent_id in conversation.skip_agents:
+    if available_sort(agent, load, agent.idle_since) is None or agent.agent_id in conversation.skip_agents:
         return None
     reply_due = now + timedelta(seconds=settings.first_response_timeout_seconds)
     try:
@@ -161,7 +161,7 @@ def drain_queue(tenant_id: str, agent_id: str, settings: Settings) -> list[Assig
     made: list[Assignment] = []
     for _ in range(64):  # bounded: max_concurrent is at most 20, races add a few retries
         agent = AgentModel.get(tenant_id, agent_id, consistent_read=True)
-        if _available_sort(agent, int(agent.load), agent.idle_since) is None:
+        if available_sort(agent, int(agent.load), agent.idle_since) is None:
             break
         heads = sorted((head for team in routing_keys(agent)
                         for head in ConversationModel.queue_index.query(team_key(tenant_id, team), limit=3)),
@@ -218,7 +218,7 @@ def move_to_agent(conversation: ConversationModel, target: AgentModel) -> Assign
     """From its agent straight to another with spare capacity, both loads changing together."""
     holder = AgentModel.get(conversation.tenant_id, conversation.agent_id, consistent_read=True)
     target_load = int(target.load)
-    if _available_sort(target, target_load, target.idle_since) is None:
+    if available_sort(target, target_load, target.idle_since) is None:
         return None
     now = runtime().clock.utcnow()
     try:

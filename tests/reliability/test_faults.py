@@ -272,3 +272,138 @@ def test_a_crash_after_the_message_is_stored_but_before_the_ack_loses_and_double
     [ack] = outcome(vera, "v1")
     assert ack["seq"] == 2
     assert transcript(tenant["tenant_id"], conversation_id) == [(1, "v0"), (2, "v1")]
+
+
+
+# --- Capacity drift and the reconcile-capacity job --------------------------------------------------
+def held_chat(api: Api, tenant: dict) -> tuple[Party, str, str]:
+    """Sam (online, room for 3) holds one conversation: sam, sam's agent id, the conversation."""
+    sam = agent(api, tenant, "sam@acme.com", max_concurrent=3)
+    sam.send(action="presence.set", status="online")
+    _, conversation_id = opened(api, tenant)
+    [assigned] = sam.of_type("conversation.assigned")
+    return sam, assigned["agent"]["agent_id"], conversation_id
+
+
+def drift(tenant: dict, agent_id: str, table: str = "agents", key: dict | None = None, **values: dict) -> None:
+    """Change an item by hand (an operator's edit, a bug of the past), under the application's feet."""
+    import boto3
+
+    names = {f"#{n}": name for n, name in enumerate(values)}
+    boto3.client("dynamodb").update_item(
+        TableName=f"switchboard-test-{table}",
+        Key=key or {"tenant_id": {"S": tenant["tenant_id"]}, "agent_id": {"S": agent_id}},
+        UpdateExpression="SET " + ", ".join(f"#{n} = :{n}" for n in range(len(values))),
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues={f":{n}": value for n, value in enumerate(values.values())})
+
+
+def roster_sorts(tenant: dict, agent_id: str) -> set[str | None]:
+    from chalicelib.storage.models import RosterModel
+
+    agent_record = AgentModel.get(tenant["tenant_id"], agent_id)
+    return {RosterModel.get(f"{tenant['tenant_id']}#{team}", agent_id).available_sort
+            for team in [*agent_record.teams, "*", f"tier:{int(agent_record.tier)}"]}
+
+
+NOTHING_TO_DO = {"loads_repaired": 0, "rosters_repaired": 0, "left_for_next_run": 0}
+
+
+def test_reconcile_finds_nothing_to_repair_after_ordinary_work(api: Api, tenant: dict, clock):
+    held_chat(api, tenant)
+    clock.advance(61)
+    before = without_rate_limits(all_items())
+    assert run_job("reconcile-capacity") == {"agents_checked": 1, **NOTHING_TO_DO}
+    assert without_rate_limits(all_items()) == before
+
+
+@pytest.mark.parametrize("drifted_load", [0, 3])
+def test_reconcile_repairs_a_drifted_load_reports_it_and_a_second_run_changes_nothing(
+        api: Api, tenant: dict, clock, caplog, drifted_load: int):
+    from tests.helpers import audit_events
+
+    sam, sam_id, _ = held_chat(api, tenant)
+    drift(tenant, sam_id, load={"N": str(drifted_load)})
+    clock.advance(61)  # past the settle period after sam's assignment
+    with caplog.at_level("WARNING", logger="switchboard.reconcile"):
+        # Only the load drifted: the roster still says what the conversations held say.
+        assert run_job("reconcile-capacity") == {"agents_checked": 1, "loads_repaired": 1, "rosters_repaired": 0,
+                                                 "left_for_next_run": 0}
+    assert AgentModel.get(tenant["tenant_id"], sam_id).load == 1
+    assert_capacity_matches_what_is_held(tenant["tenant_id"])
+    assert any(f"load {drifted_load} -> 1" in r.getMessage() for r in caplog.records)
+    [event] = audit_events(tenant["tenant_id"], "capacity.repaired")
+    assert event["target"] == sam_id and event["actor"] == {"kind": "system", "id": "reconcile-capacity"}
+    assert event["details"] == {"load_before": drifted_load, "load_after": 1, "roster_rewritten": False}
+    assert {sort.split("#")[0] for sort in roster_sorts(tenant, sam_id)} == {"01"}
+    # A duplicated scheduled event (or the next run) finds nothing left to do.
+    before = without_rate_limits(all_items())
+    assert run_job("reconcile-capacity") == {"agents_checked": 1, **NOTHING_TO_DO}
+    assert without_rate_limits(all_items()) == before
+
+
+def test_reconcile_rewrites_a_stale_roster_so_routing_reaches_the_agent_again(api: Api, tenant: dict, clock):
+    sam, sam_id, _ = held_chat(api, tenant)
+    for team in ("*", "tier:1"):  # as a presence change racing a close could have left it: "full"
+        drift(tenant, sam_id, table="roster", key={"team_key": {"S": f"{tenant['tenant_id']}#{team}"},
+                                                   "agent_id": {"S": sam_id}}, available_sort={"NULL": True})
+    clock.advance(61)
+    assert run_job("reconcile-capacity") == {"agents_checked": 1, "loads_repaired": 0, "rosters_repaired": 1,
+                                             "left_for_next_run": 0}
+    opened(api, tenant)
+    assert len(sam.of_type("conversation.assigned")) == 1
+
+
+def test_reconcile_leaves_an_agent_who_just_took_a_chat_for_the_next_run(api: Api, tenant: dict, clock):
+    _, sam_id, _ = held_chat(api, tenant)
+    drift(tenant, sam_id, load={"N": "2"})
+    before = without_rate_limits(all_items())
+    assert run_job("reconcile-capacity") == {"agents_checked": 1, "loads_repaired": 0, "rosters_repaired": 0,
+                                             "left_for_next_run": 1}
+    assert without_rate_limits(all_items()) == before
+
+
+def test_a_repair_never_overwrites_a_live_assignment(api: Api, tenant: dict, clock):
+    from chalicelib.conversations import reconcile
+
+    sam, sam_id, _ = held_chat(api, tenant)
+    as_read = AgentModel.get(tenant["tenant_id"], sam_id, consistent_read=True)
+    held = reconcile._held(as_read)
+    opened(api, tenant)  # meanwhile routing gives sam a second chat
+    assert reconcile._repair(as_read, held) is False
+    assert AgentModel.get(tenant["tenant_id"], sam_id).load == 2
+    assert_capacity_matches_what_is_held(tenant["tenant_id"])
+
+
+# --- A scheduled event delivered twice -----------------------------------------------------------
+def frames_of(*parties: Party) -> list[list[dict]]:
+    return [party.new_frames() for party in parties]
+
+
+def test_every_job_run_twice_on_the_same_event_does_its_work_once(api: Api, tenant: dict, clock):
+    api.call("PUT", "/v1/settings", {"survey_delay_seconds": 0, "retention_days": 1}, token=tenant["admin_token"])
+    sam, sam_id, unanswered = held_chat(api, tenant)  # sam never answers: reroute-stale's work
+    kim = agent(api, tenant, "kim@acme.com")
+    kim.send(action="presence.set", status="online")
+    vera, closed = opened(api, tenant)
+    kim.send(action="message.send", conversation_id=closed, client_msg_id="k1", text="hi")
+    kim.send(action="conversation.close", conversation_id=closed, resolution="resolved")  # a survey due
+    drift(tenant, sam_id, load={"N": "3"})  # reconcile-capacity's work
+    clock.advance(2 * 86400)  # the survey and the retention are due, sam's reply is long overdue
+    work = {"reroute-stale": "unanswered_requeued", "send-surveys": "websocket", "retention": "shredded",
+            "audit-verify": "digests_signed", "reconcile-capacity": "loads_repaired"}
+    for job, done in work.items():
+        first = run_job(job)
+        frames_of(sam, kim, vera)
+        after_first = without_rate_limits(all_items())
+        second = run_job(job)
+        assert (first[done], second[done]) == (1, 0), (job, first, second)
+        assert without_rate_limits(all_items()) == after_first, job
+        assert frames_of(sam, kim, vera) == [[], [], []], job
+    assert ConversationModel.get(tenant["tenant_id"], unanswered).agent_id == kim_id(tenant)
+    assert_capacity_matches_what_is_held(tenant["tenant_id"])
+
+
+def kim_id(tenant: dict) -> str:
+    [kim] = [a for a in AgentModel.query(tenant["tenant_id"]) if a.email == "kim@acme.com"]
+    return kim.agent_id
