@@ -10,7 +10,7 @@ DEPLOY_STAMP := $(DEPLOY_VENV)/.installed-$(shell cksum infra/requirements-deplo
 STAGE ?= dev
 BUILD ?= build
 
-.PHONY: dev test install requirements clean browser package
+.PHONY: dev test install requirements clean browser package bench
 
 # The browser tests drive Debian's Chromium (Playwright uses it as is; nothing downloads a browser).
 CHROMIUM := /usr/bin/chromium
@@ -31,6 +31,10 @@ dev: $(STAMP)
 
 test: $(STAMP) $(DEPLOY_STAMP) browser
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Cost, scaling, latency, cold start, crypto and export figures: bench/results.json and docs/benchmarks.md.
+bench: $(STAMP)
+	@$(BIN)/python -m bench
 
 $(DEPLOY_STAMP): infra/requirements-deploy.txt
 	@test -x $(DEPLOY_VENV)/bin/python || $(PYTHON) -m venv $(DEPLOY_VENV)

@@ -1,0 +1,64 @@
+"""`make bench`: every section in one run, progress as it goes, a table at the end, and
+bench/results.json + docs/benchmarks.md written (bench/report.py).
+
+Sizes (environment, comma-separated where several):
+  BENCH_CONVERSATIONS   conversations of the cost model            (default 100)
+  BENCH_SCALE_SIZES     tenants = agents = open conversations        (default 10,100)
+  BENCH_LATENCY_LEVELS  concurrent conversations through the stack   (default 1,25)
+  BENCH_EXPORT_SIZES    audit events exported                        (default 10000,100000)
+  BENCH_IMPORT_RUNS     fresh interpreters per import measured       (default 7)
+The audit export runs in its own processes alongside the in-process sections.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+
+def _sizes(name: str, default: str) -> list[int]:
+    return [int(size) for size in os.environ.get(name, default).split(",")]
+
+
+def main() -> None:
+    from .inprocess import prepare_environment
+
+    prepare_environment()
+    from . import cold_start, cost, crypto, export, latency, report, scaling
+
+    started = time.perf_counter()
+    lock = threading.Lock()
+
+    def progress(line: str) -> None:
+        with lock:
+            print(f"[{time.perf_counter() - started:5.0f}s] {line}", flush=True)
+
+    conversations = int(os.environ.get("BENCH_CONVERSATIONS", "100"))
+    export_sizes = _sizes("BENCH_EXPORT_SIZES", "10000,100000")
+    results: dict = {}
+    with ThreadPoolExecutor(max_workers=1) as background:
+        progress(f"audit export of {', '.join(map(str, export_sizes))} events (in the background, own processes)")
+        exported: Future = background.submit(export.run, export_sizes, progress)
+        progress(f"cost model: {conversations} conversations of {cost.MESSAGES_PER_CONVERSATION} messages")
+        results["cost"] = cost.run(conversations, progress)
+        scale_sizes = _sizes("BENCH_SCALE_SIZES", "10,100")
+        progress(f"flat scaling at sizes {scale_sizes}")
+        results["scaling"] = scaling.run(scale_sizes, progress)
+        progress("crypto: seal + open per message, KMS calls")
+        results["crypto"] = crypto.run(progress)
+        levels = _sizes("BENCH_LATENCY_LEVELS", "1,25")
+        progress(f"latency through the local stack at {levels} concurrent conversations "
+                 f"({latency.SAMPLES_PER_LEVEL} messages each)")
+        results["latency"] = latency.run(levels, progress)
+        runs = int(os.environ.get("BENCH_IMPORT_RUNS", "7"))
+        progress(f"cold start: {runs} fresh interpreters per import")
+        results["cold_start"] = cold_start.run(runs, progress)
+        progress("waiting for the audit export...")
+        results["export"] = exported.result()
+    results["seconds"] = time.perf_counter() - started
+    print(report.write(results))
+
+
+if __name__ == "__main__":
+    main()

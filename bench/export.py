@@ -1,0 +1,130 @@
+"""Section 6, audit export: events per second and peak memory of chalicelib/audit/exports.py writing
+the whole chain of one tenant, at each size.
+
+A moto server runs in its own process (its memory is not the export's). For each size a child process
+seeds one tenant's chain with valid, linked events (chalicelib/audit/chain.py's own hash, batch-written
+through the AuditEventModel), and a fresh child runs write_export() over all of it and reports its
+resident memory before the export and its peak (ru_maxrss) after.
+Run as `python -m bench.export seed|write TENANT [EVENTS]` for those children.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from .inprocess import ENVIRONMENT
+
+ROOT = Path(__file__).resolve().parents[1]
+STACK = "switchboard-bench-export"
+RANGE = ("2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z")
+
+
+def run(sizes: list[int], progress: Callable[[str], None] = print) -> dict[str, Any]:
+    from tests.e2e.conftest import free_port
+
+    port = free_port()
+    server = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, **ENVIRONMENT, "SWITCHBOARD_STACK": STACK, "SWITCHBOARD_EXPORT_BUCKET": f"{STACK}-exports-123456789012",
+           "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
+    try:
+        _wait_for(port)
+        _child(env, "provision")
+        results = {}
+        for number, size in enumerate(sizes):
+            tenant = f"t_bench{number}"
+            started = time.perf_counter()
+            _child(env, "seed", tenant, str(size))
+            progress(f"  export: seeded {size} events in {time.perf_counter() - started:.0f} s; exporting...")
+            measured = _child(env, "write", tenant)
+            assert measured["event_count"] == size, measured
+            measured["events_per_second"] = size / measured["seconds"]
+            results[str(size)] = measured
+            progress(f"  export: {size} events at {measured['events_per_second']:.0f}/s, "
+                     f"peak {measured['peak_rss_mb']:.0f} MB (before the export {measured['rss_before_mb']:.0f} MB)")
+        return results
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_for(port: int) -> None:
+    import requests
+
+    for _ in range(300):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/moto-api/", timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError("the moto server did not start")
+
+
+def _child(env: dict[str, str], *args: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-m", "bench.export", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True)
+    if done.returncode:
+        raise RuntimeError(f"bench.export {args[0]} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- The children ---------------------------------------------------------------------------------
+def _provision() -> dict[str, Any]:
+    from devstack.provision import provision
+
+    provision(stack=STACK, endpoint_url=os.environ["AWS_ENDPOINT_URL"], log=lambda line: None)
+    return {}
+
+
+def _seed(tenant_id: str, count: int) -> dict[str, Any]:
+    from datetime import datetime, timedelta, timezone
+
+    from chalicelib.audit.chain import GENESIS, event_hash
+    from chalicelib.clock import iso
+    from chalicelib.storage.models import AuditChainModel, AuditEventModel
+
+    start, previous, ts = datetime(2026, 1, 1, tzinfo=timezone.utc), GENESIS, ""
+    with AuditEventModel.batch_write() as batch:
+        for seq in range(1, count + 1):
+            ts = iso(start + timedelta(seconds=seq))
+            event = {"seq": seq, "ts": ts, "actor": {"kind": "agent", "id": f"a_{seq % 50}"},
+                     "action": "transcript.read", "target": f"c_{seq // 12:08d}", "details": {"messages": 12},
+                     "prev_hash": previous}
+            event["hash"] = previous = event_hash(event)
+            batch.save(AuditEventModel.of(tenant_id, event))
+    AuditChainModel(tenant_id, last_seq=count, last_hash=previous, last_ts=ts).save()
+    return {}
+
+
+def _write(tenant_id: str) -> dict[str, Any]:
+    from chalicelib.audit.exports import write_export
+
+    rss_before = _rss_mb()
+    started = time.perf_counter()
+    written = write_export(tenant_id, *RANGE, f"{tenant_id}/audit/bench.jsonl.gz")
+    seconds = time.perf_counter() - started
+    assert written["broken_seq"] is None, written
+    return {"event_count": written["event_count"], "size_bytes": written["size_bytes"], "seconds": seconds,
+            "rss_before_mb": rss_before, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _rss_mb() -> float:
+    status = Path("/proc/self/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
+
+
+if __name__ == "__main__":
+    command, *arguments = sys.argv[1:]
+    if command == "provision":
+        answer = _provision()
+    elif command == "seed":
+        answer = _seed(arguments[0], int(arguments[1]))
+    else:
+        answer = _write(arguments[0])
+    print(json.dumps(answer))

@@ -1,0 +1,158 @@
+"""bench/results.json, docs/benchmarks.md and its chart from one run's figures, and the printed table."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import pricing
+from .cost import JOBS, MESSAGES_PER_CONVERSATION, VISITOR_MINUTES_PER_CONVERSATION
+from .metering import Tally
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results.json"
+DOC = ROOT / "docs" / "benchmarks.md"
+CHART = ROOT / "docs" / "benchmarks-cost-per-message.svg"
+
+# Customer bases for monthly_usd: tenants, conversations a month, agents online per tenant.
+CUSTOMER_BASES = {"small": (10, 5_000, 2), "medium": (200, 100_000, 3), "large": (2_000, 2_000_000, 5)}
+AGENT_HOURS_PER_MONTH = 160  # each agent online a working month; one connect and disconnect a day
+SHIFTS_PER_MONTH = 20
+JOB_RUNS_PER_MONTH = {"reroute-stale": 30 * 24 * 60, "send-surveys": 30 * 24 * 12, "retention": 30 * 24,
+                      "audit-verify": 30}
+
+
+def monthly(results: dict[str, Any]) -> dict[str, Any]:
+    cost = results["cost"]
+    resources = pricing.template_resources(ROOT / "infra" / "template.yaml")
+    fixed_items = {"kms_keys": pricing.PRICES["kms_keys"].of(resources["AWS::KMS::Key"]),
+                   "secrets": pricing.PRICES["secrets"].of(resources["AWS::SecretsManager::Secret"]),
+                   "cloudwatch_alarms": pricing.PRICES["cloudwatch_alarms"].of(resources["AWS::CloudWatch::Alarm"])}
+    idle = {job: cost["phases"][f"idle:{job}"]["usd"] for job in JOBS}
+    out = {}
+    for name, (tenants, conversations, agents) in CUSTOMER_BASES.items():
+        agent_minutes = tenants * agents * AGENT_HOURS_PER_MONTH * 60
+        shifts = Tally(invocations=2 * tenants * agents * SHIFTS_PER_MONTH)
+        # audit-verify walks each tenant's chain; the other jobs query fixed shards whatever the tenants.
+        jobs = sum(idle[job] * runs * (tenants if job == "audit-verify" else 1) for job, runs in JOB_RUNS_PER_MONTH.items())
+        conversations_usd = cost["usd_per_1000_conversations"] * conversations / 1000
+        agents_usd = sum(pricing.usd_of(pricing.priced_quantities(shifts, agent_minutes)).values())
+        logs_gb = (cost["lambda_invocations_per_conversation"] * conversations + shifts.invocations
+                   + sum(JOB_RUNS_PER_MONTH.values())) * pricing.LOG_BYTES_PER_INVOCATION / 1e9
+        items = {"conversations": conversations_usd, "agents_connected": agents_usd, "scheduled_jobs": jobs,
+                 **fixed_items,
+                 "log_storage": pricing.PRICES["cloudwatch_logs_storage"].of(logs_gb * pricing.LOG_RETENTION_MONTHS)}
+        out[name] = {"tenants": tenants, "conversations_per_month": conversations, "agents_per_tenant": agents,
+                     "messages_per_month": conversations * MESSAGES_PER_CONVERSATION,
+                     "usd_by_item": items, "monthly_usd": sum(items.values())}
+    return out
+
+
+def summary(results: dict[str, Any]) -> dict[str, Any]:
+    """The headline figures the issue names, from the sections' results."""
+    cost, latency, export = results["cost"], results["latency"], results["export"]
+    levels = sorted(latency, key=int)
+    return {
+        "usd_per_message": cost["usd_per_message"],
+        "usd_per_message_all_in": cost["usd_per_message_all_in"],
+        "usd_per_1000_conversations": cost["usd_per_1000_conversations"],
+        "ddb_requests_per_message": {size: m["dynamodb_requests"] for size, m in results["scaling"]["message.send"].items()},
+        "ddb_requests_per_assignment": {size: m["dynamodb_requests"]
+                                        for size, m in results["scaling"]["assignment"].items()},
+        "latency_ratio_p50": {level: latency[level]["latency_ratio_p50"] for level in levels},
+        "latency_ratio_p99": {level: latency[level]["latency_ratio_p99"] for level in levels},
+        "cold_import_ratio": results["cold_start"]["cold_import_ratio"],
+        "crypto_overhead_ratio": results["crypto"]["crypto_overhead_ratio"],
+        "kms_calls_per_1000_messages": results["crypto"]["kms_calls_per_1000_messages"],
+        "export_peak_mb": {size: m["peak_rss_mb"] for size, m in export.items()},
+        "export_events_per_second": {size: m["events_per_second"] for size, m in export.items()},
+        "monthly_usd": {name: base["monthly_usd"] for name, base in results["monthly"].items()},
+    }
+
+
+def targets(headline: dict[str, Any], results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """(target, measured, held to, met) for each target of the issue."""
+    latency = results["latency"]
+    levels = sorted(latency, key=int)
+    first, last = latency[levels[0]], latency[levels[-1]]
+    exports = sorted(results["export"], key=int)
+    peaks = [results["export"][size]["peak_rss_mb"] for size in exports]
+    return [
+        ("cost per delivered message", f"${headline['usd_per_message']:.7f}",
+         f"≤ ${pricing.TARGET_PER_MESSAGE:.7f} (1.5 × floor ${pricing.FLOOR_PER_MESSAGE:.7f})",
+         headline["usd_per_message"] <= pricing.TARGET_PER_MESSAGE),
+        ("DynamoDB requests per message and per assignment at every size",
+         f"{sorted(set(headline['ddb_requests_per_message'].values()))} / "
+         f"{sorted(set(headline['ddb_requests_per_assignment'].values()))}", "one value each",
+         results["scaling"]["flat"]),
+        ("local delivery p50 / bare echo p50", " · ".join(f"{lv}: {latency[lv]['latency_ratio_p50']:.2f}×" for lv in levels),
+         "≤ 3×", all(latency[lv]["latency_ratio_p50"] <= 3 for lv in levels)),
+        (f"delivery p50 at {levels[-1]} vs {levels[0]} conversations",
+         f"{last['delivery_p50_ms']:.1f} ms vs {first['delivery_p50_ms']:.1f} ms", "no worse",
+         last["delivery_p50_ms"] <= first["delivery_p50_ms"]),
+        ("cold import of app.py / boto3", f"{headline['cold_import_ratio']:.2f}×", "≤ 1.4×",
+         headline["cold_import_ratio"] <= 1.4),
+        (f"export peak memory at {exports[-1]} vs {exports[0]} events", f"{peaks[-1]:.0f} MB vs {peaks[0]:.0f} MB",
+         "the same (within 10%)", peaks[-1] <= 1.1 * peaks[0]),
+    ]
+
+
+def table(results: dict[str, Any]) -> str:
+    headline = summary(results)
+    rows = [("target", "measured", "held to", "")] + [
+        (name, measured, bound, "met" if met else "MISSED") for name, measured, bound, met in targets(headline, results)]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows)
+
+
+def write(results: dict[str, Any]) -> str:
+    results["monthly"] = monthly(results)
+    headline = summary(results)
+    results_out = {**headline, "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   "prices": {"as_of": pricing.PRICES_AS_OF, "source": pricing.SOURCE,
+                              "items": {name: vars(price) for name, price in pricing.PRICES.items()}},
+                   "sections": results}
+    RESULTS.write_text(json.dumps(results_out, indent=1, sort_keys=True, default=float) + "\n")
+    CHART.write_text(_chart(results["cost"]))
+    DOC.write_text(_document(results, headline))
+    return table(results) + f"\n\nwrote {RESULTS.relative_to(ROOT)}, {DOC.relative_to(ROOT)} ({results['seconds']:.0f} s)"
+
+
+# --- docs/benchmarks.md ---------------------------------------------------------------------------
+def _usd(value: float) -> str:
+    return f"${value:,.2f}" if value >= 1 else f"${value:.7f}"
+
+
+def _document(results: dict[str, Any], headline: dict[str, Any]) -> str:
+    from .doc_text import render
+
+    return render(results, headline, targets(headline, results), _usd)
+
+
+def _chart(cost: dict[str, Any]) -> str:
+    """A horizontal bar per priced item of one steady-state message, against the floor and the target."""
+    steady = cost["phases"]["message"]
+    tally = Tally(invocations=steady["invocations"], handler_seconds=steady["handler_seconds"],
+                  read_units=steady["read_units"], write_units=steady["write_units"],
+                  ws_messages_in=steady["ws_messages_in"], ws_messages_out=steady["ws_messages_out"])
+    tally.calls.update(steady["calls"])
+    count = cost["conversations"] * (MESSAGES_PER_CONVERSATION - 1)
+    items = sorted(((name, usd / count) for name, usd in pricing.usd_of(pricing.priced_quantities(tally)).items()),
+                   key=lambda item: -item[1])
+    scale = 460 / max(cost["usd_per_message"], pricing.TARGET_PER_MESSAGE)
+    rows, y, x = [], 30, 0.0
+    for name, usd in items:
+        rows.append(f'<rect x="{170 + x * scale:.1f}" y="{y}" width="{max(usd * scale, 1):.1f}" height="16" fill="#4a7bd0"/>'
+                    f'<text x="165" y="{y + 12}" text-anchor="end">{name}</text>'
+                    f'<text x="{175 + (x + usd) * scale:.1f}" y="{y + 12}">${usd:.7f}</text>')
+        x += usd
+        y += 22
+    marks = "".join(f'<line x1="{170 + value * scale:.1f}" y1="20" x2="{170 + value * scale:.1f}" y2="{y}" '
+                    f'stroke="{color}" stroke-dasharray="4 3"/><text x="{172 + value * scale:.1f}" y="{y + 14}" '
+                    f'fill="{color}">{label}</text>'
+                    for value, label, color in ((pricing.FLOOR_PER_MESSAGE, "floor", "#2a8a2a"),
+                                                (pricing.TARGET_PER_MESSAGE, "target", "#c03030")))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="760" height="{y + 30}" font-family="sans-serif" '
+            f'font-size="12"><text x="10" y="14" font-weight="bold">USD per steady-state message, stacked by item '
+            f'(total {_usd(cost["usd_per_message"])})</text>{"".join(rows)}{marks}</svg>\n')

@@ -1,0 +1,76 @@
+"""The bench's arithmetic (request units from item sizes, prices) and its cost model at a tiny size."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bench import capacity, pricing
+from bench.metering import Tally
+
+
+def test_item_size_counts_names_and_values_by_dynamodb_rules():
+    assert capacity.item_size({"id": {"S": "abc"}}) == 2 + 3
+    assert capacity.item_size({"n": {"N": "12345"}}) == 1 + 4  # 5 digits: 3 bytes + 1
+    assert capacity.item_size({"ok": {"BOOL": True}, "no": {"NULL": True}}) == 2 + 1 + 2 + 1
+    assert capacity.item_size({"b": {"B": "AAEC"}}) == 1 + 3  # base64 of 3 raw bytes
+    assert capacity.item_size({"m": {"M": {"k": {"S": "v"}}}}) == 1 + 3 + (1 + 1 + 1)
+    assert capacity.item_size({"l": {"L": [{"S": "ab"}, {"N": "1"}]}}) == 1 + 3 + (2 + 1) + (2 + 1)
+    assert capacity.item_size({"s": {"S": "é"}}) == 1 + 2  # UTF-8 bytes, not characters
+
+
+def test_read_units_round_up_per_4kb_halve_when_eventual_and_double_in_transactions():
+    assert capacity.read_units(0, consistent=True) == 1
+    assert capacity.read_units(4096, consistent=False) == 0.5
+    assert capacity.read_units(4097, consistent=True) == 2
+    assert capacity.read_units(100, consistent=False, transactional=True) == 2
+
+
+def test_write_units_take_the_larger_item_and_double_in_transactions():
+    small, large = {"k": {"S": "x"}}, {"k": {"S": "x" * 1500}}
+    assert capacity.write_units(None, small) == 1
+    assert capacity.write_units(large, small) == 2
+    assert capacity.write_units(small, large, transactional=True) == 4
+
+
+def test_an_index_is_written_only_when_its_projection_changes_and_a_moved_key_costs_two():
+    keys, table_keys = ["team"], ["id"]
+    before = {"id": {"S": "1"}, "team": {"S": "a"}, "seq": {"N": "1"}}
+    after = {**before, "seq": {"N": "2"}}
+    moved = {**before, "team": {"S": "b"}}
+    keys_only = {"ProjectionType": "KEYS_ONLY"}
+    everything = {"ProjectionType": "ALL"}
+
+    def units(old: dict, new: dict, projection: dict) -> int:
+        return capacity.index_write_units(capacity.project(old, keys, table_keys, projection),
+                                          capacity.project(new, keys, table_keys, projection), keys)
+
+    assert units(before, after, keys_only) == 0
+    assert units(before, after, everything) == 1
+    assert units(before, moved, keys_only) == 2
+    assert units({"id": {"S": "1"}}, before, keys_only) == 1  # enters a sparse index
+    assert capacity.project({"id": {"S": "1"}}, keys, table_keys, everything) is None
+
+
+def test_prices_convert_counts_to_dollars():
+    assert pricing.PRICES["dynamodb_write_units"].of(1e6) == pytest.approx(0.625)
+    assert math.isclose(pricing.FLOOR_PER_MESSAGE, 3 / 1e6 + 0.2 / 1e6 + 0.625 / 1e6 + 0.125 / 1e6)
+    tally = Tally(invocations=2, handler_seconds=0.1, read_units=4, write_units=8, ws_messages_in=1,
+                  ws_messages_out=2)
+    tally.calls.update({"dynamodb.GetItem": 2, "kms.Decrypt": 1})
+    quantities = pricing.priced_quantities(tally, connection_minutes=10)
+    assert quantities["lambda_gb_seconds"] == pytest.approx(0.1 + 3 * pricing.AWS_ROUND_TRIP_SECONDS)
+    assert quantities["apigw_ws_messages"] == 3 and quantities["kms_requests"] == 1
+    assert pricing.usd_of(quantities)["dynamodb_read_units"] == pytest.approx(4 * 0.125 / 1e6)
+
+
+def test_the_cost_model_runs_through_the_real_handlers_at_a_tiny_size():
+    from bench import cost
+
+    result = cost.run(3, progress=lambda line: None)
+    per = result["per_message"]
+    # A steady-state message: one WebSocket frame in, an ack and one delivery out, a transaction.
+    assert per["lambda_invocations"] == 1 and per["ws_messages"] == 3
+    assert per["dynamodb.TransactWriteItems"] == 1 and per["write_units"] >= 6
+    assert result["phases"]["export"]["calls"]["s3.CompleteMultipartUpload"] == 1
+    assert 0 < result["usd_per_message"] < result["usd_per_message_all_in"]
