@@ -113,12 +113,12 @@ _ids = itertools.count(1)
 class Party:
     """One WebSocket connection of an agent or visitor, driven through the Lambda handlers."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, headers: dict[str, str] | None = None) -> None:
         import app as app_module
 
         self.connection_id = f"conn{next(_ids)}="
-        assert app_module.websocket_connect(
-            ws_event("$connect", self.connection_id, query={"token": token}), None)["statusCode"] == 200
+        assert app_module.websocket_connect(ws_event("$connect", self.connection_id, query={"token": token},
+                                                     headers=headers), None)["statusCode"] == 200
         self.seen = 0
 
     def send(self, **frame) -> None:

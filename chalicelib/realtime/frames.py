@@ -105,6 +105,8 @@ def parse_client_frame(body: str | None) -> Any:
         data = json.loads(raw)
     except ValueError:
         raise FrameError("invalid_json", "The frame is not valid JSON.", None) from None
+    except RecursionError:  # a few thousand brackets are within 32 KiB and past the parser's depth
+        raise FrameError("invalid_frame", "The frame nests too deeply.", None) from None
     if not isinstance(data, dict):
         raise FrameError("invalid_frame", "A frame is one JSON object.", None)
     action = data.get("action")

@@ -51,6 +51,7 @@ class RouteSpec:
     status: int
     errors: tuple[int, ...]
     cors: bool = False
+    html_errors: bool = False  # a page for people: its own errors are pages too (the decorator's stay JSON)
 
 
 ROUTES: list[RouteSpec] = []
@@ -69,10 +70,10 @@ class Call(Generic[BodyT]):
 def endpoint(bp: Blueprint, method: str, path: str, *, summary: str, tag: str,
              auth: str | frozenset[str], body: type[BaseModel] | None = None,
              query: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
-             status: int = 200, errors: tuple[int, ...] = (),
-             cors: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+             status: int = 200, errors: tuple[int, ...] = (), cors: bool = False,
+             html_errors: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     spec = RouteSpec(method, path, summary, tag, auth, body, query, response, status,
-                     _error_statuses(auth, body, query, errors), cors)
+                     _error_statuses(auth, body, query, errors), cors, html_errors)
     ROUTES.append(spec)
 
     def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -151,6 +152,8 @@ def _parse_body(model: type[BaseModel] | None, raw: bytes | None) -> Any:
         data = json.loads(raw or b"null")
     except ValueError:
         raise InvalidInput("body: malformed JSON") from None
+    except RecursionError:  # thousands of brackets are within the size limit and past the parser's depth
+        raise InvalidInput("body: nested too deeply") from None
     if not isinstance(data, dict):
         raise InvalidInput("body: expected a JSON object")
     return _validate(model, data)

@@ -1,0 +1,310 @@
+"""Least privilege: each function's role allows what its code calls, nothing it does not, and no `*`
+where a narrower resource exists.
+
+One workload goes through every entry point (every REST route, every WebSocket route and action,
+the four jobs, the export queue) on in-process moto. Each AWS call is recorded with the function
+that made it (tests/deploy/iam.py) and answered from the policies of the packaged template
+(.chalice/policies/ as `make package` merges them), resolved for this moto stack.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+from urllib.parse import quote
+
+import boto3
+import pytest
+
+import app as app_module
+from chalicelib.runtime import Runtime, use_runtime
+from chalicelib.web.routing import ROUTES
+from devstack.queues import chalice_consumers, deliver_once
+from tests.deploy.conftest import functions
+from tests.deploy.iam import ACCOUNT, REGION, Call, Names, Request, Statement, Template, recording, requests_of, \
+    statements, table_arn
+from tests.helpers import Api, Party, agent, run_job, visitor, ws_event
+
+STACK = "switchboard-test"
+PARAMETERS = {"Stage": "dev", "MailDomain": "mail.switchboard.example", "PublicUrl": "", "AlarmEmail": ""}
+# A `*` is allowed only where the name is not known in advance, and only there.
+NARROW_WILDCARDS = {
+    "execute-api": re.compile(r"^arn:aws:execute-api:[^*]+/(POST|GET|DELETE)/@connections/\*$"),  # connection ids
+    "logs": re.compile(r"^arn:aws:logs:[^*]+:log-group:/aws/lambda/[^*]+:\*$"),  # log streams
+    "s3": re.compile(r"^arn:aws:s3:::[^*/]+/\*/audit/\*$"),  # {tenant_id}/audit/{export_id}.jsonl.gz
+}
+# Grants only a failure uses (the workload succeeds), each with the code that needs it.
+ERROR_PATHS = {
+    # audit.exports.request_export: the queue refused the job, so the export is marked failed.
+    "api_handler": [Request("dynamodb:UpdateItem", table_arn(f"{STACK}-audit-exports"))],
+    # audit.exports._GzipUpload.abort: a part failed, so the multipart upload is abandoned.
+    "audit_export": [Request("s3:AbortMultipartUpload", f"arn:aws:s3:::{STACK}-exports-{ACCOUNT}/t/audit/x.jsonl.gz")],
+}
+
+
+# --- The workload ---------------------------------------------------------------------------------
+class Workload:
+    """Drives every entry point once with real effects, and keeps what it reached."""
+
+    def __init__(self, api: Api, tenant: dict, clock: Any) -> None:
+        self.api, self.tenant, self.clock = api, tenant, clock
+        self.admin = tenant["admin_token"]
+        self.routes: set[tuple[str, str]] = set()
+
+    def call(self, method: str, route: str, body: Any = None, token: str | None = None, query: str = "",
+             status: int | None = None, **params: str) -> Any:
+        path = route.format(**{name: quote(value, safe="") for name, value in params.items()})
+        response = self.api.call(method, path + query, body, token=token)
+        assert response.status_code == status if status else response.status_code < 300, (route, response.body)
+        self.routes.add((method, route))
+        content_type = {name.lower(): value for name, value in response.headers.items()}.get("content-type", "")
+        return response.json_body if content_type.startswith("application/json") else response.body
+
+    def run(self) -> None:
+        admin, tenant = self.admin, self.tenant
+        for route in ("/health", "/openapi.json", "/app", "/widget.js", "/survey.js"):
+            self.call("GET", route)
+        self.call("GET", "/demo", query=f"?widget_key={tenant['widget_key']}")
+        self.call("GET", "/assets/{name}", name="console.js")
+        self.call("POST", "/v1/auth/login", {"tenant_id": tenant["tenant_id"], "email": "admin@acme.com",
+                                              "password": "correct horse battery"})
+        self.call("POST", "/v1/auth/refresh", token=admin)
+        self.call("GET", "/v1/me", token=admin)
+        self.call("GET", "/v1/settings", token=admin)
+        self.call("PUT", "/v1/settings", {"survey_delay_seconds": 0, "first_response_timeout_seconds": 30,
+                                          "allowed_origins": ["https://shop.example"]}, token=admin)
+        self.other_tenant = self.call("POST", "/v1/tenants", {"name": "Other", "admin_email": "admin@other.com",
+                                                              "admin_password": "correct horse battery"})["tenant_id"]
+        self.knowledge()
+        lee = self.call("POST", "/v1/agents", {"email": "lee@acme.com", "name": "Lee", "password": "correct horse battery",
+                                               "role": "supervisor"}, token=admin)
+        self.call("GET", "/v1/agents", token=admin)
+        self.call("PATCH", "/v1/agents/{agent_id}", {"password": "another good secret", "tier": 2}, token=admin,
+                  agent_id=lee["agent_id"])
+        key = self.call("POST", "/v1/api-keys", {"name": "ci", "role": "agent"}, token=admin)
+        self.call("GET", "/v1/api-keys", token=admin)
+        self.call("GET", "/v1/me", token=key["api_key"])
+        self.call("DELETE", "/v1/api-keys/{key_id}", token=admin, key_id=key["key_id"])
+        self.call("GET", "/v1/keys", token=admin)
+        self.call("POST", "/v1/keys/rotate", token=admin)
+        conversation_id, visitor_id = self.chat()
+        self.reports_and_surveys(conversation_id)
+        self.call("GET", "/v1/visitors/{visitor_id}", token=admin, visitor_id=visitor_id)
+        self.call("PATCH", "/v1/visitors/{visitor_id}", {"tags": ["vip"]}, token=admin, visitor_id=visitor_id)
+        self.audit()
+        self.call("DELETE", "/v1/visitors/{visitor_id}", token=admin, visitor_id=visitor_id)
+        self.call("DELETE", "/v1/agents/{agent_id}", token=admin, agent_id=lee["agent_id"])
+        self.jobs()
+
+    def knowledge(self) -> None:
+        faq = self.call("POST", "/v1/faq", {"question": "What is your return policy?",
+                                            "answer": "Within 30 days.", "keywords": ["refund"]}, token=self.admin)
+        self.call("GET", "/v1/faq", token=self.admin)
+        self.call("GET", "/v1/faq/match", token=self.admin, query="?q=refund")
+        self.call("PUT", "/v1/faq/{faq_id}", {"question": "What is your return policy?", "answer": "30 days.",
+                                              "keywords": ["refund"]}, token=self.admin, faq_id=faq["faq_id"])
+        self.call("DELETE", "/v1/faq/{faq_id}", token=self.admin, faq_id=faq["faq_id"])
+        self.call("POST", "/v1/faq", {"question": "How long does shipping take?", "answer": "Two days.",
+                                      "keywords": ["shipping"]}, token=self.admin)
+        canned = self.call("POST", "/v1/canned-responses", {"shortcut": "bye", "text": "Goodbye."}, token=self.admin)
+        self.call("GET", "/v1/canned-responses", token=self.admin)
+        self.call("PUT", "/v1/canned-responses/{canned_id}", {"shortcut": "bye", "text": "Bye!"}, token=self.admin,
+                  canned_id=canned["canned_id"])
+        self.call("DELETE", "/v1/canned-responses/{canned_id}", token=self.admin, canned_id=canned["canned_id"])
+
+    def chat(self) -> tuple[str, str]:
+        sam_id = self.api.add_agent(self.admin, "sam@acme.com", teams=["billing"])["agent_id"]
+        sam = Party(self.api.login(self.tenant["tenant_id"], "sam@acme.com"))
+        kim = agent(self.api, self.tenant, "kim@acme.com", teams=["billing"])
+        for person in (sam, kim):
+            person.send(action="presence.set", status="online")
+        session = self.call("POST", "/v1/widget/{widget_key}/sessions", {"name": "Vera", "email": "vera@example.org"},
+                            widget_key=self.tenant["widget_key"])
+        vera = Party(session["visitor_token"], headers={"Origin": "https://shop.example"})
+        vera.send(action="message.send", client_msg_id="v1", text="Hello, I need a person")
+        vera.send(action="message.send", client_msg_id="v1", text="Hello, I need a person")  # a resend
+        conversation_id = vera.of_type("ack")[0]["conversation_id"]
+        vera.send(action="handoff.request", conversation_id=conversation_id)
+        vera.send(action="typing", conversation_id=conversation_id, state="on")
+        vera.send(action="ping")
+        for person in (sam, kim):
+            person.send(action="message.send", conversation_id=conversation_id, client_msg_id="a1", text="Hi!")
+            person.send(action="read", conversation_id=conversation_id, seq=1)
+            person.send(action="messages.sync", conversation_id=conversation_id, after_seq=0)
+        self.call("GET", "/v1/queue", token=self.admin)
+        self.call("GET", "/v1/conversations", token=self.admin)
+        self.call("GET", "/v1/conversations", token=self.admin, query=f"?agent_id={sam_id}")
+        for route in ("/v1/conversations/{conversation_id}", "/v1/conversations/{conversation_id}/messages",
+                      "/v1/conversations/{conversation_id}/transcript"):
+            self.call("GET", route, token=self.admin, conversation_id=conversation_id)
+        holder, other = (sam, kim) if sam.of_type("conversation.assigned") else (kim, sam)
+        holder.send(action="conversation.transfer", conversation_id=conversation_id, to_team="billing")
+        other.send(action="conversation.escalate", conversation_id=conversation_id)
+        vera.send(action="conversation.close", conversation_id=conversation_id, resolution="unresolved")
+        vera.send(action="message.send", client_msg_id="v2", text="One more thing")  # a new conversation
+        self.survey(vera)
+        visitor_id = self.call("GET", "/v1/conversations/{conversation_id}", token=self.admin,
+                               conversation_id=conversation_id)["visitor_id"]
+        # A second chat nobody answers: re-routed, then its visitor leaves and is surveyed by email.
+        late = visitor(self.api, self.tenant, email="walt@example.org")
+        late.send(action="message.send", client_msg_id="w1", text="anyone?")
+        late_id = late.of_type("ack")[0]["conversation_id"]
+        late.send(action="handoff.request", conversation_id=late_id)
+        self.clock.advance(60)
+        run_job("reroute-stale")
+        late.send(action="conversation.close", conversation_id=late_id)
+        for person in (sam, kim, late):
+            app_module.websocket_disconnect(ws_event("$disconnect", person.connection_id), None)
+        # Drift from outside our paths (a hand edit): reconcile-capacity repairs it.
+        boto3.client("dynamodb").update_item(
+            TableName=f"{STACK}-agents", Key={"tenant_id": {"S": self.tenant["tenant_id"]},
+                                               "agent_id": {"S": sam_id}},
+            UpdateExpression="SET #load = :two", ExpressionAttributeNames={"#load": "load"},
+            ExpressionAttributeValues={":two": {"N": "2"}})
+        return conversation_id, visitor_id
+
+    def survey(self, vera: Party) -> None:
+        run_job("send-surveys")
+        token = vera.of_type("survey.request")[0]["survey_token"]
+        self.call("GET", "/survey/{survey_token}", survey_token=token)
+        self.call("POST", "/v1/surveys/{survey_token}", {"rating": 1, "comment": "slow"}, survey_token=token)
+
+    def reports_and_surveys(self, conversation_id: str) -> None:
+        self.call("GET", "/v1/conversations/{conversation_id}/survey", token=self.admin, conversation_id=conversation_id)
+        follow_ups = self.call("GET", "/v1/follow-ups", token=self.admin)["items"]
+        self.call("POST", "/v1/follow-ups/{follow_up_id}/close", {"note": "called back"}, token=self.admin,
+                  follow_up_id=follow_ups[0]["follow_up_id"])
+        self.call("GET", "/v1/reports/summary", token=self.admin)
+        self.call("GET", "/v1/reports/summary.csv", token=self.admin)
+
+    def audit(self) -> None:
+        for route in ("/v1/audit/events", "/v1/audit/public-keys", "/v1/audit/alarms", "/v1/audit/digests"):
+            self.call("GET", route, token=self.admin)
+        # An edited event on another tenant's chain: audit-verify raises its alarm.
+        boto3.client("dynamodb").update_item(
+            TableName=f"{STACK}-audit-events", Key={"tenant_id": {"S": self.other_tenant}, "seq": {"N": "1"}},
+            UpdateExpression="SET details = :d", ExpressionAttributeValues={":d": {"S": "{}"}})
+        run_job("audit-verify")
+        accepted = self.call("POST", "/v1/audit/exports", {"from": "2000-01-01T00:00:00Z",
+                                                           "to": "2100-01-01T00:00:00Z"}, token=self.admin)
+        [consumer] = chalice_consumers(app_module.app, app_module)
+        assert deliver_once(consumer, boto3.client("sqs")) == 1
+        ready = self.call("GET", "/v1/audit/exports/{export_id}", token=self.admin, export_id=accepted["export_id"])
+        assert ready["status"] == "ready"
+
+    def jobs(self) -> None:
+        self.call("PUT", "/v1/settings", {"retention_days": 1}, token=self.admin)
+        self.clock.advance(3 * 86400)
+        run_job("reroute-stale")  # the agents did not come back: their chats go back to the queue
+        assert run_job("send-surveys")["email"] == 1
+        assert run_job("retention")["shredded"] == 1
+        assert run_job("reconcile-capacity")["loads_repaired"] == 1
+
+
+# --- What the roles allow ----------------------------------------------------------------------------
+def physical_names(names: Names) -> dict[str, str]:
+    kms, secrets = boto3.client("kms"), boto3.client("secretsmanager")
+    data, audit = (kms.describe_key(KeyId=f"alias/{STACK}-{name}")["KeyMetadata"]["Arn"] for name in ("data", "audit"))
+    secret = secrets.describe_secret(SecretId=f"{STACK}/token-signing")["ARN"]
+    names.key_arns.update({f"alias/{STACK}-data": data, f"alias/{STACK}-audit": audit})
+    names.data_key = data
+    names.secret_arns[f"{STACK}/token-signing"] = secret
+    return {"DataKey": data, "AuditSigningKey": audit, "TokenSigningSecret": secret, "WebsocketAPI": names.ws_api}
+
+
+def chalice_name(cfn_name: str) -> str:
+    return {"APIHandler": "api_handler"}.get(cfn_name) or re.sub(r"(?<!^)([A-Z])", r"_\1", cfn_name).lower()
+
+
+def policies(resources: dict, template: Template) -> dict[str, list[Statement]]:
+    allowed = {}
+    for name, properties in functions(resources).items():
+        role = resources[properties["Role"]["Fn::GetAtt"][0]]["Properties"]
+        allowed[chalice_name(name)] = [statement for policy in role.get("Policies", [])
+                                       for statement in statements(template.resolve(policy["PolicyDocument"]))]
+    return allowed
+
+
+def platform_requests(resources: dict, template: Template) -> tuple[dict[str, list[Request]], str]:
+    """What Lambda does with each function's role besides its code's own calls; and the KMS key
+    of the export bucket's encryption."""
+    by_function: dict[str, list[Request]] = defaultdict(list)
+    bucket = resources["ExportBucket"]["Properties"]
+    [encryption] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    bucket_key = template.resolve(encryption["ServerSideEncryptionByDefault"]["KMSMasterKeyID"])
+    for name, properties in functions(resources).items():
+        requests = by_function[chalice_name(name)]
+        log_group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{template.resolve(properties['FunctionName'])}"
+        requests += [Request(f"logs:{action}", f"{log_group}:log-stream:2026/11/23/[$LATEST]0")
+                     for action in ("CreateLogStream", "PutLogEvents")]
+        if "DeadLetterQueue" in properties:
+            requests.append(Request("sqs:SendMessage", template.resolve(properties["DeadLetterQueue"]["TargetArn"])))
+        for event in properties.get("Events", {}).values():
+            if event["Type"] == "SQS":
+                queue = template.resolve(event["Properties"]["Queue"])
+                requests += [Request(f"sqs:{action}", queue)
+                             for action in ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")]
+    return by_function, bucket_key
+
+
+def sse_kms_requests(request: Request, bucket_key: str) -> list[Request]:
+    """S3 asks KMS, as the caller, for the data key of an SSE-KMS object (bucket key: context is the bucket)."""
+    bucket = request.resource.split("/", 1)[0]
+    context = (("kms:EncryptionContext:aws:s3:arn", bucket), ("kms:ViaService", f"s3.{REGION}.amazonaws.com"))
+    actions = {"s3:PutObject": ("GenerateDataKey", "Decrypt"), "s3:GetObject": ("Decrypt",)}.get(request.action, ())
+    return [Request(f"kms:{action}", bucket_key, context) for action in actions]
+
+
+# --- The test ------------------------------------------------------------------------------------------
+@pytest.fixture
+def recorded(api: Api, tenant: dict, clock, boto_session) -> tuple[list[Call], Workload]:
+    containers: dict[str, Runtime] = {}
+
+    def enter_container(function: str) -> None:
+        use_runtime(containers.setdefault(function, Runtime(clock=clock, session=boto_session)))
+
+    workload = Workload(api, tenant, clock)
+    with recording(enter_container) as calls:
+        workload.run()
+    return calls, workload
+
+
+def test_every_function_is_allowed_what_it_calls_and_nothing_more(recorded, resources: dict):
+    calls, workload = recorded
+    assert workload.routes == {(spec.method, spec.path) for spec in ROUTES}, "drive the new route in the workload"
+    names = Names()
+    template = Template(resources, STACK, PARAMETERS, physical_names(names))
+    allowed = policies(resources, template)
+    assert {call.function for call in calls} == set(allowed), "an entry point went unused"
+
+    needed, bucket_key = platform_requests(resources, template)
+    for function, requests in ERROR_PATHS.items():
+        needed[function] += requests
+    for call in calls:
+        for request in requests_of(call, names):
+            needed[call.function] += [request, *sse_kms_requests(request, bucket_key)]
+    missing = sorted({f"{function}: {request}" for function, requests in needed.items() for request in requests
+                      if not any(statement.allows(request) for statement in allowed[function])})
+    assert not missing, "grant these in .chalice/policies/:\n" + "\n".join(missing)
+
+    unused = sorted({f"{function}: {action} on {resource}"
+                     for function, granted in allowed.items() for statement in granted
+                     for action in statement.actions for resource in statement.resources
+                     if not any(Statement([action], [resource], statement.conditions).allows(request)
+                                for request in needed[function])})
+    assert not unused, "nothing the workload did needs these; remove them:\n" + "\n".join(unused)
+
+
+def test_no_policy_has_a_wildcard_where_a_narrower_name_exists(resources: dict):
+    template = Template(resources, STACK, PARAMETERS, {"DataKey": "arn:aws:kms:us-east-1:1:key/d",
+                                                       "AuditSigningKey": "arn:aws:kms:us-east-1:1:key/a",
+                                                       "TokenSigningSecret": "arn:aws:secretsmanager:us-east-1:1:s",
+                                                       "WebsocketAPI": "api"})
+    for name, granted in policies(resources, template).items():
+        for statement in granted:
+            assert not any("*" in action for action in statement.actions), (name, statement.actions)
+            service = statement.actions[0].split(":")[0]
+            assert all(action.startswith(service + ":") for action in statement.actions), "one service a statement"
+            for resource in statement.resources:
+                assert "*" not in resource or (service in NARROW_WILDCARDS
+                                               and NARROW_WILDCARDS[service].match(resource)), (name, resource)
