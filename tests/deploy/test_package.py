@@ -50,6 +50,8 @@ def test_every_function_gets_what_only_the_stack_can_tell_it(resources: dict):
         assert SET_BY_THE_STACK <= variables.keys(), name
         assert variables["SWITCHBOARD_STACK"] == {"Ref": "AWS::StackName"}  # the names infra/ derives
         assert variables["SWITCHBOARD_EXPORT_BUCKET"] == {"Ref": "ExportBucket"}
+        # A custom domain's wss:// URL when given, else the API's own (docs/deploy.md, custom domain).
+        assert variables["SWITCHBOARD_WS_URL"]["Fn::If"][:2] == ["HasWebSocketUrl", {"Ref": "WebSocketUrl"}]
 
 
 def test_the_export_function_reads_this_stacks_queue(resources: dict):
