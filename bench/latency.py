@@ -15,6 +15,8 @@ import time
 from typing import Any, Callable
 
 AGENTS = 10
+# A frame that has not come by then is not coming: the section fails instead of waiting forever.
+WAIT_SECONDS = 30
 SAMPLES_PER_LEVEL = 200  # messages (and pings) per concurrency level, spread over rounds
 
 
@@ -88,7 +90,7 @@ async def _read_agent(agent: Any, arrivals: dict[str, float], delivered: dict[st
 
 async def _next_of(connection: Any, kind: str) -> dict[str, Any]:
     while True:
-        frame = json.loads(await connection.recv())
+        frame = json.loads(await asyncio.wait_for(connection.recv(), WAIT_SECONDS))
         if frame.get("type") == kind:
             return frame
 
@@ -107,6 +109,8 @@ async def _deliver(visitor: Any, conversation_id: str, text: str, arrivals: dict
                                    "client_msg_id": text, "text": text}))
     await _next_of(visitor, "ack")
     while text not in delivered:
+        if time.perf_counter() - started > WAIT_SECONDS:
+            raise TimeoutError(f"message {text} never reached its agent")
         await asyncio.sleep(0.001)
     return delivered.pop(text) - started
 
