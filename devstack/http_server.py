@@ -34,6 +34,13 @@ class _RequestHandler(ChaliceRequestHandler):
     # The base class binds its own _generic_handle to the verbs; bind ours instead.
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other verb (TRACE, QUERY, ...) reaches the app too, which answers 405 in the contract's
+        # shape where API Gateway would refuse it, instead of http.server's HTML 501.
+        if name.startswith("do_"):
+            return self._generic_handle
+        raise AttributeError(name)
+
     def _dev_jobs(self, path: str) -> None:
         name = path.removeprefix("/dev/jobs").strip("/")
         if not name and self.command == "GET":

@@ -20,7 +20,7 @@ def answer_survey(call: Call[s.SurveyAnswer], survey_token: str) -> s.SurveyAnsw
 
 
 @endpoint(bp, "GET", "/survey/{survey_token}", summary="The hosted survey page (HTML) for visitors from the email",
-          tag=TAG, auth=PUBLIC, errors=(404, 410))
+          tag=TAG, auth=PUBLIC, errors=(404, 410), html_errors=True)
 def survey_page(call: Call[None], survey_token: str) -> Response:
     return page.survey_page(survey_token)
 

@@ -74,9 +74,10 @@ def _operation(spec: RouteSpec, refs: dict[type[BaseModel], Any]) -> dict[str, A
         success["content"] = {"application/json": {"schema": refs[spec.response]}}
     op["responses"][str(spec.status)] = success
     for status in spec.errors:
-        op["responses"][str(status)] = {
-            "description": _STATUS_TEXT.get(status, "Error"),
-            "content": {"application/json": {"schema": refs[ErrorResponse]}}}
+        content: dict[str, Any] = {"application/json": {"schema": refs[ErrorResponse]}}
+        if spec.html_errors:
+            content["text/html"] = {"schema": {"type": "string"}}
+        op["responses"][str(status)] = {"description": _STATUS_TEXT.get(status, "Error"), "content": content}
     return op
 
 

@@ -21,6 +21,7 @@ BAD_BODIES = {
     "unknown field": (json.dumps({"definitely_not_a_field": 1}), 400),
     "wrong types": (None, 400),  # every field of the model given a list
     "oversized": (json.dumps({"pad": "x" * 70_000}), 413),
+    "nested too deeply": ("[" * 30_000 + "]" * 30_000, 400),  # within the size limit
 }
 
 

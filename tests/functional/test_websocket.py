@@ -146,6 +146,7 @@ def test_ping_is_answered_with_pong(tenant: dict):
     ('{"action": "ping", "extra": true}', "invalid_frame", "ping"),
     ('{"action": "conversation.transfer", "conversation_id": "c1"}', "invalid_frame", "conversation.transfer"),
     ('{"action": "ping", "pad": "' + "x" * 33000 + '"}', "frame_too_large", None),
+    ('{"action": "ping", "pad": ' + "[" * 10000 + "]" * 10000 + "}", "invalid_frame", None),
 ])
 def test_bad_frames_get_an_error_frame_and_change_nothing(tenant: dict, body: str, code: str, ref):
     connect("c=", tenant["admin_token"])
