@@ -31,6 +31,12 @@ class Config:
     mail_from: str  # an address of infra/'s SES identity (MailDomain)
     survey_every_minutes: int  # send-surveys' rate: 5 on AWS, 1 locally
     reconcile_every_minutes: int  # reconcile-capacity's rate
+    # Abuse limits (docs/api.md, "Rate limits").
+    messages_per_second: int  # per sender per conversation
+    tenant_requests_per_minute: int  # authenticated REST requests
+    widget_sessions_per_minute: int  # per source IP
+    connections_per_visitor: int  # open WebSocket connections at once
+    conversations_per_visitor_per_hour: int  # new conversations a visitor may open
     log_level: str  # of every "switchboard.*" logger (.chalice/config.json sets it per stage)
 
     def table(self, name: str) -> str:
@@ -75,5 +81,10 @@ def get_config() -> Config:
         mail_from=os.environ.get("SWITCHBOARD_MAIL_FROM", "surveys@mail.switchboard.example"),
         survey_every_minutes=_int("SWITCHBOARD_SURVEY_EVERY_MINUTES", 5),
         reconcile_every_minutes=_int("SWITCHBOARD_RECONCILE_EVERY_MINUTES", 15),
+        messages_per_second=_int("SWITCHBOARD_MESSAGES_PER_SECOND", 10),
+        tenant_requests_per_minute=_int("SWITCHBOARD_TENANT_REQUESTS_PER_MINUTE", 6000),
+        widget_sessions_per_minute=_int("SWITCHBOARD_WIDGET_SESSIONS_PER_MINUTE", 30),
+        connections_per_visitor=_int("SWITCHBOARD_CONNECTIONS_PER_VISITOR", 10),
+        conversations_per_visitor_per_hour=_int("SWITCHBOARD_CONVERSATIONS_PER_VISITOR_PER_HOUR", 10),
         log_level=os.environ.get("SWITCHBOARD_LOG_LEVEL", "INFO").upper(),
     )

@@ -58,6 +58,15 @@ class Api:
         return response.json_body
 
 
+def use_limits(**limits: int) -> None:
+    """This test's Lambda container runs with other limits (Config fields), as their variables would set."""
+    from dataclasses import replace
+
+    from chalicelib.runtime import runtime
+
+    runtime().config = replace(runtime().config, **limits)
+
+
 def all_items() -> dict[str, list[dict[str, Any]]]:
     """Every raw item of every table, through plain boto3."""
     ddb = boto3.client("dynamodb")

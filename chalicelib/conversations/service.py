@@ -12,7 +12,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from ..audit.trail import record_event, system_actor
 from ..clock import iso
-from ..errors import ApiError, Conflict, InvalidInput
+from ..errors import ApiError, Conflict, InvalidInput, RateLimited
 from ..ids import new_id
 from ..realtime.connections import connection_ids_of
 from ..realtime.sender import sender
@@ -112,30 +112,70 @@ def open_conversation(connection: ConnectionModel) -> tuple[ConversationModel, S
     current = current_conversation(connection.tenant_id, connection.principal_id)
     if current is not None:
         return current, None
-    visitor_key = f"{connection.tenant_id}#{connection.principal_id}"
-    visitor = VisitorModel.get(connection.tenant_id, connection.principal_id)
-    if visitor.erased_at is not None:
-        raise NotYours("This visitor was erased.")
+    for _ in range(MAX_OPEN_ATTEMPTS):
+        visitor = VisitorModel.get(connection.tenant_id, connection.principal_id, consistent_read=True)
+        if visitor.erased_at is not None:
+            raise NotYours("This visitor was erased.")
+        # The index may lag a conversation opened a moment ago (another tab): the visitor item does not.
+        latest = _open_or_none(connection.tenant_id, visitor.open_conversation_id)
+        if latest is not None:
+            return latest, None
+        opened = _try_open(connection, visitor)
+        if opened is not None:
+            return opened
+    raise Conflict("The conversation is being opened elsewhere; send again with the same client_msg_id.")
+
+
+# Racing first messages of one visitor (two tabs): the loser re-reads and joins the winner's conversation.
+MAX_OPEN_ATTEMPTS = 3
+
+
+def _open_or_none(tenant_id: str, conversation_id: str | None) -> ConversationModel | None:
+    if conversation_id is None:
+        return None
+    try:
+        conversation = ConversationModel.get(tenant_id, conversation_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return conversation if conversation.status != "closed" else None
+
+
+def _try_open(connection: ConnectionModel, visitor: VisitorModel) -> tuple[ConversationModel, Settings] | None:
+    """A new conversation, unless the visitor item changed since it was read (None: read it again).
+    At most one open conversation per visitor, and a limited number opened per hour, both held by
+    the visitor item's condition in the transaction that creates the conversation."""
+    now, conversation_id = _now(), new_id("c")
+    hour, limit = int(runtime().clock.now() // 3600), runtime().config.conversations_per_visitor_per_hour
+    opened_this_hour = int(visitor.opened_in_window or 0) if visitor.opened_window == hour else 0
+    if opened_this_hour >= limit:
+        raise RateLimited(f"At most {limit} new conversations an hour.",
+                          retry_after=int((hour + 1) * 3600 - runtime().clock.now()) + 1)
     tenant = TenantModel.get(connection.tenant_id)
     settings = Settings.model_validate(tenant.settings)
     bot_first = settings.bot_enabled and tenant.faq_count > 0
-    now, conversation_id = _now(), new_id("c")
     queued = {} if bot_first else {
         "queued_at": now, "queue_key": routing.team_key(connection.tenant_id, visitor.team),
         "queue_sort": routing.queue_sort(0, now, conversation_id)}
     conversation = ConversationModel(
-        connection.tenant_id, conversation_id, visitor_id=visitor.visitor_id, visitor_key=visitor_key,
+        connection.tenant_id, conversation_id, visitor_id=visitor.visitor_id,
+        visitor_key=f"{connection.tenant_id}#{connection.principal_id}",
         status="bot" if bot_first else "queued", team=visitor.team, priority=0, created_at=now,
         data_keys=key_ring().new_conversation_keys(visitor, conversation_id),
         **queued)
+    pointer = VisitorModel.open_conversation_id
     try:
         with transaction() as tx:
             # Erasure sets erased_at first: no conversation is born to a visitor being erased.
-            tx.condition_check(VisitorModel, visitor.tenant_id, visitor.visitor_id,
-                               condition=VisitorModel.erased_at.does_not_exist())
+            tx.update(visitor, actions=[pointer.set(conversation_id), VisitorModel.opened_window.set(hour),
+                                        VisitorModel.opened_in_window.set(opened_this_hour + 1)],
+                      condition=VisitorModel.erased_at.does_not_exist()
+                      & (pointer.does_not_exist() if visitor.open_conversation_id is None
+                         else pointer == visitor.open_conversation_id))
             tx.save(conversation, condition=ConversationModel.conversation_id.does_not_exist())
-    except TransactWriteError:
-        raise NotYours("This visitor was erased.") from None
+    except TransactWriteError as err:
+        if err.cause_response_code != "TransactionCanceledException":
+            raise
+        return None  # erased, or another first message opened one meanwhile: the next read says which
     counters.conversation_opened(conversation)
     return conversation, settings
 
@@ -208,13 +248,21 @@ def _store(conversation: ConversationModel, author: Author, client_msg_id: str,
     for _ in range(MAX_SEND_ATTEMPTS):
         if conversation.status == "closed":
             raise Conflict("This conversation is closed.", code="conversation_closed")
+        burst = _burst_actions(conversation, author)
+        if burst is None:
+            earlier = _earlier_message(key, client_msg_id)
+            if earlier is not None:
+                return earlier, False  # a retry of a stored message is acked, however fast it comes
+            limit = runtime().config.messages_per_second
+            raise RateLimited(f"More than {limit} messages a second; send it again in a moment with the same "
+                              "client_msg_id.", retry_after=1)
         seq, now = int(conversation.last_seq) + 1, _now()
         sealed = seal(conversation, seq, text)
         message = MessageModel(key, seq, sender_kind=author.kind, sender_id=author.id,
                                sender_name=None if author.kind == "visitor" else author.name,
                                sealed=sealed.blob,
                                key_version=sealed.key_version, client_msg_id=client_msg_id, sent_at=now)
-        actions = [ConversationModel.last_seq.set(seq)]
+        actions = [ConversationModel.last_seq.set(seq), *burst]
         first_response = author.kind == "agent" and conversation.first_response_at is None
         if first_response:
             # Answered: it no longer waits in the due-index for reroute-stale.
@@ -241,6 +289,24 @@ def _store(conversation: ConversationModel, author: Author, client_msg_id: str,
             time.sleep(random.uniform(0, 0.005))
             conversation.refresh(consistent_read=True)
     raise Conflict("The conversation is busy; send again with the same client_msg_id.")
+
+
+BURSTS = {"visitor": ConversationModel.visitor_burst, "agent": ConversationModel.agent_burst}
+
+
+def _burst_actions(conversation: ConversationModel, author: Author) -> list | None:
+    """This message counted in its party's one-second window on the conversation; None over the limit.
+    The count is the one read with the conversation, and the send transaction is conditioned on
+    last_seq being as read, so racing senders cannot both take the last place in a window."""
+    if author.kind not in BURSTS:
+        return []  # the bot and system messages answer the parties: never limited
+    attribute = BURSTS[author.kind]
+    window = int(runtime().clock.now())
+    seen_window, _, seen_count = (getattr(conversation, attribute.attr_name) or "").partition("#")
+    count = int(seen_count) + 1 if seen_window == str(window) else 1
+    if count > runtime().config.messages_per_second:
+        return None
+    return [attribute.set(f"{window}#{count}")]
 
 
 def _earlier_message(key: str, client_msg_id: str) -> MessageModel | None:

@@ -33,7 +33,10 @@ def on_connect(connection_id: str, query: dict[str, str] | None,
                       principal.tenant_id, "ws connect")
     except ApiError as err:
         return {"statusCode": err.status, "body": err.code}
-    connections.record(connection_id, principal, name)
+    try:
+        connections.record(connection_id, principal, name)
+    except ApiError as err:
+        return {"statusCode": err.status, "body": err.code}
     if principal.kind == "agent":
         from ..conversations.presence import clear_lapse
 
@@ -62,8 +65,7 @@ def _allowed_origins(tenant_id: str) -> list[str]:
 
 
 def on_disconnect(connection_id: str) -> None:
-    connection = connections.find(connection_id)
-    connections.remove(connection_id)
+    connection = connections.remove(connection_id)
     if connection is not None and connection.kind == "agent" and not connections.connection_ids_of(
             connection.tenant_id, "agent", connection.principal_id):
         from ..conversations.presence import GRACE, schedule_lapse
@@ -104,7 +106,7 @@ def _replies(connection: ConnectionModel, body: str | None) -> Reply:
             raise Forbidden(f"{frame.action} is for {kind}s.")
         return handler(connection, frame)
     except ApiError as err:
-        return [frames.error_frame(err.code, err.message, ref)]
+        return [frames.error_frame(err.code, err.message, ref, err.headers.get("Retry-After"))]
     except Exception as exc:  # noqa: BLE001 - the sender must learn the outcome, whatever failed
         return [_failure_frame(exc, frame.action, ref)]
 

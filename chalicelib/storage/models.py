@@ -16,6 +16,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
@@ -151,6 +152,12 @@ class VisitorModel(Model):
     data_keys = MapAttribute(default=dict)
     # Set by erasure, which also removes data_keys and every personal field: a tombstone.
     erased_at = UTCDateTimeAttribute(null=True)
+    # Abuse limits: the ids of open WebSocket connections (added at connect, deleted at disconnect),
+    # the conversation last opened (a new one only once it is closed), and those opened this hour.
+    connection_ids = UnicodeSetAttribute(null=True)
+    open_conversation_id = UnicodeAttribute(null=True)
+    opened_window = NumberAttribute(null=True)
+    opened_in_window = NumberAttribute(null=True)
 
 
 class FaqModel(Model):
@@ -289,6 +296,10 @@ class ConversationModel(Model):
     # Present from close until send-surveys has dealt with it (sparse survey-index).
     survey_shard = UnicodeAttribute(null=True)
     survey_due_at = UTCDateTimeAttribute(null=True)
+    # Each party's messages in the current one-second window, "window#count": the send transaction
+    # (conditioned on last_seq) keeps it exact at no extra request (the messages-per-second limit).
+    visitor_burst = UnicodeAttribute(null=True)
+    agent_burst = UnicodeAttribute(null=True)
     queue_index = QueueIndex()
     visitor_index = VisitorConversationsIndex()
     agent_index = AgentConversationsIndex()

@@ -339,7 +339,7 @@ def tenant_for_widget_key(widget_key: str) -> TenantModel:
 def start_widget_session(widget_key: str, body: s.WidgetSessionIn, source_ip: str,
                          origin: str | None = None) -> s.WidgetSessionOut:
     rt = runtime()
-    ratelimit.enforce("widget-session-ip", source_ip, 30, 60)
+    ratelimit.enforce("widget-session-ip", source_ip, rt.config.widget_sessions_per_minute, 60)
     tenant = tenant_for_widget_key(widget_key)
     # Before anything is written: a page the tenant does not allow gets no visitor at all.
     origins.check(origin, lambda: s.Settings.model_validate(tenant.settings).allowed_origins,

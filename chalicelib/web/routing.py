@@ -132,6 +132,7 @@ def _build_call(spec: RouteSpec, request: Any) -> Call[Any]:
         from ..tenancy.principals import authenticate  # deferred: public routes skip auth imports
 
         principal = authenticate(headers.get("authorization"), spec.auth)
+        _count_tenant_request(principal.tenant_id)
     identity = (request.context or {}).get("identity") or {}
     return Call(
         body=_parse_body(spec.body, request.raw_body),
@@ -140,6 +141,13 @@ def _build_call(spec: RouteSpec, request: Any) -> Call[Any]:
         source_ip=identity.get("sourceIp") or "unknown",
         headers=headers,
     )
+
+
+def _count_tenant_request(tenant_id: str) -> None:
+    """One tenant's authenticated requests, every credential together: 429 over the limit."""
+    from .. import ratelimit  # deferred: public routes never count a tenant
+
+    ratelimit.enforce("tenant-requests", tenant_id, runtime().config.tenant_requests_per_minute, 60)
 
 
 def _parse_body(model: type[BaseModel] | None, raw: bytes | None) -> Any:

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from chalicelib.runtime import runtime
 from chalicelib.storage.models import AgentModel, ConnectionModel, ConversationModel, MessageModel, VisitorModel
-from tests.helpers import Api, Party, agent, all_items, audit_events, run_job, visitor
+from tests.helpers import Api, Party, agent, all_items, audit_events, run_job, use_limits, visitor
 
 MESSAGES = "switchboard-test-messages"
 CONVERSATIONS = "switchboard-test-conversations"
@@ -133,6 +133,7 @@ def test_no_message_text_reaches_dynamodb_s3_or_the_logs(api: Api, tenant: dict,
 
 # --- KMS cost ----------------------------------------------------------------------------------
 def test_ordinary_chat_makes_no_kms_call_per_message(api: Api, tenant: dict, clock):
+    use_limits(messages_per_second=1000)  # 200 messages as fast as the test sends them
     vera, sam, conversation_id = chat(api, tenant)
     calls = count_kms_calls()
     for n in range(100):

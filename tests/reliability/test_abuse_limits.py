@@ -1,0 +1,234 @@
+"""Abuse limits, each with a clear error: 429 `rate_limited` with Retry-After on REST; on the WebSocket
+an error frame (the connection kept), or for connect a 429 refusal with its own code. A refused
+action writes nothing (rate-limit counters aside)."""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import app as app_module
+from chalicelib.storage.models import ConversationModel
+from tests.helpers import (
+    Api, MovableClock, Party, agent, all_items, use_limits, visitor, without_rate_limits, ws_event,
+)
+
+
+class FrozenClock(MovableClock):
+    """Time stands still unless the test moves it: a window never ends in the middle of a test."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frozen_at = time.time()
+
+    def now(self) -> float:
+        return self.frozen_at + self.offset
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+def error_of(party: Party) -> dict:
+    [error] = [frame for frame in party.new_frames() if frame["type"] == "error"]
+    return error
+
+
+# --- Messages per sender per conversation per second ----------------------------------------------
+def test_messages_past_the_per_second_limit_get_an_error_frame_and_store_nothing(api: Api, tenant: dict, clock):
+    use_limits(messages_per_second=3)
+    vera = visitor(api, tenant, name="Vera")
+    for n in range(3):
+        vera.send(action="message.send", client_msg_id=f"v{n}", text=f"message {n}")
+    acks = vera.of_type("ack")
+    assert [ack["seq"] for ack in acks] == [1, 2, 3]
+    before = without_rate_limits(all_items())
+    vera.send(action="message.send", conversation_id=acks[0]["conversation_id"], client_msg_id="v3", text="more")
+    error = error_of(vera)
+    assert (error["code"], error["ref"], error["retry_after"]) == ("rate_limited", "v3", 1)
+    assert without_rate_limits(all_items()) == before
+    # The connection is kept, and a retry of a message already stored is acked as ever.
+    vera.send(action="ping")
+    vera.send(action="message.send", conversation_id=acks[0]["conversation_id"], client_msg_id="v1", text="message 1")
+    assert vera.new_frames() == [{"type": "pong"}, acks[1]]
+    clock.advance(1)
+    vera.send(action="message.send", conversation_id=acks[0]["conversation_id"], client_msg_id="v3", text="more")
+    assert [ack["seq"] for ack in vera.of_type("ack")] == [4]
+
+
+def test_each_party_has_its_own_window_and_the_bot_is_never_limited(api: Api, tenant: dict, clock):
+    use_limits(messages_per_second=2)
+    sam = agent(api, tenant, "sam@acme.com")
+    sam.send(action="presence.set", status="online")
+    vera = visitor(api, tenant, name="Vera")
+    vera.send(action="message.send", client_msg_id="v0", text="hello")
+    vera.send(action="message.send", client_msg_id="v1", text="anyone?")
+    conversation_id = vera.of_type("ack")[0]["conversation_id"]
+    for n in range(2):
+        sam.send(action="message.send", conversation_id=conversation_id, client_msg_id=f"s{n}", text="hi")
+    assert [ack["seq"] for ack in sam.of_type("ack")] == [3, 4]
+    sam.send(action="message.send", conversation_id=conversation_id, client_msg_id="s2", text="hi")
+    assert error_of(sam)["code"] == "rate_limited"
+
+
+def test_the_limit_adds_no_dynamodb_request_to_a_message(api: Api, tenant: dict, monkeypatch):
+    from pynamodb.connection.base import Connection
+
+    vera = visitor(api, tenant, name="Vera")
+    vera.send(action="message.send", client_msg_id="v0", text="hello")
+    conversation_id = vera.of_type("ack")[0]["conversation_id"]
+    calls: list[str] = []
+    dispatch = Connection.dispatch
+
+    def recording(self, operation_name, operation_kwargs):
+        calls.append(operation_name)
+        return dispatch(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", recording)
+    vera.send(action="message.send", conversation_id=conversation_id, client_msg_id="v1", text="again")
+    # Connection, conversation, the one transaction, and who to deliver to (visitor; no agent yet).
+    assert sorted(calls) == ["GetItem", "GetItem", "Query", "TransactWriteItems"]
+
+
+# --- Requests per tenant ---------------------------------------------------------------------------
+def test_a_tenants_requests_past_the_limit_are_429_for_every_credential_of_that_tenant_only(
+        api: Api, tenant: dict, clock):
+    use_limits(tenant_requests_per_minute=4)
+    other = api.signup(name="Other", email="boss@other.com")
+    other_token = api.login(other["tenant_id"], "boss@other.com")
+    for token in (tenant["admin_token"], tenant["api_key"]) * 2:
+        assert api.call("GET", "/v1/me", token=token).status_code == 200
+    before = without_rate_limits(all_items())
+    for token in (tenant["admin_token"], tenant["api_key"]):
+        refused = api.call("POST", "/v1/faq", {"question": "q?", "answer": "a"}, token=token)
+        assert refused.status_code == 429 and refused.json_body["error"]["code"] == "rate_limited"
+        assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    assert without_rate_limits(all_items()) == before
+    assert api.call("GET", "/v1/me", token=other_token).status_code == 200
+    clock.advance(60)
+    assert api.call("GET", "/v1/me", token=tenant["admin_token"]).status_code == 200
+
+
+def test_unauthenticated_requests_do_not_count_against_a_tenant(api: Api, tenant: dict):
+    use_limits(tenant_requests_per_minute=1)
+    for _ in range(3):
+        assert api.call("GET", "/v1/me", token="garbage").status_code == 401
+    assert api.call("GET", "/v1/me", token=tenant["admin_token"]).status_code == 200
+
+
+# --- Widget sessions per source IP (the existing limit, now configurable) --------------------------
+def test_widget_sessions_past_the_per_ip_limit_are_429_and_create_no_visitor(api: Api, tenant: dict):
+    use_limits(widget_sessions_per_minute=2)
+    path = f"/v1/widget/{tenant['widget_key']}/sessions"
+    for _ in range(2):
+        assert api.call("POST", path, {}).status_code == 201
+    before = without_rate_limits(all_items())
+    refused = api.call("POST", path, {"name": "Eve"})
+    assert refused.status_code == 429 and refused.json_body["error"]["code"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert without_rate_limits(all_items()) == before
+
+
+# --- Connections per visitor ----------------------------------------------------------------------
+def connect(connection_id: str, token: str) -> dict:
+    return app_module.websocket_connect(ws_event("$connect", connection_id, query={"token": token}), None)
+
+
+def disconnect(connection_id: str) -> None:
+    app_module.websocket_disconnect(ws_event("$disconnect", connection_id), None)
+
+
+def visitor_token(api: Api, tenant: dict) -> str:
+    return api.call("POST", f"/v1/widget/{tenant['widget_key']}/sessions", {}).json_body["visitor_token"]
+
+
+def test_a_visitor_past_the_connection_limit_is_refused_at_connect_and_nothing_is_written(api: Api, tenant: dict):
+    use_limits(connections_per_visitor=3)
+    token = visitor_token(api, tenant)
+    assert [connect(f"c{n}=", token)["statusCode"] for n in range(3)] == [200, 200, 200]
+    before = without_rate_limits(all_items())
+    assert connect("c3=", token) == {"statusCode": 429, "body": "too_many_connections"}
+    assert without_rate_limits(all_items()) == before
+    disconnect("c0=")
+    assert connect("c3=", token)["statusCode"] == 200
+    # Another visitor and agents are counted apart.
+    assert connect("other=", visitor_token(api, tenant))["statusCode"] == 200
+    assert [connect(f"a{n}=", tenant["admin_token"])["statusCode"] for n in range(4)] == [200] * 4
+
+
+def test_racing_connects_never_exceed_the_limit(api: Api, tenant: dict):
+    use_limits(connections_per_visitor=3)
+    token = visitor_token(api, tenant)
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda n: connect(f"r{n}=", token)["statusCode"], range(8)))
+    assert sorted(statuses) == [200] * 3 + [429] * 5
+    connections = all_items()["switchboard-test-connections"]
+    assert len(connections) == 3
+
+
+def test_a_disconnect_that_never_came_does_not_lock_a_visitor_out(api: Api, tenant: dict):
+    import boto3
+
+    use_limits(connections_per_visitor=2)
+    token = visitor_token(api, tenant)
+    assert [connect(f"c{n}=", token)["statusCode"] for n in range(2)] == [200, 200]
+    # API Gateway lost c0's $disconnect; its record expired and TTL removed it, the count stayed.
+    boto3.client("dynamodb").delete_item(TableName="switchboard-test-connections",
+                                         Key={"connection_id": {"S": "c0="}})
+    assert connect("c2=", token)["statusCode"] == 200
+    assert connect("c3=", token)["statusCode"] == 429
+
+
+def test_a_second_disconnect_of_one_connection_gives_back_one_place_only(api: Api, tenant: dict):
+    use_limits(connections_per_visitor=2)
+    token = visitor_token(api, tenant)
+    assert [connect(f"c{n}=", token)["statusCode"] for n in range(2)] == [200, 200]
+    disconnect("c0=")
+    disconnect("c0=")  # API Gateway delivers at least once
+    assert [connect(f"d{n}=", token)["statusCode"] for n in range(2)] == [200, 429]
+
+
+# --- Open conversations per visitor ---------------------------------------------------------------
+def test_two_tabs_racing_first_messages_open_one_conversation(api: Api, tenant: dict):
+    token = visitor_token(api, tenant)
+    tabs = [Party(token) for _ in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda n: tabs[n].send(action="message.send", client_msg_id=f"t{n}", text="hi"), range(4)))
+    acks = [ack for tab in tabs for ack in tab.of_type("ack")]
+    assert len(acks) == 4 and len({ack["conversation_id"] for ack in acks}) == 1
+    assert sorted(ack["seq"] for ack in acks) == [1, 2, 3, 4]
+    assert len(list(ConversationModel.query(tenant["tenant_id"]))) == 1
+
+
+def test_a_lagging_index_never_opens_a_second_conversation(api: Api, tenant: dict, monkeypatch):
+    from chalicelib.conversations import service
+
+    token = visitor_token(api, tenant)
+    first, second = Party(token), Party(token)
+    first.send(action="message.send", client_msg_id="t1", text="hi")
+    # visitor-index is a global index: a conversation opened a moment ago may not be in it yet.
+    monkeypatch.setattr(service, "current_conversation", lambda tenant_id, visitor_id: None)
+    second.send(action="message.send", client_msg_id="t2", text="still there?")
+    [one], [two] = first.of_type("ack"), second.of_type("ack")
+    assert one["conversation_id"] == two["conversation_id"] and two["seq"] == 2
+
+
+def test_new_conversations_past_the_hourly_limit_get_an_error_frame_and_store_nothing(
+        api: Api, tenant: dict, clock):
+    use_limits(conversations_per_visitor_per_hour=2)
+    vera = Party(visitor_token(api, tenant))
+    for n in range(2):
+        vera.send(action="message.send", client_msg_id=f"v{n}", text="hello")
+        [ack] = vera.of_type("ack")
+        vera.send(action="conversation.close", conversation_id=ack["conversation_id"])
+    vera.new_frames()
+    before = without_rate_limits(all_items())
+    vera.send(action="message.send", client_msg_id="v2", text="hello again")
+    error = error_of(vera)
+    assert (error["code"], error["ref"]) == ("rate_limited", "v2") and 1 <= error["retry_after"] <= 3601
+    assert without_rate_limits(all_items()) == before
+    clock.advance(3600)
+    vera.send(action="message.send", client_msg_id="v2", text="hello again")
+    assert [ack["seq"] for ack in vera.of_type("ack")] == [1]
