@@ -203,6 +203,8 @@ def update_agent(principal: Principal, agent_id: str, patch: s.AgentPatch) -> s.
     # Field names and the new role only: never the password.
     record_event(principal.tenant_id, principal.actor, "agent.updated", agent_id,
                  {"fields": sorted(changes), **({"role": changes["role"]} if "role" in changes else {})})
+    if "password" in changes:
+        _close_connections(agent)
     updated = get_agent(principal.tenant_id, agent_id)
     if changes.keys() & {"teams", "tier", "max_concurrent", "active"}:
         _resync_routing(updated, agent)
@@ -247,10 +249,20 @@ def deactivate_agent(principal: Principal, agent_id: str) -> None:
     agent.update(actions=[AgentModel.active.set(False), AgentModel.session_version.add(1),
                           AgentModel.updated_at.set(_now())])
     record_event(principal.tenant_id, principal.actor, "agent.deactivated", agent_id)
+    _close_connections(agent)
     _resync_routing(agent, agent)
     from ..conversations.presence import schedule_lapse
 
     schedule_lapse(agent.tenant_id, agent.agent_id, _now())  # reroute-stale hands their chats on
+
+
+def _close_connections(agent: AgentModel) -> None:
+    """The agent's sessions ended: their open WebSockets (which a token no longer guards) close too."""
+    from ..realtime.connections import connection_ids_of  # deferred: REST auth never loads the sender
+    from ..realtime.sender import sender
+
+    for connection_id in connection_ids_of(agent.tenant_id, "agent", agent.agent_id):
+        sender().disconnect(connection_id)
 
 
 # --- API keys -----------------------------------------------------------------------------
