@@ -4,14 +4,17 @@ the whole chain of one tenant, at each size.
 A moto server runs in its own process (its memory is not the export's). For each size a child process
 seeds one tenant's chain with valid, linked events (chalicelib/audit/chain.py's own hash, batch-written
 through the AuditEventModel), and a fresh child runs write_export() over all of it and reports its
-resident memory before the export and its peak (ru_maxrss) after.
+resident memory before the export and its peak after.
+
+The peak is VmHWM, not ru_maxrss: Linux carries the parent's high-water mark into a child's
+ru_maxrss across fork and exec, so a child of the bench (hundreds of MB after the in-process
+sections) reported the bench's size, not its own.
 Run as `python -m bench.export seed|write TENANT [EVENTS]` for those children.
 """
 from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -105,18 +108,19 @@ def _seed(tenant_id: str, count: int) -> dict[str, Any]:
 def _write(tenant_id: str) -> dict[str, Any]:
     from chalicelib.audit.exports import write_export
 
-    rss_before = _rss_mb()
+    rss_before = _status_mb()
     started = time.perf_counter()
     written = write_export(tenant_id, *RANGE, f"{tenant_id}/audit/bench.jsonl.gz")
     seconds = time.perf_counter() - started
     assert written["broken_seq"] is None, written
     return {"event_count": written["event_count"], "size_bytes": written["size_bytes"], "seconds": seconds,
-            "rss_before_mb": rss_before, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "rss_before_mb": rss_before, "peak_rss_mb": _status_mb("VmHWM")}
 
 
-def _rss_mb() -> float:
+def _status_mb(field: str = "VmRSS") -> float:
+    """A memory figure of this process from /proc/self/status (VmRSS now, VmHWM its peak)."""
     status = Path("/proc/self/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
+    return int(next(line for line in status.splitlines() if line.startswith(f"{field}:")).split()[1]) / 1024
 
 
 if __name__ == "__main__":

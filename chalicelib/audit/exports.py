@@ -206,7 +206,9 @@ class _GzipUpload:
 
     def _send_part(self) -> None:
         number = len(self._parts) + 1
+        # The buffer itself, not a bytes() copy of it (a second part's worth of memory); a new one
+        # after, in case the client keeps a reference to the body it sent.
         etag = self._s3.upload_part(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id,
-                                    PartNumber=number, Body=bytes(self._buffer))["ETag"]
+                                    PartNumber=number, Body=self._buffer)["ETag"]
         self._parts.append({"PartNumber": number, "ETag": etag})
-        self._buffer.clear()
+        self._buffer = bytearray()
