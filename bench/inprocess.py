@@ -70,9 +70,8 @@ def chalice_on_moto(clock: Any, meter: Any) -> Iterator[Any]:
     import app as app_module
     from chalicelib.config import get_config
     from chalicelib.runtime import Runtime, use_runtime
+    from devstack.moto_transactions import item_level_transactions
     from devstack.provision import provision
-
-    from .fastmoto import item_level_transactions
 
     session = boto3.session.Session()
     originals = {name: getattr(app_module, name) for name in HANDLERS}

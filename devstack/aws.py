@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import ExitStack
 from typing import Any, Callable, Iterable
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from .moto_transactions import item_level_transactions
 
 
 class _OneRequestAtATime:
@@ -31,11 +34,15 @@ class EmbeddedAws:
         self._server: BaseWSGIServer = make_server(
             host, port, _OneRequestAtATime(DomainDispatcherApplication(create_backend_app)), threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-aws", daemon=True)
+        self._patches = ExitStack()
 
     def start(self) -> None:
+        # Else every chat message's transaction copies whole tables, slower the more the stack holds.
+        self._patches.enter_context(item_level_transactions())
         self._thread.start()
 
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
+        self._patches.close()

@@ -1,10 +1,11 @@
-"""moto's TransactWriteItems made O(items) instead of O(tables), for workloads of bench size.
+"""moto's TransactWriteItems made O(items) instead of O(tables): the local stack's embedded AWS and
+the bench's in-process moto both run with it.
 
 moto backs up every table a transaction names with copy.deepcopy before applying it, so each
-transaction costs time in proportion to everything stored: a day of 12,000 messages becomes
+transaction costs time in proportion to everything stored: every chat message (one transaction) and
+every audit event (another) gets slower as the stack fills, and a day of 12,000 messages becomes
 quadratic. Here the backup keeps only the items the transaction addresses and puts them back when
-it is cancelled, which is all a rollback has to undo. What DynamoDB answers, and so every count the
-bench reports, is unchanged.
+it is cancelled, which is all a rollback has to undo. What DynamoDB answers is unchanged.
 """
 from __future__ import annotations
 
