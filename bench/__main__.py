@@ -4,10 +4,11 @@ bench/results.json + docs/benchmarks.md written (bench/report.py).
 Sizes (environment, comma-separated where several):
   BENCH_CONVERSATIONS   conversations of the cost model            (default 100)
   BENCH_SCALE_SIZES     tenants = agents = open conversations        (default 10,100)
-  BENCH_LATENCY_LEVELS  concurrent conversations through the stack   (default 1,25)
+  BENCH_LATENCY_LEVELS  concurrent conversations through the stack   (default 1,50,200)
   BENCH_EXPORT_SIZES    audit events exported                        (default 10000,100000)
   BENCH_IMPORT_RUNS     fresh interpreters per import measured       (default 7)
-The audit export runs in its own processes alongside the in-process sections.
+The latency section runs first and alone (its figures are wall-clock times of a stack sharing the
+machine); then the audit export runs in its own processes alongside the in-process sections.
 """
 from __future__ import annotations
 
@@ -35,9 +36,18 @@ def main() -> None:
         with lock:
             print(f"[{time.perf_counter() - started:5.0f}s] {line}", flush=True)
 
+    # What else loads the machine (other test runs share it), before any of the bench's own work.
+    results: dict = {"load_average_at_start": os.getloadavg()[0]}
+    levels = _sizes("BENCH_LATENCY_LEVELS", "1,50,200")
+    progress(f"latency through the local stack at {levels} concurrent conversations "
+             f"({latency.SAMPLES_PER_LEVEL} messages each, at least 3 rounds)")
+    try:
+        results["latency"] = latency.run(levels, progress)
+    except (TimeoutError, RuntimeError, subprocess.SubprocessError) as err:  # reported as not measured
+        progress(f"  latency: not measured: {err!r}")
+        results["latency"] = {"error": repr(err)}
     conversations = int(os.environ.get("BENCH_CONVERSATIONS", "100"))
     export_sizes = _sizes("BENCH_EXPORT_SIZES", "10000,100000")
-    results: dict = {}
     with ThreadPoolExecutor(max_workers=1) as background:
         progress(f"audit export of {', '.join(map(str, export_sizes))} events (in the background, own processes)")
         exported: Future = background.submit(export.run, export_sizes, progress)
@@ -48,14 +58,6 @@ def main() -> None:
         results["scaling"] = scaling.run(scale_sizes, progress)
         progress("crypto: seal + open per message, KMS calls")
         results["crypto"] = crypto.run(progress)
-        levels = _sizes("BENCH_LATENCY_LEVELS", "1,25")
-        progress(f"latency through the local stack at {levels} concurrent conversations "
-                 f"({latency.SAMPLES_PER_LEVEL} messages each)")
-        try:
-            results["latency"] = latency.run(levels, progress)
-        except (TimeoutError, RuntimeError, subprocess.SubprocessError) as err:  # reported as not measured
-            progress(f"  latency: not measured: {err!r}")
-            results["latency"] = {"error": repr(err)}
         runs = int(os.environ.get("BENCH_IMPORT_RUNS", "7"))
         progress(f"cold start: {runs} fresh interpreters per import")
         results["cold_start"] = cold_start.run(runs, progress)

@@ -23,13 +23,15 @@ def free_port() -> int:
 
 
 class RunningStack:
-    def __init__(self) -> None:
+    def __init__(self, **settings: str) -> None:
+        """`settings`: more SWITCHBOARD_* variables for the stack (limits a test needs raised)."""
         self.ports = {name: free_port() for name in ("HTTP", "WS", "WS_MANAGEMENT", "AWS")}
         self.base = f"http://127.0.0.1:{self.ports['HTTP']}"
         self.ws = f"ws://127.0.0.1:{self.ports['WS']}"
         self.aws = f"http://127.0.0.1:{self.ports['AWS']}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SWITCHBOARD_", "AWS_"))}
         env.update({f"SWITCHBOARD_{name}_PORT": str(port) for name, port in self.ports.items()})
+        env.update({f"SWITCHBOARD_{name}": value for name, value in settings.items()})
         self.output: list[str] = []
         self.process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
