@@ -16,6 +16,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 WIDGET = "#switchboard-widget"
 TIMEOUT = 15000
+# Assertions wait as long as page actions do (expect's own default is 5 s): on a loaded CI machine a
+# reloaded widget took longer than that to fetch its history.
+expect.set_options(timeout=TIMEOUT)
 REFUND = "I've started your refund; you'll see it within 5 working days."
 
 
