@@ -135,24 +135,29 @@ def assign(conversation: ConversationModel, agent: AgentModel, settings: Setting
 
 
 def route(conversation: ConversationModel, settings: Settings) -> Assignment | None:
-    """Give a queued conversation to the best available agent of its team, if any."""
+    """Give a queued conversation to the best available agent of its team, if any.
+
+    Conversations opening at once all read the same best agent and all but one lose that race; a
+    loser goes on to the next best it read rather than reading again, so a burst is spread over
+    the agents with room instead of being left queued (a queued chat waits for a presence change)."""
     for _ in range(MAX_ATTEMPTS):
-        # The best few, so agents this conversation was taken from can be passed over.
+        # The best few, past the agents this conversation was taken from.
         heads = RosterModel.available_index.query(team_key(conversation.tenant_id, conversation.team),
-                                                  limit=len(conversation.skip_agents) + 1)
-        candidate = next((h.agent_id for h in heads if h.agent_id not in conversation.skip_agents), None)
-        if candidate is None:
+                                                  limit=len(conversation.skip_agents) + MAX_ATTEMPTS)
+        candidates = [h.agent_id for h in heads if h.agent_id not in conversation.skip_agents]
+        if not candidates:
             return None
-        try:
-            agent = AgentModel.get(conversation.tenant_id, candidate, consistent_read=True)
-        except DoesNotExist:
-            continue
-        assignment = assign(conversation, agent, settings)
-        if assignment:
-            return assignment
-        conversation.refresh(consistent_read=True)
-        if conversation.status != "queued":
-            return None
+        for candidate in candidates:
+            try:
+                agent = AgentModel.get(conversation.tenant_id, candidate, consistent_read=True)
+            except DoesNotExist:
+                continue
+            assignment = assign(conversation, agent, settings)
+            if assignment:
+                return assignment
+            conversation.refresh(consistent_read=True)
+            if conversation.status != "queued":
+                return None
     return None
 
 

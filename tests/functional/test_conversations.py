@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -150,6 +151,21 @@ def test_racing_assignments_never_double_assign_or_exceed_capacity(api: Api, ten
     for member in AgentModel.query(tenant["tenant_id"]):
         assigned = [c for c in ConversationModel.query(tenant["tenant_id"]) if c.agent_id == member.agent_id]
         assert int(member.load) == len(assigned) <= member.max_concurrent
+
+
+def test_a_burst_of_openings_is_all_assigned_while_agents_have_room(api: Api, tenant: dict):
+    # Every opening races for the best agent at once: a lost race must go on to the next agent,
+    # not leave the chat queued while others have room (queued chats wait for a presence change).
+    agents = [agent(api, tenant, f"b{n}@acme.com", max_concurrent=4) for n in range(5)]
+    for person in agents:
+        person.send(action="presence.set", status="online")
+    visitors = [visitor(api, tenant) for _ in range(20)]
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda v: v.send(action="message.send", client_msg_id="v1", text="hello"), visitors))
+    assert all(v.of_type("ack") for v in visitors)
+    statuses = Counter(c.status for c in ConversationModel.query(tenant["tenant_id"]))
+    assert statuses == {"assigned": 20}
+    assert sorted(int(a.load) for a in AgentModel.query(tenant["tenant_id"]) if a.max_concurrent == 4) == [4] * 5
 
 
 def test_typing_and_read_reach_the_other_party(api: Api, tenant: dict):
