@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from .moto_queries import partition_queries
 from .moto_transactions import item_level_transactions
 
 
@@ -37,8 +38,10 @@ class EmbeddedAws:
         self._patches = ExitStack()
 
     def start(self) -> None:
-        # Else every chat message's transaction copies whole tables, slower the more the stack holds.
+        # Else every chat message's transaction copies whole tables, and every Query sorts a whole
+        # table: the stack would get slower the more it holds.
         self._patches.enter_context(item_level_transactions())
+        self._patches.enter_context(partition_queries())
         self._thread.start()
 
     def stop(self) -> None:
