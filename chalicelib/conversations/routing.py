@@ -105,6 +105,7 @@ def set_presence(tenant_id: str, agent_id: str, status: str) -> AgentModel:
 class Assignment:
     conversation: ConversationModel
     agent: AgentModel
+    left_queue_at: str | None = None  # its queue_sort, when it came from a queue: who was behind it
 
 
 def assign(conversation: ConversationModel, agent: AgentModel, settings: Settings) -> Assignment | None:
@@ -114,6 +115,7 @@ def assign(conversation: ConversationModel, agent: AgentModel, settings: Setting
     if available_sort(agent, load, agent.idle_since) is None or agent.agent_id in conversation.skip_agents:
         return None
     reply_due = now + timedelta(seconds=settings.first_response_timeout_seconds)
+    left_queue_at = conversation.queue_sort
     try:
         with transaction() as tx:
             tx.update(conversation, actions=[
@@ -131,7 +133,7 @@ def assign(conversation: ConversationModel, agent: AgentModel, settings: Setting
                  conversation.conversation_id, {"agent_id": agent.agent_id})
     conversation.refresh(consistent_read=True)
     agent.refresh(consistent_read=True)
-    return Assignment(conversation, agent)
+    return Assignment(conversation, agent, left_queue_at)
 
 
 def route(conversation: ConversationModel, settings: Settings) -> Assignment | None:

@@ -375,12 +375,15 @@ def _announce_queued(conversation: ConversationModel) -> None:
 POSITIONS_ANNOUNCED = 20
 
 
-def announce_queue_positions(tenant_id: str, team: str | None) -> None:
+def announce_queue_positions(tenant_id: str, team: str | None, left_at: str) -> None:
+    """Tell those who stood behind `left_at` (the queue_sort of a conversation that left the queue)
+    their new place: a chat that opens and is assigned at once left from the back, and nobody moved."""
     queue = routing.team_key(tenant_id, team)
     waiting = ConversationModel.queue_index.query(queue, limit=POSITIONS_ANNOUNCED)
     for position, entry in enumerate(waiting, start=1):
-        sender().send_all(connection_ids_of(tenant_id, "visitor", entry.visitor_id), {
-            "type": "conversation.queued", "conversation_id": entry.conversation_id, "position": position})
+        if entry.queue_sort > left_at:
+            sender().send_all(connection_ids_of(tenant_id, "visitor", entry.visitor_id), {
+                "type": "conversation.queued", "conversation_id": entry.conversation_id, "position": position})
 
 
 def announce(assignment: routing.Assignment) -> None:
@@ -392,7 +395,8 @@ def announce(assignment: routing.Assignment) -> None:
     agent_connections = connection_ids_of(agent.tenant_id, "agent", agent.agent_id)
     for frame in transcript_frames(conversation):
         sender().send_all(agent_connections, frame)
-    announce_queue_positions(conversation.tenant_id, conversation.team)  # everyone behind moves up
+    if assignment.left_queue_at:  # everyone behind it moves up
+        announce_queue_positions(conversation.tenant_id, conversation.team, assignment.left_queue_at)
 
 
 # --- Typing, read, close, presence ------------------------------------------------------------
@@ -434,7 +438,7 @@ def end(conversation: ConversationModel, resolution: str | None, actor: dict[str
         shred: bool = False) -> None:
     """Close an open conversation: free its place in the queue or its agent's capacity, tell both
     parties. Retention starts counting now; with shred (erasure) its keys are destroyed at once."""
-    now, status_before = _now(), conversation.status
+    now, status_before, left_queue_at = _now(), conversation.status, conversation.queue_sort
     settings = routing.tenant_settings(conversation.tenant_id)
     actions = [ConversationModel.status.set("closed"), ConversationModel.closed_at.set(now),
                ConversationModel.resolution.set(resolution), ConversationModel.queue_key.remove(),
@@ -443,7 +447,6 @@ def end(conversation: ConversationModel, resolution: str | None, actor: dict[str
     # An erased visitor is never surveyed; anyone else is, if the tenant asks for surveys.
     actions += shred_actions(now) if shred else [ConversationModel.retention_key.set(conversation.tenant_id),
                                                  *surveys.schedule_actions(conversation, now, settings)]
-    was_queued = status_before == "queued"
     if conversation.status == "assigned":
         closed = routing.hand_back(conversation, actions)
     else:
@@ -463,8 +466,8 @@ def end(conversation: ConversationModel, resolution: str | None, actor: dict[str
         open_follow_up(conversation.tenant_id, conversation.conversation_id, "unresolved", conversation.agent_id, now)
     broadcast(conversation, {"type": "conversation.closed", "conversation_id": conversation.conversation_id,
                              "resolution": resolution})
-    if was_queued:
-        announce_queue_positions(conversation.tenant_id, conversation.team)
+    if status_before == "queued":
+        announce_queue_positions(conversation.tenant_id, conversation.team, left_queue_at)
     if conversation.agent_id:
         _fill_capacity(conversation.tenant_id, conversation.agent_id, settings)
 

@@ -499,10 +499,14 @@ def test_a_deactivated_agents_chats_are_handed_on(api: Api, tenant: dict, clock)
 
 
 def test_waiting_visitors_hear_their_position_as_the_queue_moves(api: Api, tenant: dict):
-    waiting = [visitor(api, tenant) for _ in range(3)]
+    waiting = [visitor(api, tenant) for _ in range(4)]
     for person in waiting:
         person.send(action="message.send", client_msg_id="v1", text="hello")
-    assert [p.of_type("conversation.queued")[-1]["position"] for p in waiting] == [1, 2, 3]
+    assert [p.of_type("conversation.queued")[-1]["position"] for p in waiting] == [1, 2, 3, 4]
+    last_id = frames_sent(waiting[3].connection_id)[0]["conversation_id"]
+    waiting[3].send(action="conversation.close", conversation_id=last_id)  # the last gives up: nobody moves
+    assert [p.of_type("conversation.queued") for p in waiting[:3]] == [[], [], []]
+    waiting = waiting[:3]
     first_id = frames_sent(waiting[0].connection_id)[0]["conversation_id"]
     waiting[0].send(action="conversation.close", conversation_id=first_id)  # gives up waiting
     assert [p.of_type("conversation.queued")[-1]["position"] for p in waiting[1:]] == [1, 2]
