@@ -121,8 +121,11 @@ def parse_client_frame(body: str | None) -> Any:
         raise FrameError("invalid_frame", message.removeprefix(f"{action}."), ref) from None
 
 
-def error_frame(code: str, message: str, ref: str | None, retry_after: str | None = None) -> dict[str, Any]:
+def error_frame(code: str, message: str, ref: str | None, retry_after: str | None = None,
+                conversation_id: str | None = None) -> dict[str, Any]:
     frame = {"type": "error", "code": code, "message": message, "ref": ref}
+    if conversation_id is not None:  # the frame named one: which sync, close or transfer failed
+        frame["conversation_id"] = conversation_id
     if retry_after is not None:  # rate_limited: seconds until the same frame may go again
         frame["retry_after"] = int(retry_after)
     return frame

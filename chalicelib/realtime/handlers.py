@@ -99,16 +99,16 @@ def _replies(connection: ConnectionModel, body: str | None) -> Reply:
         frame = frames.parse_client_frame(body)
     except frames.FrameError as err:
         return [frames.error_frame(err.code, err.message, err.ref)]
-    ref = _ref(frame)
+    ref, conversation_id = _ref(frame), getattr(frame, "conversation_id", None)
     kind, handler = DISPATCH[frame.action]
     try:
         if kind is not None and connection.kind != kind:
             raise Forbidden(f"{frame.action} is for {kind}s.")
         return handler(connection, frame)
     except ApiError as err:
-        return [frames.error_frame(err.code, err.message, ref, err.headers.get("Retry-After"))]
+        return [frames.error_frame(err.code, err.message, ref, err.headers.get("Retry-After"), conversation_id)]
     except Exception as exc:  # noqa: BLE001 - the sender must learn the outcome, whatever failed
-        return [_failure_frame(exc, frame.action, ref)]
+        return [_failure_frame(exc, frame.action, ref, conversation_id)]
 
 
 def _ref(frame: Any) -> str:
@@ -116,13 +116,15 @@ def _ref(frame: Any) -> str:
     return getattr(frame, "client_msg_id", None) or frame.action
 
 
-def _failure_frame(exc: Exception, action: str, ref: str | None) -> dict[str, Any]:
+def _failure_frame(exc: Exception, action: str, ref: str | None,
+                   conversation_id: str | None = None) -> dict[str, Any]:
     """What failed on our side (an AWS service throttled or down: `unavailable`; anything else:
     `internal_error`), logged with its trace but never the frame."""
     code = "unavailable" if dependency_failed(exc) else "internal_error"
     log.exception("%s failed (%s)", action, code)
     return frames.error_frame(code, "This could not be done just now; send it again (the same "
-                                    "client_msg_id is never stored twice).", ref)
+                                    "client_msg_id is never stored twice).", ref,
+                              conversation_id=conversation_id)
 
 
 # Each action: who may send it (None: both parties) and what it does. Imported lazily so a

@@ -211,6 +211,7 @@ def test_a_close_that_keeps_conflicting_tells_the_agent_and_leaks_nothing(api: A
         sam.send(action="conversation.close", conversation_id=conversation_id, resolution="resolved")
     [error] = [f for f in sam.new_frames() if f["type"] == "error"]
     assert error["code"] == "conflict" and error["ref"] == "conversation.close"
+    assert error["conversation_id"] == conversation_id  # which of the agent's closes to send again
     assert ConversationModel.get(tenant["tenant_id"], conversation_id).status == "assigned"
     assert_capacity_matches_what_is_held(tenant["tenant_id"])
     sam.send(action="conversation.close", conversation_id=conversation_id, resolution="resolved")
