@@ -10,7 +10,7 @@ DEPLOY_STAMP := $(DEPLOY_VENV)/.installed-$(shell cksum infra/requirements-deplo
 STAGE ?= dev
 BUILD ?= build
 
-.PHONY: dev test install requirements clean browser package bench
+.PHONY: dev test install requirements clean browser package soak bench
 
 # The browser tests drive Debian's Chromium (Playwright uses it as is; nothing downloads a browser).
 CHROMIUM := /usr/bin/chromium
@@ -57,6 +57,12 @@ browser:
 	  $(if $(filter 0,$(shell id -u)),,sudo) sh -c 'apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium' \
 	  > $(VENV).chromium.log 2>&1 || { tail -20 $(VENV).chromium.log; echo "could not install chromium"; exit 1; }; }
+
+# The reliability soak at full size: 200 visitors and 20 agents for 5 minutes on the local stack
+# (make test runs a short one: 50 visitors, 5 agents, 60 s); docs/reliability.md has the figures.
+soak: $(STAMP)
+	@SWITCHBOARD_SOAK_SECONDS=$${SWITCHBOARD_SOAK_SECONDS:-300} SWITCHBOARD_SOAK_VISITORS=$${SWITCHBOARD_SOAK_VISITORS:-200} \
+	  SWITCHBOARD_SOAK_AGENTS=$${SWITCHBOARD_SOAK_AGENTS:-20} $(BIN)/python -m pytest tests/reliability/test_soak.py -q -s
 
 # requirements.txt is what `chalice package` bundles: the runtime dependencies of pyproject.toml.
 requirements: $(STAMP)
