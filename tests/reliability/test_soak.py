@@ -93,7 +93,6 @@ class Client:
         self.pending: dict[str, tuple[str | None, str]] = {}        # client_msg_id -> (conversation, text)
         self.first_sent: dict[str, float] = {}                      # client_msg_id -> monotonic time
         self.acked: dict[str, tuple[str, int, str]] = {}            # client_msg_id -> (conversation, seq, text)
-        self.refused: dict[str, tuple[str | None, str]] = {}        # refused for good (error frame)
         self.seen: dict[str, set[int]] = defaultdict(set)           # seqs received or acked
         self.syncing: set[str] = set()
         self.closed: set[str] = set()
@@ -205,7 +204,7 @@ class Client:
                 self.syncing.discard(conversation_id)
             ref = frame.get("ref")
             if ref in self.pending and frame["code"] not in ("rate_limited", "unavailable", "internal_error"):
-                self.refused[ref] = self.pending.pop(ref)  # the sender learned: not stored
+                del self.pending[ref]  # refused for good: the sender learned it was not stored
                 self.tally.refused += 1
 
     # --- what it does ------------------------------------------------------------------------
