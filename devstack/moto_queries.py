@@ -1,14 +1,12 @@
-"""moto's Query made O(partition) instead of O(table log table): the local stack's embedded AWS
-runs with it.
+"""moto's Query without a sort of the whole table: the local stack's embedded AWS runs with it.
 
 moto's Table.query gathers its candidates from Table.all_items(), which sorts every item of the
 table, and then keeps those of the one partition asked for (a base-table query) or tests every item
 against the index key (an index query) before sorting the candidates again. So every Query, the
-hot path's connection lookups and the queue's among them, costs time in proportion to everything
-the table holds, and the local stack slows down as it fills (a soak of 200 chats fell to about one
-message a second). Here a base-table query reads only its partition, and an index query walks the
-items without sorting them first; moto's own sort of the candidates still orders the answer, so
-what DynamoDB answers is unchanged.
+hot path's connection lookups and the queue's among them, sorts everything the table holds, and
+the local stack slows down as it fills. Here a base-table query reads only its partition, and an
+index query walks the items (still all of them: moto keeps no index) without sorting them first;
+moto's own sort of the candidates still orders the answer, so what DynamoDB answers is unchanged.
 """
 from __future__ import annotations
 
