@@ -205,17 +205,18 @@ def _latency_why(latency: dict[str, Any], per: dict[str, float]) -> list[str]:
         "product's: on AWS each message is its own Lambda invocation and DynamoDB serves them in parallel. A py-spy "
         "profile of the stack at 200 conversations (`py-spy record --gil`, taken by hand while building this "
         "section, not by `make bench`) put about half of the interpreter's time in moto answering requests (over "
-        "half of that in Query, which walks every item of an index), a fifth in botocore and pynamodb making the "
+        "half of that in Query, which then sorted the whole table for every request; devstack/moto_queries.py now "
+        "reads one partition instead), a fifth in botocore and pynamodb making the "
         "calls, and under 5% in chalicelib's own code (validation, frames, AES-GCM).",
         "",
         "Two things had stopped this section before: the stack's default abuse limits (above), and moto's "
         "TransactWriteItems, which deep-copied every table a transaction names, so each message and each audit "
         "event took longer the more the stack held and 200 conversations did not finish; the embedded moto now "
         "backs up only the items a transaction addresses (devstack/moto_transactions.py). Conversations are opened "
-        "one after another because 50 opened at once left about half queued while agents had room: "
-        "`routing.route` gives up after `MAX_ATTEMPTS` (5) lost races for the same least-loaded agent, and a "
-        "queued conversation is only looked at again when an agent's presence changes or a chat of theirs ends "
-        "(chalicelib/conversations/routing.py; not changed here).",
+        "one after another, so that each level measures delivery rather than assignment. (50 opened at once used "
+        "to leave about half queued while agents had room: `routing.route` retried the same least-loaded agent "
+        "after each lost race and gave up after five. A loser now tries the next agents it read; the soak found "
+        "and fixed it, docs/reliability.md.)",
     ]
 
 
