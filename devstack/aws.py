@@ -7,6 +7,8 @@ restores per-request atomicity while clients still race each other between reque
 from __future__ import annotations
 
 import logging
+import signal
+import sys
 import threading
 from contextlib import ExitStack
 from typing import Any, Callable, Iterable
@@ -15,6 +17,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from .moto_queries import partition_queries
+from .moto_serialization import plain_attribute_values
 from .moto_transactions import item_level_transactions
 
 
@@ -39,9 +42,11 @@ class EmbeddedAws:
 
     def start(self) -> None:
         # Else every chat message's transaction copies whole tables, and every Query sorts a whole
-        # table: the stack would get slower the more it holds.
+        # table: the stack would get slower the more it holds. And each item answered would cost
+        # moto's generic serializer about a millisecond.
         self._patches.enter_context(item_level_transactions())
         self._patches.enter_context(partition_queries())
+        self._patches.enter_context(plain_attribute_values())
         self._thread.start()
 
     def stop(self) -> None:
@@ -49,3 +54,12 @@ class EmbeddedAws:
         self._server.server_close()
         self._thread.join(timeout=10)
         self._patches.close()
+
+
+if __name__ == "__main__":  # `python -m devstack.aws PORT`: this AWS alone (the bench's audit export runs it)
+    aws = EmbeddedAws("127.0.0.1", int(sys.argv[1]))
+    aws.start()
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    stopping.wait()
+    aws.stop()
