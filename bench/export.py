@@ -1,15 +1,16 @@
 """Section 6, audit export: events per second and peak memory of chalicelib/audit/exports.py writing
 the whole chain of one tenant, at each size.
 
-A moto server runs in its own process (its memory is not the export's). For each size a child process
-seeds one tenant's chain with valid, linked events (chalicelib/audit/chain.py's own hash, batch-written
-through the AuditEventModel), and a fresh child runs write_export() over all of it and reports its
-resident memory before the export and its peak after.
+The local stack's embedded AWS (devstack/aws.py: moto's server, whose Query reads a page straight off
+a sorted partition) runs in a process of its own, so its memory is not the export's. For each size a
+child process seeds one tenant's chain with valid, linked events (chalicelib/audit/chain.py's own
+hash, batch-written through the AuditEventModel), and a fresh child runs write_export() over all of
+it and reports its resident memory before the export and its peak after.
 
 The peak is VmHWM, not ru_maxrss: Linux carries the parent's high-water mark into a child's
 ru_maxrss across fork and exec, so a child of the bench (hundreds of MB after the in-process
 sections) reported the bench's size, not its own.
-Run as `python -m bench.export seed|write TENANT [EVENTS]` for those children.
+Run as `python -m bench.export seed TENANT FIRST COUNT PREVIOUS_HASH` or `write TENANT` for those children.
 """
 from __future__ import annotations
 
@@ -26,13 +27,15 @@ from .inprocess import ENVIRONMENT
 ROOT = Path(__file__).resolve().parents[1]
 STACK = "switchboard-bench-export"
 RANGE = ("2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z")
+SEED_CHUNK = 100_000  # events a seeding child writes, so that a long seeding reports its progress
 
 
 def run(sizes: list[int], progress: Callable[[str], None] = print) -> dict[str, Any]:
+    from chalicelib.audit.chain import GENESIS
     from tests.e2e.conftest import free_port
 
     port = free_port()
-    server = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-p", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "devstack.aws", str(port)], cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     env = {**os.environ, **ENVIRONMENT, "SWITCHBOARD_STACK": STACK, "SWITCHBOARD_EXPORT_BUCKET": f"{STACK}-exports-123456789012",
            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
@@ -40,14 +43,20 @@ def run(sizes: list[int], progress: Callable[[str], None] = print) -> dict[str, 
         _wait_for(port)
         _child(env, "provision")
         results = {}
+        rate = None
         for number, size in enumerate(sizes):
             tenant = f"t_bench{number}"
-            started = time.perf_counter()
-            _child(env, "seed", tenant, str(size))
-            progress(f"  export: seeded {size} events in {time.perf_counter() - started:.0f} s; exporting...")
+            started, previous = time.perf_counter(), GENESIS
+            for first in range(1, size + 1, SEED_CHUNK):
+                count = min(SEED_CHUNK, size + 1 - first)
+                previous = _child(env, "seed", tenant, str(first), str(count), previous)["last_hash"]
+                progress(f"  export: seeded {first + count - 1} of {size} events "
+                         f"({time.perf_counter() - started:.0f} s)")
+            progress(f"  export: exporting {size} events"
+                     + (f" (about {size / rate:.0f} s at the last size's rate)..." if rate else "..."))
             measured = _child(env, "write", tenant)
             assert measured["event_count"] == size, measured
-            measured["events_per_second"] = size / measured["seconds"]
+            measured["events_per_second"] = rate = size / measured["seconds"]
             results[str(size)] = measured
             progress(f"  export: {size} events at {measured['events_per_second']:.0f}/s, "
                      f"peak {measured['peak_rss_mb']:.0f} MB (before the export {measured['rss_before_mb']:.0f} MB)")
@@ -85,24 +94,25 @@ def _provision() -> dict[str, Any]:
     return {}
 
 
-def _seed(tenant_id: str, count: int) -> dict[str, Any]:
+def _seed(tenant_id: str, first: int, count: int, previous: str) -> dict[str, Any]:
+    """Events first..first+count-1 of the chain, linked to `previous`; the chain's head moves to the last."""
     from datetime import datetime, timedelta, timezone
 
-    from chalicelib.audit.chain import GENESIS, event_hash
+    from chalicelib.audit.chain import event_hash
     from chalicelib.clock import iso
     from chalicelib.storage.models import AuditChainModel, AuditEventModel
 
-    start, previous, ts = datetime(2026, 1, 1, tzinfo=timezone.utc), GENESIS, ""
+    start, last, ts = datetime(2026, 1, 1, tzinfo=timezone.utc), first + count - 1, ""
     with AuditEventModel.batch_write() as batch:
-        for seq in range(1, count + 1):
+        for seq in range(first, last + 1):
             ts = iso(start + timedelta(seconds=seq))
             event = {"seq": seq, "ts": ts, "actor": {"kind": "agent", "id": f"a_{seq % 50}"},
                      "action": "transcript.read", "target": f"c_{seq // 12:08d}", "details": {"messages": 12},
                      "prev_hash": previous}
             event["hash"] = previous = event_hash(event)
             batch.save(AuditEventModel.of(tenant_id, event))
-    AuditChainModel(tenant_id, last_seq=count, last_hash=previous, last_ts=ts).save()
-    return {}
+    AuditChainModel(tenant_id, last_seq=last, last_hash=previous, last_ts=ts).save()
+    return {"last_hash": previous}
 
 
 def _write(tenant_id: str) -> dict[str, Any]:
@@ -128,7 +138,7 @@ if __name__ == "__main__":
     if command == "provision":
         answer = _provision()
     elif command == "seed":
-        answer = _seed(arguments[0], int(arguments[1]))
+        answer = _seed(arguments[0], int(arguments[1]), int(arguments[2]), arguments[3])
     else:
         answer = _write(arguments[0])
     print(json.dumps(answer))
