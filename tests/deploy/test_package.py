@@ -63,7 +63,7 @@ def test_the_export_function_reads_this_stacks_queue(resources: dict):
 
 def test_only_the_functions_that_walk_an_audit_chain_may_run_for_lambdas_fifteen_minutes(resources: dict):
     # An export's range and a verify's backlog grow with the chain; at `make bench`'s export rate 30 s
-    # would stop an export at a few tens of thousands of events.
+    # would stop an export at about fifty thousand events.
     timeouts = {name: properties["Timeout"] for name, properties in functions(resources).items()}
     assert timeouts.pop("AuditExport") == timeouts.pop("AuditVerify") == 900
     assert set(timeouts.values()) == {30}
