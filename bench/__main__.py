@@ -3,7 +3,7 @@ bench/results.json + docs/benchmarks.md written (bench/report.py).
 
 Sizes (environment, comma-separated where several):
   BENCH_CONVERSATIONS   conversations of the cost model            (default 100)
-  BENCH_SCALE_SIZES     tenants = agents = open conversations        (default 10,100)
+  BENCH_SCALE_SIZES     tenants = agents = open conversations        (default 10,100,1000)
   BENCH_LATENCY_LEVELS  concurrent conversations through the stack   (default 1,50,200)
   BENCH_EXPORT_SIZES    audit events exported                        (default 10000,100000)
   BENCH_IMPORT_RUNS     fresh interpreters per import measured       (default 7)
@@ -53,7 +53,7 @@ def main() -> None:
         exported: Future = background.submit(export.run, export_sizes, progress)
         progress(f"cost model: {conversations} conversations of {cost.MESSAGES_PER_CONVERSATION} messages")
         results["cost"] = cost.run(conversations, progress)
-        scale_sizes = _sizes("BENCH_SCALE_SIZES", "10,100")
+        scale_sizes = _sizes("BENCH_SCALE_SIZES", "10,100,1000")
         progress(f"flat scaling at sizes {scale_sizes}")
         results["scaling"] = scaling.run(scale_sizes, progress)
         progress("crypto: seal + open per message, KMS calls")

@@ -58,7 +58,9 @@ def _at_size(size: int, progress: Callable[[str], None]) -> dict[str, Any]:
             guest = arriving_visitor()
             guest.send(action="message.send", client_msg_id=f"s{next(_ids)}", text="Hello?")
             chats.append((guest, next(f["conversation_id"] for f in guest.new_frames() if f["type"] == "ack")))
-        for guest, conversation_id in chats[:SAMPLES]:
+        # The last opened: at every size they were opened a simulated minute ago. The first ones, at 1,000,
+        # were 40 minutes old, past the 5-minute key cache, and cost one GetItem more for that reason alone.
+        for guest, conversation_id in chats[-SAMPLES:]:
             with meter.phase("message.send"):
                 guest.send(action="message.send", conversation_id=conversation_id, client_msg_id=f"s{next(_ids)}",
                            text="Any news?")
