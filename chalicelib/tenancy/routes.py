@@ -6,7 +6,7 @@ from chalice import Blueprint
 from ..web.routing import ADMIN, ANY_TOKEN, PUBLIC, STAFF, SUPERVISOR_UP, Call, endpoint
 from ..web.schemas import PageQuery
 from . import schemas as s
-from . import service
+from . import service, widget_sessions
 
 bp = Blueprint(__name__)
 TAG = "tenancy"
@@ -94,4 +94,4 @@ def put_settings(call: Call[s.SettingsPatch]) -> s.Settings:
           tag="widget", auth=PUBLIC, body=s.WidgetSessionIn, response=s.WidgetSessionOut,
           status=201, errors=(403, 404, 429), cors=True)
 def start_widget_session(call: Call[s.WidgetSessionIn], widget_key: str) -> s.WidgetSessionOut:
-    return service.start_widget_session(widget_key, call.body, call.source_ip, call.headers.get("origin"))
+    return widget_sessions.start_widget_session(widget_key, call.body, call.source_ip, call.headers.get("origin"))
