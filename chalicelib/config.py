@@ -37,6 +37,9 @@ class Config:
     widget_sessions_per_minute: int  # per source IP
     connections_per_visitor: int  # open WebSocket connections at once
     conversations_per_visitor_per_hour: int  # new conversations a visitor may open
+    # Emails to visitors (docs/surveys.md, "Emails"), per UTC day; one over a cap is not sent.
+    emails_per_address_per_day: int  # to one address, every tenant's together
+    emails_per_tenant_per_day: int  # from one tenant, every address together
     log_level: str  # of every "switchboard.*" logger (.chalice/config.json sets it per stage)
 
     def table(self, name: str) -> str:
@@ -57,6 +60,15 @@ class Config:
     @property
     def token_secret_id(self) -> str:
         return f"{self.stack}/token-signing"
+
+    @property
+    def mail_configuration_set(self) -> str:
+        """SES configuration set every email names: it sends bounces and complaints to the feedback topic."""
+        return f"{self.stack}-mail"
+
+    @property
+    def mail_feedback_topic(self) -> str:
+        return f"{self.stack}-mail-feedback"
 
 
 def _int(name: str, default: int) -> int:
@@ -86,5 +98,7 @@ def get_config() -> Config:
         widget_sessions_per_minute=_int("SWITCHBOARD_WIDGET_SESSIONS_PER_MINUTE", 30),
         connections_per_visitor=_int("SWITCHBOARD_CONNECTIONS_PER_VISITOR", 10),
         conversations_per_visitor_per_hour=_int("SWITCHBOARD_CONVERSATIONS_PER_VISITOR_PER_HOUR", 10),
+        emails_per_address_per_day=_int("SWITCHBOARD_EMAILS_PER_ADDRESS_PER_DAY", 3),
+        emails_per_tenant_per_day=_int("SWITCHBOARD_EMAILS_PER_TENANT_PER_DAY", 500),
         log_level=os.environ.get("SWITCHBOARD_LOG_LEVEL", "INFO").upper(),
     )

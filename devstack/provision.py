@@ -496,6 +496,15 @@ def _provision_email_identity(ctx: _Context, logical_id: str, props: dict[str, A
     return ctx.reported(created, f"SES identity {identity}", _Resource(identity, {}))
 
 
+def _provision_configuration_set(ctx: _Context, logical_id: str, props: dict[str, Any]) -> _Resource:
+    sesv2 = ctx.client("sesv2")
+    name = _name(props, "Name", logical_id)
+    found = _unless_missing(lambda: sesv2.get_configuration_set(ConfigurationSetName=name), "NotFoundException")
+    if found is None:
+        sesv2.create_configuration_set(ConfigurationSetName=name)
+    return ctx.reported(found is None, f"SES configuration set {name}", _Resource(name, {}))
+
+
 # --- Driver --------------------------------------------------------------------------------
 
 
@@ -529,15 +538,20 @@ _RESOURCE_TYPES: dict[str, _ResourceType] = {
     ),
     "AWS::SQS::Queue": _ResourceType(frozenset({"QueueName", *_QUEUE_ATTRIBUTES}), _provision_queue),
     "AWS::SES::EmailIdentity": _ResourceType(frozenset({"EmailIdentity"}), _provision_email_identity),
+    "AWS::SES::ConfigurationSet": _ResourceType(frozenset({"Name"}), _provision_configuration_set),
 }
 
 
 # Not provisioned locally, by name rather than silently: operations resources (the local stack has
-# no CloudWatch, SNS or IAM to speak of) and entries without a Type, which complete a resource
+# no CloudWatch, SNS or IAM to speak of; SES's bounce and complaint events, which go to SNS, are
+# stood in for by POST /dev/ses-events) and entries without a Type, which complete a resource
 # Chalice generates (`make package` merges the two) and exist only on AWS with the functions.
+# Bucket policies too: moto applies them without their conditions, so the TLS-only deny would refuse
+# every request, and the local stack speaks plain HTTP anyway.
 AWS_ONLY_MARK = "(completes a Chalice resource)"
 AWS_ONLY = frozenset({AWS_ONLY_MARK, "AWS::CloudWatch::Alarm", "AWS::Logs::LogGroup", "AWS::Logs::MetricFilter",
-                      "AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::IAM::Policy"})
+                      "AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::IAM::Policy",
+                      "AWS::SES::ConfigurationSetEventDestination", "AWS::S3::BucketPolicy"})
 
 
 def _check_supported(resources: dict[str, Any]) -> None:

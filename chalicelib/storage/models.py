@@ -389,6 +389,17 @@ class FollowUpModel(Model):
     note = UnicodeAttribute(null=True)
 
 
+class EmailSuppressionModel(Model):
+    """An address no email may go to: from every tenant (scope "*": it bounced or its owner complained) or
+    from one tenant (scope: the tenant id, the owner unsubscribed). Keyed by address, not tenant, because
+    a bounce is about the address; the address is a SHA-256 digest of it lower-cased, never the address."""
+    Meta = _meta("email-suppressions")
+    address_hash = UnicodeAttribute(hash_key=True)
+    scope = UnicodeAttribute(range_key=True)
+    reason = UnicodeAttribute()  # unsubscribe | bounce | complaint
+    suppressed_at = UTCDateTimeAttribute()
+
+
 class ReportCounterModel(Model):
     """Counters of one tenant and UTC hour ("2026-11-23T10"), or of one agent in it ("...T10#a#a_x").
 
@@ -487,5 +498,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     ConnectionModel, RateLimitModel, ConversationModel, MessageModel, MessageIdModel, RosterModel,
     FaqModel, CannedResponseModel,
     AuditEventModel, AuditChainModel, AuditDigestModel, AuditAlarmModel, AuditExportModel,
-    SurveyModel, FollowUpModel, ReportCounterModel,
+    SurveyModel, FollowUpModel, ReportCounterModel, EmailSuppressionModel,
 )
