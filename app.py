@@ -4,13 +4,14 @@ Every handler parses its input, calls one service function and shapes the answer
 work lives in chalicelib/.
 """
 from chalice import Chalice, Cron, Rate
-from chalice.app import CloudWatchEvent, SQSEvent, WebsocketEvent
+from chalice.app import CloudWatchEvent, SNSEvent, SQSEvent, WebsocketEvent
 
 from chalicelib.audit import routes as audit_routes
 from chalicelib.bot import routes as bot_routes
 from chalicelib.canned import routes as canned_routes
 from chalicelib.config import get_config
 from chalicelib.conversations import routes as conversation_routes
+from chalicelib.mail import routes as mail_routes
 from chalicelib.realtime import handlers as ws
 from chalicelib.reports import routes as report_routes
 from chalicelib.surveys import routes as survey_routes
@@ -35,6 +36,7 @@ app.register_blueprint(visitor_routes.bp)
 app.register_blueprint(key_routes.bp)
 app.register_blueprint(audit_routes.bp)
 app.register_blueprint(survey_routes.bp)
+app.register_blueprint(mail_routes.bp)
 app.register_blueprint(report_routes.bp)
 app.register_blueprint(pages.bp)
 
@@ -97,3 +99,11 @@ def audit_export(event: SQSEvent) -> None:
     from chalicelib.audit.exports import handle_export_messages
 
     handle_export_messages(record.body for record in event)
+
+
+# SES's bounces and complaints (its configuration set publishes them to this topic): suppressed addresses.
+@app.on_sns_message(topic=get_config().mail_feedback_topic)
+def ses_feedback(event: SNSEvent) -> dict:
+    from chalicelib.mail.feedback import handle_notification
+
+    return handle_notification(event.message)

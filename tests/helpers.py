@@ -171,3 +171,12 @@ def run_job(name: str) -> Any:
              "time": "2026-11-23T10:00:00Z", "region": "us-east-1", "account": "123456789012",
              "resources": [], "detail": {}}
     return getattr(app_module, name.replace("-", "_"))(event, None)
+
+
+def sns_event(message: str, topic: str = "switchboard-test-mail-feedback") -> dict[str, Any]:
+    """An SNS notification as Lambda receives it (one record), carrying `message` (an SES event)."""
+    return {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
+                         "EventSubscriptionArn": f"arn:aws:sns:us-east-1:123456789012:{topic}:1",
+                         "Sns": {"Type": "Notification", "MessageId": "1", "Subject": None, "Message": message,
+                                 "TopicArn": f"arn:aws:sns:us-east-1:123456789012:{topic}",
+                                 "Timestamp": "2026-11-23T10:00:00.000Z", "MessageAttributes": {}}}]}

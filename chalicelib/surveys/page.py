@@ -7,6 +7,7 @@ import html
 from chalice import Response
 
 from ..errors import ApiError
+from ..mail.pages import html_page
 from ..storage.models import TenantModel
 from ..tenancy.schemas import Settings
 from .service import Expired, survey_for_token
@@ -35,12 +36,7 @@ form.addEventListener("submit", async (event) => {
 
 
 def _page(title: str, body: str, status: int = 200) -> Response:
-    document = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title></head>
-<body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"""
-    return Response(body=document, status_code=status,
-                    headers={"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": CSP})
+    return html_page(title, body, status, CSP)
 
 
 def survey_page(token: str) -> Response:

@@ -3,7 +3,8 @@
 The job finds due conversations through the sparse, sharded survey-index (never a scan). It claims
 each with a conditional put of its survey record (so no conversation is ever surveyed twice, even by
 overlapping runs), sends a `survey.request` frame to the visitor's open connections or else an email
-through SES when the visitor gave one, and only then takes the conversation out of the index.
+through SES when the visitor gave one (fixed text and the link only: chalicelib/mail decides whether
+the address may get it), and only then takes the conversation out of the index.
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from ..clock import iso
 from ..errors import ApiError, Conflict, NotFound, Unauthorized
+from ..mail import texts
+from ..mail.sending import send_to_visitor
 from ..realtime.connections import connection_ids_of
 from ..realtime.sender import sender
 from ..reports import counters
@@ -52,21 +55,25 @@ def survey_url(token: str) -> str:
 
 # --- send-surveys --------------------------------------------------------------------------------
 def send_surveys() -> dict[str, int]:
+    """The summary counts each due conversation once: by the channel its survey went by, or why it went
+    by none (no way to reach the visitor; `suppressed`, `capped_tenant`, `capped_address`: an email it
+    could not get), or `skipped` (another run had it), or `failed`."""
     now = runtime().clock.utcnow()
-    sent = {"websocket": 0, "email": 0, "none": 0, "skipped": 0, "failed": 0}
-    settings_of: dict[str, Settings] = {}
+    sent = {"websocket": 0, "email": 0, "none": 0, "suppressed": 0, "capped_tenant": 0, "capped_address": 0,
+            "skipped": 0, "failed": 0}
+    tenants: dict[str, TenantModel] = {}
     for survey_shard in all_shards(PREFIX):
         for due in ConversationModel.survey_index.query(survey_shard, ConversationModel.survey_due_at <= now):
             try:
-                channel = _survey_one(due.tenant_id, due.conversation_id, now, settings_of)
+                outcome = _survey_one(due.tenant_id, due.conversation_id, now, tenants)
             except Exception:  # one failure (SES refusing an address...) must not stop the others
                 log.exception("survey of %s failed", due.conversation_id)
-                channel = "failed"
-            sent[channel or "skipped"] += 1
+                outcome = "failed"
+            sent[outcome or "skipped"] += 1
     return sent
 
 
-def _survey_one(tenant_id: str, conversation_id: str, now: datetime, settings_of: dict[str, Settings]) -> str | None:
+def _survey_one(tenant_id: str, conversation_id: str, now: datetime, tenants: dict[str, TenantModel]) -> str | None:
     try:
         conversation = ConversationModel.get(tenant_id, conversation_id, consistent_read=True)
     except DoesNotExist:
@@ -83,23 +90,24 @@ def _survey_one(tenant_id: str, conversation_id: str, now: datetime, settings_of
             raise
         _unschedule(conversation)  # claimed before: never a second survey
         return None
-    if tenant_id not in settings_of:
-        settings_of[tenant_id] = Settings.model_validate(TenantModel.get(tenant_id).settings)
-    channel = _deliver(conversation, settings_of[tenant_id])
-    survey.update(actions=[SurveyModel.channel.set(channel)])
+    if tenant_id not in tenants:
+        tenants[tenant_id] = TenantModel.get(tenant_id)
+    outcome = _deliver(conversation, tenants[tenant_id])
+    survey.update(actions=[SurveyModel.channel.set(outcome if outcome in ("websocket", "email") else "none")])
     _unschedule(conversation)
-    return channel
+    return outcome
 
 
 def _unschedule(conversation: ConversationModel) -> None:
     conversation.update(actions=[ConversationModel.survey_shard.remove(), ConversationModel.survey_due_at.remove()])
 
 
-def _deliver(conversation: ConversationModel, settings: Settings) -> str:
+def _deliver(conversation: ConversationModel, tenant: TenantModel) -> str:
     token = signer().issue("survey", conversation.tenant_id, conversation.conversation_id,
                            TOKEN_DAYS * 86400).token
+    question = Settings.model_validate(tenant.settings).survey_question
     frame = {"type": "survey.request", "conversation_id": conversation.conversation_id, "survey_token": token,
-             "survey_url": survey_url(token), "question": settings.survey_question}
+             "survey_url": survey_url(token), "question": question}
     if sender().send_all(connection_ids_of(conversation.tenant_id, "visitor", conversation.visitor_id), frame):
         return "websocket"
     try:
@@ -108,17 +116,9 @@ def _deliver(conversation: ConversationModel, settings: Settings) -> str:
         return "none"
     if not visitor.email or visitor.erased_at is not None:
         return "none"
-    _email(visitor.email, visitor.name, settings.survey_question, survey_url(token))
-    return "email"
-
-
-def _email(to: str, name: str | None, question: str, url: str) -> None:
-    rt = runtime()
-    greeting = f"Hello {name}," if name else "Hello,"
-    body = f"{greeting}\n\nThank you for chatting with us. {question}\n\nAnswer here (one click, valid 7 days):\n{url}\n"
-    rt.client("ses").send_email(
-        Source=rt.config.mail_from, Destination={"ToAddresses": [to]},
-        Message={"Subject": {"Data": "How did we do?"}, "Body": {"Text": {"Data": body}}})
+    # Neither the visitor's name nor the tenant's own question: an email carries fixed text only.
+    return send_to_visitor(tenant.tenant_id, tenant.name, visitor.email, texts.SURVEY_SUBJECT,
+                           texts.survey_email(texts.business(tenant.name), survey_url(token)))
 
 
 # --- Answers -------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ..errors import Unauthorized
 from ..runtime import Runtime, runtime
 
 ISSUER = "switchboard"
-Audience = Literal["agent", "visitor", "survey"]
+Audience = Literal["agent", "visitor", "survey", "unsubscribe"]
 
 
 @dataclass(frozen=True)

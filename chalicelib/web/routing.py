@@ -71,7 +71,8 @@ def endpoint(bp: Blueprint, method: str, path: str, *, summary: str, tag: str,
              auth: str | frozenset[str], body: type[BaseModel] | None = None,
              query: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
              status: int = 200, errors: tuple[int, ...] = (), cors: bool = False,
-             html_errors: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+             html_errors: bool = False, content_types: tuple[str, ...] = ("application/json",),
+             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     spec = RouteSpec(method, path, summary, tag, auth, body, query, response, status,
                      _error_statuses(auth, body, query, errors), cors, html_errors)
     ROUTES.append(spec)
@@ -90,7 +91,8 @@ def endpoint(bp: Blueprint, method: str, path: str, *, summary: str, tag: str,
                 return error_response(ApiError("An internal error occurred.", code="internal_error"), 500)
             return _success(spec, result)
 
-        bp.route(path, methods=[method], cors=CORS if cors else None)(view)
+        # content_types: what Chalice lets through (else 415); JSON unless a route takes forms too.
+        bp.route(path, methods=[method], cors=CORS if cors else None, content_types=list(content_types))(view)
         return view
 
     return decorator

@@ -136,7 +136,11 @@ def requests_of(call: Call, names: Names) -> list[Request]:
         return [Request(f"secretsmanager:{op}", names.secret_arns[p["SecretId"]])]
     if call.service == "ses":
         domain = re.sub(r".*@", "", p["Source"]).rstrip(">")
-        return [Request(f"ses:{op}", f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{domain}")]
+        sending = [Request(f"ses:{op}", f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{domain}")]
+        if "ConfigurationSetName" in p:  # SES authorizes the configuration set a message names too
+            sending.append(Request(f"ses:{op}", f"arn:aws:ses:{REGION}:{ACCOUNT}:configuration-set/"
+                                                f"{p['ConfigurationSetName']}"))
+        return sending
     if call.service == "apigatewaymanagementapi":
         return [Request("execute-api:ManageConnections",
                         f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{names.ws_api}/{names.ws_stage}/"

@@ -2,14 +2,16 @@
 where a narrower resource exists.
 
 One workload goes through every entry point (every REST route, every WebSocket route and action,
-the four jobs, the export queue) on in-process moto. Each AWS call is recorded with the function
-that made it (tests/deploy/iam.py) and answered from the policies of the packaged template
-(.chalice/policies/ as `make package` merges them), resolved for this moto stack.
+the four jobs, the export queue, SES's feedback topic) on in-process moto. Each AWS call is recorded
+with the function that made it (tests/deploy/iam.py) and answered from the policies of the packaged
+template (.chalice/policies/ as `make package` merges them), resolved for this moto stack.
 """
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
+from email import message_from_string
 from typing import Any
 from urllib.parse import quote
 
@@ -23,7 +25,7 @@ from devstack.queues import chalice_consumers, deliver_once
 from tests.deploy.conftest import functions
 from tests.deploy.iam import ACCOUNT, REGION, Call, Names, Request, Statement, Template, recording, requests_of, \
     statements, table_arn
-from tests.helpers import Api, Party, agent, run_job, visitor, ws_event
+from tests.helpers import Api, Party, agent, run_job, sns_event, visitor, ws_event
 
 STACK = "switchboard-test"
 PARAMETERS = {"Stage": "dev", "MailDomain": "mail.switchboard.example", "PublicUrl": "", "AlarmEmail": ""}
@@ -197,8 +199,23 @@ class Workload:
         self.clock.advance(3 * 86400)
         run_job("reroute-stale")  # the agents did not come back: their chats go back to the queue
         assert run_job("send-surveys")["email"] == 1
+        self.mail()
         assert run_job("retention")["shredded"] == 1
         assert run_job("reconcile-capacity")["loads_repaired"] == 1
+
+
+    def mail(self) -> None:
+        """The survey email's one-click unsubscribe, and SES reporting a complaint about the address."""
+        from moto.ses.models import ses_backends
+
+        [sent] = ses_backends[ACCOUNT][REGION].sent_messages
+        link = message_from_string(sent.raw_data)["List-Unsubscribe"].strip("<>")
+        token = link.rsplit("/", 1)[1]
+        self.call("GET", "/v1/unsubscribe/{unsubscribe_token}", unsubscribe_token=token)
+        self.call("POST", "/v1/unsubscribe/{unsubscribe_token}", unsubscribe_token=token)
+        complaint = {"eventType": "Complaint", "complaint": {"complainedRecipients": [
+            {"emailAddress": address} for address in sent.destinations]}}
+        assert app_module.ses_feedback(sns_event(json.dumps(complaint)), None)["suppressed"] == 1
 
 
 # --- What the roles allow ----------------------------------------------------------------------------

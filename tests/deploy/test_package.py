@@ -19,9 +19,10 @@ TUNABLES = {"SWITCHBOARD_AGENT_TOKEN_TTL", "SWITCHBOARD_VISITOR_TOKEN_TTL", "SWI
             "SWITCHBOARD_LOGIN_LIMIT_PER_MINUTE", "SWITCHBOARD_MAX_BODY_BYTES", "SWITCHBOARD_SURVEY_EVERY_MINUTES",
             "SWITCHBOARD_RECONCILE_EVERY_MINUTES", "SWITCHBOARD_MESSAGES_PER_SECOND",
             "SWITCHBOARD_TENANT_REQUESTS_PER_MINUTE", "SWITCHBOARD_WIDGET_SESSIONS_PER_MINUTE",
-            "SWITCHBOARD_CONNECTIONS_PER_VISITOR", "SWITCHBOARD_CONVERSATIONS_PER_VISITOR_PER_HOUR"}
+            "SWITCHBOARD_CONNECTIONS_PER_VISITOR", "SWITCHBOARD_CONVERSATIONS_PER_VISITOR_PER_HOUR",
+            "SWITCHBOARD_EMAILS_PER_ADDRESS_PER_DAY", "SWITCHBOARD_EMAILS_PER_TENANT_PER_DAY"}
 FUNCTIONS = {"APIHandler", "WebsocketConnect", "WebsocketMessage", "WebsocketDisconnect", "RerouteStale",
-             "Retention", "SendSurveys", "AuditVerify", "AuditExport", "ReconcileCapacity"}
+             "Retention", "SendSurveys", "AuditVerify", "AuditExport", "ReconcileCapacity", "SesFeedback"}
 
 
 def test_cfn_lint_finds_nothing_in_the_merged_template(build: Path):
@@ -72,6 +73,8 @@ def test_only_the_functions_that_walk_an_audit_chain_may_run_for_lambdas_fifteen
 
 
 SCHEDULED = {"RerouteStale", "Retention", "SendSurveys", "AuditVerify", "ReconcileCapacity"}
+# SNS invokes its function asynchronously too (SES's bounces and complaints).
+ASYNC_INVOKED = SCHEDULED | {"SesFeedback"}
 
 
 def of_type(resources: dict, resource_type: str) -> dict[str, dict]:
@@ -88,8 +91,23 @@ def test_every_function_logs_to_a_group_with_a_retention(resources: dict):
 def test_scheduled_functions_keep_what_failed_every_retry(resources: dict):
     for name, properties in functions(resources).items():
         dead_letters = properties.get("DeadLetterConfig", {}).get("TargetArn")
-        assert dead_letters == ({"Fn::GetAtt": ["FunctionDeadLetters", "Arn"]} if name in SCHEDULED else None), name
+        assert dead_letters == ({"Fn::GetAtt": ["FunctionDeadLetters", "Arn"]} if name in ASYNC_INVOKED else None), name
     # That each role may write to its queue is checked with the rest of its policy (test_least_privilege).
+
+
+def test_ses_bounces_and_complaints_reach_the_feedback_function_through_this_stacks_topic(resources: dict):
+    subscriptions = [properties for properties in of_type(resources, "AWS::SNS::Subscription").values()
+                     if properties["Protocol"] == "lambda"]
+    assert [(s["TopicArn"], s["Endpoint"]) for s in subscriptions] == [
+        ({"Fn::Sub": "${MailFeedbackTopic}"}, {"Fn::GetAtt": ["SesFeedback", "Arn"]})]
+    (destination,) = of_type(resources, "AWS::SES::ConfigurationSetEventDestination").values()
+    assert destination["ConfigurationSetName"] == {"Ref": "MailConfigurationSet"}
+    assert destination["EventDestination"]["SnsDestination"] == {"TopicARN": {"Ref": "MailFeedbackTopic"}}
+    assert sorted(destination["EventDestination"]["MatchingEventTypes"]) == ["bounce", "complaint"]
+    # The names the code uses (chalicelib/config.py) are the ones the stack creates.
+    (configuration_set,) = of_type(resources, "AWS::SES::ConfigurationSet").values()
+    assert configuration_set["Name"] == {"Fn::Sub": "${AWS::StackName}-mail"}
+    assert resources["MailFeedbackTopic"]["Properties"]["TopicName"] == {"Fn::Sub": "${AWS::StackName}-mail-feedback"}
 
 
 def alarmed_on(alarm: dict) -> list[tuple[str, str]]:

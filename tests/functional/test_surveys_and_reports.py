@@ -7,6 +7,9 @@ import json
 import math
 import random
 from datetime import datetime, timedelta, timezone
+from email import message_from_string
+from email.message import EmailMessage
+from email.policy import default
 from zoneinfo import ZoneInfo
 
 import boto3
@@ -18,12 +21,28 @@ from chalicelib.storage.models import ConversationModel, SurveyModel
 from tests.helpers import Api, Party, agent, all_items, audit_events, run_job, visitor, ws_event
 
 SENDER = "surveys@mail.switchboard.example"
+OUTCOMES = ("websocket", "email", "none", "suppressed", "capped_tenant", "capped_address", "skipped", "failed")
 
 
-def sent_mail() -> list:
+def summary(**counts: int) -> dict[str, int]:
+    """send-surveys' summary: these counts, every other outcome 0."""
+    return {outcome: counts.get(outcome, 0) for outcome in OUTCOMES}
+
+
+def raw_mail() -> list[str]:
+    """What SES (moto) sent, as sent."""
     from moto.ses.models import ses_backends
 
-    return ses_backends["123456789012"]["us-east-1"].sent_messages
+    return [sent.raw_data for sent in ses_backends["123456789012"]["us-east-1"].sent_messages]
+
+
+def sent_mail() -> list[EmailMessage]:
+    """What SES (moto) sent, as the messages a mail client would read."""
+    return [message_from_string(raw, policy=default) for raw in raw_mail()]
+
+
+def text_of(mail: EmailMessage) -> str:
+    return mail.get_content()
 
 
 def closed_chat(api: Api, tenant: dict, resolution: str = "resolved", agent_email: str = "sam@acme.com",
@@ -48,10 +67,10 @@ def test_a_connected_visitor_gets_the_survey_frame_once_after_the_delay(api: Api
     vera.new_frames()
     assert run_job("send-surveys")["websocket"] == 0  # survey_delay_seconds (300) has not passed
     clock.advance(301)
-    assert run_job("send-surveys") == {"websocket": 1, "email": 0, "none": 0, "skipped": 0, "failed": 0}
+    assert run_job("send-surveys") == summary(websocket=1)
     [frame] = vera.of_type("survey.request")
     assert frame["conversation_id"] == conversation_id and frame["survey_url"].endswith(frame["survey_token"])
-    assert run_job("send-surveys") == {"websocket": 0, "email": 0, "none": 0, "skipped": 0, "failed": 0}  # never twice
+    assert run_job("send-surveys") == summary()  # never twice
     assert vera.of_type("survey.request") == []
     survey = SurveyModel.get(tenant["tenant_id"], conversation_id)
     assert survey.channel == "websocket" and survey.agent_id == ConversationModel.get(
@@ -82,8 +101,13 @@ def test_a_gone_visitor_with_an_email_gets_it_by_email(api: Api, tenant: dict, c
     clock.advance(301)
     assert run_job("send-surveys")["email"] == 1
     [mail] = sent_mail()[before:]
-    assert mail.source == SENDER and mail.destinations["ToAddresses"] == ["vera@example.org"]
-    url = next(word for word in mail.body.split() if "/survey/" in word)
+    assert (mail["From"], mail["To"], mail["Subject"]) == (SENDER, "vera@example.org", "How did we do?")
+    url = next(word for word in text_of(mail).split() if "/survey/" in word)
+    # One-click unsubscribe (RFC 8058): the header pair, and the same link in the text.
+    unsubscribe = mail["List-Unsubscribe"].strip("<>")
+    assert unsubscribe.startswith("https://") and "/v1/unsubscribe/" in unsubscribe
+    assert f"\nList-Unsubscribe: <{unsubscribe}>\r\n" in raw_mail()[-1]  # one unbroken line, never encoded
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" and unsubscribe in text_of(mail)
     token = url.rsplit("/", 1)[1]
     page = api.client.http.get(f"/survey/{token}")
     assert page.status_code == 200 and "How would you rate this conversation?" in page.body.decode()
@@ -133,7 +157,7 @@ def test_surveys_off_means_none_are_sent(api: Api, tenant: dict, clock):
     api.call("PUT", "/v1/settings", {"survey_enabled": False}, token=tenant["admin_token"])
     vera, _, _ = closed_chat(api, tenant)
     clock.advance(301)
-    assert run_job("send-surveys") == {"websocket": 0, "email": 0, "none": 0, "skipped": 0, "failed": 0}
+    assert run_job("send-surveys") == summary()
 
 
 # --- Follow-ups ---------------------------------------------------------------------------------
@@ -274,5 +298,5 @@ def test_one_failing_email_does_not_stop_the_other_surveys(api: Api, tenant: dic
     here, _, _ = closed_chat(api, tenant, agent_email="kim@acme.com")
     boto3.client("sesv2").delete_email_identity(EmailIdentity="mail.switchboard.example")  # SES now refuses
     clock.advance(301)
-    assert run_job("send-surveys") == {"websocket": 1, "email": 0, "none": 0, "skipped": 0, "failed": 1}
+    assert run_job("send-surveys") == summary(websocket=1, failed=1)
     assert here.of_type("survey.request")

@@ -1,0 +1,28 @@
+"""The unsubscribe link of every email (RFC 8058): public, the token is the credential."""
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from ..web.routing import PUBLIC, Call, endpoint
+from . import pages
+
+bp = Blueprint(__name__)
+TAG = "email"
+# What mail clients send for one click (RFC 8058: a form body "List-Unsubscribe=One-Click"), and the
+# confirmation page's own form. The body is not read: the token says everything.
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data", "application/json", "text/plain")
+
+
+@endpoint(bp, "GET", "/v1/unsubscribe/{unsubscribe_token}",
+          summary="The unsubscribe link's page (HTML): asks, changes nothing", tag=TAG, auth=PUBLIC,
+          errors=(404,), html_errors=True)
+def unsubscribe_page(call: Call[None], unsubscribe_token: str) -> Response:
+    return pages.confirm_page(unsubscribe_token)
+
+
+@endpoint(bp, "POST", "/v1/unsubscribe/{unsubscribe_token}",
+          summary="One-click unsubscribe (RFC 8058): no more emails from this tenant to this address "
+                  "(idempotent; any body, e.g. List-Unsubscribe=One-Click; answers HTML)",
+          tag=TAG, auth=PUBLIC, errors=(404,), html_errors=True, content_types=FORMS)
+def unsubscribe(call: Call[None], unsubscribe_token: str) -> Response:
+    return pages.unsubscribed_page(unsubscribe_token)

@@ -1,0 +1,58 @@
+"""Sending one email to a visitor's address: the suppression list and the daily caps first, then a
+plain-text message with a one-click unsubscribe (RFC 8058) through SES's configuration set."""
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formatdate, make_msgid
+from typing import Literal
+
+from ..runtime import runtime
+from . import caps, suppression, texts
+from .unsubscribe import unsubscribe_url
+
+Outcome = Literal["email", "suppressed", "capped_tenant", "capped_address", "none"]
+# RFC 5322's hard line limit: the List-Unsubscribe URL must stay one unbroken token.
+_POLICY = SMTP.clone(max_line_length=998)
+# A bare ASCII addr-spec: anything else (a display name, a line break, non-ASCII) is not sent to.
+_SENDABLE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,253}$")
+
+
+def send_to_visitor(tenant_id: str, tenant_name: str, address: str, subject: str,
+                    paragraphs: list[str]) -> Outcome:
+    """Send fixed text (`subject`, `paragraphs`) to `address` for the tenant, unless the address is
+    suppressed for it or a daily cap is reached; which of these happened."""
+    if not _SENDABLE.match(address):
+        return "none"
+    digest = suppression.address_hash(address)
+    if suppression.is_suppressed(tenant_id, digest):
+        return "suppressed"
+    refused = caps.take_slot(tenant_id, digest)
+    if refused:
+        return refused
+    link = unsubscribe_url(tenant_id, digest)
+    message = _message(address, subject, [*paragraphs, *texts.unsubscribe_footer(texts.business(tenant_name), link)],
+                       link)
+    rt = runtime()
+    rt.client("ses").send_raw_email(Source=rt.config.mail_from, Destinations=[address],
+                                    RawMessage={"Data": message.as_bytes()},
+                                    ConfigurationSetName=rt.config.mail_configuration_set)
+    return "email"
+
+
+def _message(to: str, subject: str, paragraphs: list[str], unsubscribe: str) -> EmailMessage:
+    rt = runtime()
+    message = EmailMessage(policy=_POLICY)
+    message["From"] = rt.config.mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(rt.clock.now(), usegmt=True)
+    message["Message-ID"] = make_msgid(domain=rt.config.mail_from.rpartition("@")[2].rstrip(">"))
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies
+    message["List-Unsubscribe"] = f"<{unsubscribe}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    text = "\n\n".join(paragraphs) + "\n"
+    # SES asks for 7-bit content: a tenant name with accents or CJK goes quoted-printable.
+    message.set_content(text, cte="7bit" if text.isascii() else "quoted-printable")
+    return message
