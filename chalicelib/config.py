@@ -22,9 +22,15 @@ class Config:
     # What clients connect to (returned by the widget session endpoint).
     ws_public_url: str
     agent_token_ttl_seconds: int
+    agent_session_max_seconds: int  # a login's absolute lifetime: refreshing never extends it past this
+    scrypt_n: int  # scrypt's cost N for new password hashes (r=8, p=1); lower only in test suites
     visitor_token_ttl_seconds: int
     signup_limit_per_hour: int
     login_limit_per_minute: int
+    # Per (account, source address): this many failed logins are free, then each next attempt waits
+    # 1, 2, 4 ... seconds, at most login_max_delay_seconds (docs/api.md, "Rate limits").
+    login_free_failures: int
+    login_max_delay_seconds: int
     max_body_bytes: int
     # Links in emails and frames (the survey page): the public base URL of the REST API.
     public_url: str
@@ -34,7 +40,13 @@ class Config:
     # Abuse limits (docs/api.md, "Rate limits").
     messages_per_second: int  # per sender per conversation
     tenant_requests_per_minute: int  # authenticated REST requests
-    widget_sessions_per_minute: int  # per source IP
+    widget_sessions_per_minute: int  # per source address (IPv6 by /64)
+    # Visitors never spend the tenant's budget above: theirs are per visitor, per source and per tenant.
+    visitor_requests_per_minute: int  # authenticated REST requests per visitor
+    visitor_source_requests_per_minute: int  # visitor REST requests per source address (IPv6 by /64)
+    tenant_new_visitors_per_minute: int  # new visitor sessions per tenant (widget key)
+    tenant_open_visitor_conversations: int  # visitor conversations not yet closed, per tenant
+    visitor_session_max_seconds: int  # a visitor token resumes its visitor this long after the first
     connections_per_visitor: int  # open WebSocket connections at once
     conversations_per_visitor_per_hour: int  # new conversations a visitor may open
     # Emails to visitors (docs/surveys.md, "Emails"), per UTC day; one over a cap is not sent.
@@ -85,9 +97,13 @@ def get_config() -> Config:
         ws_management_endpoint=os.environ.get("SWITCHBOARD_WS_MANAGEMENT_ENDPOINT", ""),
         ws_public_url=os.environ.get("SWITCHBOARD_WS_URL", ""),
         agent_token_ttl_seconds=_int("SWITCHBOARD_AGENT_TOKEN_TTL", 3600),
+        agent_session_max_seconds=_int("SWITCHBOARD_AGENT_SESSION_MAX_SECONDS", 12 * 3600),
+        scrypt_n=_int("SWITCHBOARD_SCRYPT_N", 2**17),
         visitor_token_ttl_seconds=_int("SWITCHBOARD_VISITOR_TOKEN_TTL", 86400),
         signup_limit_per_hour=_int("SWITCHBOARD_SIGNUP_LIMIT_PER_HOUR", 10),
         login_limit_per_minute=_int("SWITCHBOARD_LOGIN_LIMIT_PER_MINUTE", 20),
+        login_free_failures=_int("SWITCHBOARD_LOGIN_FREE_FAILURES", 5),
+        login_max_delay_seconds=_int("SWITCHBOARD_LOGIN_MAX_DELAY_SECONDS", 900),
         max_body_bytes=_int("SWITCHBOARD_MAX_BODY_BYTES", 64 * 1024),
         public_url=os.environ.get("SWITCHBOARD_PUBLIC_URL", "").rstrip("/"),
         mail_from=os.environ.get("SWITCHBOARD_MAIL_FROM", "surveys@mail.switchboard.example"),
@@ -96,6 +112,11 @@ def get_config() -> Config:
         messages_per_second=_int("SWITCHBOARD_MESSAGES_PER_SECOND", 10),
         tenant_requests_per_minute=_int("SWITCHBOARD_TENANT_REQUESTS_PER_MINUTE", 6000),
         widget_sessions_per_minute=_int("SWITCHBOARD_WIDGET_SESSIONS_PER_MINUTE", 30),
+        visitor_requests_per_minute=_int("SWITCHBOARD_VISITOR_REQUESTS_PER_MINUTE", 60),
+        visitor_source_requests_per_minute=_int("SWITCHBOARD_VISITOR_SOURCE_REQUESTS_PER_MINUTE", 600),
+        tenant_new_visitors_per_minute=_int("SWITCHBOARD_TENANT_NEW_VISITORS_PER_MINUTE", 300),
+        tenant_open_visitor_conversations=_int("SWITCHBOARD_TENANT_OPEN_VISITOR_CONVERSATIONS", 500),
+        visitor_session_max_seconds=_int("SWITCHBOARD_VISITOR_SESSION_MAX_SECONDS", 30 * 86400),
         connections_per_visitor=_int("SWITCHBOARD_CONNECTIONS_PER_VISITOR", 10),
         conversations_per_visitor_per_hour=_int("SWITCHBOARD_CONVERSATIONS_PER_VISITOR_PER_HOUR", 10),
         emails_per_address_per_day=_int("SWITCHBOARD_EMAILS_PER_ADDRESS_PER_DAY", 3),

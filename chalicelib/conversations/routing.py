@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Callable
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
@@ -189,9 +190,10 @@ def _take(tenant_id: str, conversation_id: str, agent: AgentModel, settings: Set
     return assign(conversation, agent, settings)
 
 
-def hand_back(conversation: ConversationModel, actions: list) -> bool:
+def hand_back(conversation: ConversationModel, actions: list, also: Callable[[Any], None] | None = None) -> bool:
     """Apply `actions` to a conversation its agent holds and give the agent the capacity back, in one
-    transaction (a crash between the two would leak capacity). False when it no longer holds it."""
+    transaction (a crash between the two would leak capacity), with `also`'s writes (closing gives
+    the tenant's open place back). False when it no longer holds it."""
     holder = conversation.agent_id
     for _ in range(MAX_ATTEMPTS):
         agent = AgentModel.get(conversation.tenant_id, holder, consistent_read=True)
@@ -200,6 +202,8 @@ def hand_back(conversation: ConversationModel, actions: list) -> bool:
                 tx.update(conversation, actions=actions,
                           condition=(ConversationModel.status == "assigned") & (ConversationModel.agent_id == holder))
                 _give_capacity(tx, agent)
+                if also is not None:
+                    also(tx)
             return True
         except TransactWriteError:
             conversation.refresh(consistent_read=True)

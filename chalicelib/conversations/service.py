@@ -18,7 +18,7 @@ from ..realtime.connections import connection_ids_of
 from ..realtime.sender import sender
 from ..reports import counters
 from ..runtime import runtime
-from ..storage.helpers import condition_failed, transaction
+from ..storage.helpers import cancellation_codes, condition_failed, transaction
 from ..storage.models import (
     AgentModel, ConnectionModel, ConversationModel, MessageIdModel, MessageModel, TenantModel, VisitorModel,
 )
@@ -28,7 +28,7 @@ from ..tenancy.schemas import Settings
 from ..transcripts.cipher import Revealed, reveal, seal
 from ..transcripts.keys import key_ring
 from ..transcripts.shredding import shred_actions
-from . import presence, routing
+from . import open_slots, presence, routing
 from .hours import is_open
 from .delivery import broadcast
 
@@ -150,12 +150,14 @@ def _try_open(connection: ConnectionModel, visitor: VisitorModel) -> tuple[Conve
     if opened_this_hour >= limit:
         raise RateLimited(f"At most {limit} new conversations an hour.",
                           retry_after=int((hour + 1) * 3600 - runtime().clock.now()) + 1)
-    tenant = TenantModel.get(connection.tenant_id)
+    tenant = TenantModel.get(connection.tenant_id, consistent_read=True)
     settings = Settings.model_validate(tenant.settings)
     bot_first = settings.bot_enabled and tenant.faq_count > 0
+    if not bot_first:
+        open_slots.refuse_if_full(tenant)
     queued = {} if bot_first else {
         "queued_at": now, "queue_key": routing.team_key(connection.tenant_id, visitor.team),
-        "queue_sort": routing.queue_sort(0, now, conversation_id)}
+        "queue_sort": routing.queue_sort(0, now, conversation_id), "counted_open": True}
     conversation = ConversationModel(
         connection.tenant_id, conversation_id, visitor_id=visitor.visitor_id,
         visitor_key=f"{connection.tenant_id}#{connection.principal_id}",
@@ -172,10 +174,12 @@ def _try_open(connection: ConnectionModel, visitor: VisitorModel) -> tuple[Conve
                       & (pointer.does_not_exist() if visitor.open_conversation_id is None
                          else pointer == visitor.open_conversation_id))
             tx.save(conversation, condition=ConversationModel.conversation_id.does_not_exist())
+            if not bot_first:
+                open_slots.take(tx, connection.tenant_id)
     except TransactWriteError as err:
         if err.cause_response_code != "TransactionCanceledException":
             raise
-        return None  # erased, or another first message opened one meanwhile: the next read says which
+        return None  # erased, opened meanwhile, or the tenant is full: the next reads say which
     counters.conversation_opened(conversation)
     return conversation, settings
 
@@ -183,16 +187,24 @@ def _try_open(connection: ConnectionModel, visitor: VisitorModel) -> tuple[Conve
 def hand_to_human(conversation: ConversationModel) -> None:
     """Leave the bot: queue for a person and route (no-op unless the bot holds it)."""
     now = _now()
+    queued = {"status": "queued", "queued_at": now, "counted_open": True,
+              "queue_key": routing.team_key(conversation.tenant_id, conversation.team),
+              "queue_sort": routing.queue_sort(0, now, conversation.conversation_id)}
     try:
-        conversation.update(actions=[
-            ConversationModel.status.set("queued"), ConversationModel.queued_at.set(now),
-            ConversationModel.queue_key.set(routing.team_key(conversation.tenant_id, conversation.team)),
-            ConversationModel.queue_sort.set(routing.queue_sort(0, now, conversation.conversation_id))],
-            condition=ConversationModel.status == "bot")
-    except UpdateError as err:
-        if condition_failed(err):
-            return
-        raise
+        with transaction() as tx:
+            tx.update(conversation, actions=[getattr(ConversationModel, name).set(value)
+                                             for name, value in queued.items()],
+                      condition=ConversationModel.status == "bot")
+            open_slots.take(tx, conversation.tenant_id)
+    except TransactWriteError as err:
+        if "ConditionalCheckFailed" not in cancellation_codes(err):
+            raise
+        conversation.refresh(consistent_read=True)
+        if conversation.status == "bot":
+            raise open_slots.busy() from None  # the tenant is full: the bot keeps the visitor for now
+        return  # handed over meanwhile
+    for name, value in queued.items():  # as written (a transaction returns no item)
+        setattr(conversation, name, value)
     _route_and_announce(conversation, routing.tenant_settings(conversation.tenant_id))
 
 
@@ -447,14 +459,17 @@ def end(conversation: ConversationModel, resolution: str | None, actor: dict[str
     # An erased visitor is never surveyed; anyone else is, if the tenant asks for surveys.
     actions += shred_actions(now) if shred else [ConversationModel.retention_key.set(conversation.tenant_id),
                                                  *surveys.schedule_actions(conversation, now, settings)]
+    actions += open_slots.closing_actions(conversation)
     if conversation.status == "assigned":
-        closed = routing.hand_back(conversation, actions)
+        closed = routing.hand_back(conversation, actions, also=lambda tx: open_slots.give_back(tx, conversation))
     else:
         try:
-            conversation.update(actions=actions, condition=ConversationModel.status == conversation.status)
+            with transaction() as tx:
+                tx.update(conversation, actions=actions, condition=ConversationModel.status == conversation.status)
+                open_slots.give_back(tx, conversation)
             closed = True
-        except UpdateError as err:
-            if not condition_failed(err):
+        except TransactWriteError as err:
+            if "ConditionalCheckFailed" not in cancellation_codes(err):
                 raise
             closed = False
     if not closed:

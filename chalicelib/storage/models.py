@@ -66,6 +66,11 @@ class TenantModel(Model):
     # Changed in the same transaction as every FAQ put or delete, so the 200-entry cap holds
     # under concurrent writers without counting the partition.
     faq_count = NumberAttribute(default=0)
+    # Visitor conversations not yet closed: raised in the transaction that opens one (conditioned on
+    # the ceiling), lowered in the one that closes it, so the ceiling holds without counting.
+    open_visitor_conversations = NumberAttribute(null=True)
+    # The identity-verification secret, wrapped by tenant key `version` (tenancy/identity.py).
+    identity_secret = WrappedKey(null=True)
 
 
 class AgentLapseIndex(GlobalSecondaryIndex):
@@ -110,6 +115,17 @@ class CredentialModel(Model):
     password_hash = UnicodeAttribute()
 
 
+class AgentSessionModel(Model):
+    """One login of an agent (tenancy/sessions.py): its tokens carry the session id and work only
+    while this item exists and has not reached expires_at, the session's absolute end. Logout deletes it."""
+    Meta = _meta("agent-sessions")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    session_id = UnicodeAttribute(range_key=True)
+    agent_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+
 class ApiKeyModel(Model):
     Meta = _meta("api-keys")
     tenant_id = UnicodeAttribute(hash_key=True)
@@ -144,9 +160,12 @@ class VisitorModel(Model):
     # Kept by staff on the visitor's profile (PATCH /v1/visitors/{id}).
     tags = ListAttribute(of=UnicodeAttribute, default=list)
     notes = UnicodeAttribute(null=True)
-    # An earlier visitor with the same email: probably the same person, but an email proves
-    # nothing, so the identity is not shared; agents see both histories.
+    # An earlier visitor with the same email: an unverified hint for agents (an email proves
+    # nothing), never merged, never shown to the visitor, never its history.
     known_as = UnicodeAttribute(null=True)
+    # The tenant's own user id, verified by its identity secret (user_hash); one visitor per user_id,
+    # held by a VisitorIdentityModel item.
+    user_id = UnicodeAttribute(null=True)
     email_index = VisitorEmailIndex()
     # {"<tenant key version>": visitor data key wrapped by that tenant key} (transcripts/keys.py).
     data_keys = MapAttribute(default=dict)
@@ -158,6 +177,16 @@ class VisitorModel(Model):
     open_conversation_id = UnicodeAttribute(null=True)
     opened_window = NumberAttribute(null=True)
     opened_in_window = NumberAttribute(null=True)
+
+
+class VisitorIdentityModel(Model):
+    """A verified user id's one visitor in a tenant: created with the visitor (conditional), deleted by
+    erasure. Keyed by a digest, so the table never holds the tenant's user ids themselves."""
+    Meta = _meta("visitor-identities")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    user_digest = UnicodeAttribute(range_key=True)
+    visitor_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
 
 
 class FaqModel(Model):
@@ -200,6 +229,10 @@ class ConnectionModel(Model):
     principal_id = UnicodeAttribute()
     role = UnicodeAttribute(null=True)
     name = UnicodeAttribute(null=True)  # shown as the sender of this party's messages
+    # An agent's: the login it belongs to (logout closes only its sockets) and the agent's
+    # session_version then (a role-dependent action checks it still holds).
+    session_id = UnicodeAttribute(null=True)
+    session_version = NumberAttribute(null=True)
     connected_at = UTCDateTimeAttribute()
     # API Gateway ends a connection after 2 hours; TTL sweeps records a lost $disconnect left.
     expires_at = TTLAttribute()
@@ -300,6 +333,8 @@ class ConversationModel(Model):
     # (conditioned on last_seq) keeps it exact at no extra request (the messages-per-second limit).
     visitor_burst = UnicodeAttribute(null=True)
     agent_burst = UnicodeAttribute(null=True)
+    # True while it counts in its tenant's open_visitor_conversations (removed in the closing write).
+    counted_open = BooleanAttribute(null=True)
     queue_index = QueueIndex()
     visitor_index = VisitorConversationsIndex()
     agent_index = AgentConversationsIndex()
@@ -352,6 +387,34 @@ class RateLimitModel(Model):
     Meta = _meta("rate-limits")
     bucket = UnicodeAttribute(hash_key=True)
     hits = NumberAttribute(default=0)
+    expires_at = TTLAttribute()
+
+
+class LoginFailureDueIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "due-index"
+        projection = KeysOnlyProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class LoginFailureModel(Model):
+    """Failed logins (tenancy/login_throttle.py), two kinds of item by key:
+    "source#<digest of tenant, email, source address>": failures from one source, and the time before
+    which its next attempt is refused; "window#<tenant>#<target>#<start>": one account's failures in one
+    window, due (sparse due-index) for its one aggregated audit event once the window is over."""
+    Meta = _meta("login-failures")
+    key = UnicodeAttribute(hash_key=True)
+    failures = NumberAttribute(default=0)
+    not_before = NumberAttribute(null=True)  # epoch seconds
+    tenant_id = UnicodeAttribute(null=True)
+    target = UnicodeAttribute(null=True)  # the agent id, or "unknown-account"
+    window_start = UTCDateTimeAttribute(null=True)
+    last_source = UnicodeAttribute(null=True)
+    due_shard = UnicodeAttribute(null=True)
+    due_at = UTCDateTimeAttribute(null=True)
+    due_index = LoginFailureDueIndex()
     expires_at = TTLAttribute()
 
 
@@ -494,7 +557,8 @@ class AuditExportModel(Model):
 
 
 ALL_MODELS: tuple[type[Model], ...] = (
-    TenantModel, AgentModel, CredentialModel, ApiKeyModel, VisitorModel,
+    TenantModel, AgentModel, CredentialModel, ApiKeyModel, VisitorModel, VisitorIdentityModel,
+    AgentSessionModel, LoginFailureModel,
     ConnectionModel, RateLimitModel, ConversationModel, MessageModel, MessageIdModel, RosterModel,
     FaqModel, CannedResponseModel,
     AuditEventModel, AuditChainModel, AuditDigestModel, AuditAlarmModel, AuditExportModel,

@@ -129,27 +129,34 @@ def _check_path_ids(path_params: dict[str, str]) -> None:
 
 def _build_call(spec: RouteSpec, request: Any) -> Call[Any]:
     headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+    identity = (request.context or {}).get("identity") or {}
+    source_ip = identity.get("sourceIp") or "unknown"
     principal = None
     if spec.auth != PUBLIC:
         from ..tenancy.principals import authenticate  # deferred: public routes skip auth imports
 
         principal = authenticate(headers.get("authorization"), spec.auth)
-        _count_tenant_request(principal.tenant_id)
-    identity = (request.context or {}).get("identity") or {}
+        _count_request(principal, source_ip)
     return Call(
         body=_parse_body(spec.body, request.raw_body),
         query=_parse_query(spec.query, request.query_params),
         principal=principal,
-        source_ip=identity.get("sourceIp") or "unknown",
+        source_ip=source_ip,
         headers=headers,
     )
 
 
-def _count_tenant_request(tenant_id: str) -> None:
-    """One tenant's authenticated requests, every credential together: 429 over the limit."""
+def _count_request(principal: "Principal", source_ip: str) -> None:
+    """429 over the limit. Staff and API keys spend their tenant's budget together; visitors (whom
+    the public widget key mints) only budgets of their own, so they can never throttle staff."""
+    if principal.kind == "visitor":
+        from ..visitors.limits import count_visitor_request  # deferred: public routes never count
+
+        count_visitor_request(principal.tenant_id, principal.id, source_ip)
+        return
     from .. import ratelimit  # deferred: public routes never count a tenant
 
-    ratelimit.enforce("tenant-requests", tenant_id, runtime().config.tenant_requests_per_minute, 60)
+    ratelimit.enforce("tenant-requests", principal.tenant_id, runtime().config.tenant_requests_per_minute, 60)
 
 
 def _parse_body(model: type[BaseModel] | None, raw: bytes | None) -> Any:
