@@ -1,4 +1,5 @@
-"""The REST API on Chalice's own local server, plus the local-only /dev/jobs endpoints.
+"""The REST API on Chalice's own local server, plus the local-only /dev/jobs, /dev/outbox and
+/dev/ses-events endpoints.
 
 /dev/* is answered here, outside the app, so it can never be deployed.
 """
@@ -14,6 +15,7 @@ from chalice import Chalice
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, LocalDevServer, LocalGatewayException, create_local_server
 
+from .mailbox import Mailbox
 from .scheduler import Scheduler
 
 Log = Callable[[str], None]
@@ -21,6 +23,7 @@ Log = Callable[[str], None]
 
 class _RequestHandler(ChaliceRequestHandler):
     scheduler: Scheduler
+    mailbox: Mailbox
     log_line: Log
 
     def _generic_handle(self) -> None:
@@ -28,6 +31,8 @@ class _RequestHandler(ChaliceRequestHandler):
         path = urlsplit(self.path).path
         if path == "/dev/jobs" or path.startswith("/dev/jobs/"):
             self._dev_jobs(path)
+        elif path in ("/dev/outbox", "/dev/ses-events"):
+            self._dev_mail(path)
         else:
             super()._generic_handle()
 
@@ -50,6 +55,13 @@ class _RequestHandler(ChaliceRequestHandler):
             return self._json(200, {"job": name, "summary": self.scheduler.run(name)})
         self._json(404, {"error": {"code": "not_found", "message": f"No job {name!r}."}})
 
+    def _dev_mail(self, path: str) -> None:
+        if path == "/dev/outbox" and self.command == "GET":
+            return self._json(200, self.mailbox.outbox())
+        if path == "/dev/ses-events" and self.command == "POST":
+            return self._json(200, {"delivered": self.mailbox.ses_event(self._parse_payload()[1] or b"")})
+        self._json(405, {"error": {"code": "method_not_allowed", "message": f"{self.command} is not allowed here."}})
+
     def _json(self, status: int, body: Any) -> None:
         self._send_http_response(status, {}, json.dumps(body, default=str))
 
@@ -69,8 +81,9 @@ class _RequestHandler(ChaliceRequestHandler):
         pass
 
 
-def rest_server(app: Chalice, host: str, port: int, scheduler: Scheduler, log: Log) -> LocalDevServer:
-    handler = type("RequestHandler", (_RequestHandler,), {"scheduler": scheduler,
+def rest_server(app: Chalice, host: str, port: int, scheduler: Scheduler, mailbox: Mailbox,
+                log: Log) -> LocalDevServer:
+    handler = type("RequestHandler", (_RequestHandler,), {"scheduler": scheduler, "mailbox": mailbox,
                                                           "log_line": staticmethod(log)})
     config = Config.create(chalice_stage="dev", app_name="switchboard", chalice_app=app,
                            lambda_timeout=60, lambda_memory_size=512)

@@ -15,6 +15,7 @@ import requests
 
 from .aws import EmbeddedAws
 from .http_server import rest_server
+from .mailbox import Mailbox, chalice_sns_subscribers
 from .provision import provision
 from .queues import QueueWorker, chalice_consumers
 from .scheduler import Scheduler, chalice_jobs
@@ -69,7 +70,8 @@ class LocalStack:
         self._gateway.start()
         self.log(f"ws       gateway on {self._gateway.ws_url} (management API {self._gateway.management_endpoint})")
         self._scheduler = Scheduler(chalice_jobs(app, app_module), log=self.log)
-        self._rest = rest_server(app, self.host, self.ports.http, self._scheduler, self.log)
+        mailbox = Mailbox(chalice_sns_subscribers(app, app_module), "us-east-1")
+        self._rest = rest_server(app, self.host, self.ports.http, self._scheduler, mailbox, self.log)
         threading.Thread(target=self._rest.server.serve_forever, name="rest", daemon=True).start()
         self._wait_healthy()
         self.log(f"http     REST API on {self.base_url} (OpenAPI: {self.base_url}/openapi.json)")
@@ -129,6 +131,7 @@ class LocalStack:
                  f"  WebSocket     ws://{self.host}:{self.ports.ws}/?token=<agent or visitor token>",
                  f"  AWS (moto)    {self.aws_url}   (aws --endpoint-url {self.aws_url} dynamodb list-tables)",
                  f"  Jobs          GET {self.base_url}/dev/jobs, POST {self.base_url}/dev/jobs/NAME",
+                 f"  Emails sent   GET {self.base_url}/dev/outbox (SES bounces, complaints: POST /dev/ses-events)",
                  "  Audit verify  python -m chalicelib.audit.verify EXPORT.jsonl.gz --public-key KEY.pem"]
         if self.demo:
             lines += ["", f"Demo tenant {self.demo.tenant_id} (password for every login: {DEMO_PASSWORD})"]

@@ -1,0 +1,75 @@
+"""The local stand-ins for SES in both directions, answered by the local server (never deployed):
+
+- `GET /dev/outbox`: every email the app sent, as the embedded AWS (moto's SES) keeps them:
+  `{items: [{to, from, subject, text, html, headers, sent_at}]}`, oldest first.
+- `POST /dev/ses-events`: an SES bounce or complaint notification (the JSON SES publishes, or the SNS
+  envelope around it) handed to the app's @app.on_sns_message handler as SNS invokes it on AWS.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from email import message_from_string
+from email.policy import default
+from email.utils import parsedate_to_datetime
+from types import ModuleType
+from typing import Any, Callable
+
+from chalice import Chalice
+from chalice.app import SNSEventConfig
+from moto.core import DEFAULT_ACCOUNT_ID
+
+
+@dataclass(frozen=True)
+class SnsSubscriber:
+    name: str
+    topic: str
+    handler: Callable[[dict[str, Any], Any], Any]
+
+
+def chalice_sns_subscribers(app: Chalice, module: ModuleType) -> list[SnsSubscriber]:
+    return [SnsSubscriber(source.name, source.topic, getattr(module, source.handler_string.rpartition(".")[2]))
+            for source in app.event_sources if isinstance(source, SNSEventConfig)]
+
+
+def sns_event(message: str, topic_arn: str) -> dict[str, Any]:
+    """A Lambda event from SNS, one record, as AWS invokes a subscribed function."""
+    return {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": f"{topic_arn}:local",
+                         "Sns": {"Type": "Notification", "MessageId": "local", "TopicArn": topic_arn,
+                                 "Subject": None, "Message": message, "Timestamp": "", "MessageAttributes": {}}}]}
+
+
+class Mailbox:
+    def __init__(self, subscribers: list[SnsSubscriber], region: str) -> None:
+        self._subscribers, self._region = subscribers, region
+
+    def outbox(self) -> dict[str, Any]:
+        from moto.ses.models import ses_backends  # the embedded AWS runs in this process
+
+        return {"items": [_as_item(sent) for sent in ses_backends[DEFAULT_ACCOUNT_ID][self._region].sent_messages]}
+
+    def ses_event(self, body: bytes) -> dict[str, Any]:
+        """Deliver one notification to every SNS subscriber; what each handler answered."""
+        message = body.decode("utf-8", "replace")
+        try:
+            envelope = json.loads(message)
+        except ValueError:
+            envelope = None
+        if (isinstance(envelope, dict) and envelope.get("Type") == "Notification"
+                and isinstance(envelope.get("Message"), str)):
+            message = envelope["Message"]  # what SNS would POST to an HTTP subscriber
+        return {subscriber.name: subscriber.handler(sns_event(
+            message, f"arn:aws:sns:{self._region}:{DEFAULT_ACCOUNT_ID}:{subscriber.topic}"), None)
+            for subscriber in self._subscribers}
+
+
+def _as_item(sent: Any) -> dict[str, Any]:
+    if not hasattr(sent, "raw_data"):  # SendEmail's simple form (the app sends raw messages)
+        return {"to": ", ".join(sent.destinations.get("ToAddresses", [])), "from": sent.source, "subject": sent.subject,
+                "text": sent.body, "html": None, "headers": {}, "sent_at": None}
+    mail = message_from_string(sent.raw_data, policy=default)
+    text, html = mail.get_body(("plain",)), mail.get_body(("html",))
+    sent_at = parsedate_to_datetime(mail["Date"]).strftime("%Y-%m-%dT%H:%M:%SZ") if mail["Date"] else None
+    return {"to": mail["To"], "from": mail["From"], "subject": mail["Subject"],
+            "text": text.get_content() if text else None, "html": html.get_content() if html else None,
+            "headers": {name: str(value) for name, value in mail.items()}, "sent_at": sent_at}
