@@ -6,7 +6,7 @@ from chalice import Blueprint
 from ..web.routing import ADMIN, ANY_TOKEN, PUBLIC, STAFF, SUPERVISOR_UP, Call, endpoint
 from ..web.schemas import PageQuery
 from . import schemas as s
-from . import service, widget_sessions
+from . import auth, identity, service, widget_sessions
 
 bp = Blueprint(__name__)
 TAG = "tenancy"
@@ -21,13 +21,19 @@ def signup(call: Call[s.SignupIn]) -> s.SignupOut:
 @endpoint(bp, "POST", "/v1/auth/login", summary="Log in as an agent", tag=TAG, auth=PUBLIC,
           body=s.LoginIn, response=s.LoginOut, errors=(401, 429))
 def login(call: Call[s.LoginIn]) -> s.LoginOut:
-    return service.login(call.body, call.source_ip)
+    return auth.login(call.body, call.source_ip)
 
 
-@endpoint(bp, "POST", "/v1/auth/refresh", summary="Exchange a valid agent token for a fresh one",
+@endpoint(bp, "POST", "/v1/auth/refresh", summary="A fresh token of the same session (never past its end)",
           tag=TAG, auth=STAFF, response=s.RefreshOut)
 def refresh(call: Call[None]) -> s.RefreshOut:
-    return service.refresh(call.principal)
+    return auth.refresh(call.principal)
+
+
+@endpoint(bp, "POST", "/v1/auth/logout", summary="End this session: its tokens and sockets; other logins go on",
+          tag=TAG, auth=STAFF, status=204)
+def logout(call: Call[None]) -> None:
+    auth.logout(call.principal)
 
 
 @endpoint(bp, "GET", "/v1/me", summary="Who the token belongs to", tag=TAG, auth=ANY_TOKEN,
@@ -92,6 +98,19 @@ def put_settings(call: Call[s.SettingsPatch]) -> s.Settings:
 
 @endpoint(bp, "POST", "/v1/widget/{widget_key}/sessions", summary="Start a visitor session",
           tag="widget", auth=PUBLIC, body=s.WidgetSessionIn, response=s.WidgetSessionOut,
-          status=201, errors=(403, 404, 429), cors=True)
+          status=201, errors=(401, 403, 404, 429), cors=True)
 def start_widget_session(call: Call[s.WidgetSessionIn], widget_key: str) -> s.WidgetSessionOut:
     return widget_sessions.start_widget_session(widget_key, call.body, call.source_ip, call.headers.get("origin"))
+
+
+@endpoint(bp, "POST", "/v1/identity-secret",
+          summary="Rotate the identity-verification secret (shown once; the old one stops verifying)",
+          tag=TAG, auth=ADMIN, response=s.IdentitySecretOut, errors=(409,))
+def rotate_identity_secret(call: Call[None]) -> s.IdentitySecretOut:
+    return identity.rotate_identity_secret(call.principal)
+
+
+@endpoint(bp, "POST", "/v1/widget-key", summary="Rotate the widget key (the old one stops working at once)",
+          tag=TAG, auth=ADMIN, response=s.WidgetKeyOut)
+def rotate_widget_key(call: Call[None]) -> s.WidgetKeyOut:
+    return identity.rotate_widget_key(call.principal)

@@ -57,6 +57,7 @@ class AgentOut(Output):
 class LoginOut(Output):
     token: str
     expires_at: str
+    session_expires_at: str = Field(description="The session's absolute end: no refresh reaches past it")
     ws_url: str = Field(description="WebSocket URL to connect to with ?token=")
     agent: AgentOut
 
@@ -64,6 +65,7 @@ class LoginOut(Output):
 class RefreshOut(Output):
     token: str
     expires_at: str
+    session_expires_at: str = Field(description="The session's absolute end: no refresh reaches past it")
 
 
 class MeOut(Output):
@@ -187,6 +189,9 @@ class Settings(BaseModel):
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 365
     allowed_origins: Annotated[list[Origin], Field(max_length=50)] = Field(
         default_factory=list, description="[] = any origin")
+    identity_verification: bool = Field(
+        default=False, description="read-only: an identity secret is set (POST /v1/identity-secret); "
+                                   "the secret itself is never shown again")
 
 
 class SettingsPatch(PatchInput):
@@ -213,7 +218,18 @@ class WidgetSessionIn(Input):
     team: Team | None = None
     locale: Annotated[str, Field(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")] | None = None
     visitor_token: Annotated[str, Field(min_length=1, max_length=2048)] | None = Field(
-        default=None, description="a token from an earlier session (expired ones too): resume that visitor")
+        default=None, description="a token from an earlier session (expired ones too): resume that visitor, "
+                                  "within SWITCHBOARD_VISITOR_SESSION_MAX_SECONDS of its first session")
+    user_id: Annotated[str, Field(min_length=1, max_length=255)] | None = Field(
+        default=None, description="the tenant's own user id, with user_hash: the user's one visitor")
+    user_hash: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")] | None = Field(
+        default=None, description="hex HMAC-SHA256 of user_id under the tenant's identity secret; wrong: 401")
+
+    @model_validator(mode="after")
+    def _user_id_and_hash_together(self) -> "WidgetSessionIn":
+        if (self.user_id is None) != (self.user_hash is None):
+            raise ValueError("user_id and user_hash come together")
+        return self
 
 
 class WidgetSessionOut(Output):
@@ -221,7 +237,19 @@ class WidgetSessionOut(Output):
     visitor_token: str
     ws_url: str
     expires_at: str
-    returning: bool = Field(description="an existing visitor was recognised (by token or email)")
+    returning: bool = Field(description="this is an earlier visitor: resumed with its own visitor_token, "
+                                        "or a verified user_id seen before (never an email match)")
     open_conversation_id: str | None = Field(
         description="the visitor's conversation that is not closed (resume it with messages.sync); "
                     "always null for a new visitor")
+
+
+# --- Rotations ----------------------------------------------------------------------------
+class IdentitySecretOut(Output):
+    identity_secret: str = Field(description="Shown once: compute user_hash with it on your server; "
+                                             "stored only wrapped by the tenant's data key")
+    rotated_at: str
+
+
+class WidgetKeyOut(Output):
+    widget_key: str = Field(description="The new key; the old one stops working at once")

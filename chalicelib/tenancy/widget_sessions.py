@@ -1,4 +1,10 @@
-"""Widget sessions: the public widget key starts (or resumes) a visitor's session."""
+"""Widget sessions: the public widget key starts (or resumes) a visitor's session.
+
+Who the session is for, in order: a verified user (user_id with a good user_hash: their one visitor,
+tenancy/identity.py); else the visitor an earlier visitor_token of this browser names, within the
+absolute lifetime of its run of sessions; else a new anonymous visitor. An email never decides it
+and never changes the answer: a match is only a hint agents see on the new visitor's profile.
+"""
 from __future__ import annotations
 
 import secrets
@@ -6,17 +12,20 @@ from datetime import datetime, timezone
 
 from pynamodb.exceptions import DoesNotExist
 
-from .. import ratelimit
 from ..clock import iso
 from ..conversations.service import current_conversation
 from ..errors import NotFound
-from ..ids import new_id
 from ..runtime import runtime
 from ..storage.models import TenantModel, VisitorModel
+from ..visitors import identities, limits
 from ..visitors import service as visitors
 from . import origins
 from . import schemas as s
 from .tokens import signer
+
+
+def new_widget_key(tenant_id: str) -> str:
+    return f"wk.{tenant_id}.{secrets.token_urlsafe(16)}"
 
 
 def tenant_for_widget_key(widget_key: str) -> TenantModel:
@@ -35,23 +44,18 @@ def tenant_for_widget_key(widget_key: str) -> TenantModel:
 def start_widget_session(widget_key: str, body: s.WidgetSessionIn, source_ip: str,
                          origin: str | None = None) -> s.WidgetSessionOut:
     rt = runtime()
-    ratelimit.enforce("widget-session-ip", source_ip, rt.config.widget_sessions_per_minute, 60)
+    limits.count_session_start(source_ip)
     tenant = tenant_for_widget_key(widget_key)
     # Before anything is written: a page the tenant does not allow gets no visitor at all.
     origins.check(origin, lambda: s.Settings.model_validate(tenant.settings).allowed_origins,
                   tenant.tenant_id, "widget session")
     details = body.model_dump(include={"name", "email", "locale", "team"}, exclude_none=True)
-    visitor = visitors.resume_returning(tenant.tenant_id, body.visitor_token, details)
-    returning = visitor is not None
-    # Only the visitor the token names resumes a chat; a new one (even one recognised by email) has none.
-    current = current_conversation(tenant.tenant_id, visitor.visitor_id) if visitor is not None else None
-    if visitor is None:
-        # An email recognises but never authenticates: a new identity, linked to the earlier one.
-        known_as = visitors.earlier_visitor_with_email(tenant.tenant_id, details.get("email"))
-        returning = known_as is not None
-        visitor = _new_visitor(tenant.tenant_id, details, known_as)
-    issued = signer().issue("visitor", tenant.tenant_id, visitor.visitor_id,
-                            rt.config.visitor_token_ttl_seconds)
+    visitor, returning, started = _whose(tenant, body, details)
+    # Only a visitor resumed (by its own token or verified user id) resumes a chat.
+    current = current_conversation(tenant.tenant_id, visitor.visitor_id) if returning else None
+    # No token outlives the run of sessions it belongs to.
+    ttl = min(rt.config.visitor_token_ttl_seconds, started + rt.config.visitor_session_max_seconds - int(rt.clock.now()))
+    issued = signer().issue("visitor", tenant.tenant_id, visitor.visitor_id, ttl, vss=started)
     return s.WidgetSessionOut(visitor_id=visitor.visitor_id, visitor_token=issued.token,
                               ws_url=rt.config.ws_public_url,
                               expires_at=iso(datetime.fromtimestamp(issued.expires_at, tz=timezone.utc)),
@@ -59,9 +63,20 @@ def start_widget_session(widget_key: str, body: s.WidgetSessionIn, source_ip: st
                               open_conversation_id=current.conversation_id if current is not None else None)
 
 
-def _new_visitor(tenant_id: str, details: dict[str, str], known_as: str | None) -> VisitorModel:
-    now = runtime().clock.utcnow()
-    visitor = VisitorModel(tenant_id, new_id("v"), created_at=now, last_seen_at=now, known_as=known_as,
-                           **details)
-    visitor.save()
-    return visitor
+def _whose(tenant: TenantModel, body: s.WidgetSessionIn,
+           details: dict[str, str]) -> tuple[VisitorModel, bool, int]:
+    """The session's visitor, whether it is an earlier one, and when its run of sessions began."""
+    from .identity import verified_user_id  # deferred: only verified sessions unwrap the secret
+
+    now = int(runtime().clock.now())
+    if body.user_id is not None and body.user_hash is not None:
+        user_id = verified_user_id(tenant, body.user_id, body.user_hash)
+        visitor, returning = identities.verified_visitor(tenant.tenant_id, user_id, details)
+        return visitor, returning, now  # verified afresh: a new run of sessions
+    resumed = visitors.resume_returning(tenant.tenant_id, body.visitor_token, details)
+    if resumed is not None:
+        return resumed.visitor, True, resumed.session_started
+    limits.admit_new_visitor(tenant.tenant_id)
+    visitor = visitors.new_visitor(tenant.tenant_id, details)
+    visitor.save(condition=VisitorModel.visitor_id.does_not_exist())
+    return visitor, False, now

@@ -1,10 +1,11 @@
 """Erasing a visitor (the right to be forgotten) by crypto-shredding.
 
 In order, so that a failure part-way leaves nothing readable and a repeat finishes the job:
-1. one update turns the profile into a tombstone: every personal field and the visitor's wrapped
-   keys go, erased_at is set (from here no key anywhere opens their messages, no new conversation
-   is opened for them, and their tokens stop working);
-2. their open WebSocket connections are closed;
+1. one transaction turns the profile into a tombstone: every personal field (the email hint and
+   the verified user id too) and the visitor's wrapped keys go, erased_at is set, and a verified
+   user's link to the visitor is deleted (from here no key anywhere opens their messages, no new
+   conversation is opened for them, their tokens stop working, and their user id finds nothing);
+2. their open WebSocket connections are closed (one that cannot be reached is logged, not fatal);
 3. each of their conversations is closed if open and loses its own wrapped keys, so no container
    holding a cached visitor key can open it either.
 """
@@ -19,13 +20,15 @@ from ..errors import Conflict, NotFound
 from ..realtime.connections import connection_ids_of
 from ..realtime.sender import sender
 from ..runtime import runtime
+from ..storage.helpers import transaction
 from ..storage.models import ConversationModel, VisitorModel
 from ..tenancy.principals import Principal
 from ..transcripts.keys import key_ring
 from ..transcripts.shredding import shred_closed
+from . import identities
 from . import schemas as s
 
-PERSONAL_FIELDS = ("name", "email", "locale", "team", "notes", "known_as")
+PERSONAL_FIELDS = ("name", "email", "locale", "team", "notes", "known_as", "user_id")
 # Closing races with the parties' own actions (an agent's reply, a transfer): retried this often.
 CLOSE_ATTEMPTS = 5
 
@@ -38,17 +41,27 @@ def erase(principal: Principal, visitor_id: str) -> s.ErasureOut:
         raise NotFound("No such visitor.") from None
     versions = [int(v) for v in visitor.data_keys.as_dict()]
     if visitor.erased_at is None:
-        visitor.update(actions=[
-            VisitorModel.erased_at.set(now), VisitorModel.data_keys.remove(), VisitorModel.tags.set([]),
-            *(getattr(VisitorModel, name).remove() for name in PERSONAL_FIELDS)],
-            condition=VisitorModel.visitor_id.exists())
+        with transaction() as tx:
+            tx.update(visitor, actions=[
+                VisitorModel.erased_at.set(now), VisitorModel.data_keys.remove(), VisitorModel.tags.set([]),
+                *(getattr(VisitorModel, name).remove() for name in PERSONAL_FIELDS)],
+                condition=VisitorModel.visitor_id.exists())
+            identities.forget(tx, visitor)  # a verified user's next session is a new visitor
     key_ring().forget_visitor(principal.tenant_id, visitor_id, versions)
-    for connection_id in connection_ids_of(principal.tenant_id, "visitor", visitor_id):
-        sender().disconnect(connection_id)
-    shredded = sum(_shred(conversation, principal.actor) for conversation in ConversationModel.visitor_index.query(
-        f"{principal.tenant_id}#{visitor_id}"))
-    record_event(principal.tenant_id, principal.actor, "visitor.erased", visitor_id,
-                 {"conversations_shredded": shredded})
+    shredded, finished = 0, False
+    try:
+        # A socket that cannot be reached is logged and left to close with its token dead; it never
+        # stops the rest (realtime/sender.py).
+        for connection_id in connection_ids_of(principal.tenant_id, "visitor", visitor_id):
+            sender().disconnect(connection_id)
+        for conversation in ConversationModel.visitor_index.query(f"{principal.tenant_id}#{visitor_id}"):
+            shredded += _shred(conversation, principal.actor)
+        finished = True
+    finally:
+        # From step 1 on, the visitor is erased: the trail says so even when a later step failed
+        # (the event says so too; erasing again finishes the job and records it again).
+        record_event(principal.tenant_id, principal.actor, "visitor.erased", visitor_id,
+                     {"conversations_shredded": shredded, **({} if finished else {"unfinished": True})})
     return s.ErasureOut(visitor_id=visitor_id, erased_at=iso(visitor.erased_at or now),
                         conversations_shredded=shredded)
 

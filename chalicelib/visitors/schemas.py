@@ -1,7 +1,7 @@
 """Request and response models for visitor profiles."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -25,19 +25,28 @@ class VisitorPatch(PatchInput):
     notes: Notes | None = Field(default=None, description='replaces the notes; "" clears them')
 
 
+class PossibleMatch(Output):
+    """An unverified hint: an email proves nothing, so this is never the same person's history."""
+    visitor_id: str = Field(description="an earlier visitor who gave the same email")
+    basis: Literal["same_email"] = "same_email"
+    verified: Literal[False] = Field(default=False, description="always false: never merged, never shown to the visitor")
+
+
 class VisitorProfile(Output):
     visitor_id: str
     name: str | None
     email: str | None
     locale: str | None
     team: str | None
+    user_id: str | None = Field(default=None, description="the tenant's user id, verified by its identity secret")
     tags: list[str]
     notes: str
-    known_as: str | None = Field(default=None, description="an earlier visitor with the same email (unverified)")
+    possible_match: PossibleMatch | None = Field(
+        default=None, description="UNVERIFIED: an earlier visitor with the same email (a hint only)")
     created_at: str
     last_seen_at: str
     erased_at: str | None = Field(default=None, description="set once erased: every personal field is gone")
-    conversations: list[ConversationOut] = Field(description="the latest 20, newest first")
+    conversations: list[ConversationOut] = Field(description="this visitor's latest 20, newest first")
 
 
 class ErasureOut(Output):

@@ -1,12 +1,15 @@
 """Visitor profiles, and finding the visitor a widget session belongs to."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from ..audit.trail import record_event
 from ..clock import iso
 from ..conversations.queries import conversation_out
 from ..errors import Conflict, NotFound, Unauthorized
+from ..ids import new_id
 from ..runtime import runtime
 from ..storage.helpers import condition_failed, refusal_means
 from ..storage.models import ConversationModel, VisitorModel
@@ -41,17 +44,24 @@ def _get_visitor(tenant_id: str, visitor_id: str) -> VisitorModel:
 
 # --- Profiles -----------------------------------------------------------------------------
 def _profile(visitor: VisitorModel) -> s.VisitorProfile:
-    # This visitor's conversations and, for one recognised by email, the earlier visitor's.
-    identities = [visitor.visitor_id, *([visitor.known_as] if visitor.known_as else [])]
-    conversations = sorted(
-        (c for identity in identities for c in ConversationModel.visitor_index.query(
-            f"{visitor.tenant_id}#{identity}", scan_index_forward=False, limit=PROFILE_CONVERSATIONS)),
-        key=lambda c: c.created_at, reverse=True)[:PROFILE_CONVERSATIONS]
+    # This visitor's own conversations only: a verified user is one visitor already, and an email
+    # match is a stranger until proven otherwise (shown as a hint, never with its history).
+    conversations = ConversationModel.visitor_index.query(
+        f"{visitor.tenant_id}#{visitor.visitor_id}", scan_index_forward=False, limit=PROFILE_CONVERSATIONS)
     return s.VisitorProfile(
         visitor_id=visitor.visitor_id, name=visitor.name, email=visitor.email, locale=visitor.locale,
-        team=visitor.team, tags=list(visitor.tags), notes=visitor.notes or "", known_as=visitor.known_as,
+        team=visitor.team, user_id=visitor.user_id, tags=list(visitor.tags), notes=visitor.notes or "",
+        possible_match=_possible_match(visitor),
         created_at=iso(visitor.created_at), last_seen_at=iso(visitor.last_seen_at),
         erased_at=iso(visitor.erased_at) if visitor.erased_at else None, conversations=[conversation_out(c) for c in conversations])
+
+
+def _possible_match(visitor: VisitorModel) -> s.PossibleMatch | None:
+    """The earlier visitor with the same email, while they still exist (an erased one is no hint)."""
+    match = find_visitor(visitor.tenant_id, visitor.known_as) if visitor.known_as else None
+    if match is None or match.erased_at is not None:
+        return None
+    return s.PossibleMatch(visitor_id=match.visitor_id)
 
 
 def read_profile(principal: Principal, visitor_id: str) -> s.VisitorProfile:
@@ -80,20 +90,29 @@ def update_profile(principal: Principal, visitor_id: str, patch: s.VisitorPatch)
 
 
 # --- Returning visitors -------------------------------------------------------------------
-# How old a visitor token may be and still bring its visitor back (it proves the same browser).
-RESUME_MAX_AGE_SECONDS = 90 * 86400
+@dataclass(frozen=True)
+class Resumed:
+    visitor: VisitorModel
+    session_started: int  # epoch seconds: when the visitor's first token of this run was issued
 
 
-def resume_returning(tenant_id: str, visitor_token: str | None,
-                     details: dict[str, str]) -> VisitorModel | None:
+def resume_returning(tenant_id: str, visitor_token: str | None, details: dict[str, str]) -> Resumed | None:
     """The visitor an earlier token of this tenant names, marked seen now with the details the
-    widget sent; None when there is no such token (a new visitor)."""
-    visitor = _by_token(tenant_id, visitor_token) if visitor_token else None
-    return visitor if visitor is not None and _mark_seen(visitor, details) else None
+    widget sent; None when there is no such token, or its session began too long ago (a new visitor)."""
+    found = _by_token(tenant_id, visitor_token) if visitor_token else None
+    return found if found is not None and mark_seen(found.visitor, details) else None
+
+
+def new_visitor(tenant_id: str, details: dict[str, str], user_id: str | None = None) -> VisitorModel:
+    """A visitor not yet saved. An email match is kept as an unverified hint for agents only."""
+    now = runtime().clock.utcnow()
+    return VisitorModel(tenant_id, new_id("v"), created_at=now, last_seen_at=now, user_id=user_id,
+                        known_as=earlier_visitor_with_email(tenant_id, details.get("email")), **details)
 
 
 def earlier_visitor_with_email(tenant_id: str, email: str | None) -> str | None:
-    """Recognition only: the id of an earlier visitor with this email, to link, never to become."""
+    """An unverified hint for agents: the id of an earlier visitor with this email, never to become,
+    never to be told to the caller."""
     if not email:
         return None
     for match in VisitorModel.email_index.query(tenant_id, VisitorModel.email == email, limit=1):
@@ -101,17 +120,22 @@ def earlier_visitor_with_email(tenant_id: str, email: str | None) -> str | None:
     return None
 
 
-def _by_token(tenant_id: str, token: str) -> VisitorModel | None:
+def _by_token(tenant_id: str, token: str) -> Resumed | None:
     try:
         claims = signer().verify(token, ("visitor",), allow_expired=True)
     except Unauthorized:
         return None  # forged or garbage: as if no token was sent
-    if claims["tid"] != tenant_id or claims["iat"] < runtime().clock.now() - RESUME_MAX_AGE_SECONDS:
-        return None  # another tenant's visitor is never this tenant's; a very old token is a new visit
-    return find_visitor(tenant_id, claims["sub"])
+    # Each token carries the start of its visitor's run of sessions (`vss`; tokens from before it
+    # was carried: their own iat), so resuming never winds the absolute lifetime back.
+    started = claims.get("vss", claims["iat"])
+    if claims["tid"] != tenant_id or not isinstance(started, int) \
+            or started <= runtime().clock.now() - runtime().config.visitor_session_max_seconds:
+        return None  # another tenant's visitor is never this tenant's; a run past its lifetime is a new visit
+    visitor = find_visitor(tenant_id, claims["sub"])
+    return Resumed(visitor, started) if visitor is not None else None
 
 
-def _mark_seen(visitor: VisitorModel, details: dict[str, str]) -> bool:
+def mark_seen(visitor: VisitorModel, details: dict[str, str]) -> bool:
     """False if the visitor was erased (then the session gets a new visitor)."""
     actions = [VisitorModel.last_seen_at.set(runtime().clock.utcnow())]
     actions += [getattr(VisitorModel, name).set(value) for name, value in details.items()]

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 
+import jwt
 import pytest
 
 from tests.helpers import (
-    Api, MovableClock, Party, agent, all_items, audit_events, frames_sent, without_rate_limits,
+    Api, MovableClock, Party, agent, all_items, audit_events, frames_sent, use_limits, without_rate_limits,
 )
 
 
@@ -133,27 +134,77 @@ def test_a_returning_visitor_is_recognised_by_token_even_expired(api: Api, tenan
     assert stored["visitor_id"]["S"] == vera["visitor_id"]
 
 
-def test_an_email_recognises_but_never_hands_over_the_earlier_identity(api: Api, tenant: dict, vera: dict):
-    # Vera has an open chat; someone typing her email must not be able to write into it.
+# What a caller gets back, apart from what is always new (ids, token, its expiry).
+SAME_FOR_EVERY_NEW_VISITOR = ("ws_url", "returning", "open_conversation_id")
+
+
+def test_an_email_match_is_an_unverified_hint_for_agents_never_an_answer_to_the_caller(
+        api: Api, tenant: dict, vera: dict):
+    # Vera has an open chat; someone typing her email must neither write into it nor learn she exists.
     Party(vera["visitor_token"]).send(action="message.send", client_msg_id="v1", text="my order")
     again = widget_session(api, tenant, email="VERA@Example.COM")
-    assert again["returning"] is True and again["visitor_id"] != vera["visitor_id"]
+    stranger = widget_session(api, tenant, email="someone@example.com")
+    assert again.keys() == stranger.keys()
+    assert {k: again[k] for k in SAME_FOR_EVERY_NEW_VISITOR} == {k: stranger[k] for k in SAME_FOR_EVERY_NEW_VISITOR} \
+        == {"ws_url": vera["ws_url"], "returning": False, "open_conversation_id": None}
+    assert again["visitor_id"] not in (vera["visitor_id"], stranger["visitor_id"])
     newcomer = Party(again["visitor_token"])
     newcomer.send(action="message.send", client_msg_id="n1", text="hello")
     ours = {c["conversation_id"] for c in api.call("GET", f"/v1/visitors/{vera['visitor_id']}",
                                                     token=tenant["admin_token"]).json_body["conversations"]}
-    assert frames_sent(newcomer.connection_id)[0]["conversation_id"] not in ours
-    # Agents see both histories on the new visitor's profile.
+    theirs = frames_sent(newcomer.connection_id)[0]["conversation_id"]
+    assert theirs not in ours
+    # Agents see the match as an unverified hint, with the new visitor's own history only.
     profile = api.call("GET", profile_path(again["visitor_id"]), token=tenant["admin_token"]).json_body
-    assert profile["known_as"] == vera["visitor_id"] and len(profile["conversations"]) == 2
-    stranger = widget_session(api, tenant, email="someone@example.com")
-    assert stranger["returning"] is False and stranger["visitor_id"] != vera["visitor_id"]
+    assert profile["possible_match"] == {"visitor_id": vera["visitor_id"], "basis": "same_email", "verified": False}
+    assert [c["conversation_id"] for c in profile["conversations"]] == [theirs]
+    assert "known_as" not in profile and profile["user_id"] is None
+    unmatched = api.call("GET", profile_path(stranger["visitor_id"]), token=tenant["admin_token"]).json_body
+    assert unmatched["possible_match"] is None
+    # An erased visitor is nobody's hint any more.
+    assert api.call("DELETE", profile_path(vera["visitor_id"]), token=tenant["admin_token"]).status_code == 202
+    profile = api.call("GET", profile_path(again["visitor_id"]), token=tenant["admin_token"]).json_body
+    assert profile["possible_match"] is None
 
 
 def test_a_very_old_token_starts_a_new_visit(api: Api, tenant: dict, vera: dict, clock: MovableClock):
     clock.advance(91 * 86400)
     again = widget_session(api, tenant, visitor_token=vera["visitor_token"])
     assert again["visitor_id"] != vera["visitor_id"]
+
+
+def claims(token: str) -> dict:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def test_resuming_never_winds_back_the_absolute_lifetime(api: Api, tenant: dict, vera: dict, clock: MovableClock):
+    """A token from a resumed session carries the start of the first: past
+    SWITCHBOARD_VISITOR_SESSION_MAX_SECONDS (30 days) the visitor starts afresh, however often it resumed."""
+    started = claims(vera["visitor_token"])["vss"]
+    token = vera["visitor_token"]
+    for _ in range(14):  # every other day for four weeks, each with the newest token
+        clock.advance(2 * 86400)
+        again = widget_session(api, tenant, visitor_token=token)
+        assert (again["visitor_id"], again["returning"]) == (vera["visitor_id"], True)
+        token = again["visitor_token"]
+        assert claims(token)["vss"] == started
+        assert claims(token)["exp"] <= started + 30 * 86400  # no token outlives its run of sessions
+    clock.advance(2 * 86400 + 1)  # 30 days after the first session
+    fresh = widget_session(api, tenant, visitor_token=token, name="Vera")
+    assert fresh["visitor_id"] != vera["visitor_id"] and fresh["returning"] is False
+    assert claims(fresh["visitor_token"])["vss"] > started
+    assert api.call("GET", profile_path(fresh["visitor_id"]), token=api.login(tenant["tenant_id"], "admin@acme.com")
+                    ).json_body["conversations"] == []
+
+
+def test_the_absolute_lifetime_is_configurable(api: Api, tenant: dict, clock: MovableClock):
+    use_limits(visitor_session_max_seconds=3600)
+    first = widget_session(api, tenant)
+    assert claims(first["visitor_token"])["exp"] == claims(first["visitor_token"])["vss"] + 3600
+    clock.advance(1800)
+    assert widget_session(api, tenant, visitor_token=first["visitor_token"])["visitor_id"] == first["visitor_id"]
+    clock.advance(1800)
+    assert widget_session(api, tenant, visitor_token=first["visitor_token"])["visitor_id"] != first["visitor_id"]
 
 
 @pytest.mark.parametrize("token", ["garbage", "eyJhbGciOiJIUzI1NiJ9.e30.c2ln"])

@@ -156,7 +156,7 @@ def test_an_email_match_never_hands_over_the_earlier_visitors_chat(api: Api, ten
     vera = start(api, tenant, email="vera@example.com").json_body
     Party(vera["visitor_token"]).send(action="message.send", client_msg_id="v1", text="my order")
     recognised = start(api, tenant, email="vera@example.com").json_body
-    assert recognised["returning"] is True and recognised["open_conversation_id"] is None
+    assert recognised["returning"] is False and recognised["open_conversation_id"] is None
 
 
 def test_another_tenants_widget_never_sees_the_open_conversation(api: Api, tenant: dict):

@@ -1,0 +1,77 @@
+"""Verified visitors: one visitor per verified user id in a tenant, whatever browser they come from.
+
+The tenant's identity secret proves the user id (tenancy/identity.py checks user_hash first); a
+VisitorIdentityModel item, keyed by a digest of the id, names the user's one visitor. It is created
+in the same transaction as that visitor, conditioned on not existing, so two first sessions racing
+make one visitor; erasure deletes it in the transaction that makes the tombstone, and the user's
+next session starts a new visitor with no past.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
+
+from ..errors import Conflict
+from ..storage.helpers import condition_failed, transaction
+from ..storage.models import VisitorIdentityModel, VisitorModel
+from . import limits
+from .service import find_visitor, mark_seen, new_visitor
+
+# Two racing first sessions: the loser reads the winner's link once more.
+ATTEMPTS = 3
+
+
+def user_digest(user_id: str) -> str:
+    return hashlib.sha256(user_id.encode()).hexdigest()
+
+
+def verified_visitor(tenant_id: str, user_id: str, details: dict[str, str]) -> tuple[VisitorModel, bool]:
+    """The user's visitor, marked seen with the details sent, and True; or a new one and False (a new
+    visitor counts against the tenant's ceiling of new visitors)."""
+    digest = user_digest(user_id)
+    for _ in range(ATTEMPTS):
+        link = _link(tenant_id, digest)
+        if link is not None:
+            visitor = find_visitor(tenant_id, link.visitor_id)
+            if visitor is not None and mark_seen(visitor, details):
+                return visitor, True
+            _drop_stale(link)  # its visitor was erased meanwhile: the user starts again
+        limits.admit_new_visitor(tenant_id)
+        visitor = new_visitor(tenant_id, details, user_id=user_id)
+        try:
+            with transaction() as tx:
+                tx.save(VisitorIdentityModel(tenant_id, digest, visitor_id=visitor.visitor_id,
+                                             created_at=visitor.created_at),
+                        condition=VisitorIdentityModel.user_digest.does_not_exist())
+                tx.save(visitor, condition=VisitorModel.visitor_id.does_not_exist())
+        except TransactWriteError as err:
+            if err.cause_response_code != "TransactionCanceledException":
+                raise
+            continue  # another first session of this user made the link: theirs is the visitor
+        return visitor, False
+    raise Conflict("This user's session is being started elsewhere; try again.")
+
+
+def forget(tx: Any, visitor: VisitorModel) -> None:
+    """In erasure's transaction: the verified user's link to this visitor, if it has one."""
+    if visitor.user_id:
+        tx.delete(VisitorIdentityModel(visitor.tenant_id, user_digest(visitor.user_id)),
+                  condition=VisitorIdentityModel.user_digest.does_not_exist()
+                  | (VisitorIdentityModel.visitor_id == visitor.visitor_id))
+
+
+def _link(tenant_id: str, digest: str) -> VisitorIdentityModel | None:
+    try:
+        return VisitorIdentityModel.get(tenant_id, digest, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def _drop_stale(link: VisitorIdentityModel) -> None:
+    try:
+        link.delete(condition=VisitorIdentityModel.visitor_id == link.visitor_id)
+    except DeleteError as err:
+        if not condition_failed(err):
+            raise
