@@ -159,7 +159,7 @@ def test_a_forged_or_foreign_token_is_refused_and_changes_nothing(api: Api):
     ours = signer()
     refused = {
         "forged: another tenant in the claims": f"{header}.{moved}.{signature}",
-        "forged: signed with another key": jwt.encode({**claims}, "not our secret, though as long as ours", algorithm="HS256"),
+        "forged: signed with another key": jwt.encode(claims, "not our secret, though as long as ours", "HS256"),
         "another kind of token (a visitor's)": api.call(
             "POST", f"/v1/widget/{other['widget_key']}/sessions", {}).json_body["visitor_token"],
         "for a tenant that does not exist": ours.issue("unsubscribe", "t_nobody", claims["sub"], 3600).token,
@@ -179,7 +179,8 @@ def ses_event(kind: str, *addresses: str, bounce_type: str = "Permanent") -> str
     """An SES event as its configuration set publishes it to SNS."""
     recipients = [{"emailAddress": address} for address in addresses]
     detail = ({"bounce": {"bounceType": bounce_type, "bounceSubType": "General", "bouncedRecipients": recipients}}
-              if kind == "Bounce" else {"complaint": {"complainedRecipients": recipients, "complaintFeedbackType": "abuse"}})
+              if kind == "Bounce"
+              else {"complaint": {"complainedRecipients": recipients, "complaintFeedbackType": "abuse"}})
     return json.dumps({"eventType": kind, "mail": {"source": "surveys@mail.switchboard.example",
                                                   "destination": list(addresses)}, **detail})
 

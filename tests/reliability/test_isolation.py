@@ -30,10 +30,11 @@ from chalicelib.web.routing import ROUTES, RouteSpec
 from tests.helpers import Api, Party, all_items, frames_sent, run_job, without_rate_limits
 
 STAFF_ROLES = ("admin", "supervisor", "agent", "compliance")
-# Path parameters that are not ids of a tenant's objects: the first two are credentials in
-# themselves (A hands its widget key to every page and each survey token to one visitor; holding
-# one is the permission), the last a static file's name. Every id of A is tried there instead.
-NOT_OBJECT_IDS = {"widget_key", "survey_token", "name"}
+# Path parameters that are not ids of a tenant's objects: the first three are credentials in
+# themselves (A hands its widget key to every page, each survey token to one visitor, each
+# unsubscribe token to one address; holding one is the permission), the last a static file's name.
+# Every id of A is tried there instead.
+NOT_OBJECT_IDS = {"widget_key", "survey_token", "unsubscribe_token", "name"}
 EXAMPLES_PER_OPERATION = 4
 ROLE_EXAMPLES_PER_OPERATION = 1
 WS_EXAMPLES_PER_ACTION = 3
