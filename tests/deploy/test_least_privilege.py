@@ -8,6 +8,8 @@ template (.chalice/policies/ as `make package` merges them), resolved for this m
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 from collections import defaultdict
@@ -64,12 +66,17 @@ class Workload:
 
     def run(self) -> None:
         admin, tenant = self.admin, self.tenant
-        for route in ("/health", "/openapi.json", "/app", "/widget.js", "/survey.js"):
-            self.call("GET", route)
-        self.call("GET", "/demo", query=f"?widget_key={tenant['widget_key']}")
-        self.call("GET", "/assets/{name}", name="console.js")
-        self.call("POST", "/v1/auth/login", {"tenant_id": tenant["tenant_id"], "email": "admin@acme.com",
-                                              "password": "correct horse battery"})
+        for method in ("GET", "HEAD"):  # every public GET has its HEAD route
+            for route in ("/health", "/openapi.json", "/app", "/widget.js", "/survey.js"):
+                self.call(method, route)
+            self.call(method, "/demo", query=f"?widget_key={tenant['widget_key']}")
+            self.call(method, "/assets/{name}", name="console.js")
+        right = {"tenant_id": tenant["tenant_id"], "email": "admin@acme.com", "password": "correct horse battery"}
+        self.call("POST", "/v1/auth/login", right)
+        # A wrong password, an unknown account, then the right password (which clears this source's failures).
+        self.call("POST", "/v1/auth/login", {**right, "password": "not the password"}, status=401)
+        self.call("POST", "/v1/auth/login", {**right, "email": "nobody@acme.com"}, status=401)
+        self.call("POST", "/v1/auth/login", right)
         self.call("POST", "/v1/auth/refresh", token=admin)
         self.call("GET", "/v1/me", token=admin)
         self.call("GET", "/v1/settings", token=admin)
@@ -95,8 +102,10 @@ class Workload:
         self.call("PATCH", "/v1/visitors/{visitor_id}", {"tags": ["vip"]}, token=admin, visitor_id=visitor_id)
         self.audit()
         self.call("DELETE", "/v1/visitors/{visitor_id}", token=admin, visitor_id=visitor_id)
+        self.verified_visitor_erased_mid_chat()
         self.call("DELETE", "/v1/agents/{agent_id}", token=admin, agent_id=lee["agent_id"])
         self.jobs()
+        self.power_taken_away()
 
     def knowledge(self) -> None:
         faq = self.call("POST", "/v1/faq", {"question": "What is your return policy?",
@@ -165,10 +174,49 @@ class Workload:
             ExpressionAttributeValues={":two": {"N": "2"}})
         return conversation_id, visitor_id
 
+    def verified_visitor_erased_mid_chat(self) -> None:
+        """Identity verification and both rotations; a verified visitor erased while they and their
+        agent are connected (the API function posts conversation.closed to the agent)."""
+        secret = self.call("POST", "/v1/identity-secret", token=self.admin)["identity_secret"]
+        user_hash = hmac.new(secret.encode(), b"user-42", hashlib.sha256).hexdigest()
+        ed = agent(self.api, self.tenant, "ed@acme.com", teams=["erasure"])
+        ed.send(action="presence.set", status="online")
+        session = self.call("POST", "/v1/widget/{widget_key}/sessions",
+                            {"user_id": "user-42", "user_hash": user_hash, "team": "erasure"},
+                            widget_key=self.tenant["widget_key"])
+        eve = Party(session["visitor_token"], headers={"Origin": "https://shop.example"})
+        eve.send(action="message.send", client_msg_id="e1", text="Please forget me")
+        assert ed.of_type("conversation.assigned")
+        self.call("DELETE", "/v1/visitors/{visitor_id}", token=self.admin, visitor_id=session["visitor_id"])
+        assert ed.of_type("conversation.closed")
+        ed.send(action="presence.set", status="offline")
+        app_module.websocket_disconnect(ws_event("$disconnect", ed.connection_id), None)
+        self.tenant["widget_key"] = self.call("POST", "/v1/widget-key", token=self.admin)["widget_key"]
+
+    def power_taken_away(self) -> None:
+        """A supervisor demoted with a chat in hand: their socket closes and the chat goes on to another
+        agent at once. Then that agent logs out."""
+        admin = self.api.login(self.tenant["tenant_id"], "admin@acme.com")  # jobs() outlived the first token
+        max_id = self.api.add_agent(admin, "max@acme.com", role="supervisor")["agent_id"]
+        max_ = Party(self.api.login(self.tenant["tenant_id"], "max@acme.com"))
+        max_.send(action="presence.set", status="online")
+        vera = visitor(self.api, self.tenant)
+        vera.send(action="message.send", client_msg_id="v1", text="I need a person")
+        vera.send(action="handoff.request", conversation_id=vera.of_type("ack")[0]["conversation_id"])
+        assert max_.of_type("conversation.assigned")
+        self.api.add_agent(admin, "ned@acme.com")
+        ned_token = self.api.login(self.tenant["tenant_id"], "ned@acme.com")
+        ned = Party(ned_token)
+        ned.send(action="presence.set", status="online")
+        self.call("PATCH", "/v1/agents/{agent_id}", {"role": "agent"}, token=admin, agent_id=max_id)
+        assert ned.of_type("conversation.assigned")
+        self.call("POST", "/v1/auth/logout", token=ned_token, status=204)
+
     def survey(self, vera: Party) -> None:
         run_job("send-surveys")
         token = vera.of_type("survey.request")[0]["survey_token"]
         self.call("GET", "/survey/{survey_token}", survey_token=token)
+        self.call("HEAD", "/survey/{survey_token}", survey_token=token)
         self.call("POST", "/v1/surveys/{survey_token}", {"rating": 1, "comment": "slow"}, survey_token=token)
 
     def reports_and_surveys(self, conversation_id: str) -> None:
@@ -198,6 +246,7 @@ class Workload:
         self.call("PUT", "/v1/settings", {"retention_days": 1}, token=self.admin)
         self.clock.advance(3 * 86400)
         run_job("reroute-stale")  # the agents did not come back: their chats go back to the queue
+        assert run_job("audit-login-failures") == {"windows": 2, "failures": 2}
         assert run_job("send-surveys")["email"] == 1
         self.mail()
         assert run_job("retention")["shredded"] == 1
@@ -212,6 +261,7 @@ class Workload:
         link = message_from_string(sent.raw_data)["List-Unsubscribe"].strip("<>")
         token = link.rsplit("/", 1)[1]
         self.call("GET", "/v1/unsubscribe/{unsubscribe_token}", unsubscribe_token=token)
+        self.call("HEAD", "/v1/unsubscribe/{unsubscribe_token}", unsubscribe_token=token)
         self.call("POST", "/v1/unsubscribe/{unsubscribe_token}", unsubscribe_token=token)
         complaint = {"eventType": "Complaint", "complaint": {"complainedRecipients": [
             {"emailAddress": address} for address in sent.destinations]}}

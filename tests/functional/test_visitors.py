@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import jwt
 import pytest
@@ -219,3 +221,46 @@ def test_another_tenants_token_or_email_never_reaches_its_visitor(api: Api, tena
     assert fresh["returning"] is False and fresh["visitor_id"] != vera["visitor_id"]
     me = api.call("GET", "/v1/me", token=fresh["visitor_token"]).json_body
     assert me["tenant_id"] == other["tenant_id"]
+
+
+# --- Erasure during a live chat ---------------------------------------------------------------
+@contextmanager
+def refused_management_api() -> Iterator[list[str]]:
+    """API Gateway refuses the function's posts and closes (as it refused the API role its posts:
+    AccessDeniedException), answered below botocore; the operations refused are kept."""
+    from botocore.awsrequest import AWSResponse
+    from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
+
+    refused: list[str] = []
+    moto_call = BotocoreStubber.__call__
+
+    def call(self, event_name, request, **kwargs):
+        if event_name.startswith("before-send.apigatewaymanagementapi."):
+            refused.append(event_name.rsplit(".", 1)[1])
+            return AWSResponse(request.url, 403, {"Content-Type": "application/json",
+                                                  "x-amzn-ErrorType": "AccessDeniedException"},
+                               MockRawResponse(json.dumps({"message": "not authorized"})))
+        return moto_call(self, event_name, request, **kwargs)
+
+    BotocoreStubber.__call__ = call
+    try:
+        yield refused
+    finally:
+        BotocoreStubber.__call__ = moto_call
+
+
+def test_erasure_finishes_and_is_audited_when_sockets_cannot_be_reached(api: Api, tenant: dict, vera: dict):
+    sam = agent(api, tenant, "sam@acme.com")
+    sam.send(action="presence.set", status="online")
+    chat = Party(vera["visitor_token"])
+    chat.send(action="message.send", client_msg_id="v1", text="my card is 4111 1111")
+    conversation_id = chat.of_type("ack")[0]["conversation_id"]
+    with refused_management_api() as refused:
+        erased = api.call("DELETE", profile_path(vera["visitor_id"]), token=tenant["admin_token"])
+    assert erased.status_code == 202, erased.body
+    assert erased.json_body["conversations_shredded"] == 1
+    assert {"DeleteConnection", "PostToConnection"} <= set(refused)  # the visitor's socket, the agent's frame
+    [event] = audit_events(tenant["tenant_id"], "visitor.erased")
+    assert event["target"] == vera["visitor_id"] and event["details"] == {"conversations_shredded": 1}
+    messages = api.call("GET", f"/v1/conversations/{conversation_id}/messages", token=tenant["admin_token"])
+    assert [(m["text"], m["redacted"]) for m in messages.json_body["items"]] == [(None, True)]
