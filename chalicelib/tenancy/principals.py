@@ -75,6 +75,10 @@ def _api_key_principal(token: str) -> Principal:
     if len(parts) != 4:
         raise Unauthorized("Invalid API key.")
     _, tenant_id, key_id, secret = parts
+    # Ids we issue are short ASCII words; an empty or overlong key would make DynamoDB refuse the read.
+    if not secret or not all(0 < len(part) <= 64 and part.isascii() and part.replace("_", "a").replace("-", "a").isalnum()
+                             for part in (tenant_id, key_id)):
+        raise Unauthorized("Invalid API key.")
     try:
         key = ApiKeyModel.get(tenant_id, key_id, consistent_read=True)
     except DoesNotExist:

@@ -45,6 +45,11 @@ class PageQuery(QueryInput):
     cursor: str | None = None
 
 
+# Nothing in Switchboard is older than 1970; the floor keeps ranges computed back from a time (a
+# report's default 30 days) and four-digit years in the UTC form clear of the calendar's ends.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def _utc_second(value: Any) -> Any:
     """ISO 8601 with a time zone, as the contract's UTC form ("2026-11-23T10:15:00Z")."""
     if not isinstance(value, str):
@@ -55,7 +60,13 @@ def _utc_second(value: Any) -> Any:
         raise ValueError("expected an ISO 8601 time such as 2026-11-23T10:15:00Z") from None
     if moment.tzinfo is None:
         raise ValueError("the time needs a zone: end it with Z for UTC")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        moment = moment.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is before year 1 in UTC, 9999-12-31T23:59:59-14:00 after 9999
+        moment = None
+    if moment is None or moment < EARLIEST:
+        raise ValueError("expected a time from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 UtcStamp = Annotated[str, BeforeValidator(_utc_second)]
