@@ -39,6 +39,7 @@ app.register_blueprint(survey_routes.bp)
 app.register_blueprint(mail_routes.bp)
 app.register_blueprint(report_routes.bp)
 app.register_blueprint(pages.bp)
+pages.answer_head_like_get(app)  # after every blueprint: each public GET gets its HEAD
 
 
 @app.on_ws_connect()

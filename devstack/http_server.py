@@ -46,6 +46,15 @@ class _RequestHandler(ChaliceRequestHandler):
             return self._generic_handle
         raise AttributeError(name)
 
+    def _send_http_response_with_body(self, code: int, headers: dict[str, Any], body: str | bytes) -> None:
+        if self.command != "HEAD":
+            return super()._send_http_response_with_body(code, headers, body)
+        # HEAD, as API Gateway answers it: GET's status and headers (Content-Length too), never a body.
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body if isinstance(body, bytes) else body.encode("utf-8"))))
+        self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
+        self._send_headers(headers)
+
     def _dev_jobs(self, path: str) -> None:
         name = path.removeprefix("/dev/jobs").strip("/")
         if not name and self.command == "GET":

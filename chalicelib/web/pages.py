@@ -13,12 +13,12 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from chalice import Blueprint, Response
+from chalice import Blueprint, Chalice, Response
 from pydantic import Field
 
 from ..config import get_config
 from ..errors import NotFound
-from .routing import PUBLIC, Call, endpoint
+from .routing import PUBLIC, ROUTES, Call, endpoint
 from .schemas import QueryInput
 
 bp = Blueprint(__name__)
@@ -93,3 +93,19 @@ def _static(name: str) -> Response:
     if not _ASSET_NAME.match(name) or not (ASSETS / name).is_file():
         raise NotFound("No such asset.")
     return Response(body=_asset(name), headers={"Content-Type": _TYPES[Path(name).suffix], **_ASSET_HEADERS})
+
+
+def answer_head_like_get(app: Chalice) -> None:
+    """Every public GET (the pages, their assets, /health, /openapi.json) answers HEAD as it answers
+    GET. API Gateway routes HEAD only where a route declares it, so each gets a route of its own; it
+    answers GET's status and headers with GET's body, which HTTP never sends for HEAD, so
+    Content-Length stays GET's (the local server drops the body as API Gateway does)."""
+    for spec in [spec for spec in ROUTES if spec.method == "GET" and spec.auth == PUBLIC]:
+        get_view = app.routes[spec.path]["GET"].view_function
+
+        def head(call: Call[None], _get=get_view, **path_params: str) -> Response:
+            return _get(**path_params)
+
+        head.__name__ = f"head_{get_view.__name__}"
+        endpoint(app, "HEAD", spec.path, summary=f"{spec.summary}: the headers of GET, no body", tag=spec.tag,
+                 auth=PUBLIC, query=spec.query, errors=spec.errors, html_errors=spec.html_errors)(head)

@@ -70,3 +70,22 @@ def test_only_the_static_assets_are_served(api, name):
     response = api.call("GET", f"/assets/{name}")
     assert response.status_code == 404
     assert response.json_body["error"]["code"] == "not_found"
+
+
+# HEAD: API Gateway routes it only where a route declares it; the body is dropped by HTTP itself
+# (tests/reliability/test_fuzz.py checks that on the local server).
+@pytest.mark.parametrize("path", ["/app", "/demo?widget_key=wk.t_abc.Secret-_1", "/demo", "/widget.js",
+                                  "/assets/console.js", "/assets/nothing.js", "/health", "/openapi.json",
+                                  "/survey.js", "/survey/not-a-token"])
+def test_head_answers_with_the_status_and_headers_of_get(api, path):
+    got, head = api.client.http.get(path), api.client.http.head(path)
+    assert (head.status_code, head.headers) == (got.status_code, got.headers)
+
+
+def test_every_public_get_has_a_head_route():
+    from app import app
+    from chalicelib.web.routing import PUBLIC, ROUTES
+
+    public_gets = {spec.path for spec in ROUTES if spec.method == "GET" and spec.auth == PUBLIC}
+    assert {"/app", "/demo", "/widget.js", "/assets/{name}", "/health", "/openapi.json"} <= public_gets
+    assert {path for path in public_gets if "HEAD" in app.routes[path]} == public_gets
