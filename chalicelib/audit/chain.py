@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +14,18 @@ from typing import Any
 FORMAT = "switchboard.audit.v1"
 ALGORITHM = "ECDSA_P256_SHA256"
 GENESIS = "0" * 64
+_HASH = re.compile("[0-9a-f]{64}")
 EVENT_FIELDS = ("seq", "ts", "actor", "action", "target", "details", "prev_hash", "hash")
+HEADER_FIELDS = ("format", "tenant_id", "from", "to", "generated_at", "key_id")
+TRAILER_FIELDS = ("digest", "algorithm", "key_id", "signature")
+# Every signed digest says what it is, so an export's can never pass for a checkpoint's or back.
+EXPORT, CHECKPOINT = "export", "checkpoint"
+DIGEST_FIELDS = {
+    EXPORT: ("kind", "tenant_id", "from", "to", "first_seq", "first_prev_hash", "last_seq", "last_hash",
+             "event_count", "generated_at"),
+    CHECKPOINT: ("kind", "tenant_id", "first_seq", "first_prev_hash", "last_seq", "last_hash", "event_count",
+                 "generated_at", "prev_digest_hash"),
+}
 
 
 def canonical(value: Any) -> bytes:
@@ -24,6 +36,10 @@ def event_hash(event: Mapping[str, Any]) -> str:
     """SHA-256 over the previous hash's bytes and the canonical event without its own hash."""
     body = {key: value for key, value in event.items() if key != "hash"}
     return hashlib.sha256(bytes.fromhex(event["prev_hash"]) + canonical(body)).hexdigest()
+
+
+def is_hash(value: Any) -> bool:
+    return isinstance(value, str) and _HASH.fullmatch(value) is not None
 
 
 class ChainBroken(Exception):
@@ -50,6 +66,8 @@ class ChainState:
             raise ChainBroken(seq, f"out of order or repeated (expected seq {self.next_seq})")
         if sorted(event) != sorted(EVENT_FIELDS):
             raise ChainBroken(seq, "fields are missing or extra")
+        if not (is_hash(event["prev_hash"]) and is_hash(event["hash"])):
+            raise ChainBroken(seq, "prev_hash or hash is not 64 lowercase hex digits")
         if event["prev_hash"] != self.last_hash:
             raise ChainBroken(seq, "prev_hash does not link to the event before")
         if event_hash(event) != event["hash"]:

@@ -25,7 +25,7 @@ from ..storage.helpers import condition_failed
 from ..storage.models import AuditEventModel, AuditExportModel
 from ..tenancy.principals import Principal
 from . import schemas as s
-from .chain import ALGORITHM, FORMAT, GENESIS, ChainBroken, ChainState
+from .chain import ALGORITHM, EXPORT, FORMAT, GENESIS, ChainBroken, ChainState
 from .signing import audit_signer
 from .trail import record_event
 from .verification import as_event
@@ -143,10 +143,12 @@ def events_between(tenant_id: str, seqs: tuple[int, int] | None) -> Iterator[dic
 def write_export(tenant_id: str, range_from: str, range_to: str, key: str) -> dict[str, Any]:
     rt = runtime()
     signer = audit_signer()
+    # One moment for the header and the digest: the verifier refuses a header the digest contradicts.
+    generated_at = iso(rt.clock.utcnow())
     stream = _GzipUpload(rt.client("s3"), rt.config.export_bucket, key)
     try:
         stream.write_line({"format": FORMAT, "tenant_id": tenant_id, "from": range_from, "to": range_to,
-                           "generated_at": iso(rt.clock.utcnow()), "key_id": signer.key_id})
+                           "generated_at": generated_at, "key_id": signer.key_id})
         checker: ChainState | None = None
         first = last = broken = None
         count = 0
@@ -160,9 +162,12 @@ def write_export(tenant_id: str, range_from: str, range_to: str, key: str) -> di
                     broken = err.seq
             last, count = event, count + 1
             stream.write_line(event)
-        digest = {"tenant_id": tenant_id, "first_seq": first["seq"] if first else None,
+        # Everything a reader relies on is signed; the header only repeats it (docs/audit.md).
+        digest = {"kind": EXPORT, "tenant_id": tenant_id, "from": range_from, "to": range_to,
+                  "first_seq": first["seq"] if first else None,
+                  "first_prev_hash": first["prev_hash"] if first else None,
                   "last_seq": last["seq"] if last else None, "last_hash": last["hash"] if last else None,
-                  "event_count": count, "generated_at": iso(rt.clock.utcnow())}
+                  "event_count": count, "generated_at": generated_at}
         stream.write_line({"digest": digest, "algorithm": ALGORITHM, "key_id": signer.key_id,
                            "signature": signer.sign(digest)})
         sha256, size = stream.close()

@@ -20,7 +20,7 @@ from ..runtime import runtime
 from ..storage.helpers import condition_failed
 from ..storage.models import AuditAlarmModel, AuditDigestModel, AuditEventModel
 from ..tenancy.directory import every_tenant
-from .chain import ALGORITHM, GENESIS, ChainBroken, ChainState, canonical, event_hash
+from .chain import ALGORITHM, CHECKPOINT, GENESIS, ChainBroken, ChainState, canonical, event_hash
 from .signing import audit_signer
 from .trail import chain_head
 
@@ -62,7 +62,7 @@ def verify_tenant(tenant_id: str) -> Outcome:
     checkpoint = latest_digest(tenant_id)
     state = ChainState(checkpoint.digest["last_seq"] + 1, checkpoint.digest["last_hash"]) if checkpoint \
         else ChainState(1, GENESIS)
-    first_seq = state.next_seq
+    first_seq, first_prev_hash = state.next_seq, state.last_hash
     try:
         if checkpoint:
             _check_checkpoint(tenant_id, checkpoint)
@@ -83,7 +83,7 @@ def verify_tenant(tenant_id: str) -> Outcome:
         return Outcome(state.count, None, broken)
     if state.count == 0:
         return Outcome(0, None)
-    return Outcome(state.count, _sign(tenant_id, checkpoint, first_seq, state))
+    return Outcome(state.count, _sign(tenant_id, checkpoint, first_seq, first_prev_hash, state))
 
 
 def _follow(tenant_id: str, state: ChainState, upto: int | None) -> None:
@@ -98,6 +98,8 @@ def _check_checkpoint(tenant_id: str, checkpoint: AuditDigestModel) -> None:
     last_seq = checkpoint.digest["last_seq"]
     if not audit_signer().verifies(checkpoint.digest, checkpoint.signature):
         raise ChainBroken(last_seq, f"the signature of checkpoint digest {int(checkpoint.seq)} does not verify")
+    if checkpoint.digest.get("kind") != CHECKPOINT:  # e.g. an export's signed digest stored as one
+        raise ChainBroken(last_seq, f"checkpoint digest {int(checkpoint.seq)} is not a checkpoint's digest")
     try:
         signed = AuditEventModel.get(tenant_id, last_seq, consistent_read=True)
     except DoesNotExist:
@@ -106,9 +108,11 @@ def _check_checkpoint(tenant_id: str, checkpoint: AuditDigestModel) -> None:
         raise ChainBroken(last_seq, "changed since a signed checkpoint ended on it")
 
 
-def _sign(tenant_id: str, previous: AuditDigestModel | None, first_seq: int, state: ChainState) -> int | None:
+def _sign(tenant_id: str, previous: AuditDigestModel | None, first_seq: int, first_prev_hash: str,
+          state: ChainState) -> int | None:
     signer = audit_signer()
-    digest = {"tenant_id": tenant_id, "first_seq": first_seq, "last_seq": state.next_seq - 1,
+    digest = {"kind": CHECKPOINT, "tenant_id": tenant_id, "first_seq": first_seq,
+              "first_prev_hash": first_prev_hash, "last_seq": state.next_seq - 1,
               "last_hash": state.last_hash, "event_count": state.count,
               "generated_at": iso(runtime().clock.utcnow()),
               "prev_digest_hash": previous.digest_hash if previous else GENESIS}

@@ -17,6 +17,11 @@ pytestmark = pytest.mark.e2e
 
 def test_export_download_and_offline_verification(stack: RunningStack, tenant: dict, tmp_path: Path):
     auth = {"Authorization": f"Bearer {tenant['token']}"}
+    # A signed checkpoint first, saved as a compliance officer saves it, to check the export against.
+    assert requests.post(stack.base + "/dev/jobs/audit-verify", timeout=60).json()["summary"]["broken"] == []
+    digests = requests.get(stack.base + "/v1/audit/digests", headers=auth, timeout=10)
+    assert digests.status_code == 200 and digests.json()["items"][0]["digest"]["kind"] == "checkpoint"
+    (tmp_path / "checkpoints.json").write_text(digests.text)
     accepted = requests.post(stack.base + "/v1/audit/exports", headers=auth, timeout=10,
                              json={"from": "2020-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"})
     assert accepted.status_code == 202
@@ -32,8 +37,12 @@ def test_export_download_and_offline_verification(stack: RunningStack, tenant: d
     key = requests.get(stack.base + "/v1/audit/public-keys", headers=auth, timeout=10).json()["keys"][0]
     (tmp_path / "key.pem").write_text(key["public_key_pem"])
     verified = subprocess.run([sys.executable, "-m", "chalicelib.audit.verify", str(exported), "--public-key",
-                               str(tmp_path / "key.pem")], cwd=ROOT, capture_output=True, text=True, timeout=60)
+                               str(tmp_path / "key.pem"), "--tenant", tenant["tenant_id"],
+                               "--checkpoint", str(tmp_path / "checkpoints.json")],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert verified.returncode == 0 and verified.stdout.startswith("OK"), verified.stdout + verified.stderr
+    assert f"  tenant        {tenant['tenant_id']}\n" in verified.stdout
+    assert "  checkpoints   matches signed checkpoint 1 (seq 1.." in verified.stdout
 
 
 def test_audit_verify_runs_through_dev_jobs(stack: RunningStack, tenant: dict):

@@ -10,28 +10,20 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlparse
 
 import boto3
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-import app as app_module
 from chalicelib.audit.chain import GENESIS, ChainState, canonical, event_hash
 from chalicelib.audit.trail import record_event
 from chalicelib.clock import iso
 from chalicelib.storage.models import AuditDigestModel
-from devstack.queues import chalice_consumers, deliver_once
+from tests.functional.audit_exports import ROOT, export, offline_verify, public_key, write_public_key
 from tests.helpers import Api, agent, audit_events, run_job, visitor
 
 EVENTS = "switchboard-test-audit-events"
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_queued_exports() -> int:
-    [consumer] = chalice_consumers(app_module.app, app_module)
-    return deliver_once(consumer, boto3.client("sqs"))
 
 
 def actions(tenant_id: str) -> list[str]:
@@ -111,14 +103,6 @@ def test_concurrent_appends_never_fork_or_skip(tenant: dict):
 
 
 # --- audit-verify ----------------------------------------------------------------------------
-def public_key(api: Api, tenant: dict) -> ec.EllipticCurvePublicKey:
-    [key] = api.call("GET", "/v1/audit/public-keys", token=tenant["admin_token"]).json_body["keys"]
-    assert key["algorithm"] == "ECDSA_P256_SHA256"
-    loaded = serialization.load_pem_public_key(key["public_key_pem"].encode())
-    assert isinstance(loaded, ec.EllipticCurvePublicKey) and loaded.curve.name == "secp256r1"
-    return loaded
-
-
 def test_audit_verify_signs_digests_that_chain(api: Api, tenant: dict):
     t = tenant["tenant_id"]
     summary = run_job("audit-verify")
@@ -129,7 +113,9 @@ def test_audit_verify_signs_digests_that_chain(api: Api, tenant: dict):
     digests = api.call("GET", "/v1/audit/digests", token=tenant["admin_token"]).json_body["items"]
     assert [d["seq"] for d in digests] == [2, 1]
     newest, first = digests
-    assert first["digest"]["prev_digest_hash"] == GENESIS
+    assert newest["digest"]["kind"] == first["digest"]["kind"] == "checkpoint"
+    assert first["digest"]["prev_digest_hash"] == first["digest"]["first_prev_hash"] == GENESIS
+    assert newest["digest"]["first_prev_hash"] == first["digest"]["last_hash"]
     assert newest["digest"]["prev_digest_hash"] == hashlib.sha256(canonical(first["digest"])).hexdigest()
     assert (newest["digest"]["first_seq"], newest["digest"]["last_seq"]) == (first["digest"]["last_seq"] + 1,
                                                                              len(audit_events(t)))
@@ -209,38 +195,6 @@ def test_a_forged_checkpoint_is_refused(api: Api, tenant: dict):
 
 
 # --- Exports ---------------------------------------------------------------------------------
-def export(api: Api, tenant: dict, tmp_path: Path, range_from: str, range_to: str, name: str) -> tuple[dict, Path]:
-    accepted = api.call("POST", "/v1/audit/exports", {"from": range_from, "to": range_to}, token=tenant["admin_token"])
-    assert accepted.status_code == 202, accepted.body
-    export_id = accepted.json_body["export_id"]
-    pending = api.call("GET", f"/v1/audit/exports/{export_id}", token=tenant["admin_token"]).json_body
-    assert pending["status"] == "pending" and pending["url"] is None
-    assert run_queued_exports() == 1
-    ready = api.call("GET", f"/v1/audit/exports/{export_id}", token=tenant["admin_token"]).json_body
-    assert ready["status"] == "ready" and ready["url"] and ready["chain_intact"] is True
-    url = urlparse(ready["url"])
-    assert "Expires=" in url.query or "X-Amz-Expires=" in url.query  # time-limited
-    bucket = url.hostname.split(".")[0]
-    body = boto3.client("s3").get_object(Bucket=bucket, Key=url.path.lstrip("/"))["Body"].read()
-    assert hashlib.sha256(body).hexdigest() == ready["sha256"] and len(body) == ready["size_bytes"]
-    path = tmp_path / f"{name}.jsonl.gz"
-    path.write_bytes(body)
-    return ready, path
-
-
-def write_public_key(api: Api, tenant: dict, tmp_path: Path) -> Path:
-    pem = api.call("GET", "/v1/audit/public-keys", token=tenant["admin_token"]).json_body["keys"][0]["public_key_pem"]
-    path = tmp_path / "audit.pem"
-    path.write_text(pem)
-    return path
-
-
-def offline_verify(*args: Path | str) -> subprocess.CompletedProcess:
-    # Run as an auditor would: a fresh interpreter, nothing but the module and cryptography.
-    return subprocess.run([sys.executable, "-m", "chalicelib.audit.verify", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
-
-
 def contract_verify(path: Path, key: ec.EllipticCurvePublicKey) -> dict:
     """A verifier written from ../shared/contract.md alone, independent of chalicelib."""
     lines = [json.loads(line) for line in gzip.decompress(path.read_bytes()).decode().splitlines()]
@@ -257,13 +211,17 @@ def contract_verify(path: Path, key: ec.EllipticCurvePublicKey) -> dict:
         assert digest == event["hash"]
         prev = event["hash"]
     d = trailer["digest"]
-    assert d["event_count"] == len(events) and d["last_hash"] == prev
+    assert d["kind"] == "export" and d["event_count"] == len(events) and d["last_hash"] == prev
+    assert (d["first_seq"], d["first_prev_hash"], d["last_seq"]) == (events[0]["seq"], events[0]["prev_hash"],
+                                                                     events[-1]["seq"])
+    assert all(header[name] == d[name] for name in ("tenant_id", "from", "to", "generated_at"))
     key.verify(base64.b64decode(trailer["signature"]),
                json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(), ec.ECDSA(hashes.SHA256()))
     return {"header": header, "events": events, "trailer": trailer}
 
 
-def test_an_export_verifies_offline_and_any_change_to_it_is_caught(api: Api, tenant: dict, tmp_path: Path):
+def test_an_export_verifies_offline_and_its_summary_is_the_signed_digest(api: Api, tenant: dict, tmp_path: Path):
+    """The doctored files it must refuse are in test_audit_doctored.py."""
     for n in range(30):
         record_event(tenant["tenant_id"], {"kind": "system", "id": "test"}, "test.event", f"n{n}", {"n": n})
     ready, path = export(api, tenant, tmp_path, "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z", "all")
@@ -271,28 +229,22 @@ def test_an_export_verifies_offline_and_any_change_to_it_is_caught(api: Api, ten
     parsed = contract_verify(path, public_key(api, tenant))
     assert parsed["events"][0]["seq"] == 1 and ready["event_count"] == len(parsed["events"]) >= 33
     assert parsed["header"]["tenant_id"] == tenant["tenant_id"]
-    ok = offline_verify(path, "--public-key", key_path)
-    assert ok.returncode == 0 and ok.stdout.startswith("OK ") and ok.stdout.count("\n") == 1, ok.stdout + ok.stderr
+    ok = offline_verify(path, "--public-key", key_path, "--tenant", tenant["tenant_id"])
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    d, key_id = parsed["trailer"]["digest"], parsed["trailer"]["key_id"]
+    assert ok.stdout.splitlines() == [
+        f"OK {path}: every event, the chain and the signature hold",
+        f"  tenant        {tenant['tenant_id']}",
+        "  range         2000-01-01T00:00:00Z (inclusive) to 2100-01-01T00:00:00Z (exclusive)",
+        f"  events        {ready['event_count']}, seq 1..{ready['event_count']}",
+        f"  links to      {GENESIS} (the chain's start)",
+        f"  last hash     {d['last_hash']}",
+        f"  generated at  {d['generated_at']}",
+        f"  signed by     key {key_id} (ECDSA_P256_SHA256), verified with {key_path}"]
     assert "export_requested" in actions(tenant["tenant_id"])[-2] and actions(tenant["tenant_id"])[-1] == (
         "audit.export_downloaded")
-
-    original = gzip.decompress(path.read_bytes()).decode().splitlines()
-    lines = list(original)
-    edited = json.loads(lines[10])
-    edited["details"] = {"n": 999}
-    lines[10] = json.dumps(edited)
-    forged = tmp_path / "forged.jsonl.gz"
-    forged.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
-    bad = offline_verify(forged, "--public-key", key_path)
-    assert bad.returncode == 1 and f"chain broken at seq {edited['seq']}" in bad.stdout
-    truncated = tmp_path / "truncated.jsonl.gz"
-    truncated.write_bytes(gzip.compress(("\n".join(original[:-1]) + "\n").encode()))
-    assert "no trailer" in offline_verify(truncated, "--public-key", key_path).stdout
-    other_key = tmp_path / "other.pem"
-    other_key.write_bytes(ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    wrong = offline_verify(path, "--public-key", other_key)
-    assert wrong.returncode == 1 and "signature" in wrong.stdout
+    unusable = offline_verify(path, "--public-key", tmp_path / "missing.pem")
+    assert unusable.returncode == 2 and unusable.stdout == "" and "missing.pem" in unusable.stderr
 
 
 def test_consecutive_range_exports_join(api: Api, tenant: dict, tmp_path: Path, clock):
@@ -412,4 +364,4 @@ def test_a_large_export_streams_in_parts_and_verifies(api: Api, tenant: dict, tm
     assert s3.head_object(Bucket=bucket, Key="large.jsonl.gz", PartNumber=1)["PartsCount"] > 1
     (tmp_path / "large.jsonl.gz").write_bytes(s3.get_object(Bucket=bucket, Key="large.jsonl.gz")["Body"].read())
     verified = offline_verify(tmp_path / "large.jsonl.gz", "--public-key", write_public_key(api, tenant, tmp_path))
-    assert verified.returncode == 0 and f"{total} events" in verified.stdout, verified.stdout
+    assert verified.returncode == 0 and f"  events        {total}, seq 1..{total}\n" in verified.stdout, verified.stdout
