@@ -4,6 +4,9 @@
 // visitor session, and chats over the WebSocket API. The visitor's token lives in this site's
 // localStorage so the visitor (and an open chat) survives page loads; it travels only in the
 // session request body and the WebSocket connect, never in a page URL.
+// A page that knows its signed-in user adds data-user-id and data-user-hash (the tenant's server
+// computes the hash: HMAC-SHA256 of the id under the tenant's identity secret): the user then has one
+// chat history in every browser, and a browser's saved chat never passes to another user.
 import {Channel, Transcript} from "./assets/realtime.js";
 import {append, clock, el, insertBySeq, replace} from "./assets/dom.js";
 
@@ -13,10 +16,12 @@ const TYPING_SHOWN_MS = 8000;
 const SENDERS = {bot: "Bot", system: "Notice"};
 
 class Widget {
-  constructor(widgetKey) {
+  constructor(widgetKey, user) {
     this.widgetKey = widgetKey;
+    this.user = user;  // {user_id, user_hash} when the page verifies its user, else null
     this.storageKey = `switchboard:${widgetKey}`;
     this.saved = JSON.parse(localStorage.getItem(this.storageKey) || "{}");
+    if ((this.saved.user_id ?? null) !== (user?.user_id ?? null)) this.saved = {};  // someone else's
     this.transcript = new Transcript();
     this.pending = new Map();  // client_msg_id -> the message node waiting for its ack
     this.unread = 0;
@@ -70,14 +75,15 @@ class Widget {
   // --- Session and connection ---
 
   async session() {
-    const body = this.saved.visitor_token ? {visitor_token: this.saved.visitor_token} : {};
+    const body = {...this.user, ...(this.saved.visitor_token ? {visitor_token: this.saved.visitor_token} : {})};
     const response = await fetch(new URL(`v1/widget/${encodeURIComponent(this.widgetKey)}/sessions`, BASE), {
       method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
     });
     const answer = await response.json();
     if (!response.ok) throw new Error(answer.error ? answer.error.message : "The chat is unavailable.");
     this.save({visitor_token: answer.visitor_token, visitor_id: answer.visitor_id, expires_at: answer.expires_at,
-               ws_url: answer.ws_url, conversation_id: answer.open_conversation_id || null});
+               ws_url: answer.ws_url, conversation_id: answer.open_conversation_id || null,
+               user_id: this.user?.user_id ?? null});
     return answer;
   }
 
@@ -308,4 +314,7 @@ class Widget {
 }
 
 const tag = document.querySelector("script[data-widget-key]");
-if (tag) new Widget(tag.dataset.widgetKey);
+if (tag) {
+  const {widgetKey, userId, userHash} = tag.dataset;
+  new Widget(widgetKey, userId && userHash ? {user_id: userId, user_hash: userHash} : null);
+}
