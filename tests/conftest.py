@@ -17,6 +17,9 @@ os.environ.update({
     "SWITCHBOARD_WS_MANAGEMENT_ENDPOINT": "https://test.execute-api.us-east-1.amazonaws.com/dev",
     "SWITCHBOARD_WS_URL": "wss://test.execute-api.us-east-1.amazonaws.com/dev",
     "SWITCHBOARD_PUBLIC_URL": "https://test.execute-api.us-east-1.amazonaws.com/api",
+    # Tests create agents and log in all the time: scrypt at N=2^10, not 2^17 (~0.4 s of CPU each);
+    # tests/unit/test_passwords.py holds the deployed default.
+    "SWITCHBOARD_SCRYPT_N": str(2**10),
 })
 
 import threading  # noqa: E402

@@ -31,6 +31,7 @@ class RunningStack:
         self.aws = f"http://127.0.0.1:{self.ports['AWS']}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SWITCHBOARD_", "AWS_"))}
         env.update({f"SWITCHBOARD_{name}_PORT": str(port) for name, port in self.ports.items()})
+        env["SWITCHBOARD_SCRYPT_N"] = str(2**10)  # as tests/conftest.py: hashing is not what these test
         env.update({f"SWITCHBOARD_{name}": value for name, value in settings.items()})
         self.output: list[str] = []
         self.process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env,
