@@ -95,6 +95,14 @@ def audit_verify(event: CloudWatchEvent) -> dict:
     return run_audit_verify()
 
 
+@app.schedule(Rate(5, unit=Rate.MINUTES),
+              description="Write one audit event per account for each ended window of failed logins")
+def audit_login_failures(event: CloudWatchEvent) -> dict:
+    from chalicelib.tenancy.login_throttle import audit_login_failures as run
+
+    return run()
+
+
 @app.on_sqs_message(queue=get_config().audit_export_queue, batch_size=1)
 def audit_export(event: SQSEvent) -> None:
     from chalicelib.audit.exports import handle_export_messages

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 from urllib.parse import quote
 
 import boto3
@@ -180,3 +181,16 @@ def sns_event(message: str, topic: str = "switchboard-test-mail-feedback") -> di
                          "Sns": {"Type": "Notification", "MessageId": "1", "Subject": None, "Message": message,
                                  "TopicArn": f"arn:aws:sns:us-east-1:123456789012:{topic}",
                                  "Timestamp": "2026-11-23T10:00:00.000Z", "MessageAttributes": {}}}]}
+
+
+@contextmanager
+def from_source(address: str) -> Iterator[None]:
+    """Requests through chalice.test.Client come from `address` (API Gateway's identity.sourceIp)."""
+    from chalice.local import LambdaEventConverter
+
+    kept = LambdaEventConverter.LOCAL_SOURCE_IP
+    LambdaEventConverter.LOCAL_SOURCE_IP = address
+    try:
+        yield
+    finally:
+        LambdaEventConverter.LOCAL_SOURCE_IP = kept

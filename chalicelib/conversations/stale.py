@@ -26,14 +26,14 @@ def reroute_stale() -> dict[str, int]:
                 summary["unanswered_requeued"] += 1
     for lapse_shard in all_shards("lapse"):
         for lapsed in AgentModel.lapse_index.query(lapse_shard, AgentModel.lapse_at <= now):
-            requeued = _hand_back_all(lapsed.tenant_id, lapsed.agent_id)
+            requeued = hand_back_all(lapsed.tenant_id, lapsed.agent_id)
             if requeued is not None:
                 summary["agents_gone"] += 1
                 summary["requeued_from_gone_agents"] += requeued
     return summary
 
 
-def _hand_back_all(tenant_id: str, agent_id: str) -> int | None:
+def hand_back_all(tenant_id: str, agent_id: str) -> int | None:
     """Set a gone agent offline and re-route what they held; None when they came back."""
     agent = AgentModel.get(tenant_id, agent_id, consistent_read=True)
     presence.clear_lapse(tenant_id, agent_id)

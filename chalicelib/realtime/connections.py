@@ -12,7 +12,7 @@ from pynamodb.expressions.condition import size
 from ..errors import ApiError
 from ..runtime import runtime
 from ..storage.helpers import condition_failed
-from ..storage.models import ConnectionModel, VisitorModel
+from ..storage.models import AgentModel, ConnectionModel, VisitorModel
 from ..tenancy.principals import Principal
 
 # API Gateway closes a connection after 2 hours; a record a lost $disconnect left behind
@@ -28,13 +28,20 @@ class TooManyConnections(ApiError):
     status, code = 429, "too_many_connections"
 
 
+class SessionRevoked(ApiError):
+    """The agent's sessions ended (deactivated, role or password changed) while this socket was open."""
+    status, code = 401, "session_revoked"
+
+
 def record(connection_id: str, principal: Principal, name: str | None) -> ConnectionModel:
     """Record who is on the connection; a visitor already at their limit of connections gets 429."""
     now = runtime().clock.utcnow()
     connection = ConnectionModel(
         connection_id, principal=principal_key(principal.tenant_id, principal.kind, principal.id),
         tenant_id=principal.tenant_id, kind=principal.kind, principal_id=principal.id,
-        role=principal.role, name=name, connected_at=now, expires_at=now + MAX_LIFETIME)
+        role=principal.role, name=name, connected_at=now, expires_at=now + MAX_LIFETIME,
+        session_id=principal.session.id if principal.session else None,
+        session_version=principal.session.version if principal.session else None)
     # The record first, then the visitor's slot: every id in a visitor's slots has its record, so
     # a record found missing (or expired) is a connection that is gone, never one being made.
     connection.save()
@@ -114,3 +121,24 @@ def connection_ids_of(tenant_id: str, kind: str, principal_id: str) -> list[str]
     """Every open connection of one agent (tabs) or visitor (reconnects): one Query."""
     return [c.connection_id for c in ConnectionModel.principal_index.query(
         principal_key(tenant_id, kind, principal_id))]
+
+
+def session_connection_ids(tenant_id: str, agent_id: str, session_id: str) -> list[str]:
+    """The open connections of one login of an agent (its other logins' tabs are not): the agent's
+    connections, one Query, then each record (an agent has a few tabs open, and logout is rare)."""
+    return [connection_id for connection_id in connection_ids_of(tenant_id, "agent", agent_id)
+            if (connection := find(connection_id, consistent=True)) and connection.session_id == session_id]
+
+
+def reverified(connection: ConnectionModel) -> ConnectionModel:
+    """An agent's connection with the role the agent holds now, for an action whose right depends on
+    it (a supervisor moving others' chats): one consistent GetItem. A change that ended the agent's
+    sessions is committed before their sockets are closed, so in between it is refused here."""
+    try:
+        agent = AgentModel.get(connection.tenant_id, connection.principal_id, consistent_read=True)
+    except DoesNotExist:
+        raise SessionRevoked("Your session has ended; sign in again.") from None
+    if not agent.active or agent.session_version != connection.session_version:
+        raise SessionRevoked("Your session has ended; sign in again.")
+    connection.role = agent.role
+    return connection

@@ -174,7 +174,8 @@ def _handoff(connection: ConnectionModel, frame: frames.HandoffRequest) -> Reply
 def _transfer(connection: ConnectionModel, frame: frames.ConversationTransfer) -> Reply:
     from ..conversations.service import transfer
 
-    transfer(connection, frame.conversation_id, frame.to_agent_id, frame.to_team)
+    # Judged by the role the agent holds now, not the one the socket opened with.
+    transfer(connections.reverified(connection), frame.conversation_id, frame.to_agent_id, frame.to_team)
     return []
 
 

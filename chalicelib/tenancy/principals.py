@@ -10,6 +10,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from ..errors import Forbidden, Unauthorized
 from ..storage.models import AgentModel, ApiKeyModel
+from .sessions import Session, live
 from .tokens import signer
 
 API_KEY_PREFIX = "sbk"
@@ -22,6 +23,7 @@ class Principal:
     id: str
     role: str | None = None
     name: str | None = None
+    session: Session | None = None  # an agent's: the login their token belongs to
 
     @property
     def actor(self) -> dict[str, str]:
@@ -60,14 +62,18 @@ def principal_from_token(token: str, *, allow_visitor: bool) -> Principal:
 
 
 def _agent_principal(claims: dict) -> Principal:
+    """Two GetItems: the agent, then the session (tenancy/sessions.py)."""
     try:
         agent = AgentModel.get(claims["tid"], claims["sub"], consistent_read=True)
     except DoesNotExist:
         raise Unauthorized("Invalid or expired token.") from None
-    # Deactivation, a password change or a role change bumps session_version: old tokens die.
+    # Deactivation, a password change or a role change bumps session_version: every session dies.
     if not agent.active or agent.session_version != claims.get("sv"):
         raise Unauthorized("Invalid or expired token.")
-    return Principal("agent", agent.tenant_id, agent.agent_id, agent.role, agent.name)
+    session = live(agent.tenant_id, claims.get("sid"), agent)  # logged out, or past its absolute end
+    if session is None:
+        raise Unauthorized("Invalid or expired token.")
+    return Principal("agent", agent.tenant_id, agent.agent_id, agent.role, agent.name, session)
 
 
 def _api_key_principal(token: str) -> Principal:

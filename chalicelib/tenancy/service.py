@@ -1,8 +1,8 @@
-"""Tenancy and auth: signup, login, agents, API keys, settings."""
+"""Tenancy: signup, agents, API keys, settings (logging in and out: auth.py)."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
@@ -10,7 +10,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from .. import ratelimit
 from ..audit.trail import record_event
 from ..clock import iso
-from ..errors import Conflict, NotFound, Unauthorized
+from ..errors import Conflict, NotFound
 from ..ids import new_id
 from ..runtime import runtime
 from ..storage.helpers import cancellation_codes, condition_failed, tenant_page, transaction
@@ -18,14 +18,10 @@ from ..storage.models import (
     AgentModel, ApiKeyModel, CredentialModel, TenantModel,
 )
 from ..transcripts.keys import new_tenant_key
-from . import schemas as s
+from . import schemas as s, sessions
 from .directory import directory_shard
-from .passwords import burn_verification_time, hash_password, verify_password
+from .passwords import hash_password
 from .principals import Principal, api_key_token, secret_digest
-from .tokens import signer
-
-# Failed logins per account before it is locked for the rest of the window.
-ACCOUNT_FAILURES_PER_WINDOW, ACCOUNT_WINDOW_SECONDS = 10, 900
 
 
 def _now() -> datetime:
@@ -66,57 +62,7 @@ def get_tenant(tenant_id: str) -> TenantModel:
         raise NotFound("No such tenant.") from None
 
 
-# --- Login and sessions -------------------------------------------------------------------
-def login(body: s.LoginIn, source_ip: str) -> s.LoginOut:
-    rt = runtime()
-    ratelimit.enforce("login-ip", source_ip, rt.config.login_limit_per_minute, 60)
-    account = f"{body.tenant_id}#{body.email}"
-    ratelimit.refuse_if_over("login-failures", account, ACCOUNT_FAILURES_PER_WINDOW, ACCOUNT_WINDOW_SECONDS)
-    agent, agent_id = _check_password(body)
-    if agent is None:
-        ratelimit.enforce("login-failures", account, ACCOUNT_FAILURES_PER_WINDOW, ACCOUNT_WINDOW_SECONDS)
-        _record_failed_login(body.tenant_id, agent_id, source_ip)
-        # One answer for every wrong part: unknown tenant, unknown email, wrong password, inactive.
-        raise Unauthorized("Wrong tenant, email or password.")
-    record_event(agent.tenant_id, {"kind": "agent", "id": agent.agent_id}, "auth.login", agent.agent_id,
-                 {"source_ip": source_ip})
-    issued = _issue_agent_token(agent)
-    return s.LoginOut(token=issued.token, expires_at=_iso_epoch(issued.expires_at),
-                      ws_url=rt.config.ws_public_url, agent=agent_out(agent))
-
-
-def _check_password(body: s.LoginIn) -> tuple[AgentModel | None, str | None]:
-    """The agent if every part is right; else None, and the id of the account tried, if any."""
-    try:
-        credential = CredentialModel.get(body.tenant_id, body.email, consistent_read=True)
-    except DoesNotExist:
-        burn_verification_time(body.password)
-        return None, None
-    if not verify_password(body.password, credential.password_hash):
-        return None, credential.agent_id
-    agent = _find_agent(body.tenant_id, credential.agent_id)
-    return (agent, agent.agent_id) if agent is not None and agent.active else (None, credential.agent_id)
-
-
-def _record_failed_login(tenant_id: str, agent_id: str | None, source_ip: str) -> None:
-    """On the tenant's chain when the tenant exists: an unknown tenant id has no chain to grow."""
-    if agent_id is None and not TenantModel.count(tenant_id, limit=1):
-        return
-    # The email tried is not recorded for an unknown account: it may be anyone's address.
-    record_event(tenant_id, {"kind": "anonymous", "id": source_ip}, "auth.login_failed",
-                 agent_id or "unknown-account", {"source_ip": source_ip})
-
-
-def refresh(principal: Principal) -> s.RefreshOut:
-    issued = _issue_agent_token(get_agent(principal.tenant_id, principal.id))
-    return s.RefreshOut(token=issued.token, expires_at=_iso_epoch(issued.expires_at))
-
-
-def _issue_agent_token(agent: AgentModel):
-    return signer().issue("agent", agent.tenant_id, agent.agent_id,
-                          runtime().config.agent_token_ttl_seconds, sv=agent.session_version)
-
-
+# --- Who is calling (logging in and out: auth.py) ------------------------------------------
 def me(principal: Principal) -> s.MeOut:
     out = s.MeOut(kind=principal.kind, tenant_id=principal.tenant_id, role=principal.role)
     if principal.kind == "agent":
@@ -142,7 +88,7 @@ def _new_agent(tenant_id: str, body: s.AgentIn, now: datetime) -> AgentModel:
                       active=True, session_version=1, created_at=now, updated_at=now)
 
 
-def _find_agent(tenant_id: str, agent_id: str) -> AgentModel | None:
+def find_agent(tenant_id: str, agent_id: str) -> AgentModel | None:
     try:
         return AgentModel.get(tenant_id, agent_id, consistent_read=True)
     except DoesNotExist:
@@ -150,7 +96,7 @@ def _find_agent(tenant_id: str, agent_id: str) -> AgentModel | None:
 
 
 def get_agent(tenant_id: str, agent_id: str) -> AgentModel:
-    agent = _find_agent(tenant_id, agent_id)
+    agent = find_agent(tenant_id, agent_id)
     if agent is None:
         raise NotFound("No such agent.")
     return agent
@@ -181,13 +127,16 @@ def update_agent(principal: Principal, agent_id: str, patch: s.AgentPatch) -> s.
     changes = patch.model_dump(exclude_unset=True)
     if agent_id == principal.id and "role" in changes and changes["role"] != agent.role:
         raise Conflict("You cannot change your own role.", code="self_change")
+    if agent_id == principal.id and changes.get("active") is False:
+        raise Conflict("You cannot deactivate yourself.", code="self_change")
     if not changes:
         return agent_out(agent)
     actions = [getattr(AgentModel, name).set(value) for name, value in changes.items()
                if name not in ("password",)]
     actions.append(AgentModel.updated_at.set(_now()))
-    if "password" in changes:
-        # A new password ends every session the agent had.
+    ended_because = _sessions_end_because(agent, changes)
+    if ended_because:
+        # Power changed: every session the agent had ends (tokens, sockets, the chats they held).
         actions.append(AgentModel.session_version.add(1))
     new_email = changes.get("email") if changes.get("email") not in (None, agent.email) else None
     password_hash = hash_password(changes["password"]) if "password" in changes else None
@@ -200,12 +149,21 @@ def update_agent(principal: Principal, agent_id: str, patch: s.AgentPatch) -> s.
     # Field names and the new role only: never the password.
     record_event(principal.tenant_id, principal.actor, "agent.updated", agent_id,
                  {"fields": sorted(changes), **({"role": changes["role"]} if "role" in changes else {})})
-    if "password" in changes:
-        _close_connections(agent)
     updated = get_agent(principal.tenant_id, agent_id)
     if changes.keys() & {"teams", "tier", "max_concurrent", "active"}:
         _resync_routing(updated, agent)
+    if ended_because:
+        sessions.end_all(updated, ended_because)
     return agent_out(updated)
+
+
+def _sessions_end_because(agent: AgentModel, changes: dict[str, Any]) -> str | None:
+    """The `session.revoked` reason when a change takes power away, else None."""
+    if agent.active and changes.get("active") is False:
+        return "deactivated"
+    if changes.get("role", agent.role) != agent.role:
+        return "role_changed"
+    return "password_changed" if "password" in changes else None
 
 
 def _resync_routing(agent: AgentModel, before: AgentModel) -> None:
@@ -242,24 +200,12 @@ def deactivate_agent(principal: Principal, agent_id: str) -> None:
     agent = get_agent(principal.tenant_id, agent_id)
     if not agent.active:
         return
-    # History is kept; every token of this agent stops working at once, and routing stops.
+    # History is kept; every session of this agent ends at once, and routing stops.
     agent.update(actions=[AgentModel.active.set(False), AgentModel.session_version.add(1),
                           AgentModel.updated_at.set(_now())])
     record_event(principal.tenant_id, principal.actor, "agent.deactivated", agent_id)
-    _close_connections(agent)
     _resync_routing(agent, agent)
-    from ..conversations.presence import schedule_lapse
-
-    schedule_lapse(agent.tenant_id, agent.agent_id, _now())  # reroute-stale hands their chats on
-
-
-def _close_connections(agent: AgentModel) -> None:
-    """The agent's sessions ended: their open WebSockets (which a token no longer guards) close too."""
-    from ..realtime.connections import connection_ids_of  # deferred: REST auth never loads the sender
-    from ..realtime.sender import sender
-
-    for connection_id in connection_ids_of(agent.tenant_id, "agent", agent.agent_id):
-        sender().disconnect(connection_id)
+    sessions.end_all(agent, "deactivated")
 
 
 # --- API keys -----------------------------------------------------------------------------
@@ -330,6 +276,3 @@ def update_settings(principal: Principal, patch: s.SettingsPatch) -> s.Settings:
         return merged
     raise Conflict("Settings are being changed by someone else; try again.")
 
-
-def _iso_epoch(seconds: float) -> str:
-    return iso(datetime.fromtimestamp(seconds, tz=timezone.utc))

@@ -20,9 +20,12 @@ TUNABLES = {"SWITCHBOARD_AGENT_TOKEN_TTL", "SWITCHBOARD_VISITOR_TOKEN_TTL", "SWI
             "SWITCHBOARD_RECONCILE_EVERY_MINUTES", "SWITCHBOARD_MESSAGES_PER_SECOND",
             "SWITCHBOARD_TENANT_REQUESTS_PER_MINUTE", "SWITCHBOARD_WIDGET_SESSIONS_PER_MINUTE",
             "SWITCHBOARD_CONNECTIONS_PER_VISITOR", "SWITCHBOARD_CONVERSATIONS_PER_VISITOR_PER_HOUR",
-            "SWITCHBOARD_EMAILS_PER_ADDRESS_PER_DAY", "SWITCHBOARD_EMAILS_PER_TENANT_PER_DAY"}
+            "SWITCHBOARD_EMAILS_PER_ADDRESS_PER_DAY", "SWITCHBOARD_EMAILS_PER_TENANT_PER_DAY",
+            "SWITCHBOARD_AGENT_SESSION_MAX_SECONDS", "SWITCHBOARD_SCRYPT_N", "SWITCHBOARD_LOGIN_FREE_FAILURES",
+            "SWITCHBOARD_LOGIN_MAX_DELAY_SECONDS"}
 FUNCTIONS = {"APIHandler", "WebsocketConnect", "WebsocketMessage", "WebsocketDisconnect", "RerouteStale",
-             "Retention", "SendSurveys", "AuditVerify", "AuditExport", "ReconcileCapacity", "SesFeedback"}
+             "Retention", "SendSurveys", "AuditVerify", "AuditExport", "ReconcileCapacity", "SesFeedback",
+             "AuditLoginFailures"}
 
 
 def test_cfn_lint_finds_nothing_in_the_merged_template(build: Path):
@@ -72,7 +75,7 @@ def test_only_the_functions_that_walk_an_audit_chain_may_run_for_lambdas_fifteen
     assert resources["AuditExportQueue"]["Properties"]["VisibilityTimeout"] >= 900
 
 
-SCHEDULED = {"RerouteStale", "Retention", "SendSurveys", "AuditVerify", "ReconcileCapacity"}
+SCHEDULED = {"RerouteStale", "Retention", "SendSurveys", "AuditVerify", "ReconcileCapacity", "AuditLoginFailures"}
 # SNS invokes its function asynchronously too (SES's bounces and complaints).
 ASYNC_INVOKED = SCHEDULED | {"SesFeedback"}
 

@@ -152,7 +152,7 @@ def test_reroute_stale_runs_through_dev_jobs(stack: RunningStack):
         frames_until(silent, "conversation.assigned")
         listed = requests.get(stack.base + "/dev/jobs", timeout=10).json()["jobs"]
         assert [job["name"] for job in listed] == ["reroute-stale", "retention", "send-surveys", "reconcile-capacity",
-                                                       "audit-verify"]
+                                                       "audit-verify", "audit-login-failures"]
         time.sleep(5.5)
         ran = requests.post(stack.base + "/dev/jobs/reroute-stale", timeout=30).json()
         assert ran["summary"]["unanswered_requeued"] >= 1

@@ -1,5 +1,5 @@
 """Sessions and headers: security headers and CORS on every kind of REST answer, sessions that end
-(deactivation, a password change) end their live WebSockets too, and no secret reaches a log.
+(deactivation, a password or role change, logout) end their live WebSockets too, and no secret reaches a log.
 
 The WebSocket Origin check (refused, allowed, no Origin) is covered by tests/functional/test_websocket.py;
 CORS answers of the public routes in detail by tests/functional/test_widget.py."""
@@ -110,12 +110,16 @@ def two_tabs(api: Api, tenant: dict, email: str) -> tuple[dict, str, list[Party]
     return created, tokens[0], tabs
 
 
-@pytest.mark.parametrize("how", ["deactivated", "password changed"])
+@pytest.mark.parametrize("how", ["deactivated", "password changed", "role changed", "logged out"])
 def test_an_ended_session_is_401_on_rest_and_its_websockets_are_closed(api: Api, tenant: dict, how: str):
     sam, sam_token, tabs = two_tabs(api, tenant, "sam@acme.com")
     _, kim_token, kim_tabs = two_tabs(api, tenant, "kim@acme.com")
     if how == "deactivated":
         ended = api.call("DELETE", f"/v1/agents/{sam['agent_id']}", token=tenant["admin_token"])
+    elif how == "role changed":
+        ended = api.call("PATCH", f"/v1/agents/{sam['agent_id']}", {"role": "supervisor"}, token=tenant["admin_token"])
+    elif how == "logged out":  # one session: that tab's; the other login's tab goes on
+        ended, tabs, kim_tabs = api.call("POST", "/v1/auth/logout", token=sam_token), tabs[:1], kim_tabs + tabs[1:]
     else:
         ended = api.call("PATCH", f"/v1/agents/{sam['agent_id']}", {"password": "a brand new one"},
                          token=tenant["admin_token"])
@@ -143,7 +147,7 @@ PINNED = ("botocore", "boto3", "urllib3", "s3transfer")
 
 
 def test_no_password_token_key_message_or_comment_reaches_any_log(api: Api, caplog, capsys, clock):
-    from tests.functional.test_audit import run_queued_exports
+    from tests.functional.audit_exports import run_queued_exports
 
     for name in ["", *logging.root.manager.loggerDict]:
         if not name.startswith(PINNED) and not name.startswith("moto"):  # moto is AWS's side, not our logs

@@ -16,6 +16,13 @@ const REFRESH_BEFORE_MS = 5 * 60 * 1000;
 const CHATTING_ROLES = new Set(["admin", "supervisor", "agent"]);
 const SUPERVISING_ROLES = new Set(["admin", "supervisor"]);
 const AUDITING_ROLES = new Set(["admin", "compliance"]);
+// Why the server ended this session (the `session.revoked` frame), as the sign-in form says it.
+const REVOKED = {
+  deactivated: "Your account was deactivated.",
+  role_changed: "Your role was changed; please sign in again.",
+  password_changed: "Your password was changed; please sign in again.",
+  logged_out: "You were signed out.",
+};
 const root = document.getElementById("root");
 
 function isoSeconds(date) {
@@ -98,6 +105,16 @@ class Console {
     return this.session.token;
   }
 
+  // Ends the session on the server too (its token, refreshes and sockets), then signs out here.
+  async logOut() {
+    try {
+      await this.api.post("v1/auth/logout");
+    } catch (failure) {
+      // Already ended, or unreachable: this tab forgets the session all the same.
+    }
+    this.signOut();
+  }
+
   signOut(message = "") {
     if (this.signedOut) return;
     this.signedOut = true;
@@ -126,7 +143,7 @@ class Console {
          el("nav", {}, [...this.tabs.values()]),
          CHATTING_ROLES.has(this.me.role) ? this.presenceSelect : null, this.connection,
          el("span", {id: "me", class: "me"}, `${this.me.name} (${this.me.role})`),
-         el("button", {type: "button", id: "sign-out", onclick: () => this.signOut()}, "Sign out")),
+         el("button", {type: "button", id: "sign-out", onclick: () => this.logOut()}, "Sign out")),
       this.toast, this.main);
   }
 
@@ -449,6 +466,7 @@ class Console {
       "read": () => this.read(frame),
       "presence": () => { this.presence = frame.status; this.presenceSelect.value = frame.status; },
       "error": () => this.failed(frame),
+      "session.revoked": () => this.signOut(REVOKED[frame.reason] || "Your session has ended; please sign in again."),
     }[frame.type];
     if (handler) handler();
   }
@@ -567,7 +585,11 @@ class Console {
       el("dl", {},
          el("dt", {}, "Email"), el("dd", {id: "visitor-email"}, profile.email || "—"),
          el("dt", {}, "Locale"), el("dd", {}, profile.locale || "—"),
-         el("dt", {}, "First seen"), el("dd", {}, new Date(profile.created_at).toLocaleString())),
+         el("dt", {}, "First seen"), el("dd", {}, new Date(profile.created_at).toLocaleString()),
+         ...(profile.user_id ? [el("dt", {}, "Verified user"), el("dd", {id: "visitor-user"}, profile.user_id)] : []),
+         // An email match proves nothing: a hint with its id, never that visitor's history.
+         ...(profile.possible_match ? [el("dt", {}, "Possible match"), el("dd", {id: "visitor-possible-match"},
+           `Unverified: visitor …${profile.possible_match.visitor_id.slice(-6)} gave the same email`)] : [])),
       el("label", {for: "visitor-tags"}, "Tags (comma-separated)"), tags,
       el("label", {for: "visitor-notes"}, "Notes"), notes,
       el("button", {type: "button", id: "visitor-save", onclick: save}, "Save"), status,

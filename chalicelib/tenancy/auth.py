@@ -1,0 +1,90 @@
+"""Logging in and out: passwords (rehashed at today's cost), failed-login throttling, sessions."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from .. import ratelimit
+from ..audit.trail import record_event
+from ..clock import iso
+from ..errors import Forbidden, Unauthorized
+from ..runtime import runtime
+from ..storage.helpers import condition_failed
+from ..storage.models import AgentModel, CredentialModel
+from ..visitors.limits import source_key
+from . import login_throttle, schemas as s, sessions
+from .passwords import burn_verification_time, hash_password, needs_rehash, verify_password
+from .principals import Principal
+from .service import agent_out, find_agent
+
+
+def login(body: s.LoginIn, source_ip: str) -> s.LoginOut:
+    rt = runtime()
+    source = source_key(source_ip)  # an IPv6 host holds a whole /64
+    ratelimit.enforce("login-ip", source, rt.config.login_limit_per_minute, 60)
+    attempt = login_throttle.begin(body.tenant_id, body.email, source)
+    agent, agent_id = _check_password(body)
+    if agent is None:
+        attempt.failed(agent_id)
+        # One answer for every wrong part: unknown tenant, unknown email, wrong password, inactive.
+        raise Unauthorized("Wrong tenant, email or password.")
+    attempt.succeeded()
+    session = sessions.start(agent)
+    record_event(agent.tenant_id, {"kind": "agent", "id": agent.agent_id}, "auth.login", agent.agent_id,
+                 {"source_ip": source_ip, "session_id": session.id})
+    issued = sessions.issue_token(agent.tenant_id, agent.agent_id, session)
+    return s.LoginOut(token=issued.token, expires_at=_iso_epoch(issued.expires_at),
+                      session_expires_at=_iso_epoch(session.ends_at), ws_url=rt.config.ws_public_url,
+                      agent=agent_out(agent))
+
+
+def _check_password(body: s.LoginIn) -> tuple[AgentModel | None, str | None]:
+    """The agent if every part is right; else None, and the id of the account tried, if any."""
+    try:
+        credential = CredentialModel.get(body.tenant_id, body.email, consistent_read=True)
+    except DoesNotExist:
+        burn_verification_time(body.password)
+        return None, None
+    if not verify_password(body.password, credential.password_hash):
+        return None, credential.agent_id
+    agent = find_agent(body.tenant_id, credential.agent_id)
+    if agent is None or not agent.active:
+        return None, credential.agent_id
+    if needs_rehash(credential.password_hash):
+        _rehash(credential, body.password)
+    return agent, agent.agent_id
+
+
+def _rehash(credential: CredentialModel, password: str) -> None:
+    """A hash made at a lower cost is replaced at today's, now that the password is at hand."""
+    try:
+        credential.update(actions=[CredentialModel.password_hash.set(hash_password(password))],
+                          condition=CredentialModel.password_hash == credential.password_hash)
+    except UpdateError as err:
+        if not condition_failed(err):  # the password changed meanwhile: that hash is newer
+            raise
+
+
+def refresh(principal: Principal) -> s.RefreshOut:
+    """A fresh token of the same session: it expires at the session's absolute end at the latest."""
+    session = _own_session(principal)
+    issued = sessions.issue_token(principal.tenant_id, principal.id, session)
+    return s.RefreshOut(token=issued.token, expires_at=_iso_epoch(issued.expires_at),
+                        session_expires_at=_iso_epoch(session.ends_at))
+
+
+def logout(principal: Principal) -> None:
+    session = _own_session(principal)
+    sessions.end(principal.tenant_id, principal.id, session.id)
+    record_event(principal.tenant_id, principal.actor, "auth.logout", principal.id, {"session_id": session.id})
+
+
+def _own_session(principal: Principal) -> sessions.Session:
+    if principal.session is None:  # an API key has no session
+        raise Forbidden("Only an agent's session token can do this.")
+    return principal.session
+
+
+def _iso_epoch(seconds: float) -> str:
+    return iso(datetime.fromtimestamp(seconds, tz=timezone.utc))

@@ -1,0 +1,94 @@
+"""Agent sessions: one per login. A session ends by logout, at its absolute end, or together with
+every other session of its agent when their power changes (deactivation, role, password).
+
+An agent token carries its session id (`sid`) and the agent's session_version (`sv`) at login. REST
+auth of one is two GetItems (tenancy/principals.py): the agent (active, role, session_version still
+`sv`) and the session (exists, not past its end). Bumping session_version ends every session of the
+agent at once without touching each; deleting the session item ends one. A refresh keeps the session,
+so its tokens never outlive the session's absolute end (SWITCHBOARD_AGENT_SESSION_MAX_SECONDS).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from pynamodb.exceptions import DoesNotExist
+
+from ..ids import new_id
+from ..runtime import runtime
+from ..storage.models import AgentModel, AgentSessionModel
+from .tokens import IssuedToken, signer
+
+_SESSION_ID = re.compile(r"^s_[0-9a-v]{1,40}$")
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    version: int  # the agent's session_version when it began
+    ends_at: float  # epoch seconds: no token of it is valid after this
+
+
+def start(agent: AgentModel) -> Session:
+    rt = runtime()
+    ends_at = int(rt.clock.now()) + rt.config.agent_session_max_seconds  # whole seconds, as a token's exp
+    session = Session(new_id("s"), int(agent.session_version), ends_at)
+    AgentSessionModel(agent.tenant_id, session.id, agent_id=agent.agent_id, created_at=rt.clock.utcnow(),
+                      expires_at=datetime.fromtimestamp(session.ends_at, tz=timezone.utc)).save(
+        condition=AgentSessionModel.session_id.does_not_exist())
+    return session
+
+
+def live(tenant_id: str, session_id: object, agent: AgentModel) -> Session | None:
+    """The session if it is this agent's, not logged out, not past its end, and not ended by a
+    change to the agent since it began; one consistent GetItem."""
+    if not isinstance(session_id, str) or not _SESSION_ID.match(session_id):
+        return None
+    try:
+        record = AgentSessionModel.get(tenant_id, session_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    ends_at = record.expires_at.timestamp()
+    if record.agent_id != agent.agent_id or ends_at <= runtime().clock.now():
+        return None
+    return Session(record.session_id, int(agent.session_version), ends_at)
+
+
+def issue_token(tenant_id: str, agent_id: str, session: Session) -> IssuedToken:
+    rt = runtime()
+    ttl = min(rt.config.agent_token_ttl_seconds, int(session.ends_at) - int(rt.clock.now()))
+    return signer().issue("agent", tenant_id, agent_id, ttl, sv=session.version, sid=session.id)
+
+
+def end(tenant_id: str, agent_id: str, session_id: str) -> None:
+    """Logout: this session's tokens stop working and its sockets close; the agent's other
+    sessions go on. When no socket of the agent is left, their chats are handed back as when
+    they go offline."""
+    from ..conversations.presence import schedule_lapse  # deferred: REST auth never loads routing
+    from ..realtime.connections import connection_ids_of, session_connection_ids
+
+    AgentSessionModel(tenant_id, session_id).delete()
+    _close(session_connection_ids(tenant_id, agent_id, session_id), "logged_out")
+    if not connection_ids_of(tenant_id, "agent", agent_id):
+        schedule_lapse(tenant_id, agent_id, runtime().clock.utcnow())
+
+
+def end_all(agent: AgentModel, reason: str) -> None:
+    """After the caller committed a change that bumped the agent's session_version (so no token and no
+    role-dependent frame of theirs is honoured any more): their sockets are told and closed, they go
+    offline, and every conversation they held goes back to the queue, routed to others."""
+    from ..conversations import routing, stale  # deferred: REST auth never loads routing
+    from ..realtime.connections import connection_ids_of
+
+    _close(connection_ids_of(agent.tenant_id, "agent", agent.agent_id), reason)
+    # Offline first: reroute-stale's hand-back then never takes a socket that is still closing for a return.
+    routing.set_presence(agent.tenant_id, agent.agent_id, "offline")
+    stale.hand_back_all(agent.tenant_id, agent.agent_id)
+
+
+def _close(connection_ids: list[str], reason: str) -> None:
+    from ..realtime.sender import sender  # deferred: REST auth never loads the sender
+
+    for connection_id in connection_ids:
+        sender().revoke(connection_id, reason)
