@@ -48,6 +48,7 @@ class Config:
     tenant_open_visitor_conversations: int  # visitor conversations not yet closed, per tenant
     visitor_session_max_seconds: int  # a visitor token resumes its visitor this long after the first
     connections_per_visitor: int  # open WebSocket connections at once
+    ws_frames_per_second: int  # frames of every action on one WebSocket connection
     conversations_per_visitor_per_hour: int  # new conversations a visitor may open
     # Emails to visitors (docs/surveys.md, "Emails"), per UTC day; one over a cap is not sent.
     emails_per_address_per_day: int  # to one address, every tenant's together
@@ -118,6 +119,7 @@ def get_config() -> Config:
         tenant_open_visitor_conversations=_int("SWITCHBOARD_TENANT_OPEN_VISITOR_CONVERSATIONS", 500),
         visitor_session_max_seconds=_int("SWITCHBOARD_VISITOR_SESSION_MAX_SECONDS", 30 * 86400),
         connections_per_visitor=_int("SWITCHBOARD_CONNECTIONS_PER_VISITOR", 10),
+        ws_frames_per_second=_int("SWITCHBOARD_WS_FRAMES_PER_SECOND", 20),
         conversations_per_visitor_per_hour=_int("SWITCHBOARD_CONVERSATIONS_PER_VISITOR_PER_HOUR", 10),
         emails_per_address_per_day=_int("SWITCHBOARD_EMAILS_PER_ADDRESS_PER_DAY", 3),
         emails_per_tenant_per_day=_int("SWITCHBOARD_EMAILS_PER_TENANT_PER_DAY", 500),

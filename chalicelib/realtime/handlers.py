@@ -6,7 +6,9 @@ from typing import Any, Callable
 
 from pynamodb.exceptions import DoesNotExist
 
-from ..errors import ApiError, Forbidden, Unauthorized, dependency_failed
+from .. import ratelimit
+from ..errors import ApiError, Forbidden, RateLimited, Unauthorized, dependency_failed
+from ..runtime import runtime
 from ..storage.models import ConnectionModel, TenantModel, VisitorModel
 from ..tenancy import origins
 from ..tenancy.principals import Principal, principal_from_token
@@ -69,7 +71,6 @@ def on_disconnect(connection_id: str) -> None:
     if connection is not None and connection.kind == "agent" and not connections.connection_ids_of(
             connection.tenant_id, "agent", connection.principal_id):
         from ..conversations.presence import GRACE, schedule_lapse
-        from ..runtime import runtime
 
         # The last tab closed: hand the chats back only if they do not return within the grace.
         schedule_lapse(connection.tenant_id, connection.principal_id, runtime().clock.utcnow() + GRACE)
@@ -77,13 +78,16 @@ def on_disconnect(connection_id: str) -> None:
 
 def on_message(connection_id: str, body: str | None) -> None:
     try:
-        connection = connections.find(connection_id)
+        # Every frame, whatever its action, counts against its connection's limit; the same request
+        # reads who is on the connection.
+        connection = ratelimit.count_frame(connection_id, runtime().config.ws_frames_per_second)
+    except RateLimited as err:  # refused before anything is done; the connection stays open
+        ref, conversation_id = _named(body)
+        sender().send(connection_id, frames.error_frame(err.code, err.message, ref, err.headers.get("Retry-After"),
+                                                        conversation_id))
+        return
     except Exception as exc:  # noqa: BLE001 - even an unreadable connection record gets an answer
-        try:
-            ref = _ref(frames.parse_client_frame(body))
-        except frames.FrameError as err:
-            ref = err.ref
-        sender().send(connection_id, _failure_frame(exc, "frame", ref))
+        sender().send(connection_id, _failure_frame(exc, "frame", _named(body)[0]))
         return
     if connection is None:
         # Its record is gone (expired or cleaned up): the client must reconnect.
@@ -114,6 +118,15 @@ def _replies(connection: ConnectionModel, body: str | None) -> Reply:
 def _ref(frame: Any) -> str:
     """What an answer refers to: the frame's client_msg_id, else its action."""
     return getattr(frame, "client_msg_id", None) or frame.action
+
+
+def _named(body: str | None) -> tuple[str | None, str | None]:
+    """The ref and conversation of a frame answered before it is handled, as far as it parses."""
+    try:
+        frame = frames.parse_client_frame(body)
+    except frames.FrameError as err:
+        return err.ref, None
+    return _ref(frame), getattr(frame, "conversation_id", None)
 
 
 def _failure_frame(exc: Exception, action: str, ref: str | None,

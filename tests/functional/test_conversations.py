@@ -66,7 +66,7 @@ def test_a_retried_client_msg_id_gets_the_same_ack_and_stores_nothing(api: Api, 
 
 
 def test_sequence_numbers_are_gap_free_under_concurrent_senders(api: Api, tenant: dict):
-    use_limits(messages_per_second=100)  # a race, not a rate, is what this test is about
+    use_limits(messages_per_second=100, ws_frames_per_second=100)  # a race, not a rate, is what this test is about
     vera = visitor(api, tenant)
     vera.send(action="message.send", client_msg_id="first", text="hi")
     conversation_id = vera.of_type("ack")[0]["conversation_id"]

@@ -133,7 +133,7 @@ def test_no_message_text_reaches_dynamodb_s3_or_the_logs(api: Api, tenant: dict,
 
 # --- KMS cost ----------------------------------------------------------------------------------
 def test_ordinary_chat_makes_no_kms_call_per_message(api: Api, tenant: dict, clock):
-    use_limits(messages_per_second=1000)  # 200 messages as fast as the test sends them
+    use_limits(messages_per_second=1000, ws_frames_per_second=1000)  # 200 messages as fast as the test sends them
     vera, sam, conversation_id = chat(api, tenant)
     calls = count_kms_calls()
     for n in range(100):

@@ -11,7 +11,7 @@ import pytest
 import app as app_module
 from chalicelib.storage.models import ConversationModel
 from tests.helpers import (
-    Api, MovableClock, Party, agent, all_items, use_limits, visitor, without_rate_limits, ws_event,
+    Api, MovableClock, Party, agent, all_items, frames_sent, use_limits, visitor, without_rate_limits, ws_event,
 )
 
 
@@ -73,23 +73,120 @@ def test_each_party_has_its_own_window_and_the_bot_is_never_limited(api: Api, te
     assert error_of(sam)["code"] == "rate_limited"
 
 
-def test_the_limit_adds_no_dynamodb_request_to_a_message(api: Api, tenant: dict, monkeypatch):
-    from pynamodb.connection.base import Connection
+@pytest.fixture
+def dynamodb_calls(monkeypatch) -> list[str]:
+    """Every DynamoDB request made from here on, by any client (pynamodb's or boto3's), by operation."""
+    from botocore.client import BaseClient
 
+    calls: list[str] = []
+    make_api_call = BaseClient._make_api_call
+
+    def recording(self, operation_name, api_params):
+        if self.meta.service_model.service_name == "dynamodb":
+            calls.append(operation_name)
+        return make_api_call(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    return calls
+
+
+def test_the_limits_add_no_dynamodb_request_to_a_message(api: Api, tenant: dict, clock, dynamodb_calls):
     vera = visitor(api, tenant, name="Vera")
     vera.send(action="message.send", client_msg_id="v0", text="hello")
     conversation_id = vera.of_type("ack")[0]["conversation_id"]
-    calls: list[str] = []
-    dispatch = Connection.dispatch
-
-    def recording(self, operation_name, operation_kwargs):
-        calls.append(operation_name)
-        return dispatch(self, operation_name, operation_kwargs)
-
-    monkeypatch.setattr(Connection, "dispatch", recording)
+    clock.advance(1)  # the connection's first frame of this second
+    dynamodb_calls.clear()
     vera.send(action="message.send", conversation_id=conversation_id, client_msg_id="v1", text="again")
-    # Connection, conversation, the one transaction, and who to deliver to (visitor; no agent yet).
-    assert sorted(calls) == ["GetItem", "GetItem", "Query", "TransactWriteItems"]
+    # The connection (its frame counted by the read), conversation, the one transaction (the message
+    # limit rides on it), and who to deliver to (visitor; no agent yet): 4, as before the frame limit.
+    assert sorted(dynamodb_calls) == ["GetItem", "Query", "TransactWriteItems", "UpdateItem"]
+
+
+# --- Frames per WebSocket connection ----------------------------------------------------------------
+def test_a_frame_costs_one_request_to_count_unless_it_follows_another_in_its_second(
+        api: Api, tenant: dict, clock, dynamodb_calls):
+    vera = visitor(api, tenant, name="Vera")
+    vera.send(action="ping")
+    clock.advance(1)
+    dynamodb_calls.clear()
+    vera.send(action="ping")  # the first of its second: the UpdateItem that replaced the GetItem
+    assert dynamodb_calls == ["UpdateItem"]
+    vera.send(action="ping")  # a later one within the limit: a failed guess, then the count
+    assert dynamodb_calls == ["UpdateItem"] * 3
+    use_limits(ws_frames_per_second=2)
+    vera.send(action="ping")  # refused: the failed guess returned the full count
+    assert dynamodb_calls == ["UpdateItem"] * 4
+    assert [frame["type"] for frame in vera.new_frames()] == ["pong", "pong", "pong", "error"]
+
+
+def _frames_of_every_action(conversation_id: str) -> dict[str, dict]:
+    """One valid frame of each action; a test fails here when an action is added without one."""
+    from chalicelib.realtime.frames import ACTIONS
+
+    examples = {
+        "message.send": {"conversation_id": conversation_id, "client_msg_id": "flood", "text": "again"},
+        "typing": {"conversation_id": conversation_id, "state": "on"},
+        "read": {"conversation_id": conversation_id, "seq": 1},
+        "presence.set": {"status": "online"},
+        "conversation.close": {"conversation_id": conversation_id, "resolution": "resolved"},
+        "handoff.request": {"conversation_id": conversation_id},
+        "conversation.transfer": {"conversation_id": conversation_id, "to_team": "billing"},
+        "conversation.escalate": {"conversation_id": conversation_id},
+        "messages.sync": {"conversation_id": conversation_id, "after_seq": 0},
+        "ping": {},
+    }
+    assert examples.keys() == ACTIONS
+    return {action: {"action": action, **fields} for action, fields in examples.items()}
+
+
+@pytest.mark.parametrize("action", ["message.send", "typing", "read", "presence.set", "conversation.close",
+                                    "handoff.request", "conversation.transfer", "conversation.escalate",
+                                    "messages.sync", "ping"])
+def test_a_flood_of_any_action_gets_rate_limited_frames_and_the_connection_stays_open(
+        api: Api, tenant: dict, clock, action: str):
+    from chalicelib.realtime.handlers import DISPATCH
+
+    use_limits(ws_frames_per_second=3)
+    sam = agent(api, tenant, "sam@acme.com", teams=["billing"])
+    sam.send(action="presence.set", status="online")
+    vera = visitor(api, tenant, name="Vera")
+    vera.send(action="message.send", client_msg_id="v0", text="hello")
+    conversation_id = vera.of_type("ack")[0]["conversation_id"]
+    frame = _frames_of_every_action(conversation_id)[action]
+    party = sam if DISPATCH[action][0] == "agent" else vera
+    clock.advance(1)
+    party.new_frames()
+    for _ in range(3):  # the limit: each is handled, whatever it answers
+        party.send(**frame)
+    handled = party.new_frames()
+    assert not [f for f in handled if f.get("code") == "rate_limited"], handled
+    before = without_rate_limits(all_items())
+    others = {p.connection_id: len(frames_sent(p.connection_id)) for p in (sam, vera) if p is not party}
+    for _ in range(5):  # past it: refused before anything is done
+        party.send(**frame)
+    refused = party.new_frames()
+    assert [(f["type"], f["code"], f["ref"], f["retry_after"]) for f in refused] == \
+        [("error", "rate_limited", frame.get("client_msg_id", action), 1)] * 5
+    assert all(f.get("conversation_id") == frame.get("conversation_id") for f in refused)
+    assert without_rate_limits(all_items()) == before
+    assert {c: len(frames_sent(c)) for c in others} == others  # nothing relayed to the other party
+    # The connection is kept; after the second, it works again.
+    clock.advance(1)
+    party.send(action="ping")
+    party.send(**frame)
+    after = party.new_frames()
+    assert after[0] == {"type": "pong"} and not [f for f in after if f.get("code") == "rate_limited"]
+
+
+def test_each_connection_has_its_own_frame_window(api: Api, tenant: dict, clock):
+    use_limits(ws_frames_per_second=2)
+    token = visitor_token(api, tenant)
+    first, second = Party(token), Party(token)
+    for _ in range(3):
+        first.send(action="ping")
+    assert [f["type"] for f in first.new_frames()] == ["pong", "pong", "error"]
+    second.send(action="ping")
+    assert second.new_frames() == [{"type": "pong"}]
 
 
 # --- Requests per tenant ---------------------------------------------------------------------------

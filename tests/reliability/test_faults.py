@@ -169,7 +169,8 @@ def test_a_lasting_throttle_is_an_error_frame_and_the_retry_stores_once(api: Api
 
 def test_an_unreadable_connection_record_still_gets_an_answer(api: Api, tenant: dict, faults: Faults):
     vera, _ = opened(api, tenant)
-    with fault(faults, "dynamodb.GetItem", "ThrottlingException"):
+    # The record is read by the UpdateItem that counts the frame (chalicelib/ratelimit.py, count_frame).
+    with fault(faults, "dynamodb.UpdateItem", "ThrottlingException"):
         vera.send(action="ping")
     [error] = vera.new_frames()
     assert error["type"] == "error" and error["code"] == "unavailable"
