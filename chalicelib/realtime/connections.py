@@ -123,10 +123,10 @@ def connection_ids_of(tenant_id: str, kind: str, principal_id: str) -> list[str]
         principal_key(tenant_id, kind, principal_id))]
 
 
-def session_connection_ids(tenant_id: str, agent_id: str, session_id: str) -> list[str]:
-    """The open connections of one login of an agent (its other logins' tabs are not): the agent's
-    connections, one Query, then each record (an agent has a few tabs open, and logout is rare)."""
-    return [connection_id for connection_id in connection_ids_of(tenant_id, "agent", agent_id)
+def of_session(connection_ids: list[str], session_id: str) -> list[str]:
+    """Those of an agent's connections that belong to one login (its other logins' tabs do not):
+    a GetItem each (an agent has a few tabs open, and logout is rare)."""
+    return [connection_id for connection_id in connection_ids
             if (connection := find(connection_id, consistent=True)) and connection.session_id == session_id]
 
 

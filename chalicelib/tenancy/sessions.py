@@ -66,11 +66,14 @@ def end(tenant_id: str, agent_id: str, session_id: str) -> None:
     sessions go on. When no socket of the agent is left, their chats are handed back as when
     they go offline."""
     from ..conversations.presence import schedule_lapse  # deferred: REST auth never loads routing
-    from ..realtime.connections import connection_ids_of, session_connection_ids
+    from ..realtime.connections import connection_ids_of, of_session
 
     AgentSessionModel(tenant_id, session_id).delete()
-    _close(session_connection_ids(tenant_id, agent_id, session_id), "logged_out")
-    if not connection_ids_of(tenant_id, "agent", agent_id):
+    # Read once, before closing: the index would still list the closed ones for a moment.
+    every = connection_ids_of(tenant_id, "agent", agent_id)
+    ending = of_session(every, session_id)
+    _close(ending, "logged_out")
+    if set(every) <= set(ending):
         schedule_lapse(tenant_id, agent_id, runtime().clock.utcnow())
 
 
