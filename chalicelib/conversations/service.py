@@ -341,26 +341,25 @@ def message_frame(conversation_id: str, message: MessageModel, content: Revealed
     return frame
 
 
-REPLAY_LIMIT = 500
+# Messages a sync answers at most: no frame costs more decryptions than this (one Query).
+SYNC_PAGE = 50
 
 
-def transcript_frames(conversation: ConversationModel, after_seq: int = 0) -> list[Frame]:
-    """Messages after `after_seq`, decrypted, as message.new frames in seq order."""
-    frames = []
+def transcript_page(conversation: ConversationModel, after_seq: int = 0) -> list[Frame]:
+    """The next page of messages after `after_seq`, decrypted, as message.new frames in seq order, then
+    sync.done with the seq reached; `complete: false` tells the client to sync again from there."""
     key = conversation_key(conversation.tenant_id, conversation.conversation_id)
-    for message in MessageModel.query(key, MessageModel.seq > after_seq, consistent_read=True,
-                                      limit=REPLAY_LIMIT):
-        frames.append(message_frame(conversation.conversation_id, message, reveal(conversation, message)))
-    return frames
+    frames = [message_frame(conversation.conversation_id, message, reveal(conversation, message))
+              for message in MessageModel.query(key, MessageModel.seq > after_seq, consistent_read=True,
+                                                limit=SYNC_PAGE)]
+    last_seq = frames[-1]["seq"] if frames else after_seq
+    return [*frames, {"type": "sync.done", "conversation_id": conversation.conversation_id, "last_seq": last_seq,
+                      "complete": last_seq >= int(conversation.last_seq)}]
 
 
 def replay(connection: ConnectionModel, conversation_id: str, after_seq: int) -> list[Frame]:
-    """What a reconnecting client missed, then sync.done with the seq it has reached."""
-    conversation = conversation_for(connection, conversation_id)
-    frames = transcript_frames(conversation, after_seq)
-    last_seq = frames[-1]["seq"] if frames else after_seq
-    return [*frames, {"type": "sync.done", "conversation_id": conversation_id, "last_seq": last_seq,
-                      "complete": last_seq >= int(conversation.last_seq)}]
+    """What a reconnecting client missed, a page at a time."""
+    return transcript_page(conversation_for(connection, conversation_id), after_seq)
 
 
 # --- Routing announcements ------------------------------------------------------------------
@@ -405,7 +404,9 @@ def announce(assignment: routing.Assignment) -> None:
                              "agent": {"agent_id": agent.agent_id, "name": agent.name},
                              "visitor": {"visitor_id": visitor.visitor_id, "name": visitor.name}})
     agent_connections = connection_ids_of(agent.tenant_id, "agent", agent.agent_id)
-    for frame in transcript_frames(conversation):
+    *transcript, done = transcript_page(conversation)
+    # The first page; sync.done only when more follow (the console syncs the rest).
+    for frame in transcript if done["complete"] else [*transcript, done]:
         sender().send_all(agent_connections, frame)
     if assignment.left_queue_at:  # everyone behind it moves up
         announce_queue_positions(conversation.tenant_id, conversation.team, assignment.left_queue_at)

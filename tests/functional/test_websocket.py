@@ -6,7 +6,9 @@ import json
 import pytest
 
 import app as app_module
-from tests.helpers import Api, all_items, frames_sent, without_rate_limits, ws_event
+from tests.helpers import (
+    Api, Party, agent, all_items, frames_sent, use_limits, visitor, without_rate_limits, ws_event,
+)
 
 
 @pytest.fixture
@@ -160,3 +162,78 @@ def test_bad_frames_get_an_error_frame_and_change_nothing(tenant: dict, body: st
 def test_a_frame_on_an_unknown_connection_is_told_to_reconnect(tenant: dict):
     [reply] = send("never-connected=", json.dumps({"action": "ping"}))
     assert reply["code"] == "not_connected"
+
+
+# --- History syncs answer in bounded pages ------------------------------------------------------
+@pytest.fixture
+def decryptions(monkeypatch) -> list[int]:
+    """Messages opened for each sync frame (the cost a page bounds), one count per frame handled."""
+    from chalicelib.conversations import service
+
+    counts: list[int] = []
+    reveal, replay = service.reveal, service.replay
+
+    def counting_reveal(*args, **kwargs):
+        counts[-1] += 1
+        return reveal(*args, **kwargs)
+
+    def counting_replay(*args, **kwargs):
+        counts.append(0)
+        return replay(*args, **kwargs)
+
+    monkeypatch.setattr(service, "reveal", counting_reveal)
+    monkeypatch.setattr(service, "replay", counting_replay)
+    return counts
+
+
+def long_chat(api: Api, tenant: dict, messages: int) -> tuple[Party, str]:
+    use_limits(messages_per_second=10_000, ws_frames_per_second=10_000)  # seeding, not abuse
+    vera = visitor(api, tenant, name="Vera")
+    vera.send(action="message.send", client_msg_id="m1", text="message 1")
+    conversation_id = vera.of_type("ack")[0]["conversation_id"]
+    for n in range(2, messages + 1):
+        vera.send(action="message.send", conversation_id=conversation_id, client_msg_id=f"m{n}", text=f"message {n}")
+    vera.new_frames()
+    return vera, conversation_id
+
+
+def follow_pages(party: Party, conversation_id: str, first: list[dict] | None = None) -> list[list[dict]]:
+    """What a client does: sync, and again from last_seq while sync.done says it is not complete."""
+    pages, after = [], 0
+    while True:
+        if first is None:
+            party.send(action="messages.sync", conversation_id=conversation_id, after_seq=after)
+        page, first = first if first is not None else party.new_frames(), None
+        pages.append(page)
+        assert page[-1]["type"] == "sync.done", page[-1]
+        if page[-1]["complete"]:
+            return pages
+        after = page[-1]["last_seq"]
+
+
+def test_a_long_history_syncs_in_bounded_pages_the_client_follows(api: Api, tenant: dict, decryptions):
+    from chalicelib.conversations.service import SYNC_PAGE
+
+    vera, conversation_id = long_chat(api, tenant, 2 * SYNC_PAGE + 7)
+    pages = follow_pages(vera, conversation_id)
+    assert [len(page) - 1 for page in pages] == [SYNC_PAGE, SYNC_PAGE, 7]
+    assert decryptions == [SYNC_PAGE, SYNC_PAGE, 7]  # no frame opens more than a page
+    assert [page[-1]["last_seq"] for page in pages] == [SYNC_PAGE, 2 * SYNC_PAGE, 2 * SYNC_PAGE + 7]
+    messages = [frame for page in pages for frame in page[:-1]]
+    assert [(m["type"], m["seq"], m["text"]) for m in messages] == \
+        [("message.new", n, f"message {n}") for n in range(1, 2 * SYNC_PAGE + 8)]
+
+
+def test_an_agent_assigned_a_long_chat_gets_its_first_page_and_syncs_the_rest(api: Api, tenant: dict):
+    from chalicelib.conversations.service import SYNC_PAGE
+
+    vera, conversation_id = long_chat(api, tenant, SYNC_PAGE + 3)  # nobody online: it waits in the queue
+    sam = agent(api, tenant, "sam@acme.com")
+    sam.send(action="presence.set", status="online")
+    # After the assignment, the transcript's first page and a sync.done that asks for more (then the
+    # answer to presence.set).
+    arrived = [frame for frame in sam.new_frames() if frame.get("conversation_id") == conversation_id]
+    assert arrived[0]["type"] == "conversation.assigned"
+    pages = follow_pages(sam, conversation_id, first=arrived[1:])
+    assert [len(page) - 1 for page in pages] == [SYNC_PAGE, 3]
+    assert [m["seq"] for page in pages for m in page[:-1]] == list(range(1, SYNC_PAGE + 4))

@@ -12,6 +12,7 @@ export class Channel {
   constructor({url, token, onFrame, onOpen = () => {}, onState = () => {}}) {
     Object.assign(this, {url, token, onFrame, onOpen, onState});
     this.outbox = new Map();  // client_msg_id -> frame, in the order they were sent
+    this.syncs = new Map();  // conversation_id -> the last messages.sync sent (sent again if rate limited)
     this.socket = null;
     this.failures = 0;
     this.stopped = false;
@@ -61,6 +62,7 @@ export class Channel {
 
   // Ephemeral frames (typing, read, presence...): sent now or not at all.
   send(frame) {
+    if (frame.action === "messages.sync") this.syncs.set(frame.conversation_id, frame);
     if (this.online) this.socket.send(JSON.stringify(frame));
     return this.online;
   }
@@ -78,6 +80,13 @@ export class Channel {
     try {
       frame = JSON.parse(data);
     } catch {
+      return;
+    }
+    if (frame.type === "error" && frame.code === "rate_limited" && frame.ref === "messages.sync") {
+      // Too many frames on this connection (a reconnect syncing many chats, a long history's pages):
+      // the page is still owed, so ask again once the limit's second has passed.
+      const again = this.syncs.get(frame.conversation_id);
+      if (again) setTimeout(() => this.send(again), (frame.retry_after || 1) * 1000);
       return;
     }
     if ((frame.type === "ack" || frame.type === "error") && this.outbox.has(frame.client_msg_id ?? frame.ref)) {
