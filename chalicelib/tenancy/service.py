@@ -22,6 +22,7 @@ from . import schemas as s, sessions
 from .directory import directory_shard
 from .passwords import hash_password
 from .principals import Principal, api_key_token, secret_digest
+from .widget_sessions import new_widget_key
 
 
 def _now() -> datetime:
@@ -35,7 +36,7 @@ def signup(body: s.SignupIn, source_ip: str) -> s.SignupOut:
     now = _now()
     tenant_id = new_id("t")
     tenant = TenantModel(tenant_id, name=body.name, created_at=now, directory_shard=directory_shard(tenant_id),
-                         widget_key=f"wk.{tenant_id}.{secrets.token_urlsafe(16)}",
+                         widget_key=new_widget_key(tenant_id),
                          settings=s.Settings().model_dump(mode="json"),
                          data_keys=[new_tenant_key(rt, tenant_id, 1)], current_key_version=1)
     admin = _new_agent(tenant_id, s.AgentIn(email=body.admin_email, name="Administrator",
