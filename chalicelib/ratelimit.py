@@ -39,40 +39,51 @@ def enforce(name: str, key: str, limit: int, window_seconds: int) -> None:
 
 
 # --- WebSocket frames per connection -----------------------------------------------------------
-# Counted on the connection's own record, by the UpdateItem that replaces the GetItem every frame
-# already made to find who is on the connection: a count in the record's window attributes, and the
-# record back (ALL_NEW), or on a failed condition the record as it was (ALL_OLD), in one request.
-_FIRST_OF_ITS_SECOND = ("SET #window = :window, #count = :one",
-                        "attribute_exists(connection_id) AND (attribute_not_exists(#window) OR #window < :window)")
-_LATER_IN_ITS_SECOND = ("SET #count = #count + :one", "#window = :window AND #count < :limit")
-_ATTEMPTS = 3  # each failed attempt learns the record's window; more only under a concurrent flood
+# Counted on the connection's own record by the UpdateItem that replaces the GetItem every frame
+# already made to learn who is on the connection; it returns the record (ALL_NEW), or on a failed
+# condition the record as it was (ALL_OLD). A second's count lives in one of SLOTS attributes,
+# frame_0..frame_6, chosen by the second; each frame removes the other slots, so a slot that exists
+# was counted in this very second, unless the previous frame came a whole multiple of SLOTS seconds
+# earlier (frame_window says so, and only then a second request starts the count afresh).
+SLOTS = 7  # prime: a client sending at a steady period (a ping every 4 minutes) rarely lands on a multiple
+_SLOT_NAMES = {f"#s{n}": f"frame_{n}" for n in range(SLOTS)}
+_ATTEMPTS = 3  # more only when frames of one connection race; each attempt learns the record as it is
 
 
 def count_frame(connection_id: str, limit: int) -> ConnectionModel | None:
     """Count one frame in its connection's one-second window: the connection's record (None when it
-    is gone), or RateLimited past `limit` frames in the second. One UpdateItem for the first frame of
-    a second and for a refused one; two for a later one within the limit (the first attempt assumes
-    a new second, as most frames of a chat start one)."""
+    is gone), or RateLimited past `limit` frames in the second. One UpdateItem, as the GetItem it
+    replaces; two when the previous frame came exactly a multiple of SLOTS seconds earlier."""
     client = runtime().client("dynamodb")
     now = runtime().clock.now()
-    window, (update, condition) = int(now), _FIRST_OF_ITS_SECOND
+    window = int(now)
+    slot = f"#s{window % SLOTS}"
+    others = ", ".join(name for name in _SLOT_NAMES if name != slot)
+    values = {":window": {"N": str(window)}, ":one": {"N": "1"}}
+    counted = {"UpdateExpression": f"SET #window = :window ADD {slot} :one REMOVE {others}",
+               "ConditionExpression": f"attribute_exists(connection_id) AND (attribute_not_exists({slot}) "
+                                      f"OR (#window > :stale AND {slot} < :limit))",
+               "ExpressionAttributeValues": {**values, ":stale": {"N": str(window - SLOTS)},
+                                             ":limit": {"N": str(limit)}}}
+    request = counted
     for _ in range(_ATTEMPTS):
         try:
             answer = client.update_item(
                 TableName=ConnectionModel.Meta.table_name, Key={"connection_id": {"S": connection_id}},
-                UpdateExpression=update, ConditionExpression=condition,
-                ExpressionAttributeNames={"#window": "frame_window", "#count": "frame_count"},
-                ExpressionAttributeValues={":window": {"N": str(window)}, ":one": {"N": "1"},
-                                           **({":limit": {"N": str(limit)}} if ":limit" in condition else {})},
-                ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
+                ExpressionAttributeNames={"#window": "frame_window", **_SLOT_NAMES},
+                ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD", **request)
             return ConnectionModel.from_raw_data(answer["Attributes"])
         except client.exceptions.ConditionalCheckFailedException as err:
             seen = err.response.get("Item")
         if seen is None:
             return None  # no record: the connection is gone
-        window = int(seen["frame_window"]["N"])  # this second's, or a later one another container's clock is in
-        if int(seen["frame_count"]["N"]) >= limit:
-            break
-        update, condition = _LATER_IN_ITS_SECOND
+        seen_window = int(seen.get("frame_window", {"N": "0"})["N"])
+        if seen_window > window - SLOTS:
+            break  # this second's slot is full
+        # The slot holds a count from SLOTS (or a multiple) seconds ago: start this second's afresh.
+        request = counted if request is not counted else {
+            "UpdateExpression": f"SET #window = :window, {slot} = :one REMOVE {others}",
+            "ConditionExpression": "attribute_exists(connection_id) AND #window = :seen",
+            "ExpressionAttributeValues": {**values, ":seen": {"N": str(seen_window)}}}
     raise RateLimited(f"More than {limit} frames a second on this connection; send it again in a moment.",
                       retry_after=max(1, math.ceil(window + 1 - now)))

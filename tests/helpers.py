@@ -78,12 +78,10 @@ def all_items() -> dict[str, list[dict[str, Any]]]:
     return items
 
 
-FRAME_COUNTERS = ("frame_window", "frame_count")  # on connection records: every frame counts
-
-
 def without_rate_limits(items: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    """Rate-limit counters count refused requests too; everything else must not change."""
-    return {table: [{k: v for k, v in row.items() if k not in FRAME_COUNTERS} for row in rows]
+    """Rate-limit counters count refused requests too; everything else must not change. (Connection
+    records count every frame in frame_window and frame_0..frame_6.)"""
+    return {table: [{k: v for k, v in row.items() if not k.startswith("frame_")} for row in rows]
             if table.endswith("-connections") else rows
             for table, rows in items.items() if not table.endswith("-rate-limits")}
 

@@ -236,9 +236,9 @@ class ConnectionModel(Model):
     connected_at = UTCDateTimeAttribute()
     # API Gateway ends a connection after 2 hours; TTL sweeps records a lost $disconnect left.
     expires_at = TTLAttribute()
-    # The frames it sent in its latest second (ratelimit.count_frame), counted by the read of every frame.
+    # The second of its latest frame; that second's count is in one of frame_0..frame_6, which only
+    # ratelimit.count_frame reads and writes (the read of every frame counts it).
     frame_window = NumberAttribute(null=True)
-    frame_count = NumberAttribute(null=True)
     principal_index = ConnectionPrincipalIndex()
 
 

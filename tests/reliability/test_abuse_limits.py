@@ -103,20 +103,40 @@ def test_the_limits_add_no_dynamodb_request_to_a_message(api: Api, tenant: dict,
 
 
 # --- Frames per WebSocket connection ----------------------------------------------------------------
-def test_a_frame_costs_one_request_to_count_unless_it_follows_another_in_its_second(
-        api: Api, tenant: dict, clock, dynamodb_calls):
+def test_a_frame_is_counted_by_the_one_request_that_reads_its_connection(api: Api, tenant: dict, clock,
+                                                                        dynamodb_calls):
+    from chalicelib.ratelimit import SLOTS
+
+    use_limits(ws_frames_per_second=3)
     vera = visitor(api, tenant, name="Vera")
     vera.send(action="ping")
-    clock.advance(1)
+    # The next second, then frames within one second (the last one refused), then one a few seconds on,
+    # then one 20 seconds on: each costs the UpdateItem that replaced the GetItem, nothing more.
+    for advance in (1, 0, 0, 0, 4, 20):
+        clock.advance(advance)
+        dynamodb_calls.clear()
+        vera.send(action="ping")
+        assert dynamodb_calls == ["UpdateItem"], advance
+    # Exactly a multiple of SLOTS seconds after the previous frame, the count starts afresh: one more.
+    clock.advance(2 * SLOTS)
     dynamodb_calls.clear()
-    vera.send(action="ping")  # the first of its second: the UpdateItem that replaced the GetItem
-    assert dynamodb_calls == ["UpdateItem"]
-    vera.send(action="ping")  # a later one within the limit: a failed guess, then the count
-    assert dynamodb_calls == ["UpdateItem"] * 3
+    vera.send(action="ping")
+    assert dynamodb_calls == ["UpdateItem", "UpdateItem"]
+    assert [frame["type"] for frame in vera.new_frames()] == ["pong"] * 4 + ["error"] + ["pong"] * 3
+
+
+def test_a_count_left_from_whole_slot_cycles_ago_never_refuses_a_frame(api: Api, tenant: dict, clock):
+    from chalicelib.ratelimit import SLOTS
+
     use_limits(ws_frames_per_second=2)
-    vera.send(action="ping")  # refused: the failed guess returned the full count
-    assert dynamodb_calls == ["UpdateItem"] * 4
-    assert [frame["type"] for frame in vera.new_frames()] == ["pong", "pong", "pong", "error"]
+    vera = visitor(api, tenant, name="Vera")
+    clock.advance(1)
+    for _ in range(3):  # this second's slot full, and one refused
+        vera.send(action="ping")
+    clock.advance(SLOTS)  # the same slot, a cycle later, with nothing in between to clear it
+    for _ in range(3):
+        vera.send(action="ping")
+    assert [frame["type"] for frame in vera.new_frames()] == ["pong", "pong", "error"] * 2
 
 
 def _frames_of_every_action(conversation_id: str) -> dict[str, dict]:

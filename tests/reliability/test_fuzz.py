@@ -47,11 +47,13 @@ FRAME_EXAMPLES = 120  # each sent on a visitor's and an agent's connection
 
 @pytest.fixture(scope="module")
 def stack():
-    # Thousands of requests from one address, most with one tenant's admin token, within minutes:
-    # the per-address and per-tenant budgets are raised for this module's stack only.
+    # Thousands of requests from one address, most with one tenant's admin token, within minutes, and
+    # frames as fast as the stack answers: the per-address, per-tenant and per-connection budgets are
+    # raised for this module's stack only (tests/reliability/test_abuse_limits.py tests them).
     running = RunningStack(TENANT_REQUESTS_PER_MINUTE="1000000", WIDGET_SESSIONS_PER_MINUTE="1000000",
                            SIGNUP_LIMIT_PER_HOUR="1000000", LOGIN_LIMIT_PER_MINUTE="1000000",
-                           TENANT_NEW_VISITORS_PER_MINUTE="1000000", VISITOR_SOURCE_REQUESTS_PER_MINUTE="1000000")
+                           TENANT_NEW_VISITORS_PER_MINUTE="1000000", VISITOR_SOURCE_REQUESTS_PER_MINUTE="1000000",
+                           WS_FRAMES_PER_SECOND="1000000")
     yield running
     running.stop()
 
