@@ -198,6 +198,44 @@ def test_a_flood_of_any_action_gets_rate_limited_frames_and_the_connection_stays
     assert after[0] == {"type": "pong"} and not [f for f in after if f.get("code") == "rate_limited"]
 
 
+@pytest.mark.e2e
+def test_a_flood_on_the_local_stack_is_held_per_connection_and_the_connection_kept(stack):
+    """The default limit on `make dev`'s stack: pings as fast as a client can send them."""
+    import json
+
+    from websockets.sync.client import connect
+
+    from chalicelib.config import get_config
+    from tests.e2e.conftest import sign_up
+
+    flood_size, limit = 300, get_config().ws_frames_per_second  # the stack runs with the default
+    token = sign_up(stack, name="Flooded", admin_email="admin@flooded.example")["visitor"]["visitor_token"]
+    with connect(f"{stack.ws}/?token={token}", open_timeout=10) as flood, \
+            connect(f"{stack.ws}/?token={token}", open_timeout=10) as other:
+        started = time.monotonic()
+        for _ in range(flood_size):
+            flood.send(json.dumps({"action": "ping"}))
+        answers = [json.loads(flood.recv(timeout=30)) for _ in range(flood_size)]
+        seconds = time.monotonic() - started
+        refused = [a for a in answers if a.get("code") == "rate_limited"]
+        pongs = answers.count({"type": "pong"})
+        assert pongs + len(refused) == flood_size and refused
+        assert pongs <= limit * (int(seconds) + 2)  # at most the limit in each second the flood spanned
+        assert all(a["ref"] == "ping" and a["retry_after"] >= 1 for a in refused)
+        other.send(json.dumps({"action": "ping"}))  # the visitor's other connection has its own window
+        assert json.loads(other.recv(timeout=10)) == {"type": "pong"}
+        deadline = time.monotonic() + 30
+        while True:  # the flooded connection is still open and answers once its second has passed
+            flood.send(json.dumps({"action": "ping"}))
+            answer = json.loads(flood.recv(timeout=10))
+            if answer == {"type": "pong"}:
+                break
+            assert time.monotonic() < deadline, answer
+            time.sleep(answer["retry_after"])  # the server says how long the window lasts
+    print(f"\nflood on the local stack: {flood_size} pings in {seconds:.1f} s on one connection, {pongs} "
+          f"answered, {len(refused)} rate_limited (SWITCHBOARD_WS_FRAMES_PER_SECOND={limit}); connection kept")
+
+
 def test_each_connection_has_its_own_frame_window(api: Api, tenant: dict, clock):
     use_limits(ws_frames_per_second=2)
     token = visitor_token(api, tenant)
