@@ -37,7 +37,6 @@ def enforce(name: str, key: str, limit: int, window_seconds: int) -> None:
         raise _refuse(window_start, window_seconds, now)
 
 
-
 # --- WebSocket frames per connection -----------------------------------------------------------
 # Counted on the connection's own record by the UpdateItem that replaces the GetItem every frame
 # already made to learn who is on the connection; it returns the record (ALL_NEW), or on a failed
@@ -78,12 +77,14 @@ def count_frame(connection_id: str, limit: int) -> ConnectionModel | None:
         if seen is None:
             return None  # no record: the connection is gone
         seen_window = int(seen.get("frame_window", {"N": "0"})["N"])
-        if seen_window > window - SLOTS:
+        if seen_window <= window - SLOTS:
+            # The slot holds a count from SLOTS (or a multiple) seconds ago: start this second's afresh.
+            request = {"UpdateExpression": f"SET #window = :window, {slot} = :one REMOVE {others}",
+                       "ConditionExpression": "attribute_exists(connection_id) AND #window = :seen",
+                       "ExpressionAttributeValues": {**values, ":seen": {"N": str(seen_window)}}}
+        elif int(seen.get(_SLOT_NAMES[slot], {"N": "0"})["N"]) >= limit:
             break  # this second's slot is full
-        # The slot holds a count from SLOTS (or a multiple) seconds ago: start this second's afresh.
-        request = counted if request is not counted else {
-            "UpdateExpression": f"SET #window = :window, {slot} = :one REMOVE {others}",
-            "ConditionExpression": "attribute_exists(connection_id) AND #window = :seen",
-            "ExpressionAttributeValues": {**values, ":seen": {"N": str(seen_window)}}}
+        else:
+            request = counted  # another frame of this connection changed the record first: count again
     raise RateLimited(f"More than {limit} frames a second on this connection; send it again in a moment.",
                       retry_after=max(1, math.ceil(window + 1 - now)))

@@ -198,6 +198,21 @@ def test_a_flood_of_any_action_gets_rate_limited_frames_and_the_connection_stays
     assert after[0] == {"type": "pong"} and not [f for f in after if f.get("code") == "rate_limited"]
 
 
+def test_racing_frames_of_one_connection_get_exactly_the_limit(api: Api, tenant: dict, clock):
+    from chalicelib.ratelimit import SLOTS
+
+    use_limits(ws_frames_per_second=5)
+    vera = visitor(api, tenant, name="Vera")
+    vera.send(action="ping")
+    vera.new_frames()
+    for advance in (1, SLOTS):  # a fresh second, then the same slot a cycle later (each racer finds it stale)
+        clock.advance(advance)
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda _: vera.send(action="ping"), range(12)))
+        answers = [frame.get("code", frame["type"]) for frame in vera.new_frames()]
+        assert sorted(answers) == ["pong"] * 5 + ["rate_limited"] * 7, advance
+
+
 @pytest.mark.e2e
 def test_a_flood_on_the_local_stack_is_held_per_connection_and_the_connection_kept(stack):
     """The default limit on `make dev`'s stack: pings as fast as a client can send them."""
