@@ -145,6 +145,9 @@ def _try_open(connection: ConnectionModel, visitor: VisitorModel) -> tuple[Conve
     At most one open conversation per visitor, and a limited number opened per hour, both held by
     the visitor item's condition in the transaction that creates the conversation."""
     now, conversation_id = _now(), new_id("c")
+    # Taken before the keys are made: making the visitor's key updates the item held here, pointer
+    # included, so a pointer read afterwards may be another tab's brand-new conversation.
+    pointer_read = visitor.open_conversation_id
     hour, limit = int(runtime().clock.now() // 3600), runtime().config.conversations_per_visitor_per_hour
     opened_this_hour = int(visitor.opened_in_window or 0) if visitor.opened_window == hour else 0
     if opened_this_hour >= limit:
@@ -171,8 +174,7 @@ def _try_open(connection: ConnectionModel, visitor: VisitorModel) -> tuple[Conve
             tx.update(visitor, actions=[pointer.set(conversation_id), VisitorModel.opened_window.set(hour),
                                         VisitorModel.opened_in_window.set(opened_this_hour + 1)],
                       condition=VisitorModel.erased_at.does_not_exist()
-                      & (pointer.does_not_exist() if visitor.open_conversation_id is None
-                         else pointer == visitor.open_conversation_id))
+                      & (pointer.does_not_exist() if pointer_read is None else pointer == pointer_read))
             tx.save(conversation, condition=ConversationModel.conversation_id.does_not_exist())
             if not bot_first:
                 open_slots.take(tx, connection.tenant_id)

@@ -372,6 +372,28 @@ def test_two_tabs_racing_first_messages_open_one_conversation(api: Api, tenant: 
     assert len(list(ConversationModel.query(tenant["tenant_id"]))) == 1
 
 
+def test_a_tab_making_the_visitors_key_after_another_tab_opened_joins_that_conversation(
+        api: Api, tenant: dict, monkeypatch):
+    from chalicelib.transcripts.keys import KeyRing
+
+    token = visitor_token(api, tenant)
+    first, second = Party(token), Party(token)
+    load = KeyRing._load_visitor_key
+
+    def first_tab_opens_meanwhile(self, visitor, version, create):
+        # The second tab read the visitor (no conversation yet); the first opens one before the
+        # second makes the visitor's key, which re-reads the visitor item it holds.
+        monkeypatch.setattr(KeyRing, "_load_visitor_key", load)
+        first.send(action="message.send", client_msg_id="t1", text="hi")
+        return load(self, visitor, version, create)
+
+    monkeypatch.setattr(KeyRing, "_load_visitor_key", first_tab_opens_meanwhile)
+    second.send(action="message.send", client_msg_id="t2", text="me too")
+    [one], [two] = first.of_type("ack"), second.of_type("ack")
+    assert (two["conversation_id"], two["seq"]) == (one["conversation_id"], 2)
+    assert len(list(ConversationModel.query(tenant["tenant_id"]))) == 1
+
+
 def test_a_lagging_index_never_opens_a_second_conversation(api: Api, tenant: dict, monkeypatch):
     from chalicelib.conversations import service
 
