@@ -22,7 +22,9 @@ const REVOKED = {
   role_changed: "Your role was changed; please sign in again.",
   password_changed: "Your password was changed; please sign in again.",
   logged_out: "You were signed out.",
+  ended: "Your session has ended; please sign in again.",
 };
+const REVOKED_FRAME_WAIT_MS = 2000;
 const root = document.getElementById("root");
 
 function isoSeconds(date) {
@@ -71,7 +73,7 @@ class Console {
   constructor(session) {
     this.session = session;
     this.me = session.agent;
-    this.api = new Api(() => this.session.token, () => this.signOut("Your session has ended; please sign in again."));
+    this.api = new Api(() => this.session.token, () => this.sessionRefused());
     this.conversations = new Map();  // conversation_id -> {item, transcript, unread, visitorName, readSeq, closed}
     this.selected = null;
     this.pending = new Map();  // client_msg_id -> message node awaiting its ack
@@ -113,6 +115,13 @@ class Console {
       // Already ended, or unreachable: this tab forgets the session all the same.
     }
     this.signOut();
+  }
+
+  // A REST call refused the session. When the server ended it, its socket is being told why
+  // (`session.revoked`) at this moment: give that frame a moment to arrive and name the reason.
+  sessionRefused() {
+    if (this.signedOut || this.refusedTimer) return;
+    this.refusedTimer = setTimeout(() => this.signOut(REVOKED.ended), REVOKED_FRAME_WAIT_MS);
   }
 
   signOut(message = "") {
@@ -466,7 +475,7 @@ class Console {
       "read": () => this.read(frame),
       "presence": () => { this.presence = frame.status; this.presenceSelect.value = frame.status; },
       "error": () => this.failed(frame),
-      "session.revoked": () => this.signOut(REVOKED[frame.reason] || "Your session has ended; please sign in again."),
+      "session.revoked": () => this.signOut(REVOKED[frame.reason] || REVOKED.ended),
     }[frame.type];
     if (handler) handler();
   }
