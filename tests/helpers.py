@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from contextlib import contextmanager
 from typing import Any, Iterator
 from urllib.parse import quote
@@ -21,6 +22,17 @@ class MovableClock(Clock):
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
+
+
+class FrozenClock(MovableClock):
+    """Time stands still unless the test moves it: a window never ends in the middle of a test."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frozen_at = time.time()
+
+    def now(self) -> float:
+        return self.frozen_at + self.offset
 
 
 class Api:

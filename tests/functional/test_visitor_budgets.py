@@ -4,25 +4,15 @@ Budgets: REST requests per visitor and per source address (IPv6 by /64), widget 
 new visitors per tenant, and visitor conversations waiting for or with a person per tenant."""
 from __future__ import annotations
 
-import time
+from contextlib import ExitStack
 
 import pytest
-from chalice.local import LambdaEventConverter
 
 from chalicelib.storage.models import ConversationModel, TenantModel, VisitorModel
 from chalicelib.visitors.limits import source_key
-from tests.helpers import Api, MovableClock, Party, agent, all_items, use_limits, visitor, without_rate_limits
-
-
-class FrozenClock(MovableClock):
-    """Time stands still unless the test moves it: a window never ends in the middle of a test."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.frozen_at = time.time()
-
-    def now(self) -> float:
-        return self.frozen_at + self.offset
+from tests.helpers import (
+    Api, FrozenClock, Party, agent, all_items, from_source, use_limits, visitor, without_rate_limits,
+)
 
 
 @pytest.fixture
@@ -31,11 +21,10 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def from_address(monkeypatch):
-    """Requests come from this source address (API Gateway's requestContext.identity.sourceIp)."""
-    def use(address: str) -> None:
-        monkeypatch.setattr(LambdaEventConverter, "LOCAL_SOURCE_IP", address)
-    return use
+def from_address():
+    """Requests come from this source address until the next call (or the test's end)."""
+    with ExitStack() as sources:
+        yield lambda address: sources.enter_context(from_source(address))
 
 
 def session(api: Api, tenant: dict, **body):

@@ -11,19 +11,8 @@ import pytest
 import app as app_module
 from chalicelib.storage.models import ConversationModel
 from tests.helpers import (
-    Api, MovableClock, Party, agent, all_items, frames_sent, use_limits, visitor, without_rate_limits, ws_event,
+    Api, FrozenClock, Party, agent, all_items, frames_sent, use_limits, visitor, without_rate_limits, ws_event,
 )
-
-
-class FrozenClock(MovableClock):
-    """Time stands still unless the test moves it: a window never ends in the middle of a test."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.frozen_at = time.time()
-
-    def now(self) -> float:
-        return self.frozen_at + self.offset
 
 
 @pytest.fixture
