@@ -29,7 +29,8 @@ SAMPLES_PER_LEVEL = 200  # messages (and pings) per concurrency level, spread ov
 # message a round (faster than 10 messages and 20 frames a second at one conversation), so the
 # per-address, per-sender and per-connection limits are raised for this stack only (docs/benchmarks.md says so).
 LOAD_TEST_LIMITS = {"WIDGET_SESSIONS_PER_MINUTE": "100000", "MESSAGES_PER_SECOND": "100000",
-                    "LOGIN_LIMIT_PER_MINUTE": "100000", "WS_FRAMES_PER_SECOND": "100000"}
+                    "LOGIN_LIMIT_PER_MINUTE": "100000", "WS_FRAMES_PER_SECOND": "100000",
+                    "TENANT_NEW_VISITORS_PER_MINUTE": "100000"}
 
 
 class FrameError(RuntimeError):
