@@ -1,6 +1,7 @@
 """The text of docs/benchmarks.md around one run's figures."""
 from __future__ import annotations
 
+import os
 from typing import Any, Callable
 
 from chalicelib.audit.exports import PART_BYTES
@@ -8,7 +9,7 @@ from chalicelib.audit.exports import PART_BYTES
 from . import pricing
 from .cost import AGENTS, MESSAGES_PER_CONVERSATION, VISITOR_MINUTES_PER_CONVERSATION
 from .latency import AGENT_CAPACITY, LOAD_TEST_LIMITS
-from .report import AGENT_HOURS_PER_MONTH, JOB_RUNS_PER_MONTH
+from .monthly import AGENT_HOURS_PER_MONTH, JOB_RUNS_PER_MONTH
 
 
 def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[str, str, str, bool]],
@@ -237,6 +238,4 @@ def _latency_why(latency: dict[str, Any], per: dict[str, float]) -> list[str]:
 
 
 def _cpus() -> int:
-    import os
-
     return os.cpu_count() or 1
