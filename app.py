@@ -15,7 +15,8 @@ from chalicelib.mail import routes as mail_routes
 from chalicelib.realtime import handlers as ws
 from chalicelib.reports import routes as report_routes
 from chalicelib.surveys import routes as survey_routes
-from chalicelib.system import middleware, routes as system_routes
+from chalicelib.system import middleware
+from chalicelib.system import routes as system_routes
 from chalicelib.tenancy import routes as tenancy_routes
 from chalicelib.transcripts import routes as key_routes
 from chalicelib.visitors import routes as visitor_routes

@@ -20,12 +20,11 @@ TEXT = "Hello! My parcel #88231 has not arrived yet; the tracking page says it l
 
 
 def run(progress: Callable[[str], None] = print) -> dict[str, Any]:
-    from tests.helpers import MovableClock, Party, visitor
-
     from chalicelib.conversations.service import message_frame
     from chalicelib.runtime import Runtime, runtime, use_runtime
-    from chalicelib.storage.models import ConversationModel, MessageModel
+    from chalicelib.storage.conversations import ConversationModel, MessageModel
     from chalicelib.transcripts.cipher import Revealed, reveal, seal
+    from tests.helpers import MovableClock, Party, visitor
 
     from .inprocess import chalice_on_moto
     from .metering import Meter

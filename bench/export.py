@@ -102,7 +102,7 @@ def _seed(tenant_id: str, first: int, count: int, previous: str) -> dict[str, An
 
     from chalicelib.audit.chain import event_hash
     from chalicelib.clock import iso
-    from chalicelib.storage.models import AuditChainModel, AuditEventModel
+    from chalicelib.storage.audit import AuditChainModel, AuditEventModel
 
     start, last, ts = datetime(2026, 1, 1, tzinfo=timezone.utc), first + count - 1, ""
     with AuditEventModel.batch_write() as batch:

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 
 from .errors import RateLimited
 from .runtime import runtime
-from .storage.models import ConnectionModel, RateLimitModel
+from .storage.connections import ConnectionModel
+from .storage.limits import RateLimitModel
 
 
 def _window(name: str, key: str, window_seconds: int) -> tuple[str, int, float]:

@@ -39,11 +39,7 @@ from websockets.http11 import Request, Response
 
 if TYPE_CHECKING:
     from chalice import Chalice
-    from chalice.app import (
-        WebsocketConnectConfig,
-        WebsocketDisconnectConfig,
-        WebsocketMessageConfig,
-    )
+    from chalice.app import WebsocketConnectConfig, WebsocketDisconnectConfig, WebsocketMessageConfig
 
 Handler = Callable[[dict[str, Any], Any], Any]
 Log = Callable[[str], None]

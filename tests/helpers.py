@@ -173,7 +173,7 @@ def agent(api: Api, tenant: dict, email: str, **extra) -> Party:
 def audit_events(tenant_id: str, action: str | None = None) -> list[dict[str, Any]]:
     """The tenant's audit chain as exported, optionally only one action."""
     from chalicelib.audit.verification import as_event
-    from chalicelib.storage.models import AuditEventModel
+    from chalicelib.storage.audit import AuditEventModel
 
     events = [as_event(item) for item in AuditEventModel.query(tenant_id, consistent_read=True)]
     return [event for event in events if action is None or event["action"] == action]

@@ -21,8 +21,8 @@ from ..clock import iso
 from ..errors import NotFound
 from ..ids import new_id
 from ..runtime import runtime
+from ..storage.audit import AuditEventModel, AuditExportModel
 from ..storage.helpers import condition_failed
-from ..storage.models import AuditEventModel, AuditExportModel
 from ..tenancy.principals import Principal
 from . import schemas as s
 from .chain import ALGORITHM, EXPORT, FORMAT, GENESIS, ChainBroken, ChainState

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from ..clock import iso
+from ..storage.audit import AuditAlarmModel, AuditDigestModel, AuditEventModel
 from ..storage.helpers import decode_cursor, encode_cursor
-from ..storage.models import AuditAlarmModel, AuditDigestModel, AuditEventModel
 from ..tenancy.principals import Principal
 from . import schemas as s
 from .exports import seq_range

@@ -5,7 +5,8 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from ..web.schemas import Input, Output, Page, QueryInput, UtcStamp as Stamp, after_from
+from ..web.schemas import Input, Output, Page, QueryInput, after_from
+from ..web.schemas import UtcStamp as Stamp
 
 
 class ExportIn(Input):

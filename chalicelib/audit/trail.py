@@ -17,8 +17,8 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from ..clock import iso
 from ..runtime import runtime
+from ..storage.audit import AuditChainModel, AuditEventModel
 from ..storage.helpers import transaction
-from ..storage.models import AuditChainModel, AuditEventModel
 from .chain import GENESIS, event_hash
 
 log = logging.getLogger("switchboard.audit")

@@ -17,8 +17,8 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from ..clock import iso
 from ..runtime import runtime
+from ..storage.audit import AuditAlarmModel, AuditDigestModel, AuditEventModel
 from ..storage.helpers import condition_failed
-from ..storage.models import AuditAlarmModel, AuditDigestModel, AuditEventModel
 from ..tenancy.directory import every_tenant
 from .chain import ALGORITHM, CHECKPOINT, GENESIS, ChainBroken, ChainState, canonical, event_hash
 from .signing import audit_signer

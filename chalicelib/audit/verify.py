@@ -24,8 +24,20 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from .chain import ALGORITHM, CHECKPOINT, DIGEST_FIELDS, EVENT_FIELDS, EXPORT, FORMAT, GENESIS, HEADER_FIELDS, \
-    TRAILER_FIELDS, ChainBroken, ChainState, canonical
+from .chain import (
+    ALGORITHM,
+    CHECKPOINT,
+    DIGEST_FIELDS,
+    EVENT_FIELDS,
+    EXPORT,
+    FORMAT,
+    GENESIS,
+    HEADER_FIELDS,
+    TRAILER_FIELDS,
+    ChainBroken,
+    ChainState,
+    canonical,
+)
 
 
 class Invalid(Exception):

@@ -7,8 +7,9 @@ from ..clock import iso
 from ..errors import Conflict, NotFound
 from ..ids import new_id
 from ..runtime import runtime
+from ..storage.answers import FaqModel
 from ..storage.helpers import refusal_means, tenant_page, transaction
-from ..storage.models import FaqModel, TenantModel
+from ..storage.tenants import TenantModel
 from ..tenancy.principals import Principal
 from . import ranking
 from . import schemas as s

@@ -8,8 +8,8 @@ from pynamodb.exceptions import TransactWriteError
 from ..clock import iso
 from ..errors import Conflict, NotFound
 from ..runtime import runtime
+from ..storage.answers import CannedResponseModel
 from ..storage.helpers import cancellation_codes, refusal_means, tenant_page, transaction
-from ..storage.models import CannedResponseModel
 from ..tenancy.principals import Principal
 from . import schemas as s
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from ..realtime.connections import connection_ids_of
 from ..realtime.sender import sender
-from ..storage.models import ConversationModel
+from ..storage.conversations import ConversationModel
 
 
 def party_connections(conversation: ConversationModel) -> dict[str, list[str]]:

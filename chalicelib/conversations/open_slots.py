@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..runtime import runtime
-from ..storage.models import ConversationModel, TenantModel
+from ..storage.conversations import ConversationModel
+from ..storage.tenants import TenantModel
 from ..visitors.limits import busy
 
 _COUNT = TenantModel.open_visitor_conversations

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from pynamodb.exceptions import UpdateError
 
+from ..storage.agents import AgentModel
 from ..storage.helpers import condition_failed, shard
-from ..storage.models import AgentModel
 
 GRACE = timedelta(seconds=30)
 

@@ -7,8 +7,9 @@ from ..audit.trail import record_event
 from ..clock import iso
 from ..errors import NotFound, TooLarge
 from ..runtime import runtime
+from ..storage.agents import AgentModel
+from ..storage.conversations import ConversationModel, MessageModel
 from ..storage.helpers import decode_cursor, encode_cursor
-from ..storage.models import AgentModel, ConversationModel, MessageModel
 from ..tenancy.principals import Principal
 from ..transcripts.cipher import reveal
 from . import routing

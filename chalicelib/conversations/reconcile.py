@@ -19,8 +19,9 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from ..audit.trail import record_event, system_actor
 from ..runtime import runtime
+from ..storage.agents import AgentModel, RosterModel
+from ..storage.conversations import ConversationModel
 from ..storage.helpers import cancellation_codes, transaction
-from ..storage.models import AgentModel, ConversationModel, RosterModel
 from ..tenancy.directory import every_tenant
 from . import routing
 

@@ -15,10 +15,12 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from ..audit.trail import record_event, system_actor
 from ..clock import iso
-from ..runtime import runtime
-from ..storage.helpers import shard, transaction
 from ..errors import Conflict
-from ..storage.models import AgentModel, ConversationModel, RosterModel, TenantModel
+from ..runtime import runtime
+from ..storage.agents import AgentModel, RosterModel
+from ..storage.conversations import ConversationModel
+from ..storage.helpers import shard, transaction
+from ..storage.tenants import TenantModel
 from ..tenancy.schemas import Settings
 
 ANY_TEAM = "*"

@@ -18,10 +18,12 @@ from ..realtime.connections import connection_ids_of
 from ..realtime.sender import sender
 from ..reports import counters
 from ..runtime import runtime
+from ..storage.agents import AgentModel
+from ..storage.connections import ConnectionModel
+from ..storage.conversations import ConversationModel, MessageIdModel, MessageModel
 from ..storage.helpers import cancellation_codes, condition_failed, transaction
-from ..storage.models import (
-    AgentModel, ConnectionModel, ConversationModel, MessageIdModel, MessageModel, TenantModel, VisitorModel,
-)
+from ..storage.tenants import TenantModel
+from ..storage.visitors import VisitorModel
 from ..surveys import service as surveys
 from ..surveys.followups import open_follow_up
 from ..tenancy.schemas import Settings
@@ -29,8 +31,8 @@ from ..transcripts.cipher import Revealed, reveal, seal
 from ..transcripts.keys import key_ring
 from ..transcripts.shredding import shred_actions
 from . import open_slots, presence, routing
-from .hours import is_open
 from .delivery import broadcast
+from .hours import is_open
 
 Frame = dict[str, Any]
 # Senders racing for one conversation's next seq retry with a little jitter before giving up.

@@ -9,8 +9,9 @@ from pynamodb.exceptions import DoesNotExist
 
 from ..realtime.connections import connection_ids_of
 from ..runtime import runtime
+from ..storage.agents import AgentModel
+from ..storage.conversations import ConversationModel
 from ..storage.helpers import all_shards
-from ..storage.models import AgentModel, ConversationModel
 from . import presence, routing
 from .service import reroute
 

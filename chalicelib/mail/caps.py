@@ -12,7 +12,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from ..runtime import runtime
 from ..storage.helpers import cancellation_codes, transaction
-from ..storage.models import RateLimitModel
+from ..storage.limits import RateLimitModel
 
 DAY = 86400
 Refusal = Literal["capped_tenant", "capped_address"]

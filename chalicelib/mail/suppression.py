@@ -8,7 +8,7 @@ from pynamodb.exceptions import PutError
 
 from ..runtime import runtime
 from ..storage.helpers import condition_failed
-from ..storage.models import EmailSuppressionModel
+from ..storage.mail import EmailSuppressionModel
 
 # The scope of a bounce or a complaint: the address itself is the trouble, whoever sends to it.
 # An unsubscribe is scoped to the tenant whose email it came from.

@@ -14,7 +14,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from ..errors import NotFound, Unauthorized
 from ..runtime import runtime
-from ..storage.models import TenantModel
+from ..storage.tenants import TenantModel
 from ..tenancy.tokens import signer
 from .suppression import suppress
 

@@ -11,8 +11,10 @@ from pynamodb.expressions.condition import size
 
 from ..errors import ApiError
 from ..runtime import runtime
+from ..storage.agents import AgentModel
+from ..storage.connections import ConnectionModel
 from ..storage.helpers import condition_failed
-from ..storage.models import AgentModel, ConnectionModel, VisitorModel
+from ..storage.visitors import VisitorModel
 from ..tenancy.principals import Principal
 
 # API Gateway closes a connection after 2 hours; a record a lost $disconnect left behind

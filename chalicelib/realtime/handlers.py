@@ -9,7 +9,9 @@ from pynamodb.exceptions import DoesNotExist
 from .. import ratelimit
 from ..errors import ApiError, Forbidden, RateLimited, Unauthorized, dependency_failed
 from ..runtime import runtime
-from ..storage.models import ConnectionModel, TenantModel, VisitorModel
+from ..storage.connections import ConnectionModel
+from ..storage.tenants import TenantModel
+from ..storage.visitors import VisitorModel
 from ..tenancy import origins
 from ..tenancy.principals import Principal, principal_from_token
 from ..tenancy.schemas import Settings

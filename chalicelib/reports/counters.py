@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from ..runtime import runtime
-from ..storage.models import ConversationModel, ReportCounterModel
+from ..storage.conversations import ConversationModel
+from ..storage.reports import ReportCounterModel
 from ..tenancy.schemas import Settings
 from . import histogram
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+
 from pydantic import ConfigDict, Field, field_validator
 
 from ..runtime import runtime

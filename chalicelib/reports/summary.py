@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from ..errors import InvalidInput
 from ..tenancy.principals import Principal
-from ..tenancy.service import get_tenant
 from ..tenancy.schemas import Settings
+from ..tenancy.service import get_tenant
 from . import histogram
 from .counters import HOUR_FORMAT, hour_of, read
 from .schemas import AgentRow, Csat, FirstResponse, Handle, HourRow, Summary, SummaryQuery

@@ -10,7 +10,7 @@ from ..clock import iso
 from ..errors import Conflict, NotFound
 from ..runtime import runtime
 from ..storage.helpers import condition_failed, decode_cursor, encode_cursor, refusal_means
-from ..storage.models import FollowUpModel
+from ..storage.surveys import FollowUpModel
 from ..tenancy.principals import Principal
 from . import schemas as s
 

@@ -8,7 +8,7 @@ from chalice import Response
 
 from ..errors import ApiError
 from ..mail.pages import html_page
-from ..storage.models import TenantModel
+from ..storage.tenants import TenantModel
 from ..tenancy.schemas import Settings
 from .service import Expired, survey_for_token
 

@@ -7,7 +7,7 @@ from ..audit.trail import record_event
 from ..clock import iso
 from ..conversations.queries import get_conversation
 from ..errors import NotFound
-from ..storage.models import SurveyModel
+from ..storage.surveys import SurveyModel
 from ..tenancy.principals import Principal
 from ..transcripts.cipher import Sealed, reveal_comment
 from . import schemas as s

@@ -4,9 +4,8 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from ..web.routing import PUBLIC, STAFF, SUPERVISOR_UP, Call, endpoint
-from . import followups, page
+from . import followups, page, service
 from . import schemas as s
-from . import service
 
 bp = Blueprint(__name__)
 TAG = "surveys"

@@ -22,8 +22,11 @@ from ..realtime.connections import connection_ids_of
 from ..realtime.sender import sender
 from ..reports import counters
 from ..runtime import runtime
+from ..storage.conversations import ConversationModel
 from ..storage.helpers import all_shards, condition_failed, refusal_means, shard
-from ..storage.models import ConversationModel, SurveyModel, TenantModel, VisitorModel
+from ..storage.surveys import SurveyModel
+from ..storage.tenants import TenantModel
+from ..storage.visitors import VisitorModel
 from ..tenancy.schemas import Settings
 from ..tenancy.tokens import signer
 from ..transcripts.cipher import seal_comment

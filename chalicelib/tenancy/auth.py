@@ -10,10 +10,11 @@ from ..audit.trail import record_event
 from ..clock import iso
 from ..errors import Forbidden, Unauthorized
 from ..runtime import runtime
+from ..storage.agents import AgentModel, CredentialModel
 from ..storage.helpers import condition_failed
-from ..storage.models import AgentModel, CredentialModel
 from ..visitors.limits import source_key
-from . import login_throttle, schemas as s, sessions
+from . import login_throttle, sessions
+from . import schemas as s
 from .passwords import burn_verification_time, hash_password, needs_rehash, verify_password
 from .principals import Principal
 from .service import agent_out, find_agent

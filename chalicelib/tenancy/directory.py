@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..storage.helpers import all_shards, shard
-from ..storage.models import TenantModel
+from ..storage.tenants import TenantModel
 
 PREFIX = "tenants"
 

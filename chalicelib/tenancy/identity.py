@@ -22,8 +22,9 @@ from ..audit.trail import record_event
 from ..clock import iso
 from ..errors import Conflict, Unauthorized
 from ..runtime import runtime
+from ..storage.base import WrappedKey
 from ..storage.helpers import condition_failed
-from ..storage.models import TenantModel, WrappedKey
+from ..storage.tenants import TenantModel
 from ..transcripts.keys import Corrupted, key_ring, unwrap, wrap
 from . import schemas as s
 from .principals import Principal

@@ -23,8 +23,9 @@ from ..audit.trail import record_event
 from ..clock import iso
 from ..errors import RateLimited
 from ..runtime import runtime
+from ..storage.agents import LoginFailureModel
 from ..storage.helpers import all_shards, condition_failed, shard
-from ..storage.models import LoginFailureModel, TenantModel
+from ..storage.tenants import TenantModel
 
 WINDOW_SECONDS = 900
 # A window is written up a minute after it ends, so a failure a skewed clock counts late still lands in it.

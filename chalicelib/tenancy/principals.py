@@ -9,7 +9,7 @@ from typing import Literal
 from pynamodb.exceptions import DoesNotExist
 
 from ..errors import Forbidden, Unauthorized
-from ..storage.models import AgentModel, ApiKeyModel
+from ..storage.agents import AgentModel, ApiKeyModel
 from .sessions import Session, live
 from .tokens import signer
 

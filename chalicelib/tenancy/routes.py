@@ -5,8 +5,8 @@ from chalice import Blueprint
 
 from ..web.routing import ADMIN, ANY_TOKEN, PUBLIC, STAFF, SUPERVISOR_UP, Call, endpoint
 from ..web.schemas import PageQuery
-from . import schemas as s
 from . import auth, identity, service, widget_sessions
+from . import schemas as s
 
 bp = Blueprint(__name__)
 TAG = "tenancy"

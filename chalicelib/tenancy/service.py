@@ -13,12 +13,12 @@ from ..clock import iso
 from ..errors import Conflict, NotFound
 from ..ids import new_id
 from ..runtime import runtime
+from ..storage.agents import AgentModel, ApiKeyModel, CredentialModel
 from ..storage.helpers import cancellation_codes, condition_failed, tenant_page, transaction
-from ..storage.models import (
-    AgentModel, ApiKeyModel, CredentialModel, TenantModel,
-)
+from ..storage.tenants import TenantModel
 from ..transcripts.keys import new_tenant_key
-from . import schemas as s, sessions
+from . import schemas as s
+from . import sessions
 from .directory import directory_shard
 from .passwords import hash_password
 from .principals import Principal, api_key_token, secret_digest

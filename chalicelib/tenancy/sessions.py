@@ -17,7 +17,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from ..ids import new_id
 from ..runtime import runtime
-from ..storage.models import AgentModel, AgentSessionModel
+from ..storage.agents import AgentModel, AgentSessionModel
 from .tokens import IssuedToken, signer
 
 _SESSION_ID = re.compile(r"^s_[0-9a-v]{1,40}$")

@@ -16,7 +16,8 @@ from ..clock import iso
 from ..conversations.service import current_conversation
 from ..errors import NotFound
 from ..runtime import runtime
-from ..storage.models import TenantModel, VisitorModel
+from ..storage.tenants import TenantModel
+from ..storage.visitors import VisitorModel
 from ..visitors import identities, limits
 from ..visitors import service as visitors
 from . import origins

@@ -15,7 +15,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ..storage.models import ConversationModel, MessageModel
+from ..storage.conversations import ConversationModel, MessageModel
 from .keys import NONCE_BYTES, Corrupted, Shredded, key_ring
 
 log = logging.getLogger("switchboard.transcripts")

@@ -28,8 +28,11 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from ..errors import NotFound
 from ..runtime import Runtime, runtime
+from ..storage.base import WrappedKey
+from ..storage.conversations import ConversationModel
 from ..storage.helpers import condition_failed
-from ..storage.models import ConversationModel, TenantModel, VisitorModel, WrappedKey
+from ..storage.tenants import TenantModel
+from ..storage.visitors import VisitorModel
 
 MAX_TENANTS = 512
 MAX_VISITORS = 4096

@@ -11,10 +11,11 @@ from datetime import timedelta
 from ..audit.trail import record_event, system_actor
 from ..clock import iso
 from ..runtime import runtime
-from ..storage.models import ConversationModel
+from ..storage.conversations import ConversationModel
 from ..tenancy.directory import every_tenant
 from ..tenancy.schemas import Settings
 from .shredding import shred_closed
+
 
 def run_retention() -> dict[str, int]:
     now = runtime().clock.utcnow()

@@ -9,7 +9,7 @@ from ..clock import iso
 from ..errors import Conflict, NotFound
 from ..runtime import runtime
 from ..storage.helpers import refusal_means
-from ..storage.models import TenantModel
+from ..storage.tenants import TenantModel
 from ..tenancy.principals import Principal
 from .keys import key_ring, new_tenant_key
 from .schemas import KeysOut, KeyVersionOut

@@ -10,8 +10,8 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
+from ..storage.conversations import ConversationModel
 from ..storage.helpers import condition_failed
-from ..storage.models import ConversationModel
 
 
 def shred_actions(now: datetime) -> list[Any]:

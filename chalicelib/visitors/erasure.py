@@ -20,8 +20,9 @@ from ..errors import Conflict, NotFound
 from ..realtime.connections import connection_ids_of
 from ..realtime.sender import sender
 from ..runtime import runtime
+from ..storage.conversations import ConversationModel
 from ..storage.helpers import transaction
-from ..storage.models import ConversationModel, VisitorModel
+from ..storage.visitors import VisitorModel
 from ..tenancy.principals import Principal
 from ..transcripts.keys import key_ring
 from ..transcripts.shredding import shred_closed

@@ -15,7 +15,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 
 from ..errors import Conflict
 from ..storage.helpers import condition_failed, transaction
-from ..storage.models import VisitorIdentityModel, VisitorModel
+from ..storage.visitors import VisitorIdentityModel, VisitorModel
 from . import limits
 from .service import find_visitor, mark_seen, new_visitor
 

@@ -11,8 +11,9 @@ from ..conversations.queries import conversation_out
 from ..errors import Conflict, NotFound, Unauthorized
 from ..ids import new_id
 from ..runtime import runtime
+from ..storage.conversations import ConversationModel
 from ..storage.helpers import condition_failed, refusal_means
-from ..storage.models import ConversationModel, VisitorModel
+from ..storage.visitors import VisitorModel
 from ..tenancy.principals import Principal
 from ..tenancy.tokens import signer
 from . import schemas as s

@@ -25,8 +25,19 @@ from chalicelib.runtime import Runtime, use_runtime
 from chalicelib.web.routing import ROUTES
 from devstack.queues import chalice_consumers, deliver_once
 from tests.deploy.conftest import functions
-from tests.deploy.iam import ACCOUNT, REGION, Call, Names, Request, Statement, Template, recording, requests_of, \
-    statements, table_arn
+from tests.deploy.iam import (
+    ACCOUNT,
+    REGION,
+    Call,
+    Names,
+    Request,
+    Statement,
+    Template,
+    recording,
+    requests_of,
+    statements,
+    table_arn,
+)
 from tests.helpers import Api, Party, agent, run_job, sns_event, visitor, ws_event
 
 STACK = "switchboard-test"

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from tests.deploy.conftest import DEPLOY_BIN, ROOT, functions
 
-
 # What only the deployed stack can tell a function: names and URLs of its own resources.
 SET_BY_THE_STACK = {"SWITCHBOARD_STACK", "SWITCHBOARD_EXPORT_BUCKET", "SWITCHBOARD_WS_URL",
                     "SWITCHBOARD_WS_MANAGEMENT_ENDPOINT", "SWITCHBOARD_PUBLIC_URL", "SWITCHBOARD_MAIL_FROM",

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from chalicelib.audit.chain import GENESIS, ChainState, canonical, event_hash
 from chalicelib.audit.trail import record_event
 from chalicelib.clock import iso
-from chalicelib.storage.models import AuditDigestModel
+from chalicelib.storage.audit import AuditDigestModel
 from tests.functional.audit_exports import ROOT, export, offline_verify, public_key, write_public_key
 from tests.helpers import Api, agent, audit_events, run_job, visitor
 
@@ -332,7 +332,7 @@ def test_the_offline_verifier_needs_nothing_but_cryptography():
 def seed_chain(tenant_id: str, count: int) -> None:
     """count well-formed events appended to the tenant's chain in bulk (the test's own writer)."""
     from chalicelib.audit.trail import chain_head
-    from chalicelib.storage.models import AuditChainModel, AuditEventModel
+    from chalicelib.storage.audit import AuditChainModel, AuditEventModel
 
     head = chain_head(tenant_id)
     seq, prev, ts = int(head.last_seq), head.last_hash, head.last_ts

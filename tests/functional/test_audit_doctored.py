@@ -26,7 +26,7 @@ from chalicelib.audit import verify
 from chalicelib.audit.chain import canonical, event_hash
 from chalicelib.audit.trail import chain_head, record_event
 from chalicelib.clock import iso
-from chalicelib.storage.models import AuditChainModel, AuditEventModel
+from chalicelib.storage.audit import AuditChainModel, AuditEventModel
 from tests.functional.audit_exports import export, offline_verify, write_public_key
 from tests.helpers import Api, audit_events, run_job
 

@@ -9,11 +9,22 @@ import pytest
 
 import app as app_module
 from chalicelib.conversations import routing
-from chalicelib.storage.models import AgentModel, ConversationModel
+from chalicelib.storage.agents import AgentModel
+from chalicelib.storage.conversations import ConversationModel
 from chalicelib.tenancy.schemas import Settings
 from tests.helpers import (
-    Api, Party, agent, all_items, audit_events, frames_sent, use_limits, visitor, without_rate_limits, ws_event,
+    Api,
+    Party,
+    agent,
+    all_items,
+    audit_events,
+    frames_sent,
+    use_limits,
+    visitor,
+    without_rate_limits,
+    ws_event,
 )
+
 
 def test_a_chat_from_first_message_to_close(api: Api, tenant: dict):
     vera = visitor(api, tenant, name="Vera")

@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.config import get_config
 from chalicelib.runtime import Runtime, runtime, use_runtime
-from chalicelib.storage.models import CredentialModel
+from chalicelib.storage.agents import CredentialModel
 from chalicelib.tenancy import passwords, tokens
 from tests.helpers import Api, use_limits
 

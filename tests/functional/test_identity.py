@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from chalicelib.storage.models import VisitorIdentityModel, VisitorModel
+from chalicelib.storage.visitors import VisitorIdentityModel, VisitorModel
 from tests.helpers import Api, Party, all_items, audit_events, without_rate_limits
 
 

@@ -9,7 +9,8 @@ from urllib.parse import quote
 import pytest
 from moto.apigatewaymanagementapi.models import ApiGatewayManagementApiBackend
 
-from chalicelib.storage.models import AgentModel, ConversationModel
+from chalicelib.storage.agents import AgentModel
+from chalicelib.storage.conversations import ConversationModel
 from chalicelib.tenancy import sessions
 from tests.helpers import Api, Party, agent, audit_events, frames_sent, run_job, use_limits, visitor
 

@@ -17,7 +17,8 @@ import pytest
 
 import app as app_module
 from chalicelib.reports import histogram
-from chalicelib.storage.models import ConversationModel, SurveyModel
+from chalicelib.storage.conversations import ConversationModel
+from chalicelib.storage.surveys import SurveyModel
 from tests.helpers import Api, Party, agent, all_items, audit_events, run_job, visitor, ws_event
 
 SENDER = "surveys@mail.switchboard.example"

@@ -12,7 +12,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from chalicelib.runtime import runtime
-from chalicelib.storage.models import AgentModel, ConnectionModel, ConversationModel, MessageModel, VisitorModel
+from chalicelib.storage.agents import AgentModel
+from chalicelib.storage.connections import ConnectionModel
+from chalicelib.storage.conversations import ConversationModel, MessageModel
+from chalicelib.storage.visitors import VisitorModel
 from tests.helpers import Api, Party, agent, all_items, audit_events, run_job, use_limits, visitor
 
 MESSAGES = "switchboard-test-messages"

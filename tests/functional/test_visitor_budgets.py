@@ -8,10 +8,20 @@ from contextlib import ExitStack
 
 import pytest
 
-from chalicelib.storage.models import ConversationModel, TenantModel, VisitorModel
+from chalicelib.storage.conversations import ConversationModel
+from chalicelib.storage.tenants import TenantModel
+from chalicelib.storage.visitors import VisitorModel
 from chalicelib.visitors.limits import source_key
 from tests.helpers import (
-    Api, FrozenClock, Party, agent, all_items, from_source, use_limits, visitor, without_rate_limits,
+    Api,
+    FrozenClock,
+    Party,
+    agent,
+    all_items,
+    from_source,
+    use_limits,
+    visitor,
+    without_rate_limits,
 )
 
 

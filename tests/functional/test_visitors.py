@@ -9,7 +9,15 @@ import jwt
 import pytest
 
 from tests.helpers import (
-    Api, MovableClock, Party, agent, all_items, audit_events, frames_sent, use_limits, without_rate_limits,
+    Api,
+    MovableClock,
+    Party,
+    agent,
+    all_items,
+    audit_events,
+    frames_sent,
+    use_limits,
+    without_rate_limits,
 )
 
 

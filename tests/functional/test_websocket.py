@@ -6,9 +6,7 @@ import json
 import pytest
 
 import app as app_module
-from tests.helpers import (
-    Api, Party, agent, all_items, frames_sent, use_limits, visitor, without_rate_limits, ws_event,
-)
+from tests.helpers import Api, Party, agent, all_items, frames_sent, use_limits, visitor, without_rate_limits, ws_event
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.storage.models import VisitorModel
+from chalicelib.storage.visitors import VisitorModel
 from tests.helpers import Api, Party, all_items, without_rate_limits
 
 OWN_ORIGIN = "https://test.execute-api.us-east-1.amazonaws.com"  # conftest's SWITCHBOARD_PUBLIC_URL

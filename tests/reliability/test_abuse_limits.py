@@ -9,9 +9,18 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import app as app_module
-from chalicelib.storage.models import ConversationModel
+from chalicelib.storage.conversations import ConversationModel
 from tests.helpers import (
-    Api, FrozenClock, Party, agent, all_items, frames_sent, use_limits, visitor, without_rate_limits, ws_event,
+    Api,
+    FrozenClock,
+    Party,
+    agent,
+    all_items,
+    frames_sent,
+    use_limits,
+    visitor,
+    without_rate_limits,
+    ws_event,
 )
 
 

@@ -10,10 +10,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
-from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 from botocore.awsrequest import AWSResponse
+from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
-from chalicelib.storage.models import AgentModel, ConversationModel, MessageModel
+from chalicelib.storage.agents import AgentModel
+from chalicelib.storage.conversations import ConversationModel, MessageModel
 from tests.helpers import Api, Party, agent, all_items, run_job, visitor, without_rate_limits
 
 
@@ -301,7 +302,7 @@ def drift(tenant: dict, agent_id: str, table: str = "agents", key: dict | None =
 
 
 def roster_sorts(tenant: dict, agent_id: str) -> set[str | None]:
-    from chalicelib.storage.models import RosterModel
+    from chalicelib.storage.agents import RosterModel
 
     agent_record = AgentModel.get(tenant["tenant_id"], agent_id)
     return {RosterModel.get(f"{tenant['tenant_id']}#{team}", agent_id).available_sort

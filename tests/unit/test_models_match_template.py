@@ -5,7 +5,7 @@ import pytest
 from pynamodb.attributes import Attribute, TTLAttribute
 from pynamodb.indexes import GlobalSecondaryIndex
 
-from chalicelib.storage.models import ALL_MODELS
+from chalicelib.storage.tables import ALL_MODELS
 from devstack.provision import load_template
 
 TEMPLATE = load_template()

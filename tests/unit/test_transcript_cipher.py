@@ -6,7 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from chalicelib.runtime import runtime
-from chalicelib.storage.models import ConversationModel, VisitorModel
+from chalicelib.storage.conversations import ConversationModel
+from chalicelib.storage.visitors import VisitorModel
 from chalicelib.transcripts.cipher import Sealed, open_sealed, seal
 from chalicelib.transcripts.keys import TTL_SECONDS, BoundedCache, Corrupted, Shredded, key_ring
 from tests.helpers import Api

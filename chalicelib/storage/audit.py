@@ -1,0 +1,90 @@
+"""The audit trail: events, the chain head, signed digests, alarms and exports (docs/audit.md)."""
+from __future__ import annotations
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from .base import table_meta
+
+
+class AuditTimeIndex(GlobalSecondaryIndex):
+    """Events by time: ts never decreases along a tenant's seq, so a time range is a seq range.
+    The sort key "{ts}#{seq:012d}" is unique, so events of the same second keep their order."""
+    class Meta:
+        index_name = "time-index"
+        projection = KeysOnlyProjection()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    ts_seq = UnicodeAttribute(range_key=True)
+
+
+class AuditEventModel(Model):
+    """One link of a tenant's hash chain, exactly as exported (chalicelib/audit/chain.py)."""
+    Meta = table_meta("audit-events")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    ts = UnicodeAttribute()  # ISO 8601 UTC, to the second
+    # JSON text, not maps: what is hashed comes back byte for byte (no Decimal, no reordering).
+    actor = JSONAttribute()
+    action = UnicodeAttribute()
+    target = UnicodeAttribute()
+    details = JSONAttribute()
+    prev_hash = UnicodeAttribute()
+    hash = UnicodeAttribute()
+    ts_seq = UnicodeAttribute()  # not part of the event: the time-index's sort key
+    time_index = AuditTimeIndex()
+
+    @classmethod
+    def of(cls, tenant_id: str, event: dict) -> "AuditEventModel":
+        return cls(tenant_id, **event, ts_seq=f"{event['ts']}#{event['seq']:012d}")
+
+
+class AuditChainModel(Model):
+    """The head of a tenant's chain: every append is a transaction conditioned on it."""
+    Meta = table_meta("audit-chains")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    last_seq = NumberAttribute()
+    last_hash = UnicodeAttribute()
+    last_ts = UnicodeAttribute()
+
+
+class AuditDigestModel(Model):
+    """A signed checkpoint written by audit-verify; each chains to the one before."""
+    Meta = table_meta("audit-digests")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)  # 1, 2, 3, ... per tenant
+    digest = JSONAttribute()
+    digest_hash = UnicodeAttribute()  # SHA-256 of canonical(digest): the next digest's prev_digest_hash
+    algorithm = UnicodeAttribute()
+    key_id = UnicodeAttribute()
+    signature = UnicodeAttribute()
+
+
+class AuditAlarmModel(Model):
+    """A break audit-verify found, once per broken seq."""
+    Meta = table_meta("audit-alarms")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    broken_seq = NumberAttribute(range_key=True)
+    reason = UnicodeAttribute()
+    detected_at = UTCDateTimeAttribute()
+    checkpoint_seq = NumberAttribute()  # the last event a signed digest vouches for
+
+
+class AuditExportModel(Model):
+    Meta = table_meta("audit-exports")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    export_id = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()  # pending | ready | failed
+    range_from = UnicodeAttribute()
+    range_to = UnicodeAttribute()
+    requested_by = JSONAttribute()
+    created_at = UTCDateTimeAttribute()
+    finished_at = UTCDateTimeAttribute(null=True)
+    s3_key = UnicodeAttribute(null=True)
+    sha256 = UnicodeAttribute(null=True)
+    event_count = NumberAttribute(null=True)
+    size_bytes = NumberAttribute(null=True)
+    # Set when the exported events do not form an intact chain (the file still holds them as stored).
+    broken_seq = NumberAttribute(null=True)
+    error = UnicodeAttribute(null=True)

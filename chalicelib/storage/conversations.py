@@ -1,0 +1,142 @@
+"""Conversations, their sealed messages, and the message-id guard against duplicates."""
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BinaryAttribute,
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+from pynamodb.models import Model
+
+from .base import table_meta
+
+
+class QueueIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "queue-index"
+        projection = IncludeProjection(["visitor_id"])
+
+    queue_key = UnicodeAttribute(hash_key=True)
+    queue_sort = UnicodeAttribute(range_key=True)
+
+
+class VisitorConversationsIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "visitor-index"
+        projection = AllProjection()
+
+    visitor_key = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class AgentConversationsIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "agent-index"
+        projection = AllProjection()
+
+    agent_key = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class DueIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "due-index"
+        projection = KeysOnlyProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class RetentionIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "retention-index"
+        projection = KeysOnlyProjection()
+
+    retention_key = UnicodeAttribute(hash_key=True)
+    closed_at = UTCDateTimeAttribute(range_key=True)
+
+
+class SurveyDueIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "survey-index"
+        projection = KeysOnlyProjection()
+
+    survey_shard = UnicodeAttribute(hash_key=True)
+    survey_due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ConversationModel(Model):
+    Meta = table_meta("conversations")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    conversation_id = UnicodeAttribute(range_key=True)
+    visitor_id = UnicodeAttribute()
+    visitor_key = UnicodeAttribute()  # "{tenant_id}#{visitor_id}"
+    status = UnicodeAttribute()  # bot | queued | assigned | closed
+    team = UnicodeAttribute(null=True)
+    priority = NumberAttribute(default=0)
+    agent_id = UnicodeAttribute(null=True)
+    agent_key = UnicodeAttribute(null=True)  # "{tenant_id}#{agent_id}" once assigned
+    # Present only while queued (sparse queue-index).
+    queue_key = UnicodeAttribute(null=True)
+    queue_sort = UnicodeAttribute(null=True)
+    # Present only while assigned and unanswered (sparse due-index).
+    due_shard = UnicodeAttribute(null=True)
+    due_at = UTCDateTimeAttribute(null=True)
+    skip_agents = ListAttribute(of=UnicodeAttribute, default=list)  # agents it was taken from
+    last_seq = NumberAttribute(default=0)
+    visitor_read_seq = NumberAttribute(default=0)
+    agent_read_seq = NumberAttribute(default=0)
+    resolution = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    queued_at = UTCDateTimeAttribute(null=True)
+    assigned_at = UTCDateTimeAttribute(null=True)
+    first_response_at = UTCDateTimeAttribute(null=True)
+    closed_at = UTCDateTimeAttribute(null=True)
+    # {"<tenant key version>": conversation data key wrapped by the visitor's key of that version}.
+    # Removed by erasure and retention: the conversation's messages can never be opened again.
+    data_keys = MapAttribute(default=dict)
+    # Present (= tenant_id) from close until retention shreds it (sparse retention-index).
+    retention_key = UnicodeAttribute(null=True)
+    shredded_at = UTCDateTimeAttribute(null=True)
+    # Present from close until send-surveys has dealt with it (sparse survey-index).
+    survey_shard = UnicodeAttribute(null=True)
+    survey_due_at = UTCDateTimeAttribute(null=True)
+    # Each party's messages in the current one-second window, "window#count": the send transaction
+    # (conditioned on last_seq) keeps it exact at no extra request (the messages-per-second limit).
+    visitor_burst = UnicodeAttribute(null=True)
+    agent_burst = UnicodeAttribute(null=True)
+    # True while it counts in its tenant's open_visitor_conversations (removed in the closing write).
+    counted_open = BooleanAttribute(null=True)
+    queue_index = QueueIndex()
+    visitor_index = VisitorConversationsIndex()
+    agent_index = AgentConversationsIndex()
+    due_index = DueIndex()
+    retention_index = RetentionIndex()
+    survey_index = SurveyDueIndex()
+
+
+class MessageModel(Model):
+    Meta = table_meta("messages")
+    conversation_key = UnicodeAttribute(hash_key=True)  # "{tenant_id}#{conversation_id}"
+    seq = NumberAttribute(range_key=True)
+    sender_kind = UnicodeAttribute()  # visitor | agent | bot | system
+    sender_id = UnicodeAttribute()
+    # Staff and bot names only: a visitor's name lives on their profile alone, so erasure reaches it.
+    sender_name = UnicodeAttribute(null=True)
+    # nonce || AES-256-GCM ciphertext of the text under the conversation key; never the text itself.
+    sealed = BinaryAttribute(legacy_encoding=False)
+    key_version = NumberAttribute()  # which of the conversation's data_keys sealed it
+    client_msg_id = UnicodeAttribute(null=True)
+    sent_at = UTCDateTimeAttribute()
+
+
+class MessageIdModel(Model):
+    Meta = table_meta("message-ids")
+    conversation_key = UnicodeAttribute(hash_key=True)
+    client_msg_id = UnicodeAttribute(range_key=True)
+    seq = NumberAttribute()

@@ -1,0 +1,26 @@
+"""Every table model, for what walks them all: the template check and the local stack's provisioning."""
+from __future__ import annotations
+
+from pynamodb.models import Model
+
+from .agents import AgentModel, AgentSessionModel, ApiKeyModel, CredentialModel, LoginFailureModel, RosterModel
+from .answers import CannedResponseModel, FaqModel
+from .audit import AuditAlarmModel, AuditChainModel, AuditDigestModel, AuditEventModel, AuditExportModel
+from .connections import ConnectionModel
+from .conversations import ConversationModel, MessageIdModel, MessageModel
+from .limits import RateLimitModel
+from .mail import EmailSuppressionModel
+from .reports import ReportCounterModel
+from .surveys import FollowUpModel, SurveyModel
+from .tenants import TenantModel
+from .visitors import VisitorIdentityModel, VisitorModel
+
+ALL_MODELS: tuple[type[Model], ...] = (
+
+    TenantModel, AgentModel, CredentialModel, ApiKeyModel, VisitorModel, VisitorIdentityModel,
+    AgentSessionModel, LoginFailureModel,
+    ConnectionModel, RateLimitModel, ConversationModel, MessageModel, MessageIdModel, RosterModel,
+    FaqModel, CannedResponseModel,
+    AuditEventModel, AuditChainModel, AuditDigestModel, AuditAlarmModel, AuditExportModel,
+    SurveyModel, FollowUpModel, ReportCounterModel, EmailSuppressionModel,
+)

@@ -1,0 +1,39 @@
+"""The tenants table: one item per tenant, with its settings, data keys and directory shard."""
+from __future__ import annotations
+
+from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
+from pynamodb.models import Model
+
+from .base import WrappedKey, table_meta
+
+
+class TenantDirectoryIndex(GlobalSecondaryIndex):
+    """Every tenant, for the jobs that visit each one (retention, audit-verify), without a scan."""
+    class Meta:
+        index_name = "directory-index"
+        projection = IncludeProjection(["settings"])
+
+    directory_shard = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute(range_key=True)
+
+
+class TenantModel(Model):
+    Meta = table_meta("tenants")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    directory_shard = UnicodeAttribute()
+    directory_index = TenantDirectoryIndex()
+    name = UnicodeAttribute()
+    widget_key = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    settings = JSONAttribute(default=dict)
+    data_keys = ListAttribute(of=WrappedKey, default=list)
+    current_key_version = NumberAttribute(default=1)
+    # Changed in the same transaction as every FAQ put or delete, so the 200-entry cap holds
+    # under concurrent writers without counting the partition.
+    faq_count = NumberAttribute(default=0)
+    # Visitor conversations not yet closed: raised in the transaction that opens one (conditioned on
+    # the ceiling), lowered in the one that closes it, so the ceiling holds without counting.
+    open_visitor_conversations = NumberAttribute(null=True)
+    # The identity-verification secret, wrapped by tenant key `version` (tenancy/identity.py).
+    identity_secret = WrappedKey(null=True)
