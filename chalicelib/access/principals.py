@@ -62,7 +62,7 @@ def principal_from_token(token: str, *, allow_visitor: bool) -> Principal:
 
 
 def _agent_principal(claims: dict) -> Principal:
-    """Two GetItems: the agent, then the session (tenancy/sessions.py)."""
+    """Two GetItems: the agent, then the session (access/sessions.py)."""
     try:
         agent = AgentModel.get(claims["tid"], claims["sub"], consistent_read=True)
     except DoesNotExist:

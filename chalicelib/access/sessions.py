@@ -2,7 +2,7 @@
 every other session of its agent when their power changes (deactivation, role, password).
 
 An agent token carries its session id (`sid`) and the agent's session_version (`sv`) at login. REST
-auth of one is two GetItems (tenancy/principals.py): the agent (active, role, session_version still
+auth of one is two GetItems (access/principals.py): the agent (active, role, session_version still
 `sv`) and the session (exists, not past its end). Bumping session_version ends every session of the
 agent at once without touching each; deleting the session item ends one. A refresh keeps the session,
 so its tokens never outlive the session's absolute end (SWITCHBOARD_AGENT_SESSION_MAX_SECONDS).
@@ -59,39 +59,3 @@ def issue_token(tenant_id: str, agent_id: str, session: Session) -> IssuedToken:
     rt = runtime()
     ttl = min(rt.config.agent_token_ttl_seconds, int(session.ends_at) - int(rt.clock.now()))
     return signer().issue("agent", tenant_id, agent_id, ttl, sv=session.version, sid=session.id)
-
-
-def end(tenant_id: str, agent_id: str, session_id: str) -> None:
-    """Logout: this session's tokens stop working and its sockets close; the agent's other
-    sessions go on. When no socket of the agent is left, their chats are handed back as when
-    they go offline."""
-    from ..conversations.presence import schedule_lapse  # deferred: REST auth never loads routing
-    from ..realtime.connections import connection_ids_of, of_session
-
-    AgentSessionModel(tenant_id, session_id).delete()
-    # Read once, before closing: the index would still list the closed ones for a moment.
-    every = connection_ids_of(tenant_id, "agent", agent_id)
-    ending = of_session(every, session_id)
-    _close(ending, "logged_out")
-    if set(every) <= set(ending):
-        schedule_lapse(tenant_id, agent_id, runtime().clock.utcnow())
-
-
-def end_all(agent: AgentModel, reason: str) -> None:
-    """After the caller committed a change that bumped the agent's session_version (so no token and no
-    role-dependent frame of theirs is honoured any more): their sockets are told and closed, they go
-    offline, and every conversation they held goes back to the queue, routed to others."""
-    from ..conversations import routing, stale  # deferred: REST auth never loads routing
-    from ..realtime.connections import connection_ids_of
-
-    _close(connection_ids_of(agent.tenant_id, "agent", agent.agent_id), reason)
-    # Offline first: reroute-stale's hand-back then never takes a socket that is still closing for a return.
-    routing.set_presence(agent.tenant_id, agent.agent_id, "offline")
-    stale.hand_back_all(agent.tenant_id, agent.agent_id)
-
-
-def _close(connection_ids: list[str], reason: str) -> None:
-    from ..realtime.sender import sender  # deferred: REST auth never loads the sender
-
-    for connection_id in connection_ids:
-        sender().revoke(connection_id, reason)

@@ -17,13 +17,13 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from ..access.principals import Principal
 from ..clock import iso
 from ..errors import NotFound
 from ..ids import new_id
 from ..runtime import runtime
 from ..storage.audit import AuditEventModel, AuditExportModel
 from ..storage.helpers import condition_failed
-from ..tenancy.principals import Principal
 from . import schemas as s
 from .chain import ALGORITHM, EXPORT, FORMAT, GENESIS, ChainBroken, ChainState
 from .signing import audit_signer

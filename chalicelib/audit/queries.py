@@ -1,10 +1,10 @@
 """Reading the audit trail over REST: events by time, alarms, signed digests, the public key."""
 from __future__ import annotations
 
+from ..access.principals import Principal
 from ..clock import iso
 from ..storage.audit import AuditAlarmModel, AuditDigestModel, AuditEventModel
 from ..storage.helpers import decode_cursor, encode_cursor
-from ..tenancy.principals import Principal
 from . import schemas as s
 from .exports import seq_range
 from .signing import audit_signer

@@ -19,7 +19,7 @@ from ..clock import iso
 from ..runtime import runtime
 from ..storage.audit import AuditAlarmModel, AuditDigestModel, AuditEventModel
 from ..storage.helpers import condition_failed
-from ..tenancy.directory import every_tenant
+from ..storage.tenants import every_tenant
 from .chain import ALGORITHM, CHECKPOINT, GENESIS, ChainBroken, ChainState, canonical, event_hash
 from .signing import audit_signer
 from .trail import chain_head

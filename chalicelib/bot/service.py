@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..access.principals import Principal
 from ..clock import iso
 from ..errors import Conflict, NotFound
 from ..ids import new_id
@@ -10,7 +11,6 @@ from ..runtime import runtime
 from ..storage.answers import FaqModel
 from ..storage.helpers import refusal_means, tenant_page, transaction
 from ..storage.tenants import TenantModel
-from ..tenancy.principals import Principal
 from . import ranking
 from . import schemas as s
 

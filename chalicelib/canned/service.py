@@ -5,12 +5,12 @@ from datetime import datetime
 
 from pynamodb.exceptions import TransactWriteError
 
+from ..access.principals import Principal
 from ..clock import iso
 from ..errors import Conflict, NotFound
 from ..runtime import runtime
 from ..storage.answers import CannedResponseModel
 from ..storage.helpers import cancellation_codes, refusal_means, tenant_page, transaction
-from ..tenancy.principals import Principal
 from . import schemas as s
 
 

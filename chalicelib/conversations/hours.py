@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ..tenancy.schemas import Settings
+from ..storage.settings import Settings
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist
 
+from ..access.principals import Principal
 from ..audit.trail import record_event
 from ..clock import iso
 from ..errors import NotFound, TooLarge
@@ -10,7 +11,6 @@ from ..runtime import runtime
 from ..storage.agents import AgentModel
 from ..storage.conversations import ConversationModel, MessageModel
 from ..storage.helpers import decode_cursor, encode_cursor
-from ..tenancy.principals import Principal
 from ..transcripts.cipher import reveal
 from . import routing
 from . import schemas as s

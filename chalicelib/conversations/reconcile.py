@@ -22,7 +22,7 @@ from ..runtime import runtime
 from ..storage.agents import AgentModel, RosterModel
 from ..storage.conversations import ConversationModel
 from ..storage.helpers import cancellation_codes, transaction
-from ..tenancy.directory import every_tenant
+from ..storage.tenants import every_tenant
 from . import routing
 
 log = logging.getLogger("switchboard.reconcile")

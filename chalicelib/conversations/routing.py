@@ -20,8 +20,8 @@ from ..runtime import runtime
 from ..storage.agents import AgentModel, RosterModel
 from ..storage.conversations import ConversationModel
 from ..storage.helpers import shard, transaction
+from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
-from ..tenancy.schemas import Settings
 
 ANY_TEAM = "*"
 MAX_ATTEMPTS = 5

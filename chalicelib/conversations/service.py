@@ -22,11 +22,11 @@ from ..storage.agents import AgentModel
 from ..storage.connections import ConnectionModel
 from ..storage.conversations import ConversationModel, MessageIdModel, MessageModel
 from ..storage.helpers import cancellation_codes, condition_failed, transaction
+from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
 from ..storage.visitors import VisitorModel
 from ..surveys import service as surveys
 from ..surveys.followups import open_follow_up
-from ..tenancy.schemas import Settings
 from ..transcripts.cipher import Revealed, reveal, seal
 from ..transcripts.keys import key_ring
 from ..transcripts.shredding import shred_actions

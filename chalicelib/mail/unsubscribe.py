@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from pynamodb.exceptions import DoesNotExist
 
+from ..access.tokens import signer
 from ..errors import NotFound, Unauthorized
 from ..runtime import runtime
 from ..storage.tenants import TenantModel
-from ..tenancy.tokens import signer
 from .suppression import suppress
 
 TOKEN_DAYS = 90

@@ -9,13 +9,13 @@ from datetime import timedelta
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import size
 
+from ..access.principals import Principal
 from ..errors import ApiError
 from ..runtime import runtime
 from ..storage.agents import AgentModel
 from ..storage.connections import ConnectionModel
 from ..storage.helpers import condition_failed
 from ..storage.visitors import VisitorModel
-from ..tenancy.principals import Principal
 
 # API Gateway closes a connection after 2 hours; a record a lost $disconnect left behind
 # expires a little after that.

@@ -7,14 +7,14 @@ from typing import Any, Callable
 from pynamodb.exceptions import DoesNotExist
 
 from .. import ratelimit
+from ..access import origins
+from ..access.principals import Principal, principal_from_token
 from ..errors import ApiError, Forbidden, RateLimited, Unauthorized, dependency_failed
 from ..runtime import runtime
 from ..storage.connections import ConnectionModel
+from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
 from ..storage.visitors import VisitorModel
-from ..tenancy import origins
-from ..tenancy.principals import Principal, principal_from_token
-from ..tenancy.schemas import Settings
 from . import connections, frames
 from .sender import sender
 

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from ..runtime import runtime
 from ..storage.conversations import ConversationModel
 from ..storage.reports import ReportCounterModel
-from ..tenancy.schemas import Settings
+from ..storage.settings import Settings
 from . import histogram
 
 HOUR_FORMAT = "%Y-%m-%dT%H"

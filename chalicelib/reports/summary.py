@@ -7,9 +7,9 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from ..access.principals import Principal
 from ..errors import InvalidInput
-from ..tenancy.principals import Principal
-from ..tenancy.schemas import Settings
+from ..storage.settings import Settings
 from ..tenancy.service import get_tenant
 from . import histogram
 from .counters import HOUR_FORMAT, hour_of, read

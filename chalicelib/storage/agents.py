@@ -58,7 +58,7 @@ class CredentialModel(Model):
 
 
 class AgentSessionModel(Model):
-    """One login of an agent (tenancy/sessions.py): its tokens carry the session id and work only
+    """One login of an agent (access/sessions.py): its tokens carry the session id and work only
     while this item exists and has not reached expires_at, the session's absolute end. Logout deletes it."""
     Meta = table_meta("agent-sessions")
     tenant_id = UnicodeAttribute(hash_key=True)

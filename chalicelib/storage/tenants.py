@@ -1,11 +1,14 @@
 """The tenants table: one item per tenant, with its settings, data keys and directory shard."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from .base import WrappedKey, table_meta
+from .helpers import all_shards, shard
 
 
 class TenantDirectoryIndex(GlobalSecondaryIndex):
@@ -37,3 +40,17 @@ class TenantModel(Model):
     open_visitor_conversations = NumberAttribute(null=True)
     # The identity-verification secret, wrapped by tenant key `version` (tenancy/identity.py).
     identity_secret = WrappedKey(null=True)
+
+
+# Every tenant, for the scheduled jobs that visit each one, through a sharded index (no scan).
+DIRECTORY_PREFIX = "tenants"
+
+
+def directory_shard(tenant_id: str) -> str:
+    return shard(DIRECTORY_PREFIX, tenant_id)
+
+
+def every_tenant() -> Iterator[TenantModel]:
+    """Each tenant with its id and settings (the index projects nothing else)."""
+    for tenant_shard in all_shards(DIRECTORY_PREFIX):
+        yield from TenantModel.directory_index.query(tenant_shard)

@@ -5,13 +5,13 @@ from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
+from ..access.principals import Principal
 from ..audit.trail import record_event
 from ..clock import iso
 from ..errors import Conflict, NotFound
 from ..runtime import runtime
 from ..storage.helpers import condition_failed, decode_cursor, encode_cursor, refusal_means
 from ..storage.surveys import FollowUpModel
-from ..tenancy.principals import Principal
 from . import schemas as s
 
 PAGE = 100

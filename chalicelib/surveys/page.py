@@ -8,8 +8,8 @@ from chalice import Response
 
 from ..errors import ApiError
 from ..mail.pages import html_page
+from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
-from ..tenancy.schemas import Settings
 from .service import Expired, survey_for_token
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "

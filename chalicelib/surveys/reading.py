@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist
 
+from ..access.principals import Principal
 from ..audit.trail import record_event
 from ..clock import iso
 from ..conversations.queries import get_conversation
 from ..errors import NotFound
 from ..storage.surveys import SurveyModel
-from ..tenancy.principals import Principal
 from ..transcripts.cipher import Sealed, reveal_comment
 from . import schemas as s
 

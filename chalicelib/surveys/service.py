@@ -14,6 +14,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
+from ..access.tokens import signer
 from ..clock import iso
 from ..errors import ApiError, Conflict, NotFound, Unauthorized
 from ..mail import texts
@@ -24,11 +25,10 @@ from ..reports import counters
 from ..runtime import runtime
 from ..storage.conversations import ConversationModel
 from ..storage.helpers import all_shards, condition_failed, refusal_means, shard
+from ..storage.settings import Settings
 from ..storage.surveys import SurveyModel
 from ..storage.tenants import TenantModel
 from ..storage.visitors import VisitorModel
-from ..tenancy.schemas import Settings
-from ..tenancy.tokens import signer
 from ..transcripts.cipher import seal_comment
 from ..transcripts.keys import Shredded
 from . import schemas as s

@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from .. import ratelimit
+from ..access import sessions
+from ..access.principals import Principal
 from ..audit.trail import record_event
 from ..clock import iso
 from ..errors import Forbidden, Unauthorized
@@ -13,10 +15,9 @@ from ..runtime import runtime
 from ..storage.agents import AgentModel, CredentialModel
 from ..storage.helpers import condition_failed
 from ..visitors.limits import source_key
-from . import login_throttle, sessions
+from . import login_throttle, revocation
 from . import schemas as s
 from .passwords import burn_verification_time, hash_password, needs_rehash, verify_password
-from .principals import Principal
 from .service import agent_out, find_agent
 
 
@@ -77,7 +78,7 @@ def refresh(principal: Principal) -> s.RefreshOut:
 
 def logout(principal: Principal) -> None:
     session = _own_session(principal)
-    sessions.end(principal.tenant_id, principal.id, session.id)
+    revocation.end(principal.tenant_id, principal.id, session.id)
     record_event(principal.tenant_id, principal.actor, "auth.logout", principal.id, {"session_id": session.id})
 
 

@@ -18,16 +18,17 @@ import secrets
 
 from pynamodb.exceptions import UpdateError
 
+from ..access.principals import Principal
 from ..audit.trail import record_event
 from ..clock import iso
 from ..errors import Conflict, Unauthorized
 from ..runtime import runtime
 from ..storage.base import WrappedKey
 from ..storage.helpers import condition_failed
+from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
 from ..transcripts.keys import Corrupted, key_ring, unwrap, wrap
 from . import schemas as s
-from .principals import Principal
 from .widget_sessions import new_widget_key
 
 SECRET_BYTES = 32
@@ -84,7 +85,7 @@ def _set_with_settings(tenant_id: str, action, **read_only: object) -> None:
     settings being as read (PUT /v1/settings merges the same way)."""
     for _ in range(SETTINGS_ATTEMPTS):
         tenant = TenantModel.get(tenant_id, consistent_read=True)
-        settings = {**s.Settings.model_validate(tenant.settings).model_dump(mode="json"), **read_only}
+        settings = {**Settings.model_validate(tenant.settings).model_dump(mode="json"), **read_only}
         try:
             tenant.update(actions=[action, TenantModel.settings.set(settings)],
                           condition=TenantModel.settings == tenant.settings)

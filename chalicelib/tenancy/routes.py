@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from ..storage.settings import Settings
 from ..web.routing import ADMIN, ANY_TOKEN, PUBLIC, STAFF, SUPERVISOR_UP, Call, endpoint
 from ..web.schemas import PageQuery
 from . import auth, identity, service, widget_sessions
@@ -85,14 +86,14 @@ def revoke_api_key(call: Call[None], key_id: str) -> None:
 
 
 @endpoint(bp, "GET", "/v1/settings", summary="The tenant's settings", tag=TAG, auth=ADMIN,
-          response=s.Settings)
-def get_settings(call: Call[None]) -> s.Settings:
+          response=Settings)
+def get_settings(call: Call[None]) -> Settings:
     return service.get_settings(call.principal)
 
 
 @endpoint(bp, "PUT", "/v1/settings", summary="Change any subset of the settings", tag=TAG,
-          auth=ADMIN, body=s.SettingsPatch, response=s.Settings, errors=(409,))
-def put_settings(call: Call[s.SettingsPatch]) -> s.Settings:
+          auth=ADMIN, body=s.SettingsPatch, response=Settings, errors=(409,))
+def put_settings(call: Call[s.SettingsPatch]) -> Settings:
     return service.update_settings(call.principal, call.body)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from .. import ratelimit
+from ..access.principals import Principal, api_key_token, secret_digest
 from ..audit.trail import record_event
 from ..clock import iso
 from ..errors import Conflict, NotFound
@@ -15,13 +16,12 @@ from ..ids import new_id
 from ..runtime import runtime
 from ..storage.agents import AgentModel, ApiKeyModel, CredentialModel
 from ..storage.helpers import cancellation_codes, condition_failed, tenant_page, transaction
-from ..storage.tenants import TenantModel
+from ..storage.settings import Settings
+from ..storage.tenants import TenantModel, directory_shard
 from ..transcripts.keys import new_tenant_key
+from . import revocation
 from . import schemas as s
-from . import sessions
-from .directory import directory_shard
 from .passwords import hash_password
-from .principals import Principal, api_key_token, secret_digest
 from .widget_sessions import new_widget_key
 
 
@@ -37,7 +37,7 @@ def signup(body: s.SignupIn, source_ip: str) -> s.SignupOut:
     tenant_id = new_id("t")
     tenant = TenantModel(tenant_id, name=body.name, created_at=now, directory_shard=directory_shard(tenant_id),
                          widget_key=new_widget_key(tenant_id),
-                         settings=s.Settings().model_dump(mode="json"),
+                         settings=Settings().model_dump(mode="json"),
                          data_keys=[new_tenant_key(rt, tenant_id, 1)], current_key_version=1)
     admin = _new_agent(tenant_id, s.AgentIn(email=body.admin_email, name="Administrator",
                                             password=body.admin_password, role="admin"), now)
@@ -154,7 +154,7 @@ def update_agent(principal: Principal, agent_id: str, patch: s.AgentPatch) -> s.
     if changes.keys() & {"teams", "tier", "max_concurrent", "active"}:
         _resync_routing(updated, agent)
     if ended_because:
-        sessions.end_all(updated, ended_because)
+        revocation.end_all(updated, ended_because)
     return agent_out(updated)
 
 
@@ -206,7 +206,7 @@ def deactivate_agent(principal: Principal, agent_id: str) -> None:
                           AgentModel.updated_at.set(_now())])
     record_event(principal.tenant_id, principal.actor, "agent.deactivated", agent_id)
     _resync_routing(agent, agent)
-    sessions.end_all(agent, "deactivated")
+    revocation.end_all(agent, "deactivated")
 
 
 # --- API keys -----------------------------------------------------------------------------
@@ -252,16 +252,16 @@ def revoke_api_key(principal: Principal, key_id: str) -> None:
 
 
 # --- Settings -----------------------------------------------------------------------------
-def get_settings(principal: Principal) -> s.Settings:
-    return s.Settings.model_validate(get_tenant(principal.tenant_id).settings)
+def get_settings(principal: Principal) -> Settings:
+    return Settings.model_validate(get_tenant(principal.tenant_id).settings)
 
 
-def update_settings(principal: Principal, patch: s.SettingsPatch) -> s.Settings:
+def update_settings(principal: Principal, patch: s.SettingsPatch) -> Settings:
     # Optimistic: re-read and retry if another writer changed the settings in between.
     for _ in range(5):
         tenant = get_tenant(principal.tenant_id)
-        current = s.Settings.model_validate(tenant.settings)
-        merged = s.Settings.model_validate({**current.model_dump(mode="json"),
+        current = Settings.model_validate(tenant.settings)
+        merged = Settings.model_validate({**current.model_dump(mode="json"),
                                             **patch.model_dump(mode="json", exclude_unset=True)})
         try:
             tenant.update(actions=[TenantModel.settings.set(merged.model_dump(mode="json"))],

@@ -12,17 +12,18 @@ from datetime import datetime, timezone
 
 from pynamodb.exceptions import DoesNotExist
 
+from ..access import origins
+from ..access.tokens import signer
 from ..clock import iso
 from ..conversations.service import current_conversation
 from ..errors import NotFound
 from ..runtime import runtime
+from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
 from ..storage.visitors import VisitorModel
 from ..visitors import identities, limits
 from ..visitors import service as visitors
-from . import origins
 from . import schemas as s
-from .tokens import signer
 
 
 def new_widget_key(tenant_id: str) -> str:
@@ -48,7 +49,7 @@ def start_widget_session(widget_key: str, body: s.WidgetSessionIn, source_ip: st
     limits.count_session_start(source_ip)
     tenant = tenant_for_widget_key(widget_key)
     # Before anything is written: a page the tenant does not allow gets no visitor at all.
-    origins.check(origin, lambda: s.Settings.model_validate(tenant.settings).allowed_origins,
+    origins.check(origin, lambda: Settings.model_validate(tenant.settings).allowed_origins,
                   tenant.tenant_id, "widget session")
     details = body.model_dump(include={"name", "email", "locale", "team"}, exclude_none=True)
     visitor, returning, started = _whose(tenant, body, details)

@@ -12,8 +12,8 @@ from ..audit.trail import record_event, system_actor
 from ..clock import iso
 from ..runtime import runtime
 from ..storage.conversations import ConversationModel
-from ..tenancy.directory import every_tenant
-from ..tenancy.schemas import Settings
+from ..storage.settings import Settings
+from ..storage.tenants import every_tenant
 from .shredding import shred_closed
 
 

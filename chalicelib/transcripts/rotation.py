@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist
 
+from ..access.principals import Principal
 from ..audit.trail import record_event
 from ..clock import iso
 from ..errors import Conflict, NotFound
 from ..runtime import runtime
 from ..storage.helpers import refusal_means
 from ..storage.tenants import TenantModel
-from ..tenancy.principals import Principal
 from .keys import key_ring, new_tenant_key
 from .schemas import KeysOut, KeyVersionOut
 

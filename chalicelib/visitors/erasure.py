@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist
 
+from ..access.principals import Principal
 from ..audit.trail import record_event
 from ..clock import iso
 from ..conversations.service import end
@@ -23,7 +24,6 @@ from ..runtime import runtime
 from ..storage.conversations import ConversationModel
 from ..storage.helpers import transaction
 from ..storage.visitors import VisitorModel
-from ..tenancy.principals import Principal
 from ..transcripts.keys import key_ring
 from ..transcripts.shredding import shred_closed
 from . import identities

@@ -6,8 +6,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from ..conversations.schemas import ConversationOut
-from ..tenancy.schemas import PatchInput
-from ..web.schemas import Output
+from ..web.schemas import Output, PatchInput
 
 Tag = Annotated[str, Field(min_length=1, max_length=30, pattern=r"^[\w\- ]+$")]
 

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from ..access.principals import Principal
+from ..access.tokens import signer
 from ..audit.trail import record_event
 from ..clock import iso
 from ..conversations.queries import conversation_out
@@ -14,8 +16,6 @@ from ..runtime import runtime
 from ..storage.conversations import ConversationModel
 from ..storage.helpers import condition_failed, refusal_means
 from ..storage.visitors import VisitorModel
-from ..tenancy.principals import Principal
-from ..tenancy.tokens import signer
 from . import schemas as s
 
 PROFILE_CONVERSATIONS = 20

@@ -20,7 +20,7 @@ from ..errors import ApiError, InvalidInput, NotFound, TooLarge, validation_mess
 from ..runtime import runtime
 
 if TYPE_CHECKING:
-    from ..tenancy.principals import Principal
+    from ..access.principals import Principal
 
 log = logging.getLogger("switchboard.web")
 
@@ -133,7 +133,7 @@ def _build_call(spec: RouteSpec, request: Any) -> Call[Any]:
     source_ip = identity.get("sourceIp") or "unknown"
     principal = None
     if spec.auth != PUBLIC:
-        from ..tenancy.principals import authenticate  # deferred: public routes skip auth imports
+        from ..access.principals import authenticate
 
         principal = authenticate(headers.get("authorization"), spec.auth)
         _count_request(principal, source_ip)

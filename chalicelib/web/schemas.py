@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, model_validator
 
 
 class Input(BaseModel):
@@ -78,3 +78,17 @@ def after_from(value: str | None, info: ValidationInfo) -> str | None:
     if value is not None and start is not None and value <= start:
         raise ValueError("must be after from")
     return value
+
+
+class PatchInput(Input):
+    """A partial update: absent fields stay as they are; null clears only where null means something."""
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nulls(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for name, value in data.items():
+                if value is None and name not in cls.nullable:
+                    raise ValueError(f"{name} may not be null")
+        return data

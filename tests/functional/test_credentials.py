@@ -7,13 +7,13 @@ import boto3
 import jwt
 import pytest
 
+from chalicelib.access import tokens
 from chalicelib.config import get_config
 from chalicelib.runtime import Runtime, runtime, use_runtime
 from chalicelib.storage.agents import CredentialModel
-from chalicelib.tenancy import passwords, tokens
-from tests.helpers import Api, use_limits
-
-PASSWORD = "correct horse battery"
+from chalicelib.tenancy import passwords
+from devstack.harness import PASSWORD, Api
+from tests.helpers import me, use_limits
 
 
 # --- Passwords --------------------------------------------------------------------------------------
@@ -65,10 +65,6 @@ def rotate() -> str:
 
 def kid(token: str) -> str:
     return jwt.get_unverified_header(token)["kid"]
-
-
-def me(api: Api, token: str) -> int:
-    return api.call("GET", "/v1/me", token=token).status_code
 
 
 def test_tokens_name_the_current_key_and_survive_one_rotation(api: Api, tenant: dict, clock):

@@ -11,8 +11,9 @@ from moto.apigatewaymanagementapi.models import ApiGatewayManagementApiBackend
 
 from chalicelib.storage.agents import AgentModel
 from chalicelib.storage.conversations import ConversationModel
-from chalicelib.tenancy import sessions
-from tests.helpers import Api, Party, agent, audit_events, frames_sent, run_job, use_limits, visitor
+from chalicelib.tenancy import revocation
+from devstack.harness import Api, Party, agent, frames_sent, run_job, visitor
+from tests.helpers import agent_id_of, audit_events, use_limits
 
 
 @pytest.fixture
@@ -171,10 +172,6 @@ def test_taking_power_away_ends_every_session_and_hands_the_chats_on(api: Api, t
     assert kim.new_frames() == [{"type": "pong"}]
 
 
-def agent_id_of(tenant: dict, email: str) -> str:
-    return next(a.agent_id for a in AgentModel.query(tenant["tenant_id"]) if a.email == email)
-
-
 def test_a_change_that_takes_no_power_keeps_the_sessions(api: Api, tenant: dict, closed):
     sam = agent(api, tenant, "sam@acme.com")
     sam_id = agent_id_of(tenant, "sam@acme.com")
@@ -209,14 +206,14 @@ def test_a_transfer_arriving_between_the_demotion_and_the_sockets_closing_is_ref
     """The race: the role change is committed, and Sue's frame is handled before her socket is closed."""
     sue, kim, conversation_id, kim_id = supervised_chat(api, tenant)
     sam_id = ConversationModel.get(tenant["tenant_id"], conversation_id).agent_id
-    end_all, answers = sessions.end_all, []
+    end_all, answers = revocation.end_all, []
 
     def frame_first(agent_model, reason):
         sue.send(action="conversation.transfer", conversation_id=conversation_id, to_agent_id=kim_id)
         answers.extend(sue.new_frames())
         end_all(agent_model, reason)
 
-    monkeypatch.setattr(sessions, "end_all", frame_first)
+    monkeypatch.setattr(revocation, "end_all", frame_first)
     demoted = api.call("PATCH", f"/v1/agents/{agent_id_of(tenant, 'sue@acme.com')}", {"role": "agent"},
                        token=tenant["admin_token"])
     assert demoted.status_code == 200

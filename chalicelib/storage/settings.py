@@ -1,0 +1,73 @@
+"""The shape of a tenant's settings: stored whole on the tenant item and returned whole.
+
+Every capability that acts on a setting (routing, hours, surveys, retention, origins) reads it
+through this model; PUT /v1/settings (tenancy) validates a change against it.
+"""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from .tenants import TenantModel
+
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+    return name
+
+
+def _check_ranges(ranges: list[list[str]]) -> list[list[str]]:
+    for pair in ranges:
+        if len(pair) != 2 or not all(_HHMM.match(t) for t in pair):
+            raise ValueError('each range is ["HH:MM", "HH:MM"]')
+        if pair[0] >= pair[1]:
+            raise ValueError("a range must end after it starts")
+    return ranges
+
+
+def _check_origin(origin: str) -> str:
+    if not re.match(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$", origin):
+        raise ValueError("an origin is scheme://host[:port] with no path")
+    return origin.lower()
+
+
+Timezone = Annotated[str, Field(max_length=64), AfterValidator(_check_timezone)]
+DayRanges = Annotated[list[list[str]], Field(max_length=12), AfterValidator(_check_ranges)]
+BusinessHours = dict[Day, DayRanges]
+Origin = Annotated[str, Field(max_length=200), AfterValidator(_check_origin)]
+
+
+class Settings(BaseModel):
+    """A tenant's settings, always stored and returned whole."""
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: Timezone = "UTC"
+    business_hours: BusinessHours | None = Field(
+        default=None, description='null = always open; else {"mon": [["09:00","17:30"]], ..., "sun": []}')
+    offline_message: Annotated[str, Field(max_length=1000)] = (
+        "We're away right now. Leave a message and we'll reply as soon as we're back.")
+    bot_enabled: bool = True
+    first_response_timeout_seconds: Annotated[int, Field(ge=5, le=86400)] = 120
+    sla_first_response_seconds: Annotated[int, Field(ge=1, le=86400)] = 60
+    survey_enabled: bool = True
+    survey_delay_seconds: Annotated[int, Field(ge=0, le=7 * 86400)] = 300
+    survey_question: Annotated[str, Field(min_length=1, max_length=300)] = "How would you rate this conversation?"
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = 365
+    allowed_origins: Annotated[list[Origin], Field(max_length=50)] = Field(
+        default_factory=list, description="[] = any origin")
+    identity_verification: bool = Field(
+        default=False, description="read-only: an identity secret is set (POST /v1/identity-secret); "
+                                   "the secret itself is never shown again")
+
+
+def settings_of(tenant: TenantModel) -> Settings:
+    return Settings.model_validate(tenant.settings)
