@@ -11,8 +11,8 @@ from chalicelib.bot import routes as bot_routes
 from chalicelib.canned import routes as canned_routes
 from chalicelib.config import get_config
 from chalicelib.conversations import routes as conversation_routes
+from chalicelib.conversations import websocket as ws
 from chalicelib.mail import routes as mail_routes
-from chalicelib.realtime import handlers as ws
 from chalicelib.reports import routes as report_routes
 from chalicelib.surveys import routes as survey_routes
 from chalicelib.system import middleware

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..access.visitor_limits import busy
 from ..runtime import runtime
 from ..storage.conversations import ConversationModel
 from ..storage.tenants import TenantModel
-from ..visitors.limits import busy
 
 _COUNT = TenantModel.open_visitor_conversations
 

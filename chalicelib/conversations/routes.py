@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from ..surveys.schemas import SurveyOut
 from ..web.routing import STAFF, Call, endpoint
-from . import queries
+from . import queries, survey_reading
 from . import schemas as s
 
 bp = Blueprint(__name__)
@@ -47,3 +48,9 @@ def download_transcript(call: Call[s.TranscriptQuery], conversation_id: str) -> 
           "(supervisors and admins: every queue)", tag=TAG, auth=STAFF, response=s.QueueList)
 def queue(call: Call[None]) -> s.QueueList:
     return queries.queue_view(call.principal)
+
+
+@endpoint(bp, "GET", "/v1/conversations/{conversation_id}/survey", summary="A conversation's survey and answer",
+          tag="surveys", auth=STAFF, response=SurveyOut, errors=(404,))
+def conversation_survey(call: Call[None], conversation_id: str) -> SurveyOut:
+    return survey_reading.survey_of(call.principal, conversation_id)

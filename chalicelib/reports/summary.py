@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from ..access.principals import Principal
 from ..errors import InvalidInput
 from ..storage.settings import Settings
-from ..tenancy.service import get_tenant
+from ..storage.tenants import get_tenant
 from . import histogram
 from .counters import HOUR_FORMAT, hour_of, read
 from .schemas import AgentRow, Csat, FirstResponse, Handle, HourRow, Summary, SummaryQuery

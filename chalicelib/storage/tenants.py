@@ -4,9 +4,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
+from ..errors import NotFound
 from .base import WrappedKey, table_meta
 from .helpers import all_shards, shard
 
@@ -40,6 +42,14 @@ class TenantModel(Model):
     open_visitor_conversations = NumberAttribute(null=True)
     # The identity-verification secret, wrapped by tenant key `version` (tenancy/identity.py).
     identity_secret = WrappedKey(null=True)
+
+
+
+def get_tenant(tenant_id: str) -> TenantModel:
+    try:
+        return TenantModel.get(tenant_id, consistent_read=True)
+    except DoesNotExist:
+        raise NotFound("No such tenant.") from None
 
 
 # Every tenant, for the scheduled jobs that visit each one, through a sharded index (no scan).

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from ..web.routing import PUBLIC, STAFF, SUPERVISOR_UP, Call, endpoint
+from ..web.routing import PUBLIC, SUPERVISOR_UP, Call, endpoint
 from . import followups, page, service
 from . import schemas as s
 
@@ -39,11 +39,3 @@ def list_follow_ups(call: Call[s.FollowUpQuery]) -> s.FollowUpList:
           tag=TAG, auth=SUPERVISOR_UP, body=s.FollowUpClose, response=s.FollowUpOut, errors=(404, 409))
 def close_follow_up(call: Call[s.FollowUpClose], follow_up_id: str) -> s.FollowUpOut:
     return followups.close_follow_up(call.principal, follow_up_id, call.body)
-
-
-@endpoint(bp, "GET", "/v1/conversations/{conversation_id}/survey", summary="A conversation's survey and answer",
-          tag=TAG, auth=STAFF, response=s.SurveyOut, errors=(404,))
-def conversation_survey(call: Call[None], conversation_id: str) -> s.SurveyOut:
-    from .reading import survey_of  # deferred: reading pulls in the conversation queries
-
-    return survey_of(call.principal, conversation_id)

@@ -8,13 +8,13 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from .. import ratelimit
 from ..access import sessions
 from ..access.principals import Principal
+from ..access.visitor_limits import source_key
 from ..audit.trail import record_event
 from ..clock import iso
 from ..errors import Forbidden, Unauthorized
 from ..runtime import runtime
 from ..storage.agents import AgentModel, CredentialModel
 from ..storage.helpers import condition_failed
-from ..visitors.limits import source_key
 from . import login_throttle, revocation
 from . import schemas as s
 from .passwords import burn_verification_time, hash_password, needs_rehash, verify_password

@@ -17,7 +17,7 @@ from ..runtime import runtime
 from ..storage.agents import AgentModel, ApiKeyModel, CredentialModel
 from ..storage.helpers import cancellation_codes, condition_failed, tenant_page, transaction
 from ..storage.settings import Settings
-from ..storage.tenants import TenantModel, directory_shard
+from ..storage.tenants import TenantModel, directory_shard, get_tenant
 from ..transcripts.keys import new_tenant_key
 from . import revocation
 from . import schemas as s
@@ -54,13 +54,6 @@ def signup(body: s.SignupIn, source_ip: str) -> s.SignupOut:
                  {"admin_agent_id": admin.agent_id, "api_key_id": key.key_id})
     return s.SignupOut(tenant_id=tenant_id, api_key=api_key, widget_key=tenant.widget_key,
                        admin=s.AgentRef(agent_id=admin.agent_id, email=admin.email))
-
-
-def get_tenant(tenant_id: str) -> TenantModel:
-    try:
-        return TenantModel.get(tenant_id, consistent_read=True)
-    except DoesNotExist:
-        raise NotFound("No such tenant.") from None
 
 
 # --- Who is calling (logging in and out: auth.py) ------------------------------------------

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 from pynamodb.exceptions import DoesNotExist
 
-from ..access import origins
+from ..access import origins, visitor_limits
 from ..access.tokens import signer
 from ..clock import iso
 from ..conversations.service import current_conversation
@@ -21,7 +21,7 @@ from ..runtime import runtime
 from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
 from ..storage.visitors import VisitorModel
-from ..visitors import identities, limits
+from ..visitors import identities
 from ..visitors import service as visitors
 from . import schemas as s
 
@@ -46,7 +46,7 @@ def tenant_for_widget_key(widget_key: str) -> TenantModel:
 def start_widget_session(widget_key: str, body: s.WidgetSessionIn, source_ip: str,
                          origin: str | None = None) -> s.WidgetSessionOut:
     rt = runtime()
-    limits.count_session_start(source_ip)
+    visitor_limits.count_session_start(source_ip)
     tenant = tenant_for_widget_key(widget_key)
     # Before anything is written: a page the tenant does not allow gets no visitor at all.
     origins.check(origin, lambda: Settings.model_validate(tenant.settings).allowed_origins,
@@ -78,7 +78,7 @@ def _whose(tenant: TenantModel, body: s.WidgetSessionIn,
     resumed = visitors.resume_returning(tenant.tenant_id, body.visitor_token, details)
     if resumed is not None:
         return resumed.visitor, True, resumed.session_started
-    limits.admit_new_visitor(tenant.tenant_id)
+    visitor_limits.admit_new_visitor(tenant.tenant_id)
     visitor = visitors.new_visitor(tenant.tenant_id, details)
     visitor.save(condition=VisitorModel.visitor_id.does_not_exist())
     return visitor, False, now

@@ -13,10 +13,10 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 
+from ..access import visitor_limits
 from ..errors import Conflict
 from ..storage.helpers import condition_failed, transaction
 from ..storage.visitors import VisitorIdentityModel, VisitorModel
-from . import limits
 from .service import find_visitor, mark_seen, new_visitor
 
 # Two racing first sessions: the loser reads the winner's link once more.
@@ -38,7 +38,7 @@ def verified_visitor(tenant_id: str, user_id: str, details: dict[str, str]) -> t
             if visitor is not None and mark_seen(visitor, details):
                 return visitor, True
             _drop_stale(link)  # its visitor was erased meanwhile: the user starts again
-        limits.admit_new_visitor(tenant_id)
+        visitor_limits.admit_new_visitor(tenant_id)
         visitor = new_visitor(tenant_id, details, user_id=user_id)
         try:
             with transaction() as tx:

@@ -150,7 +150,7 @@ def _count_request(principal: "Principal", source_ip: str) -> None:
     """429 over the limit. Staff and API keys spend their tenant's budget together; visitors (whom
     the public widget key mints) only budgets of their own, so they can never throttle staff."""
     if principal.kind == "visitor":
-        from ..visitors.limits import count_visitor_request  # deferred: public routes never count
+        from ..access.visitor_limits import count_visitor_request
 
         count_visitor_request(principal.tenant_id, principal.id, source_ip)
         return

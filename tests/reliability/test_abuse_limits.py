@@ -8,20 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-import app as app_module
 from chalicelib.storage.conversations import ConversationModel
-from tests.helpers import (
-    Api,
-    FrozenClock,
-    Party,
-    agent,
-    all_items,
-    frames_sent,
-    use_limits,
-    visitor,
-    without_rate_limits,
-    ws_event,
-)
+from devstack.harness import Api, Party, agent, connect, disconnect, frames_sent, sign_up, visitor, widget_session
+from tests.helpers import FrozenClock, all_items, use_limits, without_rate_limits
 
 
 @pytest.fixture
@@ -29,7 +18,8 @@ def clock() -> FrozenClock:
     return FrozenClock()
 
 
-def error_of(party: Party) -> dict:
+def error_frame(party: Party) -> dict:
+    """The one error frame among the frames the party has not seen yet."""
     [error] = [frame for frame in party.new_frames() if frame["type"] == "error"]
     return error
 
@@ -44,7 +34,7 @@ def test_messages_past_the_per_second_limit_get_an_error_frame_and_store_nothing
     assert [ack["seq"] for ack in acks] == [1, 2, 3]
     before = without_rate_limits(all_items())
     vera.send(action="message.send", conversation_id=acks[0]["conversation_id"], client_msg_id="v3", text="more")
-    error = error_of(vera)
+    error = error_frame(vera)
     assert (error["code"], error["ref"], error["retry_after"]) == ("rate_limited", "v3", 1)
     assert without_rate_limits(all_items()) == before
     # The connection is kept, and a retry of a message already stored is acked as ever.
@@ -68,7 +58,7 @@ def test_each_party_has_its_own_window_and_the_bot_is_never_limited(api: Api, te
         sam.send(action="message.send", conversation_id=conversation_id, client_msg_id=f"s{n}", text="hi")
     assert [ack["seq"] for ack in sam.of_type("ack")] == [3, 4]
     sam.send(action="message.send", conversation_id=conversation_id, client_msg_id="s2", text="hi")
-    assert error_of(sam)["code"] == "rate_limited"
+    assert error_frame(sam)["code"] == "rate_limited"
 
 
 @pytest.fixture
@@ -162,7 +152,7 @@ def _frames_of_every_action(conversation_id: str) -> dict[str, dict]:
                                     "messages.sync", "ping"])
 def test_a_flood_of_any_action_gets_rate_limited_frames_and_the_connection_stays_open(
         api: Api, tenant: dict, clock, action: str):
-    from chalicelib.realtime.handlers import DISPATCH
+    from chalicelib.conversations.websocket import DISPATCH
 
     use_limits(ws_frames_per_second=3)
     sam = agent(api, tenant, "sam@acme.com", teams=["billing"])
@@ -219,7 +209,6 @@ def test_a_flood_on_the_local_stack_is_held_per_connection_and_the_connection_ke
     from websockets.sync.client import connect
 
     from chalicelib.config import get_config
-    from tests.e2e.conftest import sign_up
 
     flood_size, limit = 300, get_config().ws_frames_per_second  # the stack runs with the default
     token = sign_up(stack, name="Flooded", admin_email="admin@flooded.example")["visitor"]["visitor_token"]
@@ -300,16 +289,8 @@ def test_widget_sessions_past_the_per_ip_limit_are_429_and_create_no_visitor(api
 
 
 # --- Connections per visitor ----------------------------------------------------------------------
-def connect(connection_id: str, token: str) -> dict:
-    return app_module.websocket_connect(ws_event("$connect", connection_id, query={"token": token}), None)
-
-
-def disconnect(connection_id: str) -> None:
-    app_module.websocket_disconnect(ws_event("$disconnect", connection_id), None)
-
-
 def visitor_token(api: Api, tenant: dict) -> str:
-    return api.call("POST", f"/v1/widget/{tenant['widget_key']}/sessions", {}).json_body["visitor_token"]
+    return widget_session(api, tenant).json_body["visitor_token"]
 
 
 def test_a_visitor_past_the_connection_limit_is_refused_at_connect_and_nothing_is_written(api: Api, tenant: dict):
@@ -416,7 +397,7 @@ def test_new_conversations_past_the_hourly_limit_get_an_error_frame_and_store_no
     vera.new_frames()
     before = without_rate_limits(all_items())
     vera.send(action="message.send", client_msg_id="v2", text="hello again")
-    error = error_of(vera)
+    error = error_frame(vera)
     assert (error["code"], error["ref"]) == ("rate_limited", "v2") and 1 <= error["retry_after"] <= 3601
     assert without_rate_limits(all_items()) == before
     clock.advance(3600)

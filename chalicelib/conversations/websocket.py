@@ -10,13 +10,14 @@ from .. import ratelimit
 from ..access import origins
 from ..access.principals import Principal, principal_from_token
 from ..errors import ApiError, Forbidden, RateLimited, Unauthorized, dependency_failed
+from ..realtime import connections, frames
+from ..realtime.sender import sender
 from ..runtime import runtime
 from ..storage.connections import ConnectionModel
 from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
 from ..storage.visitors import VisitorModel
-from . import connections, frames
-from .sender import sender
+from . import presence, service
 
 log = logging.getLogger("switchboard.ws")
 
@@ -42,9 +43,7 @@ def on_connect(connection_id: str, query: dict[str, str] | None,
     except ApiError as err:
         return {"statusCode": err.status, "body": err.code}
     if principal.kind == "agent":
-        from ..conversations.presence import clear_lapse
-
-        clear_lapse(principal.tenant_id, principal.id)  # back within the grace period: nothing lapses
+        presence.clear_lapse(principal.tenant_id, principal.id)  # back within the grace period: nothing lapses
     return {"statusCode": 200}
 
 
@@ -72,10 +71,9 @@ def on_disconnect(connection_id: str) -> None:
     connection = connections.remove(connection_id)
     if connection is not None and connection.kind == "agent" and not connections.connection_ids_of(
             connection.tenant_id, "agent", connection.principal_id):
-        from ..conversations.presence import GRACE, schedule_lapse
-
         # The last tab closed: hand the chats back only if they do not return within the grace.
-        schedule_lapse(connection.tenant_id, connection.principal_id, runtime().clock.utcnow() + GRACE)
+        presence.schedule_lapse(connection.tenant_id, connection.principal_id,
+                                runtime().clock.utcnow() + presence.GRACE)
 
 
 def on_message(connection_id: str, body: str | None) -> None:
@@ -142,69 +140,50 @@ def _failure_frame(exc: Exception, action: str, ref: str | None,
                               conversation_id=conversation_id)
 
 
-# Each action: who may send it (None: both parties) and what it does. Imported lazily so a
-# connect or disconnect never loads the conversation engine.
+# Each action: who may send it (None: both parties) and what it does.
 def _send(connection: ConnectionModel, frame: frames.MessageSend) -> Reply:
-    from ..conversations.service import send_message
-
-    send_message(connection, frame.conversation_id, frame.client_msg_id, frame.text)
+    service.send_message(connection, frame.conversation_id, frame.client_msg_id, frame.text)
     return []
 
 
 def _typing(connection: ConnectionModel, frame: frames.Typing) -> Reply:
-    from ..conversations.service import relay_typing
-
-    relay_typing(connection, frame.conversation_id, frame.state)
+    service.relay_typing(connection, frame.conversation_id, frame.state)
     return []
 
 
 def _read(connection: ConnectionModel, frame: frames.Read) -> Reply:
-    from ..conversations.service import mark_read
-
-    mark_read(connection, frame.conversation_id, frame.seq)
+    service.mark_read(connection, frame.conversation_id, frame.seq)
     return []
 
 
 def _presence(connection: ConnectionModel, frame: frames.PresenceSet) -> Reply:
-    from ..conversations.service import set_presence
-
-    set_presence(connection, frame.status)
+    service.set_presence(connection, frame.status)
     return [{"type": "presence", "agent_id": connection.principal_id, "status": frame.status}]
 
 
 def _close(connection: ConnectionModel, frame: frames.ConversationClose) -> Reply:
-    from ..conversations.service import close
-
-    close(connection, frame.conversation_id, frame.resolution)
+    service.close(connection, frame.conversation_id, frame.resolution)
     return []
 
 
 def _handoff(connection: ConnectionModel, frame: frames.HandoffRequest) -> Reply:
-    from ..conversations.service import conversation_for, hand_to_human
-
-    hand_to_human(conversation_for(connection, frame.conversation_id))
+    service.hand_to_human(service.conversation_for(connection, frame.conversation_id))
     return []
 
 
 def _transfer(connection: ConnectionModel, frame: frames.ConversationTransfer) -> Reply:
-    from ..conversations.service import transfer
-
     # Judged by the role the agent holds now, not the one the socket opened with.
-    transfer(connections.reverified(connection), frame.conversation_id, frame.to_agent_id, frame.to_team)
+    service.transfer(connections.reverified(connection), frame.conversation_id, frame.to_agent_id, frame.to_team)
     return []
 
 
 def _escalate(connection: ConnectionModel, frame: frames.ConversationEscalate) -> Reply:
-    from ..conversations.service import escalate
-
-    escalate(connection, frame.conversation_id)
+    service.escalate(connection, frame.conversation_id)
     return []
 
 
 def _sync(connection: ConnectionModel, frame: frames.MessagesSync) -> Reply:
-    from ..conversations.service import replay
-
-    return replay(connection, frame.conversation_id, frame.after_seq)
+    return service.replay(connection, frame.conversation_id, frame.after_seq)
 
 
 def _ping(connection: ConnectionModel, frame: frames.Ping) -> Reply:

@@ -6,11 +6,11 @@ from pynamodb.exceptions import DoesNotExist
 from ..access.principals import Principal
 from ..audit.trail import record_event
 from ..clock import iso
-from ..conversations.queries import get_conversation
 from ..errors import NotFound
 from ..storage.surveys import SurveyModel
+from ..surveys import schemas as s
 from ..transcripts.cipher import Sealed, reveal_comment
-from . import schemas as s
+from .queries import get_conversation
 
 
 def survey_of(principal: Principal, conversation_id: str) -> s.SurveyOut:

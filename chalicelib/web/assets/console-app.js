@@ -1,0 +1,159 @@
+// The signed-in console: the top bar (a tab for each screen the role may see, presence, the
+// connection's state, sign-out), a toast for what went wrong, the open screen, the WebSocket,
+// the session's renewal, and its end, whoever ends it.
+import {Api} from "./api.js";
+import {AuditTrail} from "./console-audit.js";
+import {Conversations} from "./console-conversations.js";
+import {Dashboard} from "./console-dashboard.js";
+import {AUDITING_ROLES, CHATTING_ROLES, SUPERVISING_ROLES} from "./console-roles.js";
+import {forgetSession, savePresence, saveSession, savedPresence} from "./console-session.js";
+import {UnreadTitle} from "./console-title.js";
+import {el, replace} from "./dom.js";
+import {Channel} from "./realtime.js";
+
+const REFRESH_BEFORE_MS = 5 * 60 * 1000;
+// The screens, in the order of their tabs, and the roles that see each.
+const SCREENS = [["conversations", "Conversations", CHATTING_ROLES], ["dashboard", "Dashboard", SUPERVISING_ROLES],
+                 ["audit", "Audit trail", AUDITING_ROLES]];
+// Why the server ended this session (the `session.revoked` frame), as the sign-in form says it.
+const REVOKED = {
+  deactivated: "Your account was deactivated.",
+  role_changed: "Your role was changed; please sign in again.",
+  password_changed: "Your password was changed; please sign in again.",
+  logged_out: "You were signed out.",
+  ended: "Your session has ended; please sign in again.",
+};
+const REVOKED_FRAME_WAIT_MS = 2000;
+
+export class Console {
+  // root: where the console draws; onSignedOut(message): shows the sign-in form with the message.
+  constructor(root, session, onSignedOut) {
+    this.root = root;
+    this.session = session;
+    this.me = session.agent;
+    this.onSignedOut = onSignedOut;
+    this.api = new Api(() => this.session.token, () => this.sessionRefused());
+    this.presence = savedPresence();
+    this.conversations = CHATTING_ROLES.has(this.me.role) ? new Conversations(this) : null;
+    // Each screen draws itself into the view when its tab opens: draw(main).
+    this.screens = {conversations: this.conversations, dashboard: new Dashboard(this.api),
+                    audit: new AuditTrail(this.api, (message) => this.notify(message))};
+    this.title = new UnreadTitle(() => (this.conversations ? this.conversations.unreadTotal() : 0));
+  }
+
+  start() {
+    this.draw();
+    if (CHATTING_ROLES.has(this.me.role)) {
+      this.channel = new Channel({url: this.session.ws_url, token: () => this.freshToken(),
+                                  onFrame: (frame) => this.receive(frame), onOpen: () => this.reconnected(),
+                                  onState: (state) => this.connectionState(state)});
+      this.channel.start();
+      this.conversations.start();
+      this.openTab("conversations");
+    } else {
+      this.openTab(AUDITING_ROLES.has(this.me.role) ? "audit" : "dashboard");
+    }
+    window.addEventListener("focus", () => this.title.update());
+  }
+
+  // --- The session ---
+
+  async freshToken() {
+    if (Date.parse(this.session.expires_at) - Date.now() < REFRESH_BEFORE_MS) {
+      const answer = await this.api.post("v1/auth/refresh", {});
+      Object.assign(this.session, {token: answer.token, expires_at: answer.expires_at});
+      saveSession(this.session);
+    }
+    return this.session.token;
+  }
+
+  // Ends the session on the server too (its token, refreshes and sockets), then signs out here.
+  async logOut() {
+    try {
+      await this.api.post("v1/auth/logout");
+    } catch (failure) {
+      // Already ended, or unreachable: this tab forgets the session all the same.
+    }
+    this.signOut();
+  }
+
+  // A REST call refused the session. When the server ended it, its socket is being told why
+  // (`session.revoked`) at this moment: give that frame a moment to arrive and name the reason.
+  sessionRefused() {
+    if (this.signedOut || this.refusedTimer) return;
+    this.refusedTimer = setTimeout(() => this.signOut(REVOKED.ended), REVOKED_FRAME_WAIT_MS);
+  }
+
+  signOut(message = "") {
+    if (this.signedOut) return;
+    this.signedOut = true;
+    this.channel?.stop();
+    this.conversations?.stop();
+    this.title.stop();
+    forgetSession();
+    this.onSignedOut(message);
+  }
+
+  // --- Layout ---
+
+  draw() {
+    const tabs = SCREENS.filter(([, , roles]) => roles.has(this.me.role));
+    this.tabs = new Map(tabs.map(([name, label]) => [name, el("button", {type: "button", class: "tab", id: `tab-${name}`,
+                                                                          onclick: () => this.openTab(name)}, label)]));
+    this.connection = el("span", {id: "connection", class: "connection"});
+    this.presenceSelect = el("select", {id: "presence", "aria-label": "Presence", onchange: () => this.setPresence()},
+      ["online", "away", "offline"].map((status) => el("option", {value: status}, status)));
+    this.presenceSelect.value = this.presence;
+    this.toast = el("p", {id: "toast", class: "toast", role: "alert", hidden: true});
+    this.main = el("div", {class: "view"});
+    replace(this.root,
+      el("header", {class: "topbar"}, el("strong", {class: "brand"}, "Switchboard"),
+         el("nav", {}, [...this.tabs.values()]),
+         CHATTING_ROLES.has(this.me.role) ? this.presenceSelect : null, this.connection,
+         el("span", {id: "me", class: "me"}, `${this.me.name} (${this.me.role})`),
+         el("button", {type: "button", id: "sign-out", onclick: () => this.logOut()}, "Sign out")),
+      this.toast, this.main);
+  }
+
+  openTab(name) {
+    for (const [tab, button] of this.tabs) button.classList.toggle("active", tab === name);
+    this.screens[name].draw(this.main);
+  }
+
+  notify(message) {
+    this.toast.textContent = message;
+    this.toast.hidden = false;
+    clearTimeout(this.toastTimer);
+    this.toastTimer = setTimeout(() => { this.toast.hidden = true; }, 6000);
+  }
+
+  connectionState(state) {
+    this.connection.textContent = {connecting: "connecting…", online: "connected", reconnecting: "reconnecting…"}[state];
+    this.connection.dataset.state = state;
+  }
+
+  // --- Presence and frames ---
+
+  setPresence() {
+    this.presence = this.presenceSelect.value;
+    savePresence(this.presence);
+    this.channel.send({action: "presence.set", status: this.presence});
+  }
+
+  // After every (re)connect: presence again, then what each of my chats missed.
+  async reconnected() {
+    this.channel.send({action: "presence.set", status: this.presence});
+    await this.conversations.reconnected();
+  }
+
+  receive(frame) {
+    if (frame.type === "presence") {
+      this.presence = frame.status;
+      this.presenceSelect.value = frame.status;
+    } else if (frame.type === "session.revoked") {
+      this.signOut(REVOKED[frame.reason] || REVOKED.ended);
+    } else {
+      this.conversations.receive(frame);
+    }
+  }
+}

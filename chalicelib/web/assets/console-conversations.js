@@ -1,0 +1,250 @@
+// The Conversations screen (agents, supervisors, admins): my conversations with unread badges,
+// the queue, every open conversation for supervisors, the selected one (console-chat.js) and its
+// visitor (console-visitor.js); and the chat frames that change them.
+import {ChatPanel} from "./console-chat.js";
+import {SUPERVISING_ROLES} from "./console-roles.js";
+import {drawVisitorPanel} from "./console-visitor.js";
+import {clock, el, replace} from "./dom.js";
+import {Transcript} from "./realtime.js";
+
+const QUEUE_POLL_MS = 15000;
+
+export class Conversations {
+  // app: the signed-in console (me, api, channel, notify, title).
+  constructor(app) {
+    this.app = app;
+    this.me = app.me;
+    this.entries = new Map();  // conversation_id -> {item, transcript, unread, visitorName, readSeq, closed}
+    this.selected = null;
+    this.agents = [];
+    this.chat = new ChatPanel(this);
+  }
+
+  start() {
+    this.refreshLists();
+    this.queuePoll = setInterval(() => this.refreshQueue(), QUEUE_POLL_MS);
+  }
+
+  stop() {
+    clearInterval(this.queuePoll);
+  }
+
+  draw(main) {
+    this.mineList = el("ul", {id: "mine", class: "conversation-list"});
+    this.queueList = el("ul", {id: "queue", class: "conversation-list"});
+    this.allList = el("ul", {id: "all", class: "conversation-list"});
+    const supervising = SUPERVISING_ROLES.has(this.me.role);
+    this.visitorPanel = el("aside", {id: "visitor", class: "visitor"});
+    replace(main, el("div", {class: "conversations"},
+      el("aside", {class: "lists"},
+         el("h2", {}, "My conversations"), this.mineList,
+         el("h2", {}, "Waiting in the queue"), this.queueList,
+         supervising ? el("h2", {}, "All open conversations") : null, supervising ? this.allList : null),
+      this.chat.element(), this.visitorPanel));
+    this.drawLists();
+    if (this.selected) this.select(this.selected);
+  }
+
+  conversation(id, item = {}) {
+    let entry = this.entries.get(id);
+    if (!entry) {
+      entry = {item: {conversation_id: id, ...item}, transcript: new Transcript(), unread: 0, visitorName: null,
+               readSeq: 0, closed: false};
+      this.entries.set(id, entry);
+    } else {
+      Object.assign(entry.item, item);
+    }
+    return entry;
+  }
+
+  isMine(entry) {
+    return entry.item.agent_id === this.me.agent_id && !entry.closed;
+  }
+
+  label(entry) {
+    return entry.visitorName || `Visitor ${entry.item.visitor_id ? entry.item.visitor_id.slice(-6) : ""}`.trim();
+  }
+
+  unreadTotal() {
+    return [...this.entries.values()].reduce((sum, entry) => sum + (this.isMine(entry) ? entry.unread : 0), 0);
+  }
+
+  // --- The lists ---
+
+  async refreshLists() {
+    const api = this.app.api;
+    try {
+      const mine = await api.all("v1/conversations", {status: "assigned", agent_id: this.me.agent_id});
+      for (const item of mine) this.conversation(item.conversation_id, item);
+      if (SUPERVISING_ROLES.has(this.me.role)) {
+        this.others = await api.all("v1/conversations", {status: "assigned"}, 2);
+        if (!this.agents.length) this.agents = await api.all("v1/agents");  // to transfer to by name
+      }
+      await this.refreshQueue();
+    } catch (failure) {
+      this.app.notify(failure.message);
+    }
+    this.drawLists();
+  }
+
+  async refreshQueue() {
+    try {
+      this.queue = (await this.app.api.get("v1/queue")).items;
+    } catch (failure) {
+      this.queue = [];
+    }
+    this.drawLists();
+  }
+
+  drawLists() {
+    if (!this.mineList || !this.mineList.isConnected) return;
+    const row = (id, text, unread) => el("li", {},
+      el("button", {type: "button", class: `conversation${id === this.selected ? " selected" : ""}`,
+                    "data-conversation-id": id, onclick: () => this.select(id)},
+         el("span", {class: "name"}, text),
+         unread ? el("span", {class: "unread", "aria-label": `${unread} unread`}, String(unread)) : null));
+    const mine = [...this.entries.values()].filter((entry) => this.isMine(entry));
+    replace(this.mineList, mine.length ? mine.map((entry) => row(entry.item.conversation_id, this.label(entry), entry.unread))
+                                       : el("li", {class: "empty"}, "No conversations yet."));
+    const queue = this.queue || [];
+    replace(this.queueList, queue.length
+      ? queue.map((item) => el("li", {class: "queued"}, `#${item.position} ${item.team || "any team"} · waiting since ${clock(item.queued_at)}`))
+      : el("li", {class: "empty"}, "Nobody is waiting."));
+    if (this.others) {
+      const others = this.others.filter((item) => item.agent_id !== this.me.agent_id);
+      replace(this.allList, others.length
+        ? others.map((item) => row(item.conversation_id, `Visitor ${item.visitor_id.slice(-6)} · agent ${item.agent_id.slice(-6)}`, 0))
+        : el("li", {class: "empty"}, "No other open conversations."));
+    }
+    this.app.title.update();
+  }
+
+  // After every (re)connect, once presence is sent again: what each of my chats missed.
+  async reconnected() {
+    await this.refreshLists();
+    for (const entry of this.entries.values()) {
+      if (this.isMine(entry)) {
+        this.app.channel?.send({action: "messages.sync", conversation_id: entry.item.conversation_id,
+                                after_seq: entry.transcript.contiguous});
+      }
+    }
+  }
+
+  // --- The selected conversation ---
+
+  async select(id) {
+    this.selected = id;
+    const entry = this.conversation(id);
+    entry.unread = 0;
+    this.drawLists();
+    this.chat.show(entry);
+    if (!this.isMine(entry)) await this.loadHistory(entry);  // someone else's: read it over REST
+    this.markRead(entry);
+    drawVisitorPanel(this.visitorPanel, entry.item.visitor_id,
+                     {api: this.app.api, onProfile: (profile) => this.visitorKnown(entry, profile)});
+  }
+
+  async loadHistory(entry) {
+    try {
+      const id = entry.item.conversation_id;
+      Object.assign(entry.item, await this.app.api.get(`v1/conversations/${encodeURIComponent(id)}`));
+      for (const message of await this.app.api.all(`v1/conversations/${encodeURIComponent(id)}/messages`)) {
+        this.addMessage({...message, conversation_id: id});
+      }
+    } catch (failure) {
+      this.app.notify(failure.message);
+    }
+  }
+
+  visitorKnown(entry, profile) {
+    if (!profile.name || entry.visitorName) return;
+    entry.visitorName = profile.name;
+    this.drawLists();
+    if (this.selected === entry.item.conversation_id) this.chat.retitle(this.label(entry));
+  }
+
+  addMessage(message) {
+    const entry = this.conversation(message.conversation_id);
+    if (!entry.transcript.add(message)) return;
+    this.chat.drawMessage(entry, message);
+    if (message.sender.kind === "visitor") {
+      if (this.selected === message.conversation_id && document.hasFocus()) this.markRead(entry);
+      else { entry.unread += 1; this.app.title.flash(); }
+      if (this.selected === message.conversation_id) this.chat.hideTyping();
+    }
+    this.drawLists();
+  }
+
+  markRead(entry) {
+    const last = entry.transcript.lastSeq;
+    if (this.isMine(entry) && last) {
+      this.app.channel?.send({action: "read", conversation_id: entry.item.conversation_id, seq: last});
+    }
+    entry.unread = 0;
+    this.app.title.update();
+  }
+
+  // --- Frames ---
+
+  receive(frame) {
+    const handler = {
+      "ack": () => this.chat.acked(frame),
+      "message.new": () => this.addMessage(frame),
+      "sync.done": () => this.synced(frame),
+      "conversation.assigned": () => this.assigned(frame),
+      "conversation.transferred": () => this.transferred(frame),
+      "conversation.closed": () => this.closed(frame),
+      "typing": () => this.typing(frame),
+      "read": () => this.read(frame),
+      "error": () => this.failed(frame),
+    }[frame.type];
+    if (handler) handler();
+  }
+
+  synced(frame) {
+    if (!frame.complete) {
+      this.app.channel.send({action: "messages.sync", conversation_id: frame.conversation_id, after_seq: frame.last_seq});
+    }
+  }
+
+  assigned(frame) {
+    const entry = this.conversation(frame.conversation_id, {agent_id: frame.agent.agent_id, status: "assigned",
+                                                             visitor_id: frame.visitor.visitor_id});
+    entry.closed = false;
+    entry.visitorName = frame.visitor.name || entry.visitorName;
+    // The transcript follows as message.new frames: they count as unread and flash the title.
+    this.drawLists();
+    this.refreshQueue();
+  }
+
+  transferred(frame) {
+    const entry = this.conversation(frame.conversation_id, {agent_id: frame.to_agent_id, status: frame.to_agent_id ? "assigned" : "queued"});
+    if (this.selected === frame.conversation_id) this.chat.show(entry);
+    this.app.notify(frame.to_agent_id ? "The conversation was transferred." : "The conversation went back to the queue.");
+    this.drawLists();
+  }
+
+  closed(frame) {
+    const entry = this.conversation(frame.conversation_id, {status: "closed", resolution: frame.resolution});
+    entry.closed = true;
+    if (this.selected === frame.conversation_id) this.chat.show(entry);
+    this.drawLists();
+  }
+
+  typing(frame) {
+    if (this.selected !== frame.conversation_id || (frame.from && frame.from.kind !== "visitor")) return;
+    this.chat.showTyping(frame.state === "on");
+  }
+
+  read(frame) {
+    if (frame.from && frame.from.kind !== "visitor") return;
+    const entry = this.conversation(frame.conversation_id);
+    entry.readSeq = Math.max(entry.readSeq, frame.seq);
+    if (this.selected === frame.conversation_id) this.chat.markSeen(entry.readSeq);
+  }
+
+  failed(frame) {
+    this.chat.failed(frame);
+    this.app.notify(frame.message);
+  }
+}

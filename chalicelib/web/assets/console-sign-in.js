@@ -1,0 +1,36 @@
+// The sign-in form: workspace (tenant id), email and password. A message says why it is shown
+// again (signed out, the session ended or was revoked).
+import {login} from "./api.js";
+import {el, replace} from "./dom.js";
+import {rememberTenant, rememberedTenant, saveSession} from "./console-session.js";
+import {TITLE} from "./console-title.js";
+
+// onSignedIn(session): starts the console for the session just saved.
+export function showSignIn(root, message, onSignedIn) {
+  document.title = TITLE;
+  const tenant = el("input", {id: "tenant", name: "tenant", required: true, autocomplete: "organization",
+                              value: rememberedTenant()});
+  const email = el("input", {id: "email", name: "email", type: "email", required: true, autocomplete: "username"});
+  const password = el("input", {id: "password", name: "password", type: "password", required: true,
+                                autocomplete: "current-password"});
+  const error = el("p", {id: "login-error", class: "error", role: "alert"}, message);
+  const form = el("form", {id: "login", class: "card login", onsubmit: async (event) => {
+    event.preventDefault();
+    try {
+      const answer = await login(tenant.value.trim(), email.value.trim(), password.value);
+      rememberTenant(tenant.value.trim());
+      const session = {token: answer.token, expires_at: answer.expires_at, agent: answer.agent, ws_url: answer.ws_url};
+      saveSession(session);
+      onSignedIn(session);
+    } catch (failure) {
+      error.textContent = failure.message;
+    }
+  }},
+    el("h1", {}, "Switchboard"),
+    el("label", {for: "tenant"}, "Workspace (tenant id)"), tenant,
+    el("label", {for: "email"}, "Email"), email,
+    el("label", {for: "password"}, "Password"), password,
+    el("button", {type: "submit", id: "sign-in"}, "Sign in"), error);
+  replace(root, form);
+  (tenant.value ? email : tenant).focus();
+}
