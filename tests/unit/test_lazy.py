@@ -1,0 +1,56 @@
+"""chalicelib/lazy.py: a lazily named module runs on its first use, once, and is the module from then on."""
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import pytest
+
+from chalicelib.lazy import lazy_module, lazy_modules
+
+
+@pytest.fixture
+def package(tmp_path, monkeypatch):
+    """A package whose module `heavy` records each time it runs."""
+    root = tmp_path / "lazy_probe"
+    root.mkdir()
+    (root / "__init__.py").write_text("RUNS = []\n")
+    (root / "heavy.py").write_text(textwrap.dedent("""
+        from lazy_probe import RUNS
+        RUNS.append("heavy")
+        def answer():
+            return 42
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield __import__("lazy_probe")
+    for name in [n for n in sys.modules if n == "lazy_probe" or n.startswith("lazy_probe.")]:
+        del sys.modules[name]
+
+
+def test_the_module_runs_only_on_first_use_and_only_once(package):
+    (heavy,) = lazy_modules("lazy_probe", "heavy")
+    assert package.RUNS == []
+    assert heavy.answer() == 42
+    assert heavy.answer() == 42
+    assert package.RUNS == ["heavy"]
+
+
+def test_an_import_after_it_finds_the_same_module(package):
+    heavy = lazy_module("lazy_probe.heavy")
+    from lazy_probe import heavy as imported
+
+    assert imported is heavy
+    assert imported.answer() == 42
+    assert package.RUNS == ["heavy"]
+
+
+def test_a_module_already_loaded_is_returned_as_it_is(package):
+    import lazy_probe.heavy as loaded
+
+    assert lazy_module("lazy_probe.heavy") is loaded
+    assert package.RUNS == ["heavy"]
+
+
+def test_a_missing_module_is_an_error_at_once(package):
+    with pytest.raises(ModuleNotFoundError):
+        lazy_module("lazy_probe.absent")
