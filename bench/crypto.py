@@ -20,7 +20,7 @@ TEXT = "Hello! My parcel #88231 has not arrived yet; the tracking page says it l
 
 
 def run(progress: Callable[[str], None] = print) -> dict[str, Any]:
-    from chalicelib.conversations.service import message_frame
+    from chalicelib.conversations.message_store import message_frame
     from chalicelib.runtime import Runtime, runtime, use_runtime
     from chalicelib.storage.conversations import ConversationModel, MessageModel
     from chalicelib.transcripts.cipher import Revealed, reveal, seal

@@ -1,15 +1,36 @@
-"""When an agent is gone: a grace period after their last connection closes, so a page reload
-drops no chats; after it, reroute-stale sets them offline and hands their conversations back."""
+"""An agent's presence: the status they set (coming online takes waiting conversations), and when
+they are gone: a grace period after their last connection closes, so a page reload drops no chats;
+after it, reroute-stale sets them offline and hands their conversations back."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import UpdateError
 
+from ..realtime.connections import connection_ids_of
+from ..realtime.sender import sender
+from ..runtime import runtime
 from ..storage.agents import AgentModel
+from ..storage.connections import ConnectionModel
 from ..storage.helpers import condition_failed, shard
+from . import routing
+from .announcements import fill_capacity
 
 GRACE = timedelta(seconds=30)
+
+
+def set_presence(connection: ConnectionModel, status: str) -> None:
+    agent = routing.set_presence(connection.tenant_id, connection.principal_id, status)
+    # Going offline hands conversations back on reroute-stale's next run; anything else cancels that.
+    if status == "offline":
+        schedule_lapse(agent.tenant_id, agent.agent_id, runtime().clock.utcnow())
+    else:
+        clear_lapse(agent.tenant_id, agent.agent_id)
+    sender().send_all((c for c in connection_ids_of(agent.tenant_id, "agent", agent.agent_id)
+                       if c != connection.connection_id),
+                      {"type": "presence", "agent_id": agent.agent_id, "status": status})
+    if status == "online":
+        fill_capacity(agent.tenant_id, agent.agent_id, routing.tenant_settings(agent.tenant_id))
 
 
 def schedule_lapse(tenant_id: str, agent_id: str, at: datetime) -> None:

@@ -14,7 +14,7 @@ from ..storage.helpers import decode_cursor, encode_cursor
 from ..transcripts.cipher import reveal
 from . import routing
 from . import schemas as s
-from .service import conversation_key
+from .parties import conversation_key
 
 CONVERSATION_PAGE, MESSAGE_PAGE = 50, 100
 # The queue view: at most this many waiting conversations per queue, and (for the whole tenant)

@@ -13,7 +13,7 @@ from ..storage.agents import AgentModel
 from ..storage.conversations import ConversationModel
 from ..storage.helpers import all_shards
 from . import presence, routing
-from .service import reroute
+from .transfers import reroute
 
 
 def reroute_stale() -> dict[str, int]:

@@ -17,7 +17,8 @@ from ..storage.connections import ConnectionModel
 from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
 from ..storage.visitors import VisitorModel
-from . import presence, service
+from . import closing, messages, opening, presence, transfers
+from .parties import conversation_for
 
 log = logging.getLogger("switchboard.ws")
 
@@ -142,48 +143,48 @@ def _failure_frame(exc: Exception, action: str, ref: str | None,
 
 # Each action: who may send it (None: both parties) and what it does.
 def _send(connection: ConnectionModel, frame: frames.MessageSend) -> Reply:
-    service.send_message(connection, frame.conversation_id, frame.client_msg_id, frame.text)
+    messages.send_message(connection, frame.conversation_id, frame.client_msg_id, frame.text)
     return []
 
 
 def _typing(connection: ConnectionModel, frame: frames.Typing) -> Reply:
-    service.relay_typing(connection, frame.conversation_id, frame.state)
+    messages.relay_typing(connection, frame.conversation_id, frame.state)
     return []
 
 
 def _read(connection: ConnectionModel, frame: frames.Read) -> Reply:
-    service.mark_read(connection, frame.conversation_id, frame.seq)
+    messages.mark_read(connection, frame.conversation_id, frame.seq)
     return []
 
 
 def _presence(connection: ConnectionModel, frame: frames.PresenceSet) -> Reply:
-    service.set_presence(connection, frame.status)
+    presence.set_presence(connection, frame.status)
     return [{"type": "presence", "agent_id": connection.principal_id, "status": frame.status}]
 
 
 def _close(connection: ConnectionModel, frame: frames.ConversationClose) -> Reply:
-    service.close(connection, frame.conversation_id, frame.resolution)
+    closing.close(connection, frame.conversation_id, frame.resolution)
     return []
 
 
 def _handoff(connection: ConnectionModel, frame: frames.HandoffRequest) -> Reply:
-    service.hand_to_human(service.conversation_for(connection, frame.conversation_id))
+    opening.hand_to_human(conversation_for(connection, frame.conversation_id))
     return []
 
 
 def _transfer(connection: ConnectionModel, frame: frames.ConversationTransfer) -> Reply:
     # Judged by the role the agent holds now, not the one the socket opened with.
-    service.transfer(connections.reverified(connection), frame.conversation_id, frame.to_agent_id, frame.to_team)
+    transfers.transfer(connections.reverified(connection), frame.conversation_id, frame.to_agent_id, frame.to_team)
     return []
 
 
 def _escalate(connection: ConnectionModel, frame: frames.ConversationEscalate) -> Reply:
-    service.escalate(connection, frame.conversation_id)
+    transfers.escalate(connection, frame.conversation_id)
     return []
 
 
 def _sync(connection: ConnectionModel, frame: frames.MessagesSync) -> Reply:
-    return service.replay(connection, frame.conversation_id, frame.after_seq)
+    return messages.replay(connection, frame.conversation_id, frame.after_seq)
 
 
 def _ping(connection: ConnectionModel, frame: frames.Ping) -> Reply:

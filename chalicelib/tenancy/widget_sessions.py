@@ -15,7 +15,7 @@ from pynamodb.exceptions import DoesNotExist
 from ..access import origins, visitor_limits
 from ..access.tokens import signer
 from ..clock import iso
-from ..conversations.service import current_conversation
+from ..conversations.opening import current_conversation
 from ..errors import NotFound
 from ..runtime import runtime
 from ..storage.settings import Settings

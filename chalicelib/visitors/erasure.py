@@ -16,7 +16,7 @@ from pynamodb.exceptions import DoesNotExist
 from ..access.principals import Principal
 from ..audit.trail import record_event
 from ..clock import iso
-from ..conversations.service import end
+from ..conversations.closing import end
 from ..errors import Conflict, NotFound
 from ..realtime.connections import connection_ids_of
 from ..realtime.sender import sender

@@ -166,10 +166,10 @@ def test_a_frame_on_an_unknown_connection_is_told_to_reconnect(tenant: dict):
 @pytest.fixture
 def decryptions(monkeypatch) -> list[int]:
     """Messages opened for each sync frame (the cost a page bounds), one count per frame handled."""
-    from chalicelib.conversations import service
+    from chalicelib.conversations import message_store, messages
 
     counts: list[int] = []
-    reveal, replay = service.reveal, service.replay
+    reveal, replay = message_store.reveal, messages.replay
 
     def counting_reveal(*args, **kwargs):
         counts[-1] += 1
@@ -179,8 +179,8 @@ def decryptions(monkeypatch) -> list[int]:
         counts.append(0)
         return replay(*args, **kwargs)
 
-    monkeypatch.setattr(service, "reveal", counting_reveal)
-    monkeypatch.setattr(service, "replay", counting_replay)
+    monkeypatch.setattr(message_store, "reveal", counting_reveal)
+    monkeypatch.setattr(messages, "replay", counting_replay)
     return counts
 
 
@@ -210,7 +210,7 @@ def follow_pages(party: Party, conversation_id: str, first: list[dict] | None = 
 
 
 def test_a_long_history_syncs_in_bounded_pages_the_client_follows(api: Api, tenant: dict, decryptions):
-    from chalicelib.conversations.service import SYNC_PAGE
+    from chalicelib.conversations.message_store import SYNC_PAGE
 
     vera, conversation_id = long_chat(api, tenant, 2 * SYNC_PAGE + 7)
     pages = follow_pages(vera, conversation_id)
@@ -223,7 +223,7 @@ def test_a_long_history_syncs_in_bounded_pages_the_client_follows(api: Api, tena
 
 
 def test_an_agent_assigned_a_long_chat_gets_its_first_page_and_syncs_the_rest(api: Api, tenant: dict):
-    from chalicelib.conversations.service import SYNC_PAGE
+    from chalicelib.conversations.message_store import SYNC_PAGE
 
     vera, conversation_id = long_chat(api, tenant, SYNC_PAGE + 3)  # nobody online: it waits in the queue
     sam = agent(api, tenant, "sam@acme.com")

@@ -374,13 +374,13 @@ def test_a_tab_making_the_visitors_key_after_another_tab_opened_joins_that_conve
 
 
 def test_a_lagging_index_never_opens_a_second_conversation(api: Api, tenant: dict, monkeypatch):
-    from chalicelib.conversations import service
+    from chalicelib.conversations import opening
 
     token = visitor_token(api, tenant)
     first, second = Party(token), Party(token)
     first.send(action="message.send", client_msg_id="t1", text="hi")
     # visitor-index is a global index: a conversation opened a moment ago may not be in it yet.
-    monkeypatch.setattr(service, "current_conversation", lambda tenant_id, visitor_id: None)
+    monkeypatch.setattr(opening, "current_conversation", lambda tenant_id, visitor_id: None)
     second.send(action="message.send", client_msg_id="t2", text="still there?")
     [one], [two] = first.of_type("ack"), second.of_type("ack")
     assert one["conversation_id"] == two["conversation_id"] and two["seq"] == 2

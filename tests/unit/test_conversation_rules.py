@@ -35,6 +35,6 @@ def test_no_business_hours_means_always_open():
     ("is this personal data safe?", False), ("do your agents ship abroad", False), ("humane", False),
 ])
 def test_asking_for_a_person(text: str, wanted: bool):
-    from chalicelib.conversations.service import wants_a_person
+    from chalicelib.conversations.opening import wants_a_person
 
     assert wants_a_person(text) is wanted

@@ -1,0 +1,66 @@
+"""Closing a conversation: by one of its parties, or by erasure (which shreds it at once)."""
+from __future__ import annotations
+
+from pynamodb.exceptions import TransactWriteError
+
+from ..audit.trail import record_event
+from ..errors import Conflict
+from ..reports import counters
+from ..runtime import runtime
+from ..storage.connections import ConnectionModel
+from ..storage.conversations import ConversationModel
+from ..storage.helpers import cancellation_codes, transaction
+from ..surveys import service as surveys
+from ..surveys.followups import open_follow_up
+from ..transcripts.shredding import shred_actions
+from . import open_slots, routing
+from .announcements import announce_queue_positions, fill_capacity
+from .delivery import broadcast
+from .parties import actor_of, conversation_for
+
+
+def close(connection: ConnectionModel, conversation_id: str, resolution: str | None) -> None:
+    conversation = conversation_for(connection, conversation_id)
+    if conversation.status != "closed":
+        end(conversation, resolution if connection.kind == "agent" else None, actor_of(connection))
+
+
+def end(conversation: ConversationModel, resolution: str | None, actor: dict[str, str], *,
+        shred: bool = False) -> None:
+    """Close an open conversation: free its place in the queue or its agent's capacity, tell both
+    parties. Retention starts counting now; with shred (erasure) its keys are destroyed at once."""
+    now, status_before, left_queue_at = runtime().clock.utcnow(), conversation.status, conversation.queue_sort
+    settings = routing.tenant_settings(conversation.tenant_id)
+    actions = [ConversationModel.status.set("closed"), ConversationModel.closed_at.set(now),
+               ConversationModel.resolution.set(resolution), ConversationModel.queue_key.remove(),
+               ConversationModel.queue_sort.remove(), ConversationModel.due_shard.remove(),
+               ConversationModel.due_at.remove()]
+    # An erased visitor is never surveyed; anyone else is, if the tenant asks for surveys.
+    actions += shred_actions(now) if shred else [ConversationModel.retention_key.set(conversation.tenant_id),
+                                                 *surveys.schedule_actions(conversation, now, settings)]
+    actions += open_slots.closing_actions(conversation)
+    if conversation.status == "assigned":
+        closed = routing.hand_back(conversation, actions, also=lambda tx: open_slots.give_back(tx, conversation))
+    else:
+        try:
+            with transaction() as tx:
+                tx.update(conversation, actions=actions, condition=ConversationModel.status == conversation.status)
+                open_slots.give_back(tx, conversation)
+            closed = True
+        except TransactWriteError as err:
+            if "ConditionalCheckFailed" not in cancellation_codes(err):
+                raise
+            closed = False
+    if not closed:
+        raise Conflict("The conversation changed meanwhile; try again.")
+    record_event(conversation.tenant_id, actor, "conversation.closed", conversation.conversation_id,
+                 {"resolution": resolution, "agent_id": conversation.agent_id})
+    counters.conversation_closed(conversation, status_before, now, resolution)
+    if resolution == "unresolved":
+        open_follow_up(conversation.tenant_id, conversation.conversation_id, "unresolved", conversation.agent_id, now)
+    broadcast(conversation, {"type": "conversation.closed", "conversation_id": conversation.conversation_id,
+                             "resolution": resolution})
+    if status_before == "queued":
+        announce_queue_positions(conversation.tenant_id, conversation.team, left_queue_at)
+    if conversation.agent_id:
+        fill_capacity(conversation.tenant_id, conversation.agent_id, settings)

@@ -1,0 +1,75 @@
+"""The frames a party sends about messages: send, typing, read, and the sync that replays what a
+reconnecting client missed."""
+from __future__ import annotations
+
+from pynamodb.exceptions import UpdateError
+
+from ..errors import InvalidInput
+from ..realtime.sender import sender
+from ..storage.connections import ConnectionModel
+from ..storage.conversations import ConversationModel
+from ..storage.helpers import condition_failed
+from ..storage.settings import Settings
+from ..transcripts.cipher import Revealed
+from . import routing
+from .announcements import route_and_announce
+from .delivery import broadcast
+from .message_store import message_frame, store, transcript_page
+from .opening import bot_turn, open_conversation
+from .parties import Author, Frame, conversation_for, other_party
+
+
+def send_message(connection: ConnectionModel, conversation_id: str | None, client_msg_id: str,
+                 text: str) -> None:
+    """Store under the next gap-free seq, ack, deliver; a retried client_msg_id gets the same ack."""
+    opened_with: Settings | None = None  # set only when this message opens the conversation
+    if conversation_id is not None:
+        conversation = conversation_for(connection, conversation_id)
+    elif connection.kind == "visitor":
+        conversation, opened_with = open_conversation(connection)
+    else:
+        raise InvalidInput("conversation_id: agents must name the conversation")
+    message, stored_now = store(conversation, Author.of(connection), client_msg_id, text)
+    # The sender learns its message is safe before anything else happens.
+    sender().send(connection.connection_id, {
+        "type": "ack", "client_msg_id": client_msg_id,
+        "conversation_id": conversation.conversation_id, "seq": int(message.seq)})
+    if not stored_now:
+        return
+    broadcast(conversation, message_frame(conversation.conversation_id, message, Revealed(text)),
+              skip=connection.connection_id)
+    if conversation.status == "bot":
+        bot_turn(conversation, client_msg_id, text)
+    elif int(message.seq) == 1 and conversation.status == "queued":
+        # The opening message routes the conversation, also when it is a retry after a failure
+        # that left the conversation opened but the message unstored.
+        route_and_announce(conversation, opened_with or routing.tenant_settings(conversation.tenant_id))
+
+
+def replay(connection: ConnectionModel, conversation_id: str, after_seq: int) -> list[Frame]:
+    """What a reconnecting client missed, a page at a time."""
+    return transcript_page(conversation_for(connection, conversation_id), after_seq)
+
+
+def relay_typing(connection: ConnectionModel, conversation_id: str, state: str) -> None:
+    conversation = conversation_for(connection, conversation_id)
+    broadcast(conversation, {"type": "typing", "conversation_id": conversation_id, "state": state,
+                             "from": {"kind": connection.kind, "id": connection.principal_id}},
+              only=other_party(connection))
+
+
+def mark_read(connection: ConnectionModel, conversation_id: str, seq: int) -> None:
+    conversation = conversation_for(connection, conversation_id)
+    if seq > conversation.last_seq:
+        raise InvalidInput(f"seq: beyond the last message ({int(conversation.last_seq)})")
+    position = (ConversationModel.visitor_read_seq if connection.kind == "visitor"
+                else ConversationModel.agent_read_seq)
+    try:
+        # Read positions only move forward, whatever order the frames arrive in.
+        conversation.update(actions=[position.set(seq)], condition=position < seq)
+    except UpdateError as err:
+        if not condition_failed(err):  # an older read mark arriving late is no error
+            raise
+    broadcast(conversation, {"type": "read", "conversation_id": conversation_id, "seq": seq,
+                             "from": {"kind": connection.kind, "id": connection.principal_id}},
+              only=other_party(connection))

@@ -1,0 +1,157 @@
+"""A visitor's conversation opened (at most one at a time, a limited number an hour), with the bot
+first when the tenant has it, and handed over to a person when the bot cannot help."""
+from __future__ import annotations
+
+import re
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+
+from ..errors import Conflict, RateLimited
+from ..ids import new_id
+from ..reports import counters
+from ..runtime import runtime
+from ..storage.connections import ConnectionModel
+from ..storage.conversations import ConversationModel
+from ..storage.helpers import cancellation_codes, transaction
+from ..storage.settings import Settings
+from ..storage.tenants import TenantModel
+from ..storage.visitors import VisitorModel
+from ..transcripts.keys import key_ring
+from . import open_slots, routing
+from .announcements import route_and_announce
+from .message_store import post_as
+from .parties import BOT, NotYours
+
+# A visitor asking for a person: whole words in space-separated scripts, substrings in CJK.
+HANDOFF_WORDS = frozenset({"human", "agent", "person", "operator", "representative", "someone"})
+HANDOFF_CJK = ("人工", "客服")
+
+
+def wants_a_person(text: str) -> bool:
+    folded = text.casefold()
+    return bool(HANDOFF_WORDS & set(re.findall(r"\w+", folded))) or any(p in folded for p in HANDOFF_CJK)
+
+
+def current_conversation(tenant_id: str, visitor_id: str) -> ConversationModel | None:
+    """The visitor's conversation that is not closed, if any: a visitor has at most one, and it is
+    always their latest (a new one is only opened once the last is closed). One Query."""
+    visitor_key = f"{tenant_id}#{visitor_id}"
+    for latest in ConversationModel.visitor_index.query(visitor_key, scan_index_forward=False, limit=1):
+        return latest if latest.status != "closed" else None
+    return None
+
+
+def open_conversation(connection: ConnectionModel) -> tuple[ConversationModel, Settings | None]:
+    """The visitor's open conversation, or a new one with the bot first when the tenant has it
+    enabled and has FAQ entries, else queued for a human. A new one comes with the tenant's
+    settings, already read (None for an existing one)."""
+    current = current_conversation(connection.tenant_id, connection.principal_id)
+    if current is not None:
+        return current, None
+    for _ in range(MAX_OPEN_ATTEMPTS):
+        visitor = VisitorModel.get(connection.tenant_id, connection.principal_id, consistent_read=True)
+        if visitor.erased_at is not None:
+            raise NotYours("This visitor was erased.")
+        # The index may lag a conversation opened a moment ago (another tab): the visitor item does not.
+        latest = _open_or_none(connection.tenant_id, visitor.open_conversation_id)
+        if latest is not None:
+            return latest, None
+        opened = _try_open(connection, visitor)
+        if opened is not None:
+            return opened
+    raise Conflict("The conversation is being opened elsewhere; send again with the same client_msg_id.")
+
+
+# Racing first messages of one visitor (two tabs): the loser re-reads and joins the winner's conversation.
+MAX_OPEN_ATTEMPTS = 3
+
+
+def _open_or_none(tenant_id: str, conversation_id: str | None) -> ConversationModel | None:
+    if conversation_id is None:
+        return None
+    try:
+        conversation = ConversationModel.get(tenant_id, conversation_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return conversation if conversation.status != "closed" else None
+
+
+def _try_open(connection: ConnectionModel, visitor: VisitorModel) -> tuple[ConversationModel, Settings] | None:
+    """A new conversation, unless the visitor item changed since it was read (None: read it again).
+    At most one open conversation per visitor, and a limited number opened per hour, both held by
+    the visitor item's condition in the transaction that creates the conversation."""
+    now, conversation_id = runtime().clock.utcnow(), new_id("c")
+    # Taken before the keys are made: making the visitor's key updates the item held here, pointer
+    # included, so a pointer read afterwards may be another tab's brand-new conversation.
+    pointer_read = visitor.open_conversation_id
+    hour, limit = int(runtime().clock.now() // 3600), runtime().config.conversations_per_visitor_per_hour
+    opened_this_hour = int(visitor.opened_in_window or 0) if visitor.opened_window == hour else 0
+    if opened_this_hour >= limit:
+        raise RateLimited(f"At most {limit} new conversations an hour.",
+                          retry_after=int((hour + 1) * 3600 - runtime().clock.now()) + 1)
+    tenant = TenantModel.get(connection.tenant_id, consistent_read=True)
+    settings = Settings.model_validate(tenant.settings)
+    bot_first = settings.bot_enabled and tenant.faq_count > 0
+    if not bot_first:
+        open_slots.refuse_if_full(tenant)
+    queued = {} if bot_first else {
+        "queued_at": now, "queue_key": routing.team_key(connection.tenant_id, visitor.team),
+        "queue_sort": routing.queue_sort(0, now, conversation_id), "counted_open": True}
+    conversation = ConversationModel(
+        connection.tenant_id, conversation_id, visitor_id=visitor.visitor_id,
+        visitor_key=f"{connection.tenant_id}#{connection.principal_id}",
+        status="bot" if bot_first else "queued", team=visitor.team, priority=0, created_at=now,
+        data_keys=key_ring().new_conversation_keys(visitor, conversation_id),
+        **queued)
+    pointer = VisitorModel.open_conversation_id
+    try:
+        with transaction() as tx:
+            # Erasure sets erased_at first: no conversation is born to a visitor being erased.
+            tx.update(visitor, actions=[pointer.set(conversation_id), VisitorModel.opened_window.set(hour),
+                                        VisitorModel.opened_in_window.set(opened_this_hour + 1)],
+                      condition=VisitorModel.erased_at.does_not_exist()
+                      & (pointer.does_not_exist() if pointer_read is None else pointer == pointer_read))
+            tx.save(conversation, condition=ConversationModel.conversation_id.does_not_exist())
+            if not bot_first:
+                open_slots.take(tx, connection.tenant_id)
+    except TransactWriteError as err:
+        if err.cause_response_code != "TransactionCanceledException":
+            raise
+        return None  # erased, opened meanwhile, or the tenant is full: the next reads say which
+    counters.conversation_opened(conversation)
+    return conversation, settings
+
+
+def hand_to_human(conversation: ConversationModel) -> None:
+    """Leave the bot: queue for a person and route (no-op unless the bot holds it)."""
+    now = runtime().clock.utcnow()
+    queued = {"status": "queued", "queued_at": now, "counted_open": True,
+              "queue_key": routing.team_key(conversation.tenant_id, conversation.team),
+              "queue_sort": routing.queue_sort(0, now, conversation.conversation_id)}
+    try:
+        with transaction() as tx:
+            tx.update(conversation, actions=[getattr(ConversationModel, name).set(value)
+                                             for name, value in queued.items()],
+                      condition=ConversationModel.status == "bot")
+            open_slots.take(tx, conversation.tenant_id)
+    except TransactWriteError as err:
+        if "ConditionalCheckFailed" not in cancellation_codes(err):
+            raise
+        conversation.refresh(consistent_read=True)
+        if conversation.status == "bot":
+            raise open_slots.busy() from None  # the tenant is full: the bot keeps the visitor for now
+        return  # handed over meanwhile
+    for name, value in queued.items():  # as written (a transaction returns no item)
+        setattr(conversation, name, value)
+    route_and_announce(conversation, routing.tenant_settings(conversation.tenant_id))
+
+
+def bot_turn(conversation: ConversationModel, client_msg_id: str, text: str) -> None:
+    """Answer from the FAQ when confident; otherwise, or when asked for a person, hand over."""
+    from ..bot.service import answer_for  # deferred: only bot conversations rank the FAQ
+
+    found = None if wants_a_person(text) else answer_for(conversation.tenant_id, text)
+    if found is None:
+        hand_to_human(conversation)
+        return
+    post_as(conversation, BOT, f"bot:{client_msg_id}", found[1])
