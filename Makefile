@@ -10,7 +10,7 @@ DEPLOY_STAMP := $(DEPLOY_VENV)/.installed-$(shell cksum infra/requirements-deplo
 STAGE ?= dev
 BUILD ?= build
 
-.PHONY: dev test install requirements clean browser package soak bench
+.PHONY: dev test lint typecheck install requirements clean browser package soak bench
 
 # The browser tests drive Debian's Chromium (Playwright uses it as is; nothing downloads a browser).
 CHROMIUM := /usr/bin/chromium
@@ -29,8 +29,16 @@ $(STAMP): pyproject.toml
 dev: $(STAMP)
 	@$(BIN)/python -m devstack
 
-test: $(STAMP) $(DEPLOY_STAMP) browser
+test: $(STAMP) $(DEPLOY_STAMP) browser lint typecheck
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Rules in pyproject.toml's [tool.ruff]: pycodestyle, pyflakes, bugbear, isort, pyupgrade.
+lint: $(STAMP)
+	@$(BIN)/ruff check chalicelib app.py devstack bench tests
+
+# mypy --strict with the pydantic plugin on chalicelib and app.py ([tool.mypy] in pyproject.toml).
+typecheck: $(STAMP)
+	@$(BIN)/mypy
 
 # Cost, scaling, latency, cold start, crypto and export figures: bench/results.json and docs/benchmarks.md.
 bench: $(STAMP)
