@@ -1,19 +1,13 @@
-"""Identity verification, and rotating the two things a tenant's pages carry: the widget key and the
-identity secret.
+"""Rotating the two things a tenant's pages carry: the widget key and the identity secret.
 
-Identity verification (as Intercom and Chatwoot do it): the tenant's server computes
-user_hash = lowercase hex HMAC-SHA256(key = the identity secret's UTF-8 bytes, message = user_id),
-and the widget sends user_id and user_hash. Only a verified user_id links a visitor to earlier
-conversations (visitors/identities.py); a wrong hash, or none set, is 401.
-
-The secret must be usable to verify HMACs, so it cannot be hashed: it is stored wrapped (AES-256-GCM,
-bound to tenant and key version) by the tenant's current data key, itself wrapped by KMS
-(transcripts/keys.py), never in plaintext. It is shown once, when rotated.
+The identity secret verifies the user_hash a widget session sends (visitors/identities.py): only a
+verified user_id links a visitor to earlier conversations. The secret must be usable to verify
+HMACs, so it cannot be hashed: it is stored wrapped (AES-256-GCM, bound to tenant and key version)
+by the tenant's current data key, itself wrapped by KMS (transcripts/keys.py), never in plaintext.
+It is shown once, when rotated.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 
 from pynamodb.exceptions import UpdateError
@@ -21,39 +15,19 @@ from pynamodb.exceptions import UpdateError
 from ..access.principals import Principal
 from ..audit.trail import record_event
 from ..clock import iso
-from ..errors import Conflict, Unauthorized
+from ..errors import Conflict
 from ..runtime import runtime
 from ..storage.base import WrappedKey
 from ..storage.helpers import condition_failed
 from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
-from ..transcripts.keys import Corrupted, key_ring, unwrap, wrap
+from ..transcripts.keys import key_ring, wrap
+from ..visitors.identities import identity_secret_place
+from ..visitors.widget_sessions import new_widget_key
 from . import schemas as s
-from .widget_sessions import new_widget_key
 
 SECRET_BYTES = 32
 SETTINGS_ATTEMPTS = 5
-
-
-def _place(tenant_id: str, version: int) -> bytes:
-    return f"switchboard.identity-secret.v1|{tenant_id}|{version}".encode()
-
-
-def verified_user_id(tenant: TenantModel, user_id: str, user_hash: str) -> str:
-    """user_id if user_hash is its HMAC under the tenant's identity secret; else 401."""
-    refused = Unauthorized("The user's identity could not be verified.", code="identity_not_verified")
-    stored = tenant.identity_secret
-    if stored is None:
-        raise refused
-    tenant_key = key_ring().tenant_keys.version(tenant.tenant_id, int(stored.version))
-    try:
-        secret = unwrap(tenant_key.secret, stored.wrapped, _place(tenant.tenant_id, int(stored.version)))
-    except Corrupted:
-        raise refused from None
-    expected = hmac.new(secret, user_id.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, user_hash.lower()):
-        raise refused
-    return user_id
 
 
 def rotate_identity_secret(principal: Principal) -> s.IdentitySecretOut:
@@ -61,8 +35,9 @@ def rotate_identity_secret(principal: Principal) -> s.IdentitySecretOut:
     rt, tenant_id = runtime(), principal.tenant_id
     secret = secrets.token_hex(SECRET_BYTES)
     tenant_key = key_ring().tenant_keys.current(tenant_id)
+    place = identity_secret_place(tenant_id, tenant_key.version)
     stored = WrappedKey(version=tenant_key.version, created_at=rt.clock.utcnow(),
-                        wrapped=wrap(tenant_key.secret, secret.encode(), _place(tenant_id, tenant_key.version)))
+                        wrapped=wrap(tenant_key.secret, secret.encode(), place))
     _set_with_settings(tenant_id, TenantModel.identity_secret.set(stored), identity_verification=True)
     record_event(tenant_id, principal.actor, "identity_secret.rotated", tenant_id,
                  {"key_version": tenant_key.version})  # never the secret

@@ -1,4 +1,4 @@
-"""REST routes for tenants, auth, agents, API keys, settings and widget sessions."""
+"""REST routes for tenants, auth, agents, API keys, settings and rotating the widget key and identity secret."""
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -6,7 +6,7 @@ from chalice import Blueprint
 from ..storage.settings import Settings
 from ..web.routing import ADMIN, ANY_TOKEN, PUBLIC, STAFF, SUPERVISOR_UP, Call, endpoint
 from ..web.schemas import PageQuery
-from . import auth, identity, service, widget_sessions
+from . import auth, identity, service
 from . import schemas as s
 
 bp = Blueprint(__name__)
@@ -95,13 +95,6 @@ def get_settings(call: Call[None]) -> Settings:
           auth=ADMIN, body=s.SettingsPatch, response=Settings, errors=(409,))
 def put_settings(call: Call[s.SettingsPatch]) -> Settings:
     return service.update_settings(call.principal, call.body)
-
-
-@endpoint(bp, "POST", "/v1/widget/{widget_key}/sessions", summary="Start a visitor session",
-          tag="widget", auth=PUBLIC, body=s.WidgetSessionIn, response=s.WidgetSessionOut,
-          status=201, errors=(401, 403, 404, 429), cors=True)
-def start_widget_session(call: Call[s.WidgetSessionIn], widget_key: str) -> s.WidgetSessionOut:
-    return widget_sessions.start_widget_session(widget_key, call.body, call.source_ip, call.headers.get("origin"))
 
 
 @endpoint(bp, "POST", "/v1/identity-secret",

@@ -1,19 +1,17 @@
-"""Request and response models for tenants, auth, agents, API keys and settings."""
+"""Request and response models for tenants, auth, agents, API keys, settings and rotations."""
 from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, EmailStr, Field, model_validator
+from pydantic import Field
 
 from ..storage.settings import BusinessHours, Origin, Timezone
-from ..web.schemas import Input, Output, Page, PatchInput
+from ..web.schemas import Email, Input, Output, Page, PatchInput, Team
 
 Role = Literal["admin", "supervisor", "agent", "compliance"]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Password = Annotated[str, Field(min_length=8, max_length=256)]
-Team = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[\w\- ]+$")]
-Email = Annotated[EmailStr, AfterValidator(str.lower)]
 
 
 class AgentRef(Output):
@@ -137,39 +135,6 @@ class SettingsPatch(PatchInput):
     survey_question: Annotated[str, Field(min_length=1, max_length=300)] | None = None
     retention_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     allowed_origins: Annotated[list[Origin], Field(max_length=50)] | None = None
-
-
-# --- Widget sessions ----------------------------------------------------------------------
-class WidgetSessionIn(Input):
-    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    email: Email | None = None
-    team: Team | None = None
-    locale: Annotated[str, Field(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")] | None = None
-    visitor_token: Annotated[str, Field(min_length=1, max_length=2048)] | None = Field(
-        default=None, description="a token from an earlier session (expired ones too): resume that visitor, "
-                                  "within SWITCHBOARD_VISITOR_SESSION_MAX_SECONDS of its first session")
-    user_id: Annotated[str, Field(min_length=1, max_length=255)] | None = Field(
-        default=None, description="the tenant's own user id, with user_hash: the user's one visitor")
-    user_hash: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")] | None = Field(
-        default=None, description="hex HMAC-SHA256 of user_id under the tenant's identity secret; wrong: 401")
-
-    @model_validator(mode="after")
-    def _user_id_and_hash_together(self) -> "WidgetSessionIn":
-        if (self.user_id is None) != (self.user_hash is None):
-            raise ValueError("user_id and user_hash come together")
-        return self
-
-
-class WidgetSessionOut(Output):
-    visitor_id: str
-    visitor_token: str
-    ws_url: str
-    expires_at: str
-    returning: bool = Field(description="this is an earlier visitor: resumed with its own visitor_token, "
-                                        "or a verified user_id seen before (never an email match)")
-    open_conversation_id: str | None = Field(
-        description="the visitor's conversation that is not closed (resume it with messages.sync); "
-                    "always null for a new visitor")
 
 
 # --- Rotations ----------------------------------------------------------------------------

@@ -19,10 +19,10 @@ from ..storage.helpers import cancellation_codes, condition_failed, tenant_page,
 from ..storage.settings import Settings
 from ..storage.tenants import TenantModel, directory_shard, get_tenant
 from ..transcripts.keys import new_tenant_key
+from ..visitors.widget_sessions import new_widget_key
 from . import revocation
 from . import schemas as s
 from .passwords import hash_password
-from .widget_sessions import new_widget_key
 
 
 def _now() -> datetime:
@@ -161,7 +161,7 @@ def _sessions_end_because(agent: AgentModel, changes: dict[str, Any]) -> str | N
 
 
 def _resync_routing(agent: AgentModel, before: AgentModel) -> None:
-    from ..conversations.routing import resync_roster, routing_keys  # deferred: routing is not auth
+    from ..conversations.assignment import resync_roster, routing_keys  # deferred: routing is not auth
 
     resync_roster(agent, routing_keys(before))
 

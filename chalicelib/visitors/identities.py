@@ -1,26 +1,55 @@
 """Verified visitors: one visitor per verified user id in a tenant, whatever browser they come from.
 
-The tenant's identity secret proves the user id (tenancy/identity.py checks user_hash first); a
-VisitorIdentityModel item, keyed by a digest of the id, names the user's one visitor. It is created
-in the same transaction as that visitor, conditioned on not existing, so two first sessions racing
-make one visitor; erasure deletes it in the transaction that makes the tombstone, and the user's
-next session starts a new visitor with no past.
+Identity verification (as Intercom and Chatwoot do it): the tenant's server computes
+user_hash = lowercase hex HMAC-SHA256(key = the identity secret's UTF-8 bytes, message = user_id),
+and the widget sends user_id and user_hash; a wrong hash, or no secret set, is 401. The secret is
+stored wrapped by a tenant data key (rotating it: tenancy/identity.py).
+
+A verified user id, and only that, names the user's one visitor: a VisitorIdentityModel item, keyed
+by a digest of the id. It is created in the same transaction as that visitor, conditioned on not
+existing, so two first sessions racing make one visitor; erasure deletes it in the transaction that
+makes the tombstone, and the user's next session starts a new visitor with no past.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 
 from ..access import visitor_limits
-from ..errors import Conflict
+from ..errors import Conflict, Unauthorized
 from ..storage.helpers import condition_failed, transaction
+from ..storage.tenants import TenantModel
 from ..storage.visitors import VisitorIdentityModel, VisitorModel
+from ..transcripts.keys import Corrupted, key_ring, unwrap
 from .service import find_visitor, mark_seen, new_visitor
 
 # Two racing first sessions: the loser reads the winner's link once more.
 ATTEMPTS = 3
+
+
+def identity_secret_place(tenant_id: str, version: int) -> bytes:
+    """What the wrapped identity secret is bound to: its tenant and the tenant key version."""
+    return f"switchboard.identity-secret.v1|{tenant_id}|{version}".encode()
+
+
+def verified_user_id(tenant: TenantModel, user_id: str, user_hash: str) -> str:
+    """user_id if user_hash is its HMAC under the tenant's identity secret; else 401."""
+    refused = Unauthorized("The user's identity could not be verified.", code="identity_not_verified")
+    stored = tenant.identity_secret
+    if stored is None:
+        raise refused
+    tenant_key = key_ring().tenant_keys.version(tenant.tenant_id, int(stored.version))
+    try:
+        secret = unwrap(tenant_key.secret, stored.wrapped, identity_secret_place(tenant.tenant_id, int(stored.version)))
+    except Corrupted:
+        raise refused from None
+    expected = hmac.new(secret, user_id.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, user_hash.lower()):
+        raise refused
+    return user_id
 
 
 def user_digest(user_id: str) -> str:

@@ -1,14 +1,21 @@
-"""REST routes for visitor profiles: every staff role reads and annotates them."""
+"""REST routes for visitors: a widget starts their sessions; every staff role reads and annotates their profiles."""
 from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..web.routing import COMPLIANCE, STAFF, Call, endpoint
+from ..web.routing import COMPLIANCE, PUBLIC, STAFF, Call, endpoint
 from . import schemas as s
-from . import service
+from . import service, widget_sessions
 
 bp = Blueprint(__name__)
 TAG = "visitors"
+
+
+@endpoint(bp, "POST", "/v1/widget/{widget_key}/sessions", summary="Start a visitor session",
+          tag="widget", auth=PUBLIC, body=s.WidgetSessionIn, response=s.WidgetSessionOut,
+          status=201, errors=(401, 403, 404, 429), cors=True)
+def start_widget_session(call: Call[s.WidgetSessionIn], widget_key: str) -> s.WidgetSessionOut:
+    return widget_sessions.start_widget_session(widget_key, call.body, call.source_ip, call.headers.get("origin"))
 
 
 @endpoint(bp, "GET", "/v1/visitors/{visitor_id}", summary="A visitor's profile and conversations",

@@ -1,12 +1,12 @@
-"""Request and response models for visitor profiles."""
+"""Request and response models for visitor profiles and widget sessions."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from ..conversations.schemas import ConversationOut
-from ..web.schemas import Output, PatchInput
+from ..web.schemas import Email, Input, Output, PatchInput, Team
 
 Tag = Annotated[str, Field(min_length=1, max_length=30, pattern=r"^[\w\- ]+$")]
 
@@ -52,3 +52,37 @@ class ErasureOut(Output):
     visitor_id: str
     erased_at: str
     conversations_shredded: int = Field(description="conversations whose keys this request destroyed")
+
+
+# --- Widget sessions ----------------------------------------------------------------------
+class WidgetSessionIn(Input):
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    email: Email | None = None
+    team: Team | None = None
+    locale: Annotated[str, Field(min_length=2, max_length=35,
+                                 pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")] | None = None
+    visitor_token: Annotated[str, Field(min_length=1, max_length=2048)] | None = Field(
+        default=None, description="a token from an earlier session (expired ones too): resume that visitor, "
+                                  "within SWITCHBOARD_VISITOR_SESSION_MAX_SECONDS of its first session")
+    user_id: Annotated[str, Field(min_length=1, max_length=255)] | None = Field(
+        default=None, description="the tenant's own user id, with user_hash: the user's one visitor")
+    user_hash: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")] | None = Field(
+        default=None, description="hex HMAC-SHA256 of user_id under the tenant's identity secret; wrong: 401")
+
+    @model_validator(mode="after")
+    def _user_id_and_hash_together(self) -> "WidgetSessionIn":
+        if (self.user_id is None) != (self.user_hash is None):
+            raise ValueError("user_id and user_hash come together")
+        return self
+
+
+class WidgetSessionOut(Output):
+    visitor_id: str
+    visitor_token: str
+    ws_url: str
+    expires_at: str
+    returning: bool = Field(description="this is an earlier visitor: resumed with its own visitor_token, "
+                                        "or a verified user_id seen before (never an email match)")
+    open_conversation_id: str | None = Field(
+        description="the visitor's conversation that is not closed (resume it with messages.sync); "
+                    "always null for a new visitor")

@@ -4,7 +4,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
 
 
 class Input(BaseModel):
@@ -14,6 +23,11 @@ class Input(BaseModel):
 
 class Output(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+# Fields several capabilities take in: an agent's or a visitor's email and team.
+Email = Annotated[EmailStr, AfterValidator(str.lower)]
+Team = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[\w\- ]+$")]
 
 
 class ErrorDetail(Output):

@@ -1,7 +1,7 @@
 """Widget sessions: the public widget key starts (or resumes) a visitor's session.
 
 Who the session is for, in order: a verified user (user_id with a good user_hash: their one visitor,
-tenancy/identity.py); else the visitor an earlier visitor_token of this browser names, within the
+identities.py); else the visitor an earlier visitor_token of this browser names, within the
 absolute lifetime of its run of sessions; else a new anonymous visitor. An email never decides it
 and never changes the answer: a match is only a hint agents see on the new visitor's profile.
 """
@@ -21,9 +21,9 @@ from ..runtime import runtime
 from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
 from ..storage.visitors import VisitorModel
-from ..visitors import identities
-from ..visitors import service as visitors
+from . import identities
 from . import schemas as s
+from . import service as visitors
 
 
 def new_widget_key(tenant_id: str) -> str:
@@ -56,7 +56,8 @@ def start_widget_session(widget_key: str, body: s.WidgetSessionIn, source_ip: st
     # Only a visitor resumed (by its own token or verified user id) resumes a chat.
     current = current_conversation(tenant.tenant_id, visitor.visitor_id) if returning else None
     # No token outlives the run of sessions it belongs to.
-    ttl = min(rt.config.visitor_token_ttl_seconds, started + rt.config.visitor_session_max_seconds - int(rt.clock.now()))
+    ttl = min(rt.config.visitor_token_ttl_seconds,
+              started + rt.config.visitor_session_max_seconds - int(rt.clock.now()))
     issued = signer().issue("visitor", tenant.tenant_id, visitor.visitor_id, ttl, vss=started)
     return s.WidgetSessionOut(visitor_id=visitor.visitor_id, visitor_token=issued.token,
                               ws_url=rt.config.ws_public_url,
@@ -68,11 +69,9 @@ def start_widget_session(widget_key: str, body: s.WidgetSessionIn, source_ip: st
 def _whose(tenant: TenantModel, body: s.WidgetSessionIn,
            details: dict[str, str]) -> tuple[VisitorModel, bool, int]:
     """The session's visitor, whether it is an earlier one, and when its run of sessions began."""
-    from .identity import verified_user_id  # deferred: only verified sessions unwrap the secret
-
     now = int(runtime().clock.now())
     if body.user_id is not None and body.user_hash is not None:
-        user_id = verified_user_id(tenant, body.user_id, body.user_hash)
+        user_id = identities.verified_user_id(tenant, body.user_id, body.user_hash)
         visitor, returning = identities.verified_visitor(tenant.tenant_id, user_id, details)
         return visitor, returning, now  # verified afresh: a new run of sessions
     resumed = visitors.resume_returning(tenant.tenant_id, body.visitor_token, details)
