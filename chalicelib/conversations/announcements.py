@@ -8,7 +8,7 @@ from ..runtime import runtime
 from ..storage.conversations import ConversationModel
 from ..storage.settings import Settings
 from ..storage.visitors import VisitorModel
-from . import routing
+from .assignment import Assignment, drain_queue, route, team_key
 from .delivery import broadcast
 from .hours import is_open
 from .message_store import post_as, transcript_page
@@ -18,7 +18,7 @@ from .parties import SYSTEM
 def route_and_announce(conversation: ConversationModel, settings: Settings) -> None:
     """A person if one is free; else the queue position, and outside business hours the offline
     message (the conversation waits in the queue for the first agent to come online)."""
-    assignment = routing.route(conversation, settings)
+    assignment = route(conversation, settings)
     if assignment:
         announce(assignment)
         return
@@ -41,7 +41,7 @@ POSITIONS_ANNOUNCED = 20
 def announce_queue_positions(tenant_id: str, team: str | None, left_at: str) -> None:
     """Tell those who stood behind `left_at` (the queue_sort of a conversation that left the queue)
     their new place: a chat that opens and is assigned at once left from the back, and nobody moved."""
-    queue = routing.team_key(tenant_id, team)
+    queue = team_key(tenant_id, team)
     waiting = ConversationModel.queue_index.query(queue, limit=POSITIONS_ANNOUNCED)
     for position, entry in enumerate(waiting, start=1):
         if entry.queue_sort > left_at:
@@ -49,7 +49,7 @@ def announce_queue_positions(tenant_id: str, team: str | None, left_at: str) -> 
                 "type": "conversation.queued", "conversation_id": entry.conversation_id, "position": position})
 
 
-def announce(assignment: routing.Assignment) -> None:
+def announce(assignment: Assignment) -> None:
     conversation, agent = assignment.conversation, assignment.agent
     visitor = VisitorModel.get(conversation.tenant_id, conversation.visitor_id)
     broadcast(conversation, {"type": "conversation.assigned", "conversation_id": conversation.conversation_id,
@@ -66,5 +66,5 @@ def announce(assignment: routing.Assignment) -> None:
 
 def fill_capacity(tenant_id: str, agent_id: str, settings: Settings) -> None:
     """The agent's free places taken from the queues they serve, each assignment announced."""
-    for assignment in routing.drain_queue(tenant_id, agent_id, settings):
+    for assignment in drain_queue(tenant_id, agent_id, settings):
         announce(assignment)

@@ -1,4 +1,4 @@
-"""Presence, capacity and assignment.
+"""Which agent gets a conversation: presence, capacity, the roster, assignment and hand-back.
 
 Each agent's availability is mirrored into one roster item per team (plus "*"); the roster's
 available-index returns the least-loaded agent, ties to the one idle longest, in one Query.

@@ -13,7 +13,7 @@ from ..storage.helpers import cancellation_codes, transaction
 from ..surveys import service as surveys
 from ..surveys.followups import open_follow_up
 from ..transcripts.shredding import shred_actions
-from . import open_slots, routing
+from . import assignment, open_slots
 from .announcements import announce_queue_positions, fill_capacity
 from .delivery import broadcast
 from .parties import actor_of, conversation_for
@@ -30,7 +30,7 @@ def end(conversation: ConversationModel, resolution: str | None, actor: dict[str
     """Close an open conversation: free its place in the queue or its agent's capacity, tell both
     parties. Retention starts counting now; with shred (erasure) its keys are destroyed at once."""
     now, status_before, left_queue_at = runtime().clock.utcnow(), conversation.status, conversation.queue_sort
-    settings = routing.tenant_settings(conversation.tenant_id)
+    settings = assignment.tenant_settings(conversation.tenant_id)
     actions = [ConversationModel.status.set("closed"), ConversationModel.closed_at.set(now),
                ConversationModel.resolution.set(resolution), ConversationModel.queue_key.remove(),
                ConversationModel.queue_sort.remove(), ConversationModel.due_shard.remove(),
@@ -40,7 +40,7 @@ def end(conversation: ConversationModel, resolution: str | None, actor: dict[str
                                                  *surveys.schedule_actions(conversation, now, settings)]
     actions += open_slots.closing_actions(conversation)
     if conversation.status == "assigned":
-        closed = routing.hand_back(conversation, actions, also=lambda tx: open_slots.give_back(tx, conversation))
+        closed = assignment.hand_back(conversation, actions, also=lambda tx: open_slots.give_back(tx, conversation))
     else:
         try:
             with transaction() as tx:

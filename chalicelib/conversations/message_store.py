@@ -13,7 +13,7 @@ from ..runtime import runtime
 from ..storage.conversations import ConversationModel, MessageIdModel, MessageModel
 from ..storage.helpers import transaction
 from ..transcripts.cipher import Revealed, reveal, seal
-from . import routing
+from . import assignment
 from .delivery import broadcast
 from .parties import Author, Frame, conversation_key
 
@@ -66,7 +66,7 @@ def store(conversation: ConversationModel, author: Author, client_msg_id: str,
                 tx.save(MessageIdModel(key, client_msg_id, seq=seq),
                         condition=MessageIdModel.client_msg_id.does_not_exist())
             if first_response:  # once per conversation: the transaction made it the first
-                counters.first_response(conversation, now, routing.tenant_settings(conversation.tenant_id))
+                counters.first_response(conversation, now, assignment.tenant_settings(conversation.tenant_id))
             return message, True
         except TransactWriteError as err:
             if err.cause_response_code != "TransactionCanceledException":

@@ -11,7 +11,7 @@ from ..storage.conversations import ConversationModel
 from ..storage.helpers import condition_failed
 from ..storage.settings import Settings
 from ..transcripts.cipher import Revealed
-from . import routing
+from . import assignment
 from .announcements import route_and_announce
 from .delivery import broadcast
 from .message_store import message_frame, store, transcript_page
@@ -43,7 +43,7 @@ def send_message(connection: ConnectionModel, conversation_id: str | None, clien
     elif int(message.seq) == 1 and conversation.status == "queued":
         # The opening message routes the conversation, also when it is a retry after a failure
         # that left the conversation opened but the message unstored.
-        route_and_announce(conversation, opened_with or routing.tenant_settings(conversation.tenant_id))
+        route_and_announce(conversation, opened_with or assignment.tenant_settings(conversation.tenant_id))
 
 
 def replay(connection: ConnectionModel, conversation_id: str, after_seq: int) -> list[Frame]:

@@ -17,7 +17,7 @@ from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
 from ..storage.visitors import VisitorModel
 from ..transcripts.keys import key_ring
-from . import open_slots, routing
+from . import assignment, open_slots
 from .announcements import route_and_announce
 from .message_store import post_as
 from .parties import BOT, NotYours
@@ -95,8 +95,8 @@ def _try_open(connection: ConnectionModel, visitor: VisitorModel) -> tuple[Conve
     if not bot_first:
         open_slots.refuse_if_full(tenant)
     queued = {} if bot_first else {
-        "queued_at": now, "queue_key": routing.team_key(connection.tenant_id, visitor.team),
-        "queue_sort": routing.queue_sort(0, now, conversation_id), "counted_open": True}
+        "queued_at": now, "queue_key": assignment.team_key(connection.tenant_id, visitor.team),
+        "queue_sort": assignment.queue_sort(0, now, conversation_id), "counted_open": True}
     conversation = ConversationModel(
         connection.tenant_id, conversation_id, visitor_id=visitor.visitor_id,
         visitor_key=f"{connection.tenant_id}#{connection.principal_id}",
@@ -126,8 +126,8 @@ def hand_to_human(conversation: ConversationModel) -> None:
     """Leave the bot: queue for a person and route (no-op unless the bot holds it)."""
     now = runtime().clock.utcnow()
     queued = {"status": "queued", "queued_at": now, "counted_open": True,
-              "queue_key": routing.team_key(conversation.tenant_id, conversation.team),
-              "queue_sort": routing.queue_sort(0, now, conversation.conversation_id)}
+              "queue_key": assignment.team_key(conversation.tenant_id, conversation.team),
+              "queue_sort": assignment.queue_sort(0, now, conversation.conversation_id)}
     try:
         with transaction() as tx:
             tx.update(conversation, actions=[getattr(ConversationModel, name).set(value)
@@ -143,7 +143,7 @@ def hand_to_human(conversation: ConversationModel) -> None:
         return  # handed over meanwhile
     for name, value in queued.items():  # as written (a transaction returns no item)
         setattr(conversation, name, value)
-    route_and_announce(conversation, routing.tenant_settings(conversation.tenant_id))
+    route_and_announce(conversation, assignment.tenant_settings(conversation.tenant_id))
 
 
 def bot_turn(conversation: ConversationModel, client_msg_id: str, text: str) -> None:

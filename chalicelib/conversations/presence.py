@@ -13,14 +13,14 @@ from ..runtime import runtime
 from ..storage.agents import AgentModel
 from ..storage.connections import ConnectionModel
 from ..storage.helpers import condition_failed, shard
-from . import routing
+from . import assignment
 from .announcements import fill_capacity
 
 GRACE = timedelta(seconds=30)
 
 
 def set_presence(connection: ConnectionModel, status: str) -> None:
-    agent = routing.set_presence(connection.tenant_id, connection.principal_id, status)
+    agent = assignment.set_presence(connection.tenant_id, connection.principal_id, status)
     # Going offline hands conversations back on reroute-stale's next run; anything else cancels that.
     if status == "offline":
         schedule_lapse(agent.tenant_id, agent.agent_id, runtime().clock.utcnow())
@@ -30,7 +30,7 @@ def set_presence(connection: ConnectionModel, status: str) -> None:
                        if c != connection.connection_id),
                       {"type": "presence", "agent_id": agent.agent_id, "status": status})
     if status == "online":
-        fill_capacity(agent.tenant_id, agent.agent_id, routing.tenant_settings(agent.tenant_id))
+        fill_capacity(agent.tenant_id, agent.agent_id, assignment.tenant_settings(agent.tenant_id))
 
 
 def schedule_lapse(tenant_id: str, agent_id: str, at: datetime) -> None:

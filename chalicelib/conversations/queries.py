@@ -12,7 +12,7 @@ from ..storage.agents import AgentModel
 from ..storage.conversations import ConversationModel, MessageModel
 from ..storage.helpers import decode_cursor, encode_cursor
 from ..transcripts.cipher import reveal
-from . import routing
+from . import assignment
 from . import schemas as s
 from .parties import conversation_key
 
@@ -63,14 +63,14 @@ def queue_view(principal: Principal) -> s.QueueList:
     queue of the tenant), each queue read with one Query on queue-index, head first."""
     waiting = []
     for queue in _queues_of(principal):
-        heads = ConversationModel.queue_index.query(routing.team_key(principal.tenant_id, queue),
+        heads = ConversationModel.queue_index.query(assignment.team_key(principal.tenant_id, queue),
                                                     limit=QUEUE_VIEW_DEPTH)
         waiting += [(head.queue_sort, queue, position, head) for position, head in enumerate(heads, start=1)]
     items = []
     for _, queue, position, head in sorted(waiting, key=lambda entry: entry[:2]):
-        priority, queued_at = routing.read_queue_sort(head.queue_sort)
+        priority, queued_at = assignment.read_queue_sort(head.queue_sort)
         items.append(s.QueueItem(conversation_id=head.conversation_id, visitor_id=head.visitor_id,
-                                 team=None if queue == routing.ANY_TEAM else queue, priority=priority,
+                                 team=None if queue == assignment.ANY_TEAM else queue, priority=priority,
                                  queued_at=queued_at, position=position))
     return s.QueueList(items=items)
 
@@ -82,16 +82,16 @@ def _queues_of(principal: Principal) -> list[str]:
         if principal.kind != "agent":
             return []  # an agent-role API key is nobody routing serves
         try:
-            return routing.routing_keys(AgentModel.get(principal.tenant_id, principal.id))
+            return assignment.routing_keys(AgentModel.get(principal.tenant_id, principal.id))
         except DoesNotExist:
             return []
-    teams, tiers = {routing.ANY_TEAM}, set()
+    teams, tiers = {assignment.ANY_TEAM}, set()
     for agent in AgentModel.query(principal.tenant_id, attributes_to_get=["teams", "tier"],
                                   limit=QUEUE_VIEW_AGENTS):
         teams.update(agent.teams)
         tiers.add(int(agent.tier))
-    queues = teams | {routing.tier_queue(t) for tier in tiers for t in (tier, tier + 1)}
-    return sorted(queues, key=lambda queue: (queue != routing.ANY_TEAM, queue))[:QUEUE_VIEW_QUEUES]
+    queues = teams | {assignment.tier_queue(t) for tier in tiers for t in (tier, tier + 1)}
+    return sorted(queues, key=lambda queue: (queue != assignment.ANY_TEAM, queue))[:QUEUE_VIEW_QUEUES]
 
 
 def get_conversation(principal: Principal, conversation_id: str) -> ConversationModel:

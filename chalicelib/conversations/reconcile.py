@@ -23,7 +23,7 @@ from ..storage.agents import AgentModel, RosterModel
 from ..storage.conversations import ConversationModel
 from ..storage.helpers import cancellation_codes, transaction
 from ..storage.tenants import every_tenant
-from . import routing
+from . import assignment
 
 log = logging.getLogger("switchboard.reconcile")
 JOB = "reconcile-capacity"
@@ -77,10 +77,10 @@ def _still_held(agent: AgentModel, conversation_id: str) -> bool:
 
 def _roster_differs(agent: AgentModel, load: int) -> bool:
     """Whether any roster item says otherwise than this agent, at this load, would."""
-    expected = routing.available_sort(agent, load, agent.idle_since)
-    for team in routing.routing_keys(agent):
+    expected = assignment.available_sort(agent, load, agent.idle_since)
+    for team in assignment.routing_keys(agent):
         try:
-            item = RosterModel.get(routing.team_key(agent.tenant_id, team), agent.agent_id, consistent_read=True)
+            item = RosterModel.get(assignment.team_key(agent.tenant_id, team), agent.agent_id, consistent_read=True)
         except DoesNotExist:
             return True
         if item.available_sort != expected:
@@ -100,7 +100,7 @@ def _repair(agent: AgentModel, held: int) -> bool:
     try:
         with transaction() as tx:
             tx.update(agent, actions=[AgentModel.load.set(held)], condition=_unchanged(agent))
-            routing.save_roster(tx, agent, held, agent.idle_since)
+            assignment.save_roster(tx, agent, held, agent.idle_since)
     except TransactWriteError as err:
         if "ConditionalCheckFailed" not in cancellation_codes(err):
             raise

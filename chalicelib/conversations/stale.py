@@ -12,7 +12,7 @@ from ..runtime import runtime
 from ..storage.agents import AgentModel
 from ..storage.conversations import ConversationModel
 from ..storage.helpers import all_shards
-from . import presence, routing
+from . import assignment, presence
 from .transfers import reroute
 
 
@@ -41,7 +41,7 @@ def hand_back_all(tenant_id: str, agent_id: str) -> int | None:
     if agent.active and agent.status == "online" and connection_ids_of(tenant_id, "agent", agent_id):
         return None
     if agent.status != "offline":
-        routing.set_presence(tenant_id, agent_id, "offline")
+        assignment.set_presence(tenant_id, agent_id, "offline")
     held = ConversationModel.agent_index.query(f"{tenant_id}#{agent_id}",
                                                filter_condition=ConversationModel.status == "assigned")
     return sum(reroute(conversation) for conversation in held)

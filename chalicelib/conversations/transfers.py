@@ -11,8 +11,8 @@ from ..realtime.sender import sender
 from ..storage.agents import AgentModel
 from ..storage.connections import ConnectionModel
 from ..storage.conversations import ConversationModel
-from . import routing
 from .announcements import announce, announce_queued, fill_capacity
+from .assignment import hand_back, move_to_agent, requeue_actions, route, tenant_settings, tier_queue
 from .parties import NotYours, actor_of, conversation_for
 
 
@@ -42,14 +42,14 @@ def transfer(connection: ConnectionModel, conversation_id: str, to_agent_id: str
     except DoesNotExist:
         raise NotYours("No such agent.") from None
     from_agent_id = conversation.agent_id
-    assignment = routing.move_to_agent(conversation, target)
+    assignment = move_to_agent(conversation, target)
     if assignment is None:
         raise Conflict("That agent is offline or has no free capacity.", code="agent_unavailable")
     record_event(conversation.tenant_id, actor_of(connection), "conversation.transferred",
                  conversation.conversation_id, {"from_agent_id": from_agent_id, "to_agent_id": target.agent_id})
     _tell_transferred(conversation, from_agent_id, target.agent_id)
     announce(assignment)
-    fill_capacity(conversation.tenant_id, from_agent_id, routing.tenant_settings(conversation.tenant_id))
+    fill_capacity(conversation.tenant_id, from_agent_id, tenant_settings(conversation.tenant_id))
 
 
 def escalate(connection: ConnectionModel, conversation_id: str) -> None:
@@ -58,19 +58,19 @@ def escalate(connection: ConnectionModel, conversation_id: str) -> None:
     if conversation.status != "assigned":
         raise Conflict("Only a conversation an agent holds can be escalated.", code="not_assigned")
     holder = AgentModel.get(conversation.tenant_id, conversation.agent_id)
-    _move_to_queue(conversation, team=routing.tier_queue(int(holder.tier) + 1), actor=actor_of(connection),
+    _move_to_queue(conversation, team=tier_queue(int(holder.tier) + 1), actor=actor_of(connection),
                    action="conversation.escalated")
 
 
 def _move_to_queue(conversation: ConversationModel, team: str | None, actor: dict[str, str], action: str) -> None:
     from_agent_id = conversation.agent_id
-    if not routing.hand_back(conversation, routing.requeue_actions(conversation, team)):
+    if not hand_back(conversation, requeue_actions(conversation, team)):
         raise Conflict("The conversation changed meanwhile; try again.")
     record_event(conversation.tenant_id, actor, action, conversation.conversation_id,
                  {"from_agent_id": from_agent_id, "to_team": team})
     conversation.refresh(consistent_read=True)
-    settings = routing.tenant_settings(conversation.tenant_id)
-    assignment = routing.route(conversation, settings)
+    settings = tenant_settings(conversation.tenant_id)
+    assignment = route(conversation, settings)
     _tell_transferred(conversation, from_agent_id, assignment.agent.agent_id if assignment else None)
     if assignment:
         announce(assignment)

@@ -4,7 +4,7 @@ back to the queue (access/sessions.py says how a session is checked).
 """
 from __future__ import annotations
 
-from ..conversations import routing, stale
+from ..conversations import assignment, stale
 from ..conversations.presence import schedule_lapse
 from ..realtime.connections import connection_ids_of, of_session
 from ..realtime.sender import sender
@@ -31,7 +31,7 @@ def end_all(agent: AgentModel, reason: str) -> None:
     offline, and every conversation they held goes back to the queue, routed to others."""
     _close(connection_ids_of(agent.tenant_id, "agent", agent.agent_id), reason)
     # Offline first: reroute-stale's hand-back then never takes a socket that is still closing for a return.
-    routing.set_presence(agent.tenant_id, agent.agent_id, "offline")
+    assignment.set_presence(agent.tenant_id, agent.agent_id, "offline")
     stale.hand_back_all(agent.tenant_id, agent.agent_id)
 
 

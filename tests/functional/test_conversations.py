@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import app as app_module
-from chalicelib.conversations import routing
+from chalicelib.conversations import assignment
 from chalicelib.storage.agents import AgentModel
 from chalicelib.storage.conversations import ConversationModel
 from chalicelib.tenancy.schemas import Settings
@@ -150,10 +150,10 @@ def test_racing_assignments_never_double_assign_or_exceed_capacity(api: Api, ten
     queued = [c for c in ConversationModel.query(tenant["tenant_id"]) if c.status == "queued"]
     staff = [a for a in AgentModel.query(tenant["tenant_id"]) if a.email != "admin@acme.com"]
     for member in staff:
-        routing.set_presence(member.tenant_id, member.agent_id, "online")
+        assignment.set_presence(member.tenant_id, member.agent_id, "online")
     attempts = [(conversation, member) for conversation in queued for member in staff] * 2
     with ThreadPoolExecutor(16) as pool:
-        results = list(pool.map(lambda pair: routing.assign(
+        results = list(pool.map(lambda pair: assignment.assign(
             ConversationModel.get(pair[0].tenant_id, pair[0].conversation_id),
             AgentModel.get(pair[1].tenant_id, pair[1].agent_id), Settings()), attempts))
     made = [r for r in results if r]
@@ -303,7 +303,7 @@ def test_a_rerouted_chat_never_returns_to_the_agent_it_left(api: Api, tenant: di
     clock.advance(121)
     run_reroute_stale()
     stored = ConversationModel.get(tenant["tenant_id"], conversation_id)
-    assert stored.status == "queued" and stored.priority == routing.FRONT_OF_QUEUE
+    assert stored.status == "queued" and stored.priority == assignment.FRONT_OF_QUEUE
     assert vera.of_type("conversation.queued")[-1]["position"] == 1
 
 
