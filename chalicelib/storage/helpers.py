@@ -49,15 +49,28 @@ def condition_failed(error: Exception) -> bool:
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
+class Refusal:
+    """What refusal_means saw: true once a condition refused the write."""
+    refused = False
+
+    def __bool__(self) -> bool:
+        return self.refused
+
+
 @contextmanager
-def refusal_means(error: ApiError) -> Iterator[None]:
-    """Report a write (or transaction) that a condition refused as `error`; other failures pass."""
+def refusal_means(error: ApiError | None = None) -> Iterator[Refusal]:
+    """A write (or transaction) that a condition refused: raised as `error`; with no error, nothing
+    is raised and the Refusal yielded turns true (the caller decides what the refusal means). Other
+    failures pass."""
+    outcome = Refusal()
     try:
-        yield
+        yield outcome
     except (PutError, UpdateError, DeleteError, TransactWriteError) as err:
         if not (condition_failed(err) or "ConditionalCheckFailed" in cancellation_codes(err)):
             raise
-        raise error from None
+        if error is not None:
+            raise error from None
+        outcome.refused = True
 
 
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
