@@ -1,4 +1,5 @@
-"""Logging in and out: passwords (rehashed at today's cost), failed-login throttling, sessions."""
+"""Logging in and out: passwords (rehashed at today's cost), failed-login throttling, sessions; and
+who is calling (GET /v1/me)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -17,8 +18,8 @@ from ..storage.agents import AgentModel, CredentialModel
 from ..storage.helpers import condition_failed
 from . import login_throttle, revocation
 from . import schemas as s
+from .agents import agent_out, find_agent, get_agent
 from .passwords import burn_verification_time, hash_password, needs_rehash, verify_password
-from .service import agent_out, find_agent
 
 
 def login(body: s.LoginIn, source_ip: str) -> s.LoginOut:
@@ -80,6 +81,17 @@ def logout(principal: Principal) -> None:
     session = _own_session(principal)
     revocation.end(principal.tenant_id, principal.id, session.id)
     record_event(principal.tenant_id, principal.actor, "auth.logout", principal.id, {"session_id": session.id})
+
+
+def me(principal: Principal) -> s.MeOut:
+    out = s.MeOut(kind=principal.kind, tenant_id=principal.tenant_id, role=principal.role)
+    if principal.kind == "agent":
+        out.agent = agent_out(get_agent(principal.tenant_id, principal.id))
+    elif principal.kind == "api_key":
+        out.key_id = principal.id
+    else:
+        out.visitor_id = principal.id
+    return out
 
 
 def _own_session(principal: Principal) -> sessions.Session:

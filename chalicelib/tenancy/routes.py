@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from ..access.roles import ADMIN, STAFF, SUPERVISOR_UP
 from ..storage.settings import Settings
-from ..web.routing import ADMIN, ANY_TOKEN, PUBLIC, STAFF, SUPERVISOR_UP, Call, endpoint
+from ..web.routing import ANY_TOKEN, PUBLIC, Call, endpoint
 from ..web.schemas import PageQuery
-from . import auth, identity, service
+from . import agents, api_keys, auth, identity, settings, tenants
 from . import schemas as s
 
 bp = Blueprint(__name__)
@@ -16,7 +17,7 @@ TAG = "tenancy"
 @endpoint(bp, "POST", "/v1/tenants", summary="Sign up a tenant with its first admin", tag=TAG,
           auth=PUBLIC, body=s.SignupIn, response=s.SignupOut, status=201, errors=(429,))
 def signup(call: Call[s.SignupIn]) -> s.SignupOut:
-    return service.signup(call.body, call.source_ip)
+    return tenants.signup(call.body, call.source_ip)
 
 
 @endpoint(bp, "POST", "/v1/auth/login", summary="Log in as an agent", tag=TAG, auth=PUBLIC,
@@ -40,61 +41,61 @@ def logout(call: Call[None]) -> None:
 @endpoint(bp, "GET", "/v1/me", summary="Who the token belongs to", tag=TAG, auth=ANY_TOKEN,
           response=s.MeOut)
 def me(call: Call[None]) -> s.MeOut:
-    return service.me(call.principal)
+    return auth.me(call.principal)
 
 
 @endpoint(bp, "POST", "/v1/agents", summary="Add an agent", tag=TAG, auth=ADMIN,
           body=s.AgentIn, response=s.AgentOut, status=201, errors=(409,))
 def create_agent(call: Call[s.AgentIn]) -> s.AgentOut:
-    return service.create_agent(call.principal, call.body)
+    return agents.create_agent(call.principal, call.body)
 
 
 @endpoint(bp, "GET", "/v1/agents", summary="List agents", tag=TAG, auth=SUPERVISOR_UP,
           query=PageQuery, response=s.AgentList)
 def list_agents(call: Call[None]) -> s.AgentList:
-    return service.list_agents(call.principal, call.query.cursor)
+    return agents.list_agents(call.principal, call.query.cursor)
 
 
 @endpoint(bp, "PATCH", "/v1/agents/{agent_id}", summary="Change an agent", tag=TAG, auth=ADMIN,
           body=s.AgentPatch, response=s.AgentOut, errors=(404, 409))
 def update_agent(call: Call[s.AgentPatch], agent_id: str) -> s.AgentOut:
-    return service.update_agent(call.principal, agent_id, call.body)
+    return agents.update_agent(call.principal, agent_id, call.body)
 
 
 @endpoint(bp, "DELETE", "/v1/agents/{agent_id}", summary="Deactivate an agent (history kept)",
           tag=TAG, auth=ADMIN, status=204, errors=(404, 409))
 def deactivate_agent(call: Call[None], agent_id: str) -> None:
-    service.deactivate_agent(call.principal, agent_id)
+    agents.deactivate_agent(call.principal, agent_id)
 
 
 @endpoint(bp, "POST", "/v1/api-keys", summary="Create an API key (shown once)", tag=TAG,
           auth=ADMIN, body=s.ApiKeyIn, response=s.ApiKeyCreated, status=201)
 def create_api_key(call: Call[s.ApiKeyIn]) -> s.ApiKeyCreated:
-    return service.create_api_key(call.principal, call.body)
+    return api_keys.create_api_key(call.principal, call.body)
 
 
 @endpoint(bp, "GET", "/v1/api-keys", summary="List API keys (never their secrets)", tag=TAG,
           auth=ADMIN, query=PageQuery, response=s.ApiKeyList)
 def list_api_keys(call: Call[None]) -> s.ApiKeyList:
-    return service.list_api_keys(call.principal, call.query.cursor)
+    return api_keys.list_api_keys(call.principal, call.query.cursor)
 
 
 @endpoint(bp, "DELETE", "/v1/api-keys/{key_id}", summary="Revoke an API key", tag=TAG,
           auth=ADMIN, status=204, errors=(404,))
 def revoke_api_key(call: Call[None], key_id: str) -> None:
-    service.revoke_api_key(call.principal, key_id)
+    api_keys.revoke_api_key(call.principal, key_id)
 
 
 @endpoint(bp, "GET", "/v1/settings", summary="The tenant's settings", tag=TAG, auth=ADMIN,
           response=Settings)
 def get_settings(call: Call[None]) -> Settings:
-    return service.get_settings(call.principal)
+    return settings.get_settings(call.principal)
 
 
 @endpoint(bp, "PUT", "/v1/settings", summary="Change any subset of the settings", tag=TAG,
           auth=ADMIN, body=s.SettingsPatch, response=Settings, errors=(409,))
 def put_settings(call: Call[s.SettingsPatch]) -> Settings:
-    return service.update_settings(call.principal, call.body)
+    return settings.update_settings(call.principal, call.body)
 
 
 @endpoint(bp, "POST", "/v1/identity-secret",
