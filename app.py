@@ -91,7 +91,7 @@ def reconcile_capacity(event: CloudWatchEvent) -> dict:
 
 @app.schedule(Cron(15, 2, "*", "*", "?", "*"), description="Verify every tenant's audit chain and sign a digest")
 def audit_verify(event: CloudWatchEvent) -> dict:
-    from chalicelib.audit.verification import run_audit_verify
+    from chalicelib.audit.nightly_check import run_audit_verify
 
     return run_audit_verify()
 

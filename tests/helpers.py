@@ -172,10 +172,9 @@ def agent(api: Api, tenant: dict, email: str, **extra) -> Party:
 
 def audit_events(tenant_id: str, action: str | None = None) -> list[dict[str, Any]]:
     """The tenant's audit chain as exported, optionally only one action."""
-    from chalicelib.audit.verification import as_event
     from chalicelib.storage.audit import AuditEventModel
 
-    events = [as_event(item) for item in AuditEventModel.query(tenant_id, consistent_read=True)]
+    events = [item.as_event() for item in AuditEventModel.query(tenant_id, consistent_read=True)]
     return [event for event in events if action is None or event["action"] == action]
 
 

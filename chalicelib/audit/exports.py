@@ -28,7 +28,6 @@ from . import schemas as s
 from .chain import ALGORITHM, EXPORT, FORMAT, GENESIS, ChainBroken, ChainState
 from .signing import audit_signer
 from .trail import record_event
-from .verification import as_event
 
 log = logging.getLogger("switchboard.audit")
 PART_BYTES = 8 * 1024 * 1024  # S3 multipart parts (at least 5 MiB except the last)
@@ -136,7 +135,7 @@ def seq_range(tenant_id: str, range_from: str, range_to: str) -> tuple[int, int]
 def events_between(tenant_id: str, seqs: tuple[int, int] | None) -> Iterator[dict[str, Any]]:
     if seqs is None:
         return iter(())
-    return (as_event(item) for item in AuditEventModel.query(
+    return (item.as_event() for item in AuditEventModel.query(
         tenant_id, AuditEventModel.seq.between(*seqs), consistent_read=True))
 
 

@@ -8,7 +8,6 @@ from ..storage.helpers import decode_cursor, encode_cursor
 from . import schemas as s
 from .exports import seq_range
 from .signing import audit_signer
-from .verification import as_event
 
 PAGE = 100
 FAR_PAST, FAR_FUTURE = "0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z"
@@ -22,7 +21,7 @@ def list_events(principal: Principal, query: s.EventsQuery) -> s.EventList:
     page = AuditEventModel.query(tenant_id, AuditEventModel.seq.between(*seqs), limit=PAGE,
                                  last_evaluated_key=decode_cursor(query.cursor, {"tenant_id", "seq"},
                                                                   {"tenant_id": tenant_id}))
-    return s.EventList(items=[s.AuditEvent.model_validate(as_event(item)) for item in page],
+    return s.EventList(items=[s.AuditEvent.model_validate(item.as_event()) for item in page],
                        next_cursor=encode_cursor(page.last_evaluated_key))
 
 

@@ -1,6 +1,8 @@
 """The audit trail: events, the chain head, signed digests, alarms and exports (docs/audit.md)."""
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
@@ -38,6 +40,11 @@ class AuditEventModel(Model):
     @classmethod
     def of(cls, tenant_id: str, event: dict) -> "AuditEventModel":
         return cls(tenant_id, **event, ts_seq=f"{event['ts']}#{event['seq']:012d}")
+
+    def as_event(self) -> dict[str, Any]:
+        """The stored event exactly as hashed and exported."""
+        return {"seq": int(self.seq), "ts": self.ts, "actor": self.actor, "action": self.action,
+                "target": self.target, "details": self.details, "prev_hash": self.prev_hash, "hash": self.hash}
 
 
 class AuditChainModel(Model):

@@ -141,11 +141,11 @@ def test_alarms_watch_errors_throttles_dead_letters_and_the_audit_chain(resource
 
 
 def test_the_audit_metric_counts_the_line_audit_verify_logs():
-    from chalicelib.audit import verification
+    from chalicelib.audit import nightly_check
 
     (metric_filter,) = of_type(load_infra(), "AWS::Logs::MetricFilter").values()
     term = metric_filter["FilterPattern"].strip('"')
-    assert f'"alarm": "{term}"' in Path(verification.__file__).read_text()
+    assert f'"alarm": "{term}"' in Path(nightly_check.__file__).read_text()
 
 
 def load_infra() -> dict:

@@ -1,5 +1,5 @@
-"""The scheduled `audit-verify` job: check each tenant's chain since its last signed checkpoint,
-then sign a new digest that chains to the previous one.
+"""The scheduled `audit-verify` job (daily; the offline verifier of exports is verify.py): check each
+tenant's chain since its last signed checkpoint, then sign a new digest that chains to the previous one.
 
 A break is an alarm: a structured log line for operators and, once per broken seq, a record
 compliance users see (GET /v1/audit/alarms). A broken chain gets no new digest: a signature never
@@ -25,12 +25,6 @@ from .signing import audit_signer
 from .trail import chain_head
 
 log = logging.getLogger("switchboard.audit")
-
-
-def as_event(item: AuditEventModel) -> dict[str, Any]:
-    """A stored event exactly as hashed and exported."""
-    return {"seq": int(item.seq), "ts": item.ts, "actor": item.actor, "action": item.action,
-            "target": item.target, "details": item.details, "prev_hash": item.prev_hash, "hash": item.hash}
 
 
 @dataclass(frozen=True)
@@ -90,7 +84,7 @@ def _follow(tenant_id: str, state: ChainState, upto: int | None) -> None:
     condition = AuditEventModel.seq >= state.next_seq if upto is None \
         else AuditEventModel.seq.between(state.next_seq, upto)
     for item in AuditEventModel.query(tenant_id, condition, consistent_read=True):
-        state.accept(as_event(item))
+        state.accept(item.as_event())
 
 
 def _check_checkpoint(tenant_id: str, checkpoint: AuditDigestModel) -> None:
@@ -104,7 +98,7 @@ def _check_checkpoint(tenant_id: str, checkpoint: AuditDigestModel) -> None:
         signed = AuditEventModel.get(tenant_id, last_seq, consistent_read=True)
     except DoesNotExist:
         raise ChainBroken(last_seq, "missing, though a signed checkpoint ends on it") from None
-    if signed.hash != checkpoint.digest["last_hash"] or event_hash(as_event(signed)) != signed.hash:
+    if signed.hash != checkpoint.digest["last_hash"] or event_hash(signed.as_event()) != signed.hash:
         raise ChainBroken(last_seq, "changed since a signed checkpoint ended on it")
 
 
