@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from ..access.principals import Principal
 from ..clock import iso
@@ -23,7 +23,7 @@ from ..errors import NotFound
 from ..ids import new_id
 from ..runtime import runtime
 from ..storage.audit import AuditEventModel, AuditExportModel
-from ..storage.helpers import condition_failed
+from ..storage.helpers import refusal_means
 from . import schemas as s
 from .chain import ALGORITHM, EXPORT, FORMAT, GENESIS, ChainBroken, ChainState
 from .signing import audit_signer
@@ -110,12 +110,9 @@ def build_export(tenant_id: str, export_id: str) -> None:
 
 
 def _finish(export: AuditExportModel, actions: list[Any]) -> None:
-    try:
+    with refusal_means():  # no longer pending: finished by an earlier delivery of the same message
         export.update(actions=[*actions, AuditExportModel.finished_at.set(runtime().clock.utcnow())],
                       condition=AuditExportModel.status == "pending")
-    except UpdateError as err:
-        if not condition_failed(err):
-            raise
 
 
 def seq_range(tenant_id: str, range_from: str, range_to: str) -> tuple[int, int] | None:

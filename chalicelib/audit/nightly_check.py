@@ -13,12 +13,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
 from ..clock import iso
 from ..runtime import runtime
 from ..storage.audit import AuditAlarmModel, AuditDigestModel, AuditEventModel
-from ..storage.helpers import condition_failed
+from ..storage.helpers import refusal_means
 from ..storage.tenants import every_tenant
 from .chain import ALGORITHM, CHECKPOINT, GENESIS, ChainBroken, ChainState, canonical, event_hash
 from .signing import audit_signer
@@ -111,24 +111,17 @@ def _sign(tenant_id: str, previous: AuditDigestModel | None, first_seq: int, fir
               "generated_at": iso(runtime().clock.utcnow()),
               "prev_digest_hash": previous.digest_hash if previous else GENESIS}
     seq = int(previous.seq) + 1 if previous else 1
-    try:
+    with refusal_means() as refused:
         AuditDigestModel(tenant_id, seq, digest=digest, digest_hash=hashlib.sha256(canonical(digest)).hexdigest(),
                          algorithm=ALGORITHM, key_id=signer.key_id, signature=signer.sign(digest)
                          ).save(condition=AuditDigestModel.seq.does_not_exist())
-    except PutError as err:
-        if not condition_failed(err):
-            raise
-        return None  # a concurrent run signed this checkpoint first
-    return seq
+    return None if refused else seq  # refused: a concurrent run signed this checkpoint first
 
 
 def _alarm(tenant_id: str, broken: ChainBroken, checkpoint: AuditDigestModel | None) -> None:
     log.error(json.dumps({"alarm": "audit_chain_broken", "tenant_id": tenant_id, "seq": broken.seq,
                           "reason": broken.reason}))
-    try:
+    with refusal_means():  # already recorded on an earlier run
         AuditAlarmModel(tenant_id, broken.seq, reason=broken.reason, detected_at=runtime().clock.utcnow(),
                         checkpoint_seq=checkpoint.digest["last_seq"] if checkpoint else 0
                         ).save(condition=AuditAlarmModel.broken_seq.does_not_exist())
-    except PutError as err:
-        if not condition_failed(err):  # already recorded on an earlier run
-            raise

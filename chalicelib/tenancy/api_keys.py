@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from ..access.principals import Principal, api_key_token, secret_digest
 from ..audit.trail import record_event
@@ -13,7 +13,7 @@ from ..errors import NotFound
 from ..ids import new_id
 from ..runtime import runtime
 from ..storage.agents import ApiKeyModel
-from ..storage.helpers import condition_failed, tenant_page
+from ..storage.helpers import refusal_means, tenant_page
 from . import schemas as s
 
 
@@ -43,16 +43,15 @@ def list_api_keys(principal: Principal, cursor: str | None) -> s.ApiKeyList:
 
 
 def revoke_api_key(principal: Principal, key_id: str) -> None:
-    try:
+    with refusal_means() as refused:
         ApiKeyModel(principal.tenant_id, key_id).update(
             actions=[ApiKeyModel.revoked_at.set(runtime().clock.utcnow())],
             condition=ApiKeyModel.key_id.exists() & ApiKeyModel.revoked_at.does_not_exist())
+    if not refused:
         record_event(principal.tenant_id, principal.actor, "api_key.revoked", key_id)
-    except UpdateError as err:
-        if not condition_failed(err):
-            raise
-        # Either it never existed (404) or it is already revoked (revoking is idempotent).
-        try:
-            ApiKeyModel.get(principal.tenant_id, key_id, consistent_read=True)
-        except DoesNotExist:
-            raise NotFound("No such API key.") from None
+        return
+    # Either it never existed (404) or it is already revoked (revoking is idempotent).
+    try:
+        ApiKeyModel.get(principal.tenant_id, key_id, consistent_read=True)
+    except DoesNotExist:
+        raise NotFound("No such API key.") from None

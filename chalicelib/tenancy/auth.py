@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from .. import ratelimit
 from ..access import sessions
@@ -15,7 +15,7 @@ from ..clock import iso
 from ..errors import Forbidden, Unauthorized
 from ..runtime import runtime
 from ..storage.agents import AgentModel, CredentialModel
-from ..storage.helpers import condition_failed
+from ..storage.helpers import refusal_means
 from . import login_throttle, revocation
 from . import schemas as s
 from .agents import agent_out, find_agent, get_agent
@@ -61,12 +61,9 @@ def _check_password(body: s.LoginIn) -> tuple[AgentModel | None, str | None]:
 
 def _rehash(credential: CredentialModel, password: str) -> None:
     """A hash made at a lower cost is replaced at today's, now that the password is at hand."""
-    try:
+    with refusal_means():  # the password changed meanwhile: that hash is newer
         credential.update(actions=[CredentialModel.password_hash.set(hash_password(password))],
                           condition=CredentialModel.password_hash == credential.password_hash)
-    except UpdateError as err:
-        if not condition_failed(err):  # the password changed meanwhile: that hash is newer
-            raise
 
 
 def refresh(principal: Principal) -> s.RefreshOut:

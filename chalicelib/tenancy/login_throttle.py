@@ -17,14 +17,14 @@ import hashlib
 import math
 from datetime import datetime, timedelta, timezone
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from ..audit.trail import record_event
 from ..clock import iso
 from ..errors import RateLimited
 from ..runtime import runtime
 from ..storage.agents import LoginFailureModel
-from ..storage.helpers import all_shards, condition_failed, shard
+from ..storage.helpers import all_shards, refusal_means, shard
 from ..storage.tenants import TenantModel
 
 WINDOW_SECONDS = 900
@@ -88,14 +88,10 @@ def begin(tenant_id: str, email: str, source: str) -> Attempt:
     attempt.failures = int(state.failures)
     delay = _delay(attempt.failures)
     if delay:
-        try:
+        with refusal_means(_refuse(now + delay, now)):
             LoginFailureModel(attempt.key).update(
                 actions=[LoginFailureModel.not_before.set(now + delay)],
                 condition=LoginFailureModel.not_before.does_not_exist() | (LoginFailureModel.not_before <= now))
-        except UpdateError as err:
-            if not condition_failed(err):
-                raise
-            raise _refuse(now + delay, now) from None
     return attempt
 
 
@@ -122,12 +118,10 @@ def audit_login_failures() -> dict[str, int]:
     for due_shard in all_shards("login-failures"):
         for due in LoginFailureModel.due_index.query(due_shard, LoginFailureModel.due_at <= now):
             window = LoginFailureModel(due.key)
-            try:
+            with refusal_means() as taken_already:
                 window.update(actions=[LoginFailureModel.due_shard.remove(), LoginFailureModel.due_at.remove()],
                               condition=LoginFailureModel.due_shard.exists())
-            except UpdateError as err:
-                if not condition_failed(err):
-                    raise
+            if taken_already:
                 continue
             try:
                 _write_window(window)

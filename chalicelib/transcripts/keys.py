@@ -24,13 +24,13 @@ from typing import Any, Callable, Generic, Hashable, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from ..errors import NotFound
 from ..runtime import Runtime, runtime
 from ..storage.base import WrappedKey
 from ..storage.conversations import ConversationModel
-from ..storage.helpers import condition_failed
+from ..storage.helpers import refusal_means
 from ..storage.tenants import TenantModel
 from ..storage.visitors import VisitorModel
 
@@ -247,13 +247,9 @@ def _read_visitor(tenant_id: str, visitor_id: str) -> VisitorModel:
 
 def _set_once(item: Any, action: Any, condition: Any) -> bool:
     """One conditional update; False when the condition refused it."""
-    try:
+    with refusal_means() as refused:
         item.update(actions=[action], condition=condition)
-    except UpdateError as err:
-        if not condition_failed(err):
-            raise
-        return False
-    return True
+    return not refused
 
 
 def key_ring() -> KeyRing:

@@ -8,10 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from ..storage.conversations import ConversationModel
-from ..storage.helpers import condition_failed
+from ..storage.helpers import refusal_means
 
 
 def shred_actions(now: datetime) -> list[Any]:
@@ -25,10 +23,6 @@ def shred_closed(tenant_id: str, conversation_id: str, now: datetime, closed_bef
     condition = (ConversationModel.status == "closed") & ConversationModel.shredded_at.does_not_exist()
     if closed_before is not None:
         condition &= ConversationModel.closed_at <= closed_before
-    try:
+    with refusal_means() as refused:
         ConversationModel(tenant_id, conversation_id).update(actions=shred_actions(now), condition=condition)
-    except UpdateError as err:
-        if not condition_failed(err):
-            raise
-        return False
-    return True
+    return not refused
