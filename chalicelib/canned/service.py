@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.exceptions import TransactWriteError
-
 from ..access.principals import Principal
 from ..clock import iso
 from ..errors import Conflict, NotFound
 from ..runtime import runtime
 from ..storage.answers import CannedResponseModel
-from ..storage.helpers import cancellation_codes, refusal_means, tenant_page, transaction
+from ..storage.helpers import refusal_means, tenant_page, transaction
 from . import schemas as s
 
 
@@ -52,17 +50,14 @@ def replace(principal: Principal, canned_id: str, body: s.CannedIn) -> s.CannedO
 
 
 def _rename(current: CannedResponseModel, replacement: CannedResponseModel) -> None:
-    try:
-        with transaction() as tx:
-            tx.delete(current, condition=CannedResponseModel.shortcut.exists())
-            tx.save(replacement, condition=CannedResponseModel.shortcut.does_not_exist())
-    except TransactWriteError as err:
-        if "ConditionalCheckFailed" not in cancellation_codes(err):
-            raise
+    with refusal_means() as refused, transaction() as tx:
+        tx.delete(current, condition=CannedResponseModel.shortcut.exists())
+        tx.save(replacement, condition=CannedResponseModel.shortcut.does_not_exist())
+    if refused:
         # pynamodb reorders a transaction's items, so ask the table which condition failed.
         if _find(current.tenant_id, replacement.shortcut) is not None:
-            raise _shortcut_taken(replacement.shortcut) from None
-        raise _no_such_response() from None
+            raise _shortcut_taken(replacement.shortcut)
+        raise _no_such_response()
 
 
 def delete(principal: Principal, canned_id: str) -> None:

@@ -1,15 +1,13 @@
 """Closing a conversation: by one of its parties, or by erasure (which shreds it at once)."""
 from __future__ import annotations
 
-from pynamodb.exceptions import TransactWriteError
-
 from ..audit.trail import record_event
 from ..errors import Conflict
 from ..reports import counters
 from ..runtime import runtime
 from ..storage.connections import ConnectionModel
 from ..storage.conversations import ConversationModel
-from ..storage.helpers import cancellation_codes, transaction
+from ..storage.helpers import refusal_means, transaction
 from ..surveys import service as surveys
 from ..surveys.followups import open_follow_up
 from ..transcripts.shredding import shred_actions
@@ -42,15 +40,10 @@ def end(conversation: ConversationModel, resolution: str | None, actor: dict[str
     if conversation.status == "assigned":
         closed = assignment.hand_back(conversation, actions, also=lambda tx: open_slots.give_back(tx, conversation))
     else:
-        try:
-            with transaction() as tx:
-                tx.update(conversation, actions=actions, condition=ConversationModel.status == conversation.status)
-                open_slots.give_back(tx, conversation)
-            closed = True
-        except TransactWriteError as err:
-            if "ConditionalCheckFailed" not in cancellation_codes(err):
-                raise
-            closed = False
+        with refusal_means() as refused, transaction() as tx:
+            tx.update(conversation, actions=actions, condition=ConversationModel.status == conversation.status)
+            open_slots.give_back(tx, conversation)
+        closed = not refused
     if not closed:
         raise Conflict("The conversation changed meanwhile; try again.")
     record_event(conversation.tenant_id, actor, "conversation.closed", conversation.conversation_id,

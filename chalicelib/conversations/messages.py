@@ -2,13 +2,11 @@
 reconnecting client missed."""
 from __future__ import annotations
 
-from pynamodb.exceptions import UpdateError
-
 from ..errors import InvalidInput
 from ..realtime.sender import sender
 from ..storage.connections import ConnectionModel
 from ..storage.conversations import ConversationModel
-from ..storage.helpers import condition_failed
+from ..storage.helpers import refusal_means
 from ..storage.settings import Settings
 from ..transcripts.cipher import Revealed
 from . import assignment
@@ -64,12 +62,10 @@ def mark_read(connection: ConnectionModel, conversation_id: str, seq: int) -> No
         raise InvalidInput(f"seq: beyond the last message ({int(conversation.last_seq)})")
     position = (ConversationModel.visitor_read_seq if connection.kind == "visitor"
                 else ConversationModel.agent_read_seq)
-    try:
-        # Read positions only move forward, whatever order the frames arrive in.
+    # Read positions only move forward, whatever order the frames arrive in; an older read mark
+    # arriving late is no error.
+    with refusal_means():
         conversation.update(actions=[position.set(seq)], condition=position < seq)
-    except UpdateError as err:
-        if not condition_failed(err):  # an older read mark arriving late is no error
-            raise
     broadcast(conversation, {"type": "read", "conversation_id": conversation_id, "seq": seq,
                              "from": {"kind": connection.kind, "id": connection.principal_id}},
               only=other_party(connection))

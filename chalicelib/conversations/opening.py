@@ -12,7 +12,7 @@ from ..reports import counters
 from ..runtime import runtime
 from ..storage.connections import ConnectionModel
 from ..storage.conversations import ConversationModel
-from ..storage.helpers import cancellation_codes, transaction
+from ..storage.helpers import refusal_means, transaction
 from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
 from ..storage.visitors import VisitorModel
@@ -128,18 +128,15 @@ def hand_to_human(conversation: ConversationModel) -> None:
     queued = {"status": "queued", "queued_at": now, "counted_open": True,
               "queue_key": assignment.team_key(conversation.tenant_id, conversation.team),
               "queue_sort": assignment.queue_sort(0, now, conversation.conversation_id)}
-    try:
-        with transaction() as tx:
-            tx.update(conversation, actions=[getattr(ConversationModel, name).set(value)
-                                             for name, value in queued.items()],
-                      condition=ConversationModel.status == "bot")
-            open_slots.take(tx, conversation.tenant_id)
-    except TransactWriteError as err:
-        if "ConditionalCheckFailed" not in cancellation_codes(err):
-            raise
+    with refusal_means() as refused, transaction() as tx:
+        tx.update(conversation, actions=[getattr(ConversationModel, name).set(value)
+                                         for name, value in queued.items()],
+                  condition=ConversationModel.status == "bot")
+        open_slots.take(tx, conversation.tenant_id)
+    if refused:
         conversation.refresh(consistent_read=True)
         if conversation.status == "bot":
-            raise open_slots.busy() from None  # the tenant is full: the bot keeps the visitor for now
+            raise open_slots.busy()  # the tenant is full: the bot keeps the visitor for now
         return  # handed over meanwhile
     for name, value in queued.items():  # as written (a transaction returns no item)
         setattr(conversation, name, value)

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import UpdateError
-
 from ..realtime.connections import connection_ids_of
 from ..realtime.sender import sender
 from ..runtime import runtime
 from ..storage.agents import AgentModel
 from ..storage.connections import ConnectionModel
-from ..storage.helpers import condition_failed, shard
+from ..storage.helpers import refusal_means, shard
 from . import assignment
 from .announcements import fill_capacity
 
@@ -42,8 +40,5 @@ def clear_lapse(tenant_id: str, agent_id: str) -> None:
 
 
 def _update(tenant_id: str, agent_id: str, actions: list) -> None:
-    try:
+    with refusal_means():  # a removed agent has nothing to lapse
         AgentModel(tenant_id, agent_id).update(actions=actions, condition=AgentModel.agent_id.exists())
-    except UpdateError as err:
-        if not condition_failed(err):  # a removed agent has nothing to lapse
-            raise

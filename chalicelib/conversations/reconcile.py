@@ -15,13 +15,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 
 from ..audit.trail import record_event, system_actor
 from ..runtime import runtime
 from ..storage.agents import AgentModel, RosterModel
 from ..storage.conversations import ConversationModel
-from ..storage.helpers import cancellation_codes, transaction
+from ..storage.helpers import refusal_means, transaction
 from ..storage.tenants import every_tenant
 from . import assignment
 
@@ -97,12 +97,8 @@ def _unchanged(agent: AgentModel):
 
 def _repair(agent: AgentModel, held: int) -> bool:
     """Load and roster set from what is held, only if the agent is still exactly as read."""
-    try:
-        with transaction() as tx:
-            tx.update(agent, actions=[AgentModel.load.set(held)], condition=_unchanged(agent))
-            assignment.save_roster(tx, agent, held, agent.idle_since)
-    except TransactWriteError as err:
-        if "ConditionalCheckFailed" not in cancellation_codes(err):
-            raise
-        return False  # it changed meanwhile: whatever changed it kept load and holdings together
-    return True
+    with refusal_means() as refused, transaction() as tx:
+        tx.update(agent, actions=[AgentModel.load.set(held)], condition=_unchanged(agent))
+        assignment.save_roster(tx, agent, held, agent.idle_since)
+    # Refused: it changed meanwhile, and whatever changed it kept load and holdings together.
+    return not refused

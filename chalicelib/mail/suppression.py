@@ -4,10 +4,8 @@ from __future__ import annotations
 import hashlib
 from typing import Literal
 
-from pynamodb.exceptions import PutError
-
 from ..runtime import runtime
-from ..storage.helpers import condition_failed
+from ..storage.helpers import refusal_means
 from ..storage.mail import EmailSuppressionModel
 
 # The scope of a bounce or a complaint: the address itself is the trouble, whoever sends to it.
@@ -29,8 +27,5 @@ def is_suppressed(tenant_id: str, digest: str) -> bool:
 def suppress(digest: str, scope: str, reason: Reason) -> None:
     """Idempotent: a second unsubscribe, bounce or complaint keeps the first one's reason and time."""
     entry = EmailSuppressionModel(digest, scope, reason=reason, suppressed_at=runtime().clock.utcnow())
-    try:
+    with refusal_means():
         entry.save(condition=EmailSuppressionModel.address_hash.does_not_exist())
-    except PutError as err:
-        if not condition_failed(err):
-            raise

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import size
 
 from ..access.principals import Principal
@@ -14,7 +14,7 @@ from ..errors import ApiError
 from ..runtime import runtime
 from ..storage.agents import AgentModel
 from ..storage.connections import ConnectionModel
-from ..storage.helpers import condition_failed
+from ..storage.helpers import refusal_means
 from ..storage.visitors import VisitorModel
 
 # API Gateway closes a connection after 2 hours; a record a lost $disconnect left behind
@@ -59,15 +59,13 @@ def record(connection_id: str, principal: Principal, name: str | None) -> Connec
 def _take_slot(tenant_id: str, visitor_id: str, connection_id: str) -> None:
     limit = runtime().config.connections_per_visitor
     for attempt in range(2):
-        try:
+        with refusal_means() as refused:
             VisitorModel(tenant_id, visitor_id).update(
                 actions=[VisitorModel.connection_ids.add({connection_id})],
                 condition=VisitorModel.visitor_id.exists() & (VisitorModel.connection_ids.does_not_exist()
                                                                | (size(VisitorModel.connection_ids) < limit)))
+        if not refused:
             return
-        except UpdateError as err:
-            if not condition_failed(err):
-                raise
         if attempt or not _free_gone_slots(tenant_id, visitor_id):
             break
     raise TooManyConnections(f"At most {limit} connections per visitor at once; close one first.")
@@ -111,11 +109,8 @@ def remove(connection_id: str) -> ConnectionModel | None:
         return None
     connection = ConnectionModel.from_raw_data(deleted)
     if connection.kind == "visitor":
-        try:
+        with refusal_means():  # the visitor is gone: no slots to give back
             _give_slots(connection.tenant_id, connection.principal_id, {connection_id})
-        except UpdateError as err:
-            if not condition_failed(err):  # the visitor is gone: no slots to give back
-                raise
     return connection
 
 

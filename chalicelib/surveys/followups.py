@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
 from ..access.principals import Principal
 from ..audit.trail import record_event
 from ..clock import iso
 from ..errors import Conflict, NotFound
 from ..runtime import runtime
-from ..storage.helpers import condition_failed, decode_cursor, encode_cursor, refusal_means
+from ..storage.helpers import decode_cursor, encode_cursor, refusal_means
 from ..storage.surveys import FollowUpModel
 from . import schemas as s
 
@@ -20,13 +20,10 @@ PAGE = 100
 def open_follow_up(tenant_id: str, conversation_id: str, reason: str, agent_id: str | None,
                    at: datetime, rating: int | None = None) -> None:
     """At most one per conversation and reason, however often the cause is reported."""
-    try:
+    with refusal_means():
         FollowUpModel(tenant_id, f"{conversation_id}.{reason}", conversation_id=conversation_id, reason=reason,
                       agent_id=agent_id, rating=rating, status="open", created_at=at
                       ).save(condition=FollowUpModel.follow_up_id.does_not_exist())
-    except PutError as err:
-        if not condition_failed(err):
-            raise
 
 
 def follow_up_out(item: FollowUpModel) -> s.FollowUpOut:

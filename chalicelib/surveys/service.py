@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
 from ..access.tokens import signer
 from ..clock import iso
@@ -24,7 +24,7 @@ from ..realtime.sender import sender
 from ..reports import counters
 from ..runtime import runtime
 from ..storage.conversations import ConversationModel
-from ..storage.helpers import all_shards, condition_failed, refusal_means, shard
+from ..storage.helpers import all_shards, refusal_means, shard
 from ..storage.settings import Settings
 from ..storage.surveys import SurveyModel
 from ..storage.tenants import TenantModel
@@ -86,11 +86,9 @@ def _survey_one(tenant_id: str, conversation_id: str, now: datetime, tenants: di
     survey = SurveyModel(tenant_id, conversation_id, agent_id=conversation.agent_id,
                          conversation_created_at=conversation.created_at, sent_at=now, channel="none",
                          expires_at=now + timedelta(days=TOKEN_DAYS))
-    try:
+    with refusal_means() as refused:
         survey.save(condition=SurveyModel.conversation_id.does_not_exist())
-    except PutError as err:
-        if not condition_failed(err):
-            raise
+    if refused:
         _unschedule(conversation)  # claimed before: never a second survey
         return None
     if tenant_id not in tenants:

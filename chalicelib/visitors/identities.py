@@ -16,11 +16,11 @@ import hashlib
 import hmac
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from ..access import visitor_limits
 from ..errors import Conflict, Unauthorized
-from ..storage.helpers import condition_failed, transaction
+from ..storage.helpers import refusal_means, transaction
 from ..storage.tenants import TenantModel
 from ..storage.visitors import VisitorIdentityModel, VisitorModel
 from ..transcripts.keys import Corrupted, key_ring, unwrap
@@ -99,8 +99,5 @@ def _link(tenant_id: str, digest: str) -> VisitorIdentityModel | None:
 
 
 def _drop_stale(link: VisitorIdentityModel) -> None:
-    try:
+    with refusal_means():
         link.delete(condition=VisitorIdentityModel.visitor_id == link.visitor_id)
-    except DeleteError as err:
-        if not condition_failed(err):
-            raise

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from ..access.principals import Principal
 from ..access.tokens import signer
@@ -14,7 +14,7 @@ from ..errors import Conflict, NotFound, Unauthorized
 from ..ids import new_id
 from ..runtime import runtime
 from ..storage.conversations import ConversationModel
-from ..storage.helpers import condition_failed, refusal_means
+from ..storage.helpers import refusal_means
 from ..storage.visitors import VisitorModel
 from . import schemas as s
 
@@ -140,10 +140,6 @@ def mark_seen(visitor: VisitorModel, details: dict[str, str]) -> bool:
     """False if the visitor was erased (then the session gets a new visitor)."""
     actions = [VisitorModel.last_seen_at.set(runtime().clock.utcnow())]
     actions += [getattr(VisitorModel, name).set(value) for name, value in details.items()]
-    try:
+    with refusal_means() as refused:
         visitor.update(actions=actions, condition=_LIVING)
-    except UpdateError as err:
-        if not condition_failed(err):
-            raise
-        return False
-    return True
+    return not refused
