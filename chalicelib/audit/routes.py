@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..web.routing import COMPLIANCE, Call, endpoint
+from ..access.roles import COMPLIANCE
+from ..web.routing import Call, endpoint
 from ..web.schemas import PageQuery
 from . import queries
 from . import schemas as s

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..web.routing import ADMIN, Call, endpoint
+from ..access.roles import ADMIN
+from ..web.routing import Call, endpoint
 from ..web.schemas import PageQuery
 from . import schemas as s
 from . import service

@@ -6,6 +6,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
+from ..access.roles import SUPERVISOR_UP
 from ..errors import ApiError
 from ..storage.connections import ConnectionModel
 from ..storage.conversations import ConversationModel
@@ -45,9 +46,6 @@ def actor_of(connection: ConnectionModel) -> dict[str, str]:
     return {"kind": connection.kind, "id": connection.principal_id}
 
 
-SUPERVISING_ROLES = frozenset({"supervisor", "admin"})
-
-
 def conversation_for(connection: ConnectionModel, conversation_id: str,
                      supervisors_too: bool = False) -> ConversationModel:
     """The conversation if this party takes part in it (or, with supervisors_too, supervises the
@@ -57,7 +55,7 @@ def conversation_for(connection: ConnectionModel, conversation_id: str,
     except DoesNotExist:
         raise NotYours("No such conversation.") from None
     mine = (conversation.visitor_id if connection.kind == "visitor" else conversation.agent_id)
-    supervising = supervisors_too and connection.kind == "agent" and connection.role in SUPERVISING_ROLES
+    supervising = supervisors_too and connection.kind == "agent" and connection.role in SUPERVISOR_UP
     if mine != connection.principal_id and not supervising:
         raise NotYours("No such conversation.")
     return conversation

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from ..access.roles import STAFF
 from ..surveys.schemas import SurveyOut
-from ..web.routing import STAFF, Call, endpoint
+from ..web.routing import Call, endpoint
 from . import queries, survey_reading
 from . import schemas as s
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from ..web.routing import SUPERVISOR_UP, Call, endpoint
+from ..access.roles import SUPERVISOR_UP
+from ..web.routing import Call, endpoint
 from . import summary as reports
 from .schemas import Summary, SummaryQuery
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from ..web.routing import PUBLIC, SUPERVISOR_UP, Call, endpoint
+from ..access.roles import SUPERVISOR_UP
+from ..web.routing import PUBLIC, Call, endpoint
 from . import followups, page, service
 from . import schemas as s
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..web.routing import ADMIN, COMPLIANCE, Call, endpoint
+from ..access.roles import ADMIN, COMPLIANCE
+from ..web.routing import Call, endpoint
 from . import rotation
 from .schemas import KeysOut
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..web.routing import COMPLIANCE, PUBLIC, STAFF, Call, endpoint
+from ..access.roles import COMPLIANCE, STAFF
+from ..web.routing import PUBLIC, Call, endpoint
 from . import schemas as s
 from . import service, widget_sessions
 

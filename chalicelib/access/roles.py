@@ -1,0 +1,7 @@
+"""The role sets that may do a thing: routes name them, and so does any check made outside a route."""
+from __future__ import annotations
+
+ADMIN = frozenset({"admin"})
+SUPERVISOR_UP = frozenset({"admin", "supervisor"})
+STAFF = frozenset({"admin", "supervisor", "agent", "compliance"})
+COMPLIANCE = frozenset({"admin", "compliance"})
