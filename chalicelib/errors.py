@@ -1,7 +1,10 @@
 """Errors in the contract's shape: {"error": {"code", "message"}} with a fitting status."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 
 class ApiError(Exception):
@@ -68,7 +71,7 @@ def dependency_failed(exc: BaseException) -> bool:
     return isinstance(cause, (BotoCoreError, ClientError))
 
 
-def validation_message(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
+def validation_message(errors: list[ErrorDetails]) -> tuple[str, list[dict[str, str]]]:
     """Turn pydantic errors into one sentence naming the field, plus per-field details."""
     details = []
     for err in errors:
