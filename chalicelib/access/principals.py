@@ -14,6 +14,12 @@ from .sessions import Session, live
 from .tokens import signer
 
 API_KEY_PREFIX = "sbk"
+Actor = dict[str, str]
+
+
+def actor(kind: str, id: str) -> Actor:
+    """Who did something, as audit events and frames name them: a principal, a job, a source."""
+    return {"kind": kind, "id": id}
 
 
 @dataclass(frozen=True)
@@ -26,8 +32,8 @@ class Principal:
     session: Session | None = None  # an agent's: the login their token belongs to
 
     @property
-    def actor(self) -> dict[str, str]:
-        return {"kind": self.kind, "id": self.id}
+    def actor(self) -> Actor:
+        return actor(self.kind, self.id)
 
 
 def api_key_token(tenant_id: str, key_id: str, secret: str) -> str:

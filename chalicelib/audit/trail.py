@@ -15,6 +15,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
+from ..access.principals import Actor, actor
 from ..clock import iso
 from ..runtime import runtime
 from ..storage.audit import AuditChainModel, AuditEventModel
@@ -22,13 +23,12 @@ from ..storage.helpers import transaction
 from .chain import GENESIS, event_hash
 
 log = logging.getLogger("switchboard.audit")
-Actor = dict[str, str]
 # Appenders racing on one tenant's head retry with growing jitter, for up to several seconds.
 MAX_ATTEMPTS = 60
 
 
 def system_actor(job: str) -> Actor:
-    return {"kind": "system", "id": job}
+    return actor("system", job)
 
 
 def record_event(tenant_id: str, actor: Actor, action: str, target: str,

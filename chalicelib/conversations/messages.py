@@ -14,7 +14,7 @@ from .announcements import route_and_announce
 from .delivery import broadcast
 from .message_store import message_frame, store, transcript_page
 from .opening import bot_turn, open_conversation
-from .parties import Author, Frame, conversation_for, other_party
+from .parties import Author, Frame, actor_of, conversation_for, other_party
 
 
 def send_message(connection: ConnectionModel, conversation_id: str | None, client_msg_id: str,
@@ -52,7 +52,7 @@ def replay(connection: ConnectionModel, conversation_id: str, after_seq: int) ->
 def relay_typing(connection: ConnectionModel, conversation_id: str, state: str) -> None:
     conversation = conversation_for(connection, conversation_id)
     broadcast(conversation, {"type": "typing", "conversation_id": conversation_id, "state": state,
-                             "from": {"kind": connection.kind, "id": connection.principal_id}},
+                             "from": actor_of(connection)},
               only=other_party(connection))
 
 
@@ -67,5 +67,5 @@ def mark_read(connection: ConnectionModel, conversation_id: str, seq: int) -> No
     with refusal_means():
         conversation.update(actions=[position.set(seq)], condition=position < seq)
     broadcast(conversation, {"type": "read", "conversation_id": conversation_id, "seq": seq,
-                             "from": {"kind": connection.kind, "id": connection.principal_id}},
+                             "from": actor_of(connection)},
               only=other_party(connection))

@@ -6,7 +6,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from ..access.roles import SUPERVISOR_UP
+from ..access.principals import Actor, actor
 from ..errors import ApiError
 from ..storage.connections import ConnectionModel
 from ..storage.conversations import ConversationModel
@@ -42,8 +42,11 @@ def other_party(connection: ConnectionModel) -> str:
     return "agent" if connection.kind == "visitor" else "visitor"
 
 
-def actor_of(connection: ConnectionModel) -> dict[str, str]:
-    return {"kind": connection.kind, "id": connection.principal_id}
+def actor_of(connection: ConnectionModel) -> Actor:
+    return actor(connection.kind, connection.principal_id)
+
+
+SUPERVISING_ROLES = frozenset({"supervisor", "admin"})
 
 
 def conversation_for(connection: ConnectionModel, conversation_id: str,
@@ -55,7 +58,7 @@ def conversation_for(connection: ConnectionModel, conversation_id: str,
     except DoesNotExist:
         raise NotYours("No such conversation.") from None
     mine = (conversation.visitor_id if connection.kind == "visitor" else conversation.agent_id)
-    supervising = supervisors_too and connection.kind == "agent" and connection.role in SUPERVISOR_UP
+    supervising = supervisors_too and connection.kind == "agent" and connection.role in SUPERVISING_ROLES
     if mine != connection.principal_id and not supervising:
         raise NotYours("No such conversation.")
     return conversation

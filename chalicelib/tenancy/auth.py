@@ -8,7 +8,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from .. import ratelimit
 from ..access import sessions
-from ..access.principals import Principal
+from ..access.principals import Principal, actor
 from ..access.visitor_limits import source_key
 from ..audit.trail import record_event
 from ..clock import iso
@@ -34,7 +34,7 @@ def login(body: s.LoginIn, source_ip: str) -> s.LoginOut:
         raise Unauthorized("Wrong tenant, email or password.")
     attempt.succeeded()
     session = sessions.start(agent)
-    record_event(agent.tenant_id, {"kind": "agent", "id": agent.agent_id}, "auth.login", agent.agent_id,
+    record_event(agent.tenant_id, actor("agent", agent.agent_id), "auth.login", agent.agent_id,
                  {"source_ip": source_ip, "session_id": session.id})
     issued = sessions.issue_token(agent.tenant_id, agent.agent_id, session)
     return s.LoginOut(token=issued.token, expires_at=_iso_epoch(issued.expires_at),

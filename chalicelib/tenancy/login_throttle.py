@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 
 from pynamodb.exceptions import DoesNotExist
 
+from ..access.principals import actor
 from ..audit.trail import record_event
 from ..clock import iso
 from ..errors import RateLimited
@@ -137,7 +138,7 @@ def audit_login_failures() -> dict[str, int]:
 def _write_window(window: LoginFailureModel) -> None:
     start = window.window_start
     # The email tried is never recorded (for an unknown account it may be anyone's address).
-    record_event(window.tenant_id, {"kind": "anonymous", "id": window.last_source}, "auth.login_failed",
+    record_event(window.tenant_id, actor("anonymous", window.last_source), "auth.login_failed",
                  window.target, {"count": int(window.failures), "from": iso(start),
                                  "to": iso(start + timedelta(seconds=WINDOW_SECONDS)),
                                  "last_source": window.last_source})

@@ -3,6 +3,7 @@ transaction; the tenant's audit chain starts with it."""
 from __future__ import annotations
 
 from .. import ratelimit
+from ..access.principals import actor
 from ..audit.trail import record_event
 from ..ids import new_id
 from ..runtime import runtime
@@ -38,7 +39,7 @@ def signup(body: s.SignupIn, source_ip: str) -> s.SignupOut:
         tx.save(credential, condition=CredentialModel.email.does_not_exist())
         tx.save(key, condition=ApiKeyModel.key_id.does_not_exist())
     # The chain's first event; the new admin is the actor (the request came from them).
-    record_event(tenant_id, {"kind": "agent", "id": admin.agent_id}, "tenant.created", tenant_id,
+    record_event(tenant_id, actor("agent", admin.agent_id), "tenant.created", tenant_id,
                  {"admin_agent_id": admin.agent_id, "api_key_id": key.key_id})
     return s.SignupOut(tenant_id=tenant_id, api_key=api_key, widget_key=tenant.widget_key,
                        admin=s.AgentRef(agent_id=admin.agent_id, email=admin.email))
