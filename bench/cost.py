@@ -13,6 +13,8 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable
 
+from devstack.harness import MovableClock, Party, disconnect, run_job, visitor
+
 from . import pricing
 from .metering import Meter, Tally
 
@@ -29,8 +31,6 @@ _ids = itertools.count(1)
 
 
 def run(conversations: int, progress: Callable[[str], None] = print) -> dict[str, Any]:
-    from tests.helpers import MovableClock
-
     from .inprocess import chalice_on_moto
 
     meter, clock = Meter(), MovableClock()
@@ -42,22 +42,14 @@ def run(conversations: int, progress: Callable[[str], None] = print) -> dict[str
                 progress(f"  cost: {start + BATCH}/{conversations} conversations")
         _export(api, meter, tenant)
         with meter.phase("audit-verify"):
-            _run_job("audit-verify")
+            run_job("audit-verify")
         for job in JOBS:
             with meter.phase(f"idle:{job}"):
-                _run_job(job)
+                run_job(job)
     return summarise(meter, conversations)
 
 
-def _run_job(name: str) -> Any:
-    from tests.helpers import run_job
-
-    return run_job(name)
-
-
 def _tenant_with_agents(api: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    from tests.helpers import Party
-
     tenant = api.signup()
     tenant["admin_token"] = api.login(tenant["tenant_id"], "admin@acme.com")
     agents = {}
@@ -70,8 +62,6 @@ def _tenant_with_agents(api: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _batch(api: Any, meter: Meter, clock: Any, tenant: dict[str, Any], agents: dict[str, Any], size: int) -> None:
-    from tests.helpers import visitor
-
     chats = []
     for _ in range(size):
         with meter.phase("visitor.join"):
@@ -93,7 +83,7 @@ def _batch(api: Any, meter: Meter, clock: Any, tenant: dict[str, Any], agents: d
             helper.send(action="conversation.close", conversation_id=conversation_id, resolution="resolved")
     clock.advance(SURVEY_DELAY_SECONDS + 1)
     with meter.phase("survey"):
-        sent = _run_job("send-surveys")
+        sent = run_job("send-surveys")
         assert sent["websocket"] == size, sent
         for guest, _, _ in chats:
             [request] = guest.of_type("survey.request")
@@ -101,14 +91,7 @@ def _batch(api: Any, meter: Meter, clock: Any, tenant: dict[str, Any], agents: d
             assert answered.status_code == 200, answered.body
     with meter.phase("visitor.leave"):
         for guest, _, _ in chats:
-            _disconnect(guest.connection_id)
-
-
-def _disconnect(connection_id: str) -> None:
-    import app as app_module
-    from tests.helpers import ws_event
-
-    app_module.websocket_disconnect(ws_event("$disconnect", connection_id), None)
+            disconnect(guest.connection_id)
 
 
 def _export(api: Any, meter: Meter, tenant: dict[str, Any]) -> None:

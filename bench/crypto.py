@@ -14,6 +14,8 @@ import statistics
 import time
 from typing import Any, Callable
 
+from devstack.harness import MovableClock, Party, visitor
+
 ROUNDS = 15
 PER_ROUND = 400
 TEXT = "Hello! My parcel #88231 has not arrived yet; the tracking page says it left the depot on Monday."
@@ -24,7 +26,6 @@ def run(progress: Callable[[str], None] = print) -> dict[str, Any]:
     from chalicelib.runtime import Runtime, runtime, use_runtime
     from chalicelib.storage.conversations import ConversationModel, MessageModel
     from chalicelib.transcripts.cipher import Revealed, reveal, seal
-    from tests.helpers import MovableClock, Party, visitor
 
     from .inprocess import chalice_on_moto
     from .metering import Meter

@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from devstack.harness import free_port
+
 from .inprocess import ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +34,6 @@ SEED_CHUNK = 100_000  # events a seeding child writes, so that a long seeding re
 
 def run(sizes: list[int], progress: Callable[[str], None] = print) -> dict[str, Any]:
     from chalicelib.audit.chain import GENESIS
-    from tests.e2e.conftest import free_port
 
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "devstack.aws", str(port)], cwd=ROOT,

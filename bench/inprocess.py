@@ -6,6 +6,8 @@ import os
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+from devstack.harness import Api
+
 # Fixed before chalicelib is imported: models read table names from the environment at import time.
 ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "bench",
@@ -51,8 +53,7 @@ def cheap_passwords() -> Iterator[None]:
 
 
 def metered_api(client: Any, meter: Any) -> Any:
-    """tests.helpers.Api whose every request is one metered Lambda invocation."""
-    from tests.helpers import Api
+    """devstack.harness.Api whose every request is one metered Lambda invocation."""
 
     class MeteredApi(Api):
         def call(self, *args: Any, **kwargs: Any) -> Any:
@@ -63,9 +64,9 @@ def metered_api(client: Any, meter: Any) -> Any:
 
 @contextmanager
 def chalice_on_moto(clock: Any, meter: Any) -> Iterator[Any]:
-    """A fresh AWS with the template's resources and a fresh Lambda container; yields a metered tests.helpers.Api.
-    app.py's WebSocket and scheduled handlers are metered too (tests.helpers.Party and run_job call
-    them through the module)."""
+    """A fresh AWS with the template's resources and a fresh Lambda container; yields a metered
+    devstack.harness.Api. app.py's WebSocket and scheduled handlers are metered too (the harness's
+    Party, run_job and disconnect call them through the module)."""
     import boto3
     from chalice.test import Client
     from moto import mock_aws

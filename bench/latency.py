@@ -21,6 +21,8 @@ import subprocess
 import time
 from typing import Any, Callable
 
+from devstack.harness import PASSWORD, RunningStack, sign_up
+
 AGENT_CAPACITY = 20  # the most conversations an agent may hold (max_concurrent's bound)
 # A frame that has not come by then is not coming: the section fails instead of waiting forever.
 WAIT_SECONDS = 60
@@ -38,8 +40,6 @@ class FrameError(RuntimeError):
 
 
 def run(levels: list[int], progress: Callable[[str], None] = print) -> dict[str, Any]:
-    from tests.e2e.conftest import RunningStack
-
     stack = RunningStack(**LOAD_TEST_LIMITS)
     try:
         # Each level's conversations stay open (closing 200 at once is a load of its own), so the
@@ -55,8 +55,6 @@ def run(levels: list[int], progress: Callable[[str], None] = print) -> dict[str,
 
 
 def _tenant_with_agents(stack: Any, agents: int) -> tuple[dict[str, Any], list[str]]:
-    from tests.e2e.conftest import PASSWORD, sign_up
-
     tenant = sign_up(stack, name="Bench")
     tokens = []
     for number in range(agents):

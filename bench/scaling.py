@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable
 
+from devstack.harness import MovableClock, Party, visitor
+
 from .metering import Meter
 
 SAMPLES = 5  # messages and assignments measured at each size
@@ -31,8 +33,6 @@ def run(sizes: list[int], progress: Callable[[str], None] = print) -> dict[str, 
 
 
 def _at_size(size: int, progress: Callable[[str], None]) -> dict[str, Any]:
-    from tests.helpers import MovableClock, Party, visitor
-
     from .inprocess import chalice_on_moto, cheap_passwords
 
     meter, clock = Meter(), MovableClock()

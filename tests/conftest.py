@@ -25,7 +25,6 @@ os.environ.update({
 import threading  # noqa: E402
 
 import pytest  # noqa: E402
-from moto import mock_aws  # noqa: E402
 from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
 
 # DynamoDB applies each request atomically; in-process moto does not when threads overlap.
@@ -41,7 +40,8 @@ def _one_request_at_a_time(self, *args, **kwargs):
 
 BotocoreStubber.__call__ = _one_request_at_a_time
 
-from tests.helpers import MovableClock  # noqa: E402
+from devstack.harness import Api, MovableClock, RunningStack  # noqa: E402
+from tests.helpers import in_process_aws, signed_up  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -60,14 +60,8 @@ def clock() -> MovableClock:
 @pytest.fixture
 def aws(clock: MovableClock, boto_session):
     """A fresh in-process AWS with the template's resources, and a fresh Lambda container."""
-    from chalicelib.runtime import Runtime, use_runtime
-    from devstack.provision import provision
-
-    with mock_aws():
-        provision(boto_session, stack="switchboard-test")
-        use_runtime(Runtime(clock=clock, session=boto_session))
+    with in_process_aws(clock, boto_session):
         yield
-        use_runtime(None)
 
 
 @pytest.fixture
@@ -83,14 +77,18 @@ def client(aws):
 @pytest.fixture
 def api(client):
     """JSON requests with bearer auth through the Chalice handlers."""
-    from tests.helpers import Api
-
     return Api(client)
 
 
 @pytest.fixture
 def tenant(api) -> dict:
     """A signed-up tenant (admin@acme.com) and its admin's session token."""
-    signed = api.signup()
-    signed["admin_token"] = api.login(signed["tenant_id"], "admin@acme.com")
-    return signed
+    return signed_up(api)
+
+
+@pytest.fixture(scope="module")
+def stack():
+    """The local stack as `make dev` runs it, one per test module (e2e, reliability, browser)."""
+    running = RunningStack()
+    yield running
+    running.stop()

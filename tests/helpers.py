@@ -1,27 +1,16 @@
-"""Test helpers: a clock tests can move, JSON requests, and raw views of the tables."""
+"""Test helpers: a clock that stands still, limits per test, raw views of the tables, and the checks
+several test modules share. What the benchmarks drive the app with too is in devstack/harness.py."""
 from __future__ import annotations
 
-import itertools
-import json
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
-from urllib.parse import quote
+from typing import Any
 
 import boto3
 
 from chalicelib.clock import Clock
-
-
-class MovableClock(Clock):
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def now(self) -> float:
-        return super().now() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
+from devstack.harness import Api, MovableClock
 
 
 class FrozenClock(MovableClock):
@@ -35,40 +24,28 @@ class FrozenClock(MovableClock):
         return self.frozen_at + self.offset
 
 
-class Api:
-    """JSON over chalice.test.Client with the contract's bearer auth."""
+@contextmanager
+def in_process_aws(clock: Clock, session: Any) -> Iterator[None]:
+    """A fresh in-process AWS with the template's resources, and a fresh Lambda container on `clock`."""
+    from moto import mock_aws
 
-    def __init__(self, client: Any) -> None:
-        self.client = client
+    from chalicelib.runtime import Runtime, use_runtime
+    from devstack.provision import provision
 
-    def call(self, method: str, path: str, body: Any = None, token: str | None = None,
-             raw: bytes | str | None = None, headers: dict[str, str] | None = None) -> Any:
-        all_headers = {"Content-Type": "application/json", **(headers or {})}
-        if token:
-            all_headers["Authorization"] = f"Bearer {token}"
-        payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        return getattr(self.client.http, method.lower())(path, headers=all_headers, body=payload)
+    with mock_aws():
+        provision(session, stack="switchboard-test")
+        use_runtime(Runtime(clock=clock, session=session))
+        try:
+            yield
+        finally:
+            use_runtime(None)
 
-    def signup(self, name: str = "Acme", email: str = "admin@acme.com",
-               password: str = "correct horse battery") -> dict[str, Any]:
-        response = self.call("POST", "/v1/tenants",
-                             {"name": name, "admin_email": email, "admin_password": password})
-        assert response.status_code == 201, response.body
-        return response.json_body
 
-    def login(self, tenant_id: str, email: str, password: str = "correct horse battery") -> str:
-        response = self.call("POST", "/v1/auth/login",
-                             {"tenant_id": tenant_id, "email": email, "password": password})
-        assert response.status_code == 200, response.body
-        return response.json_body["token"]
-
-    def add_agent(self, admin_token: str, email: str, role: str = "agent",
-                  password: str = "correct horse battery", **extra: Any) -> dict[str, Any]:
-        body = {"email": email, "name": email.split("@")[0].title(), "password": password,
-                "role": role, **extra}
-        response = self.call("POST", "/v1/agents", body, token=admin_token)
-        assert response.status_code == 201, response.body
-        return response.json_body
+def signed_up(api: Api) -> dict[str, Any]:
+    """A signed-up tenant (admin@acme.com) and its admin's session token."""
+    signed = api.signup()
+    signed["admin_token"] = api.login(signed["tenant_id"], "admin@acme.com")
+    return signed
 
 
 def use_limits(**limits: int) -> None:
@@ -98,94 +75,12 @@ def without_rate_limits(items: dict[str, list[dict[str, Any]]]) -> dict[str, lis
             for table, rows in items.items() if not table.endswith("-rate-limits")}
 
 
-def frames_sent(connection_id: str) -> list[dict[str, Any]]:
-    """Frames posted to one connection through moto's API Gateway Management API."""
-    from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
-
-    # moto keys connections by the path segment as sent, still percent-encoded.
-    backend = apigatewaymanagementapi_backends["123456789012"]["us-east-1"]
-    data = backend.connections[quote(connection_id, safe="")].data
-    text, frames, decoder, at = data.decode(), [], json.JSONDecoder(), 0
-    while at < len(text):
-        frame, at = decoder.raw_decode(text, at)
-        frames.append(frame)
-    return frames
-
-
-def ws_event(route: str, connection_id: str, body: str | None = None,
-             query: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    """An API Gateway WebSocket proxy event, as Lambda receives it ($connect carries the
-    handshake's headers, names in whatever case the client sent them)."""
-    event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route, "MESSAGE")
-    event: dict[str, Any] = {
-        "requestContext": {"routeKey": route, "eventType": event_type, "connectionId": connection_id,
-                           "domainName": "test.execute-api.us-east-1.amazonaws.com", "stage": "dev",
-                           "apiId": "test", "identity": {"sourceIp": "203.0.113.9"}},
-        "isBase64Encoded": False,
-    }
-    if route == "$connect":
-        event["queryStringParameters"] = query
-        event["headers"] = {"Host": "test.execute-api.us-east-1.amazonaws.com", **(headers or {})}
-        event["multiValueHeaders"] = {name: [value] for name, value in event["headers"].items()}
-    if body is not None:
-        event["body"] = body
-    return event
-
-
-_ids = itertools.count(1)
-
-
-class Party:
-    """One WebSocket connection of an agent or visitor, driven through the Lambda handlers."""
-
-    def __init__(self, token: str, headers: dict[str, str] | None = None) -> None:
-        import app as app_module
-
-        self.connection_id = f"conn{next(_ids)}="
-        assert app_module.websocket_connect(ws_event("$connect", self.connection_id, query={"token": token},
-                                                     headers=headers), None)["statusCode"] == 200
-        self.seen = 0
-
-    def send(self, **frame) -> None:
-        import app as app_module
-
-        app_module.websocket_message(ws_event("$default", self.connection_id, body=json.dumps(frame)), None)
-
-    def new_frames(self) -> list[dict]:
-        frames = frames_sent(self.connection_id)
-        fresh, self.seen = frames[self.seen:], len(frames)
-        return fresh
-
-    def of_type(self, kind: str) -> list[dict]:
-        return [frame for frame in self.new_frames() if frame["type"] == kind]
-
-
-def visitor(api: Api, tenant: dict, **profile) -> Party:
-    session = api.call("POST", f"/v1/widget/{tenant['widget_key']}/sessions", profile).json_body
-    return Party(session["visitor_token"])
-
-
-def agent(api: Api, tenant: dict, email: str, **extra) -> Party:
-    api.add_agent(tenant["admin_token"], email, **extra)
-    return Party(api.login(tenant["tenant_id"], email))
-
-
 def audit_events(tenant_id: str, action: str | None = None) -> list[dict[str, Any]]:
     """The tenant's audit chain as exported, optionally only one action."""
     from chalicelib.storage.audit import AuditEventModel
 
     events = [item.as_event() for item in AuditEventModel.query(tenant_id, consistent_read=True)]
     return [event for event in events if action is None or event["action"] == action]
-
-
-def run_job(name: str) -> Any:
-    """Run one of app.py's scheduled jobs as EventBridge would invoke its Lambda."""
-    import app as app_module
-
-    event = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "id": "1",
-             "time": "2026-11-23T10:00:00Z", "region": "us-east-1", "account": "123456789012",
-             "resources": [], "detail": {}}
-    return getattr(app_module, name.replace("-", "_"))(event, None)
 
 
 def sns_event(message: str, topic: str = "switchboard-test-mail-feedback") -> dict[str, Any]:
@@ -208,3 +103,33 @@ def from_source(address: str) -> Iterator[None]:
         yield
     finally:
         LambdaEventConverter.LOCAL_SOURCE_IP = kept
+
+
+def error_of(response) -> dict:
+    """The contract's error object of a REST answer, checked for its shape."""
+    body = response.json_body
+    assert set(body) == {"error"}, body
+    assert isinstance(body["error"]["code"], str) and body["error"]["message"]
+    return body["error"]
+
+
+def header(response, name: str) -> str | None:
+    """A header of an answer (chalice.test's, or chalice.local's dict), whatever the case of its name."""
+    headers = response["headers"] if isinstance(response, dict) else response.headers
+    return next((value for key, value in headers.items() if key.lower() == name.lower()), None)
+
+
+def allow_origins(api: Api, tenant: dict, origins: list[str]) -> None:
+    response = api.call("PUT", "/v1/settings", {"allowed_origins": origins}, token=tenant["admin_token"])
+    assert response.status_code == 200, response.body
+
+
+def me(api: Api, token: str) -> int:
+    """GET /v1/me's status: whether `token` is still let in."""
+    return api.call("GET", "/v1/me", token=token).status_code
+
+
+def agent_id_of(tenant: dict, email: str) -> str:
+    from chalicelib.storage.agents import AgentModel
+
+    return next(a.agent_id for a in AgentModel.query(tenant["tenant_id"]) if a.email == email)

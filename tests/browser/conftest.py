@@ -2,14 +2,16 @@
 against the local stack, as a user of `make dev` would open it."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD, RunningStack, sign_up
+from devstack.harness import PASSWORD, RunningStack, sign_up
 
 CHROMIUM = os.environ.get("SWITCHBOARD_CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps dialling Google on a closed network.
@@ -17,13 +19,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # `SWITCHBOARD_SCREENSHOTS=docs/screenshots make test` refreshes the pictures in the docs.
 SCREENSHOTS = os.environ.get("SWITCHBOARD_SCREENSHOTS")
-
-
-@pytest.fixture(scope="module")
-def stack():
-    running = RunningStack()
-    yield running
-    running.stop()
+WIDGET = "#switchboard-widget"
+TIMEOUT = 15000
+# Assertions wait as long as page actions do (expect's own default is 5 s): on a loaded CI machine a
+# reloaded widget took longer than that to fetch its history.
+expect.set_options(timeout=TIMEOUT)
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +36,22 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def contexts(browser):
+    opened = []
+
+    def open_page(**options):
+        context = browser.new_context(viewport={"width": 1280, "height": 760}, **options)
+        opened.append(context)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        return page
+
+    yield open_page
+    for context in opened:
+        context.close()
 
 
 class Shop:
@@ -73,3 +89,15 @@ def screenshot(page, name: str) -> None:
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
+
+
+def online_agent(shop: Shop, page, email: str) -> None:
+    shop.sign_in(page, email)
+    page.wait_for_selector("#connection[data-state=online]")
+
+
+def visitor_says(page, text: str) -> None:
+    page.fill(f"{WIDGET} textarea[aria-label=Message]", text)
+    page.keyboard.press("Enter")
+    # Acknowledged: the message left "sending" and holds its seq.
+    page.wait_for_selector(f"{WIDGET} li.message.visitor:not(.sending) >> text={json.dumps(text)}")

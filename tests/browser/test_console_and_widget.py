@@ -10,49 +10,16 @@ import requests
 from playwright.sync_api import expect
 from websockets.sync.client import connect
 
-from tests.browser.conftest import Shop, screenshot
+from tests.browser.conftest import WIDGET, Shop, online_agent, screenshot, visitor_says
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-WIDGET = "#switchboard-widget"
-TIMEOUT = 15000
-# Assertions wait as long as page actions do (expect's own default is 5 s): on a loaded CI machine a
-# reloaded widget took longer than that to fetch its history.
-expect.set_options(timeout=TIMEOUT)
 REFUND = "I've started your refund; you'll see it within 5 working days."
-
-
-@pytest.fixture
-def contexts(browser):
-    opened = []
-
-    def open_page(**options):
-        context = browser.new_context(viewport={"width": 1280, "height": 760}, **options)
-        opened.append(context)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT)
-        return page
-
-    yield open_page
-    for context in opened:
-        context.close()
-
-
-def online_agent(shop: Shop, page, email: str) -> None:
-    shop.sign_in(page, email)
-    page.wait_for_selector("#connection[data-state=online]")
 
 
 def open_widget(page, url: str) -> None:
     page.goto(url)
     page.click(f"{WIDGET} .bubble")
-
-
-def visitor_says(page, text: str) -> None:
-    page.fill(f"{WIDGET} textarea[aria-label=Message]", text)
-    page.keyboard.press("Enter")
-    # Acknowledged: the message left "sending" and holds its seq.
-    page.wait_for_selector(f"{WIDGET} li.message.visitor:not(.sending) >> text={json.dumps(text)}")
 
 
 def texts(page, selector: str) -> list[str]:
@@ -131,7 +98,8 @@ def test_agent_and_visitor_chat_close_and_rate(stack, contexts):
     # Session tokens travelled in headers and bodies; the only URLs holding one are the WebSocket
     # connects. (The survey's own one-purpose token is in its contract path, POST /v1/surveys/{token}.)
     agent_token = json.loads(agent.evaluate("sessionStorage.getItem('switchboard.console')"))["token"]
-    visitor_token = json.loads(visitor.evaluate(f"localStorage.getItem('switchboard:{shop.widget_key}')"))["visitor_token"]
+    saved = visitor.evaluate(f"localStorage.getItem('switchboard:{shop.widget_key}')")
+    visitor_token = json.loads(saved)["visitor_token"]
     assert urls and not [url for url in urls if "token=" in url or agent_token in url or visitor_token in url]
     assert all(url.startswith(stack.ws + "/?token=") for url in sockets) and len(sockets) == 2
 

@@ -6,8 +6,7 @@ import json
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Shop
-from tests.browser.test_console_and_widget import contexts, online_agent  # noqa: F401 (a fixture)
+from tests.browser.conftest import Shop, online_agent
 
 
 def token_of(page) -> str | None:
@@ -15,7 +14,7 @@ def token_of(page) -> str | None:
     return json.loads(saved)["token"] if saved else None
 
 
-def test_sign_out_ends_the_session_on_the_server(stack, contexts):  # noqa: F811
+def test_sign_out_ends_the_session_on_the_server(stack, contexts):
     shop = Shop(stack, "Lamps")
     shop.add_agent("alex@lamps.com", "Alex Agent")
     page = contexts()
@@ -28,7 +27,7 @@ def test_sign_out_ends_the_session_on_the_server(stack, contexts):  # noqa: F811
     assert shop.call("GET", "/v1/me", token=token).status_code == 401
 
 
-def test_a_session_the_server_ends_returns_to_the_sign_in_form(stack, contexts):  # noqa: F811
+def test_a_session_the_server_ends_returns_to_the_sign_in_form(stack, contexts):
     shop = Shop(stack, "Rugs")
     agent = shop.add_agent("sue@rugs.com", "Sue Supervisor", role="supervisor")
     page = contexts()

@@ -12,8 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Shop
-from tests.browser.test_console_and_widget import WIDGET, contexts, visitor_says  # noqa: F401 - a fixture
+from tests.browser.conftest import WIDGET, Shop, visitor_says
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

@@ -23,6 +23,7 @@ import pytest
 import app as app_module
 from chalicelib.runtime import Runtime, use_runtime
 from chalicelib.web.routing import ROUTES
+from devstack.harness import PASSWORD, Api, Party, agent, run_job, visitor, ws_event
 from devstack.queues import chalice_consumers, deliver_once
 from tests.deploy.conftest import functions
 from tests.deploy.iam import (
@@ -38,7 +39,7 @@ from tests.deploy.iam import (
     statements,
     table_arn,
 )
-from tests.helpers import Api, Party, agent, run_job, sns_event, visitor, ws_event
+from tests.helpers import sns_event
 
 STACK = "switchboard-test"
 PARAMETERS = {"Stage": "dev", "MailDomain": "mail.switchboard.example", "PublicUrl": "", "AlarmEmail": ""}
@@ -82,7 +83,7 @@ class Workload:
                 self.call(method, route)
             self.call(method, "/demo", query=f"?widget_key={tenant['widget_key']}")
             self.call(method, "/assets/{name}", name="console.js")
-        right = {"tenant_id": tenant["tenant_id"], "email": "admin@acme.com", "password": "correct horse battery"}
+        right = {"tenant_id": tenant["tenant_id"], "email": "admin@acme.com", "password": PASSWORD}
         self.call("POST", "/v1/auth/login", right)
         # A wrong password, an unknown account, then the right password (which clears this source's failures).
         self.call("POST", "/v1/auth/login", {**right, "password": "not the password"}, status=401)
@@ -94,9 +95,9 @@ class Workload:
         self.call("PUT", "/v1/settings", {"survey_delay_seconds": 0, "first_response_timeout_seconds": 30,
                                           "allowed_origins": ["https://shop.example"]}, token=admin)
         self.other_tenant = self.call("POST", "/v1/tenants", {"name": "Other", "admin_email": "admin@other.com",
-                                                              "admin_password": "correct horse battery"})["tenant_id"]
+                                                              "admin_password": PASSWORD})["tenant_id"]
         self.knowledge()
-        lee = self.call("POST", "/v1/agents", {"email": "lee@acme.com", "name": "Lee", "password": "correct horse battery",
+        lee = self.call("POST", "/v1/agents", {"email": "lee@acme.com", "name": "Lee", "password": PASSWORD,
                                                "role": "supervisor"}, token=admin)
         self.call("GET", "/v1/agents", token=admin)
         self.call("PATCH", "/v1/agents/{agent_id}", {"password": "another good secret", "tier": 2}, token=admin,

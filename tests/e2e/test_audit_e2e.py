@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import ROOT, RunningStack
+from devstack.harness import ROOT, RunningStack
 
 pytestmark = pytest.mark.e2e
 

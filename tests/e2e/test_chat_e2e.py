@@ -8,7 +8,7 @@ import boto3
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from tests.e2e.conftest import PASSWORD, RunningStack
+from devstack.harness import PASSWORD, RunningStack
 
 pytestmark = pytest.mark.e2e
 

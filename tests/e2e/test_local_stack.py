@@ -13,7 +13,7 @@ import requests
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from tests.e2e.conftest import RunningStack
+from devstack.harness import RunningStack
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 from websockets.sync.client import connect
 
-from tests.e2e.conftest import RunningStack, sign_up
+from devstack.harness import RunningStack, sign_up
 from tests.e2e.test_chat_e2e import agent_socket, frames_until
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ import pytest
 import requests
 from websockets.exceptions import ConnectionClosed
 
-from tests.e2e.conftest import RunningStack
+from devstack.harness import RunningStack
 from tests.e2e.test_chat_e2e import agent_socket, frames_until, visitor_socket
 
 pytestmark = pytest.mark.e2e

@@ -14,7 +14,7 @@ import requests
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from tests.e2e.conftest import PASSWORD, RunningStack, sign_up
+from devstack.harness import PASSWORD, RunningStack, sign_up
 from tests.e2e.test_chat_e2e import agent_socket, frames_until
 
 pytestmark = pytest.mark.e2e

@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 import app as app_module
+from devstack.harness import Api
 from devstack.queues import chalice_consumers, deliver_once
-from tests.helpers import Api
 
 ROOT = Path(__file__).resolve().parents[2]
 

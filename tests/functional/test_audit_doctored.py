@@ -27,8 +27,9 @@ from chalicelib.audit.chain import canonical, event_hash
 from chalicelib.audit.trail import chain_head, record_event
 from chalicelib.clock import iso
 from chalicelib.storage.audit import AuditChainModel, AuditEventModel
+from devstack.harness import Api, run_job
 from tests.functional.audit_exports import export, offline_verify, write_public_key
-from tests.helpers import Api, audit_events, run_job
+from tests.helpers import audit_events
 
 SYSTEM = {"kind": "system", "id": "test"}
 EVERYTHING = ("2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z")

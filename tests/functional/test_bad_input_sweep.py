@@ -9,7 +9,8 @@ import pytest
 
 import app  # noqa: F401  (importing the app registers every route)
 from chalicelib.web.routing import PUBLIC, ROUTES
-from tests.helpers import Api, all_items, without_rate_limits
+from devstack.harness import Api
+from tests.helpers import all_items, without_rate_limits
 
 BODY_ROUTES = [spec for spec in ROUTES if spec.body is not None]
 PROTECTED_ROUTES = [spec for spec in ROUTES if spec.auth != PUBLIC]

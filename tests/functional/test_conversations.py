@@ -11,19 +11,9 @@ import app as app_module
 from chalicelib.conversations import assignment
 from chalicelib.storage.agents import AgentModel
 from chalicelib.storage.conversations import ConversationModel
-from chalicelib.tenancy.schemas import Settings
-from tests.helpers import (
-    Api,
-    Party,
-    agent,
-    all_items,
-    audit_events,
-    frames_sent,
-    use_limits,
-    visitor,
-    without_rate_limits,
-    ws_event,
-)
+from chalicelib.storage.settings import Settings
+from devstack.harness import Api, Party, agent, frames_sent, visitor, ws_event
+from tests.helpers import agent_id_of, all_items, audit_events, use_limits, without_rate_limits
 
 
 def test_a_chat_from_first_message_to_close(api: Api, tenant: dict):
@@ -419,10 +409,6 @@ def held_by(api: Api, tenant: dict, email: str, **extra) -> tuple[Party, Party, 
     holder.new_frames()
     vera.new_frames()
     return holder, vera, conversation_id
-
-
-def agent_id_of(tenant: dict, email: str) -> str:
-    return next(a.agent_id for a in AgentModel.query(tenant["tenant_id"]) if a.email == email)
 
 
 def test_transfer_to_an_agent_moves_chat_and_capacity_together(api: Api, tenant: dict):

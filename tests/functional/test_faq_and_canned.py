@@ -7,7 +7,8 @@ import json
 import pytest
 
 from chalicelib.bot import service as bot
-from tests.helpers import Api, all_items, without_rate_limits
+from devstack.harness import Api
+from tests.helpers import all_items, error_of, without_rate_limits
 
 FAQ_TABLE, CANNED_TABLE = "switchboard-test-faq", "switchboard-test-canned-responses"
 RETURNS = {"question": "What is your return policy?", "answer": "Within 30 days, for a full refund.",
@@ -32,12 +33,6 @@ def staff(api: Api, tenant: dict) -> dict[str, str]:
     session = api.call("POST", f"/v1/widget/{tenant['widget_key']}/sessions", {})
     tokens["visitor"] = session.json_body["visitor_token"]
     return tokens
-
-
-def error_of(response) -> dict:
-    body = response.json_body
-    assert set(body) == {"error"}, body
-    return body["error"]
 
 
 def created(api: Api, token: str, path: str, body: dict) -> dict:

@@ -10,16 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from chalicelib.storage.visitors import VisitorIdentityModel, VisitorModel
-from tests.helpers import Api, Party, all_items, audit_events, without_rate_limits
+from devstack.harness import Api, Party, widget_session
+from tests.helpers import all_items, audit_events, without_rate_limits
 
 
 def user_hash(secret: str, user_id: str) -> str:
     """What the tenant's server computes (docs/api.md, identity verification)."""
     return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
-
-
-def session(api: Api, tenant: dict, **body):
-    return api.call("POST", f"/v1/widget/{tenant['widget_key']}/sessions", body)
 
 
 def rotate_secret(api: Api, tenant: dict) -> str:
@@ -29,7 +26,7 @@ def rotate_secret(api: Api, tenant: dict) -> str:
 
 
 def verified(api: Api, tenant: dict, secret: str, user_id: str, **body) -> dict:
-    response = session(api, tenant, user_id=user_id, user_hash=user_hash(secret, user_id), **body)
+    response = widget_session(api, tenant, user_id=user_id, user_hash=user_hash(secret, user_id), **body)
     assert response.status_code == 201, response.body
     return response.json_body
 
@@ -69,7 +66,7 @@ def test_settings_keep_the_flag_and_cannot_set_it(api: Api, tenant: dict, secret
 def test_only_admins_rotate(api: Api, tenant: dict):
     api.add_agent(tenant["admin_token"], "lee@acme.com", role="supervisor")
     lee = api.login(tenant["tenant_id"], "lee@acme.com")
-    vera = session(api, tenant).json_body["visitor_token"]
+    vera = widget_session(api, tenant).json_body["visitor_token"]
     before = without_rate_limits(all_items())
     for path in ("/v1/identity-secret", "/v1/widget-key"):
         assert api.call("POST", path, token=lee).status_code == 403
@@ -91,7 +88,7 @@ def test_a_verified_user_is_one_visitor_with_one_history_from_any_browser(api: A
     seen = profile(api, tenant, first["visitor_id"])
     assert seen["user_id"] == "user-42" and seen["name"] == "Vera"
     # A visitor token of someone else in this browser never beats the verified user.
-    stranger = session(api, tenant).json_body
+    stranger = widget_session(api, tenant).json_body
     mine = verified(api, tenant, secret, "user-42", visitor_token=stranger["visitor_token"])
     assert mine["visitor_id"] == first["visitor_id"]
     other_user = verified(api, tenant, secret, "user-43", email="vera@example.com")
@@ -109,22 +106,22 @@ def test_a_wrong_user_hash_is_401_and_writes_nothing(api: Api, tenant: dict, sec
                                                      sent_hash: str | None):
     sent_hash = sent_hash or user_hash(secret, "user-43")
     before = without_rate_limits(all_items())
-    refused = session(api, tenant, user_id=user_id, user_hash=sent_hash, email="vera@example.com")
+    refused = widget_session(api, tenant, user_id=user_id, user_hash=sent_hash, email="vera@example.com")
     assert refused.status_code == 401 and refused.json_body["error"]["code"] == "identity_not_verified"
     assert refused.headers["Access-Control-Allow-Origin"] == "*"
     assert without_rate_limits(all_items()) == before
 
 
 def test_without_a_secret_no_user_id_verifies(api: Api, tenant: dict):
-    refused = session(api, tenant, user_id="user-42", user_hash=user_hash("", "user-42"))
+    refused = widget_session(api, tenant, user_id="user-42", user_hash=user_hash("", "user-42"))
     assert refused.status_code == 401
 
 
 def test_an_uppercase_hash_verifies_and_half_a_pair_is_400(api: Api, tenant: dict, secret: str):
-    assert session(api, tenant, user_id="u", user_hash=user_hash(secret, "u").upper()).status_code == 201
+    assert widget_session(api, tenant, user_id="u", user_hash=user_hash(secret, "u").upper()).status_code == 201
     for body in ({"user_id": "u"}, {"user_hash": user_hash(secret, "u")}, {"user_id": "u", "user_hash": "xyz"},
                  {"user_id": "", "user_hash": user_hash(secret, "")}, {"user_id": "u" * 256, "user_hash": "0" * 64}):
-        response = session(api, tenant, **body)
+        response = widget_session(api, tenant, **body)
         assert response.status_code == 400, body
 
 
@@ -132,7 +129,7 @@ def test_a_rotated_secret_stops_verifying_at_once(api: Api, tenant: dict, secret
     first = verified(api, tenant, secret, "user-42")
     new_secret = rotate_secret(api, tenant)
     assert new_secret != secret
-    assert session(api, tenant, user_id="user-42", user_hash=user_hash(secret, "user-42")).status_code == 401
+    assert widget_session(api, tenant, user_id="user-42", user_hash=user_hash(secret, "user-42")).status_code == 401
     assert verified(api, tenant, new_secret, "user-42")["visitor_id"] == first["visitor_id"]
     assert len(audit_events(tenant["tenant_id"], "identity_secret.rotated")) == 2
 
@@ -141,7 +138,7 @@ def test_another_tenants_secret_never_verifies_here(api: Api, tenant: dict, secr
     other = api.signup(name="Other", email="boss@other.com")
     other["admin_token"] = api.login(other["tenant_id"], "boss@other.com")
     theirs = rotate_secret(api, other)
-    assert session(api, tenant, user_id="user-42", user_hash=user_hash(theirs, "user-42")).status_code == 401
+    assert widget_session(api, tenant, user_id="user-42", user_hash=user_hash(theirs, "user-42")).status_code == 401
     here, there = verified(api, tenant, secret, "user-42"), verified(api, other, theirs, "user-42")
     assert here["visitor_id"] != there["visitor_id"]
 
@@ -174,17 +171,17 @@ def test_the_identity_table_holds_no_user_id(api: Api, tenant: dict, secret: str
 
 # --- The widget key ------------------------------------------------------------------------------
 def test_a_rotated_widget_key_replaces_the_old_one_at_once(api: Api, tenant: dict):
-    vera = session(api, tenant).json_body
+    vera = widget_session(api, tenant).json_body
     response = api.call("POST", "/v1/widget-key", token=tenant["admin_token"])
     assert response.status_code == 200
     new_key = response.json_body["widget_key"]
     assert new_key != tenant["widget_key"] and new_key.startswith(f"wk.{tenant['tenant_id']}.")
-    gone = session(api, tenant)
+    gone = widget_session(api, tenant)
     assert gone.status_code == 404 and gone.json_body["error"]["code"] == "not_found"
-    assert session(api, {**tenant, "widget_key": new_key}).status_code == 201
+    assert widget_session(api, {**tenant, "widget_key": new_key}).status_code == 201
     # Visitors already in keep their sessions and may resume them under the new key.
     assert api.call("GET", "/v1/me", token=vera["visitor_token"]).status_code == 200
-    resumed = session(api, {**tenant, "widget_key": new_key}, visitor_token=vera["visitor_token"]).json_body
+    resumed = widget_session(api, {**tenant, "widget_key": new_key}, visitor_token=vera["visitor_token"]).json_body
     assert resumed["visitor_id"] == vera["visitor_id"]
     [event] = audit_events(tenant["tenant_id"], "widget_key.rotated")
     assert event["target"] == tenant["tenant_id"] and new_key not in json.dumps(event)

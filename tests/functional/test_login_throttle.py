@@ -3,9 +3,9 @@ elsewhere, and reach the audit trail as one event per account and window with th
 from __future__ import annotations
 
 from chalicelib.tenancy.login_throttle import WINDOW_SECONDS
-from tests.helpers import Api, audit_events, from_source, run_job, use_limits
+from devstack.harness import PASSWORD, Api, run_job
+from tests.helpers import audit_events, from_source, use_limits
 
-PASSWORD = "correct horse battery"
 ATTACKER, OFFICE = "198.51.100.7", "203.0.113.50"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from openapi_spec_validator import validate
 
 from app import app
-from tests.helpers import Api
+from devstack.harness import Api
 
 
 def test_openapi_is_valid_and_covers_every_route(client):

@@ -12,7 +12,7 @@ from moto.apigatewaymanagementapi.models import ApiGatewayManagementApiBackend
 from chalicelib.storage.agents import AgentModel
 from chalicelib.storage.conversations import ConversationModel
 from chalicelib.tenancy import revocation
-from devstack.harness import Api, Party, agent, frames_sent, run_job, visitor
+from devstack.harness import PASSWORD, Api, Party, agent, frames_sent, run_job, visitor
 from tests.helpers import agent_id_of, audit_events, use_limits
 
 
@@ -42,7 +42,7 @@ def last_frame_before_close(closed: dict[str, list[dict]], party: Party) -> dict
 
 def login(api: Api, tenant: dict, email: str) -> dict:
     response = api.call("POST", "/v1/auth/login", {"tenant_id": tenant["tenant_id"], "email": email,
-                                                   "password": "correct horse battery"})
+                                                   "password": PASSWORD})
     assert response.status_code == 200, response.body
     return response.json_body
 

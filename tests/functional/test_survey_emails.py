@@ -12,11 +12,12 @@ import jwt
 import pytest
 
 import app as app_module
+from chalicelib.access.tokens import signer
 from chalicelib.mail.suppression import address_hash
 from chalicelib.mail.texts import display_name
-from chalicelib.tenancy.tokens import signer
+from devstack.harness import Api, Party, agent, run_job, visitor, ws_event
 from tests.functional.test_surveys_and_reports import raw_mail, sent_mail, summary, text_of
-from tests.helpers import Api, Party, agent, all_items, run_job, sns_event, use_limits, visitor, ws_event
+from tests.helpers import all_items, sns_event, use_limits
 
 ONE_CLICK = {"Content-Type": "application/x-www-form-urlencoded"}
 

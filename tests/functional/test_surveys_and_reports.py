@@ -19,7 +19,8 @@ import app as app_module
 from chalicelib.reports import histogram
 from chalicelib.storage.conversations import ConversationModel
 from chalicelib.storage.surveys import SurveyModel
-from tests.helpers import Api, Party, agent, all_items, audit_events, run_job, visitor, ws_event
+from devstack.harness import Api, Party, agent, run_job, visitor, ws_event
+from tests.helpers import all_items, audit_events
 
 SENDER = "surveys@mail.switchboard.example"
 OUTCOMES = ("websocket", "email", "none", "suppressed", "capped_tenant", "capped_address", "skipped", "failed")

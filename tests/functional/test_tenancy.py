@@ -7,16 +7,8 @@ import json
 import boto3
 import pytest
 
-from tests.helpers import Api, all_items, without_rate_limits
-
-PASSWORD = "correct horse battery"
-
-
-def error_of(response) -> dict:
-    body = response.json_body
-    assert set(body) == {"error"}, body
-    assert isinstance(body["error"]["code"], str) and body["error"]["message"]
-    return body["error"]
+from devstack.harness import PASSWORD, Api
+from tests.helpers import all_items, error_of, without_rate_limits
 
 
 # --- Signup -----------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from chalicelib.storage.agents import AgentModel
 from chalicelib.storage.connections import ConnectionModel
 from chalicelib.storage.conversations import ConversationModel, MessageModel
 from chalicelib.storage.visitors import VisitorModel
-from tests.helpers import Api, Party, agent, all_items, audit_events, run_job, use_limits, visitor
+from devstack.harness import Api, Party, agent, run_job, visitor
+from tests.helpers import all_items, audit_events, use_limits
 
 MESSAGES = "switchboard-test-messages"
 CONVERSATIONS = "switchboard-test-conversations"

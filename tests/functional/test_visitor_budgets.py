@@ -8,21 +8,12 @@ from contextlib import ExitStack
 
 import pytest
 
+from chalicelib.access.visitor_limits import source_key
 from chalicelib.storage.conversations import ConversationModel
 from chalicelib.storage.tenants import TenantModel
 from chalicelib.storage.visitors import VisitorModel
-from chalicelib.visitors.limits import source_key
-from tests.helpers import (
-    Api,
-    FrozenClock,
-    Party,
-    agent,
-    all_items,
-    from_source,
-    use_limits,
-    visitor,
-    without_rate_limits,
-)
+from devstack.harness import Api, Party, agent, visitor, widget_session
+from tests.helpers import FrozenClock, all_items, from_source, me, use_limits, without_rate_limits
 
 
 @pytest.fixture
@@ -35,14 +26,6 @@ def from_address():
     """Requests come from this source address until the next call (or the test's end)."""
     with ExitStack() as sources:
         yield lambda address: sources.enter_context(from_source(address))
-
-
-def session(api: Api, tenant: dict, **body):
-    return api.call("POST", f"/v1/widget/{tenant['widget_key']}/sessions", body)
-
-
-def me(api: Api, token: str) -> int:
-    return api.call("GET", "/v1/me", token=token).status_code
 
 
 # --- Staff are never throttled by visitors ----------------------------------------------------------
@@ -64,7 +47,7 @@ def test_a_visitor_flood_is_refused_while_staff_keep_working(api: Api, tenant: d
     tokens = []
     for n in range(15):  # visitors from many addresses: the per-tenant ceiling on new visitors holds them
         from_address(f"198.51.100.{n}")
-        started = session(api, tenant)
+        started = widget_session(api, tenant)
         if started.status_code == 201:
             tokens.append(started.json_body["visitor_token"])
         else:
@@ -89,7 +72,7 @@ def test_a_visitor_flood_is_refused_while_staff_keep_working(api: Api, tenant: d
 
 def test_staff_and_api_keys_still_share_their_tenants_budget(api: Api, tenant: dict, clock):
     use_limits(tenant_requests_per_minute=3)
-    vera = session(api, tenant).json_body["visitor_token"]
+    vera = widget_session(api, tenant).json_body["visitor_token"]
     for token in (tenant["admin_token"], tenant["api_key"], tenant["admin_token"]):
         assert me(api, token) == 200
     assert [me(api, token) for token in (tenant["admin_token"], tenant["api_key"])] == [429, 429]
@@ -100,7 +83,7 @@ def test_staff_and_api_keys_still_share_their_tenants_budget(api: Api, tenant: d
 def test_one_visitor_past_its_budget_is_429_and_others_are_not(api: Api, tenant: dict, clock, from_address):
     use_limits(visitor_requests_per_minute=3)
     from_address("192.0.2.1")
-    vera, walt = (session(api, tenant).json_body["visitor_token"] for _ in range(2))
+    vera, walt = (widget_session(api, tenant).json_body["visitor_token"] for _ in range(2))
     assert [me(api, vera) for _ in range(4)] == [200, 200, 200, 429]
     refused = api.call("GET", "/v1/me", token=vera)
     assert refused.json_body["error"]["code"] == "rate_limited" and 1 <= int(refused.headers["Retry-After"]) <= 61
@@ -111,7 +94,7 @@ def test_one_visitor_past_its_budget_is_429_and_others_are_not(api: Api, tenant:
 
 def test_addresses_in_one_ipv6_64_share_a_budget(api: Api, tenant: dict, clock, from_address):
     use_limits(visitor_source_requests_per_minute=4, widget_sessions_per_minute=100)
-    tokens = [session(api, tenant).json_body["visitor_token"] for _ in range(6)]
+    tokens = [widget_session(api, tenant).json_body["visitor_token"] for _ in range(6)]
     hosts = ["2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:DB8:1:2:abcd::9", "2001:db8:1:2::77"]
     statuses = []
     for token, host in zip(tokens, hosts + ["2001:db8:1:2::5"]):  # five visitors, five hosts, one /64
@@ -126,14 +109,14 @@ def test_widget_sessions_from_one_ipv6_64_share_a_budget(api: Api, tenant: dict,
     use_limits(widget_sessions_per_minute=2)
     for host in ("2001:db8::1", "2001:db8::2:1"):
         from_address(host)
-        assert session(api, tenant).status_code == 201
+        assert widget_session(api, tenant).status_code == 201
     from_address("2001:db8::ffff:1")
     before = without_rate_limits(all_items())
-    refused = session(api, tenant)
+    refused = widget_session(api, tenant)
     assert refused.status_code == 429 and refused.json_body["error"]["code"] == "rate_limited"
     assert without_rate_limits(all_items()) == before
     from_address("2001:db8:0:1::1")
-    assert session(api, tenant).status_code == 201
+    assert widget_session(api, tenant).status_code == 201
 
 
 @pytest.mark.parametrize("address, counted_as", [
@@ -151,7 +134,7 @@ def test_source_key(address: str, counted_as: str):
 def test_past_the_tenants_ceiling_new_visitors_get_widget_busy_and_returning_ones_get_in(
         api: Api, tenant: dict, clock, from_address):
     use_limits(tenant_new_visitors_per_minute=2, widget_sessions_per_minute=100)
-    first = [session(api, tenant).json_body for _ in range(2)]
+    first = [widget_session(api, tenant).json_body for _ in range(2)]
     before = without_rate_limits(all_items())
     busy = api.call("POST", f"/v1/widget/{tenant['widget_key']}/sessions", {"name": "Eve"},
                     headers={"Origin": "https://shop.example"})
@@ -160,12 +143,12 @@ def test_past_the_tenants_ceiling_new_visitors_get_widget_busy_and_returning_one
     assert busy.headers["Access-Control-Allow-Origin"] == "*"  # the widget can read why
     assert without_rate_limits(all_items()) == before  # no visitor written
     # A returning visitor is no new visitor; another tenant has its own ceiling; staff are untouched.
-    assert session(api, tenant, visitor_token=first[0]["visitor_token"]).status_code == 201
+    assert widget_session(api, tenant, visitor_token=first[0]["visitor_token"]).status_code == 201
     other = api.signup(name="Other", email="boss@other.com")
-    assert session(api, other).status_code == 201
+    assert widget_session(api, other).status_code == 201
     assert me(api, tenant["admin_token"]) == 200
     clock.advance(60)
-    assert session(api, tenant).status_code == 201
+    assert widget_session(api, tenant).status_code == 201
 
 
 # --- The tenant's ceiling on visitor conversations waiting for or with a person ------------------------------
@@ -228,7 +211,7 @@ def test_the_bot_keeps_a_visitor_while_the_tenant_is_full(api: Api, tenant: dict
 
 def test_erasing_a_waiting_visitor_gives_their_place_back(api: Api, tenant: dict):
     use_limits(tenant_open_visitor_conversations=1)
-    session_body = session(api, tenant).json_body
+    session_body = widget_session(api, tenant).json_body
     assert first_message(Party(session_body["visitor_token"]))["type"] == "ack" and open_count(tenant) == 1
     erased = api.call("DELETE", f"/v1/visitors/{session_body['visitor_id']}", token=tenant["admin_token"])
     assert erased.status_code == 202 and open_count(tenant) == 0

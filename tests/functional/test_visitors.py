@@ -8,17 +8,8 @@ from contextlib import contextmanager
 import jwt
 import pytest
 
-from tests.helpers import (
-    Api,
-    MovableClock,
-    Party,
-    agent,
-    all_items,
-    audit_events,
-    frames_sent,
-    use_limits,
-    without_rate_limits,
-)
+from devstack.harness import Api, MovableClock, Party, agent, frames_sent
+from tests.helpers import all_items, audit_events, use_limits, without_rate_limits
 
 
 def widget_session(api: Api, tenant: dict, **body) -> dict:

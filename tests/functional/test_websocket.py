@@ -6,7 +6,8 @@ import json
 import pytest
 
 import app as app_module
-from tests.helpers import Api, Party, agent, all_items, frames_sent, use_limits, visitor, without_rate_limits, ws_event
+from devstack.harness import Api, Party, agent, connect, frames_sent, visitor, ws_event
+from tests.helpers import all_items, allow_origins, use_limits, without_rate_limits
 
 
 @pytest.fixture
@@ -14,11 +15,6 @@ def tenant(api: Api, tenant: dict) -> dict:
     """The shared tenant, with a visitor session."""
     tenant["visitor"] = api.call("POST", f"/v1/widget/{tenant['widget_key']}/sessions", {}).json_body
     return tenant
-
-
-def connect(connection_id: str, token: str | None, headers: dict[str, str] | None = None) -> dict:
-    query = {"token": token} if token is not None else None
-    return app_module.websocket_connect(ws_event("$connect", connection_id, query=query, headers=headers), None)
 
 
 def send(connection_id: str, body: str) -> list[dict]:
@@ -52,12 +48,13 @@ def test_bad_tokens_are_refused_at_connect_and_record_nothing(api: Api, tenant: 
     assert connections() == []
 
 
+def test_every_refusal_at_connect_answers_with_its_code(api: Api, tenant: dict):
+    # As an origin refused (403 origin_not_allowed) or a visitor at their limit (429 too_many_connections).
+    for token in (None, "garbage", tenant["api_key"]):
+        assert connect("c=", token) == {"statusCode": 401, "body": "unauthorized"}, token
+
+
 # --- Origins ------------------------------------------------------------------------------
-def allow_origins(api: Api, tenant: dict, origins: list[str]) -> None:
-    response = api.call("PUT", "/v1/settings", {"allowed_origins": origins}, token=tenant["admin_token"])
-    assert response.status_code == 200, response.body
-
-
 @pytest.mark.parametrize("name", ["Origin", "origin", "ORIGIN"])
 @pytest.mark.parametrize("origin", ["https://shop.example", "HTTPS://Shop.Example:443", "http://localhost:3000"])
 def test_a_listed_origin_connects_whatever_the_header_case(api: Api, tenant: dict, name: str, origin: str):

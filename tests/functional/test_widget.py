@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.storage.visitors import VisitorModel
-from tests.helpers import Api, Party, all_items, without_rate_limits
+from devstack.harness import PASSWORD, Api, Party
+from tests.helpers import all_items, allow_origins, header, without_rate_limits
 
 OWN_ORIGIN = "https://test.execute-api.us-east-1.amazonaws.com"  # conftest's SWITCHBOARD_PUBLIC_URL
 PREFLIGHT = {"Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
@@ -18,16 +19,6 @@ def sessions_path(tenant: dict) -> str:
 
 def start(api: Api, tenant: dict, origin: str | None = None, **body):
     return api.call("POST", sessions_path(tenant), body, headers={"Origin": origin} if origin else None)
-
-
-def allow_origins(api: Api, tenant: dict, origins: list[str]) -> None:
-    response = api.call("PUT", "/v1/settings", {"allowed_origins": origins}, token=tenant["admin_token"])
-    assert response.status_code == 200, response.body
-
-
-def header(response, name: str) -> str | None:
-    headers = response["headers"] if isinstance(response, dict) else response.headers
-    return next((value for key, value in headers.items() if key.lower() == name.lower()), None)
 
 
 def preflight(path: str) -> dict:
@@ -123,7 +114,7 @@ def test_rate_limited_widget_sessions_carry_the_cors_header(api: Api, tenant: di
 
 def test_staff_routes_stay_same_origin(api: Api, tenant: dict):
     login = api.call("POST", "/v1/auth/login", {"tenant_id": tenant["tenant_id"], "email": "admin@acme.com",
-                                                 "password": "correct horse battery"},
+                                                 "password": PASSWORD},
                      headers={"Origin": "https://shop.example"})
     assert login.status_code == 200 and header(login, "Access-Control-Allow-Origin") is None
     assert header(preflight("/v1/auth/login"), "Access-Control-Allow-Origin") is None

@@ -15,7 +15,8 @@ from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
 from chalicelib.storage.agents import AgentModel
 from chalicelib.storage.conversations import ConversationModel, MessageModel
-from tests.helpers import Api, Party, agent, all_items, run_job, visitor, without_rate_limits
+from devstack.harness import Api, Party, agent, run_job, visitor
+from tests.helpers import all_items, without_rate_limits
 
 
 class LambdaCrashed(BaseException):

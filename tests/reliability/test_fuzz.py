@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from websockets.sync.client import ClientConnection, connect
 
 from chalicelib.realtime.frames import CLIENT_FRAMES, MAX_FRAME_BYTES
-from tests.e2e.conftest import RunningStack, sign_up
+from devstack.harness import RunningStack, sign_up
 
 pytestmark = pytest.mark.e2e
 

@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import quote, urlencode
 
-import pytest
 import schemathesis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.web.routing import ROUTES, RouteSpec
-from tests.helpers import Api, Party, all_items, frames_sent, run_job, without_rate_limits
+from devstack.harness import Api, Party, frames_sent, run_job
+from tests.helpers import all_items, without_rate_limits
 
 STAFF_ROLES = ("admin", "supervisor", "agent", "compliance")
 # Path parameters that are not ids of a tenant's objects: the first three are credentials in
@@ -38,7 +38,6 @@ NOT_OBJECT_IDS = {"widget_key", "survey_token", "unsubscribe_token", "name"}
 EXAMPLES_PER_OPERATION = 4
 ROLE_EXAMPLES_PER_OPERATION = 1
 WS_EXAMPLES_PER_ACTION = 3
-PASSWORD = "correct horse battery"
 
 
 @dataclass

@@ -13,14 +13,8 @@ import boto3
 import pytest
 
 from chalicelib.system.middleware import SECURITY_HEADERS
-from tests.helpers import Api, Party, frames_sent, run_job
-
-PASSWORD = "correct horse battery"
-
-
-def header(response, name: str) -> str | None:
-    return next((value for key, value in response.headers.items() if key.lower() == name.lower()), None)
-
+from devstack.harness import Api, Party, frames_sent, run_job
+from tests.helpers import header
 
 # Scripts and styles are cached by browsers on purpose (chalicelib/web/pages.py); everything else is no-store.
 CACHED = re.compile(r"^/(widget\.js|survey\.js|assets/.*)$")

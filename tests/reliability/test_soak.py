@@ -29,7 +29,7 @@ import requests
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from tests.e2e.conftest import PASSWORD, RunningStack, sign_up
+from devstack.harness import PASSWORD, RunningStack, sign_up
 
 pytestmark = pytest.mark.e2e
 
