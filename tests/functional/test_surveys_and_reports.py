@@ -1,22 +1,16 @@
-"""Surveys (WebSocket and email paths), answers, follow-ups and reports, end to end on moto."""
+"""Surveys (WebSocket and email paths), answers and follow-ups, end to end on moto (reports:
+test_reports.py)."""
 from __future__ import annotations
 
-import csv
-import io
 import json
-import math
-import random
-from datetime import datetime, timedelta, timezone
 from email import message_from_string
 from email.message import EmailMessage
 from email.policy import default
-from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
 
 import app as app_module
-from chalicelib.reports import histogram
 from chalicelib.storage.conversations import ConversationModel
 from chalicelib.storage.surveys import SurveyModel
 from devstack.harness import Api, Party, agent, run_job, visitor, ws_event
@@ -184,113 +178,6 @@ def test_unresolved_closes_and_low_ratings_open_follow_ups_supervisors_close(api
     assert again.status_code == 409
     assert len(api.call("GET", "/v1/follow-ups?status=open", token=admin).json_body["items"]) == 1
     assert api.call("POST", "/v1/follow-ups/nothing.unresolved/close", {}, token=admin).status_code == 404
-
-
-# --- Reports ------------------------------------------------------------------------------------
-def test_histogram_estimates_stay_within_the_documented_error():
-    for seconds in [0.2, 1, 1.5, 7, 59, 61, 300, 3600, 86400]:
-        estimate = histogram.estimate(histogram.bucket(seconds))
-        assert seconds < 1 or abs(estimate - seconds) / seconds <= math.sqrt(histogram.RATIO) - 1 + 1e-3
-
-
-def test_the_report_equals_what_the_test_computes_from_its_own_conversations(api: Api, tenant: dict, clock):
-    """Conversations at various hours and speeds, closed both ways, rated or not; the report must say
-    exactly what a brute-force count of the same conversations says."""
-    t = tenant["tenant_id"]
-    api.call("PUT", "/v1/settings", {"timezone": "Asia/Tokyo", "sla_first_response_seconds": 60,
-                                     "survey_delay_seconds": 0}, token=tenant["admin_token"])
-    rng = random.Random(7)
-    sam, kim = agent(api, tenant, "sam@acme.com"), agent(api, tenant, "kim@acme.com")
-    agents = {}
-    truth = []
-    start = datetime.now(timezone.utc)
-    for n in range(14):
-        helper = (sam, kim)[n % 2]
-        helper.send(action="presence.set", status="online")
-        vera = visitor(api, tenant)
-        vera.send(action="message.send", client_msg_id="v1", text="hello")
-        conversation_id = vera.of_type("ack")[0]["conversation_id"]
-        conversation = ConversationModel.get(t, conversation_id)
-        agents[conversation.agent_id] = helper
-        wait = rng.choice([5, 30, 59, 61, 90, 400])
-        clock.advance(wait)
-        helper.send(action="message.send", conversation_id=conversation_id, client_msg_id="a1", text="hi")
-        handle = rng.choice([30, 200, 1000])
-        clock.advance(handle)
-        resolution = "resolved" if n % 3 else "unresolved"
-        helper.send(action="conversation.close", conversation_id=conversation_id, resolution=resolution)
-        helper.send(action="presence.set", status="away")
-        rating = rng.choice([None, 1, 3, 4, 5, 5]) if n != 0 else 5
-        if rating:
-            run_job("send-surveys")
-            [frame] = vera.of_type("survey.request")
-            assert answer(api, frame["survey_token"], rating=rating).status_code == 200
-        truth.append({"created": conversation.created_at, "agent": conversation.agent_id, "wait": wait,
-                      "handle": handle + wait, "resolution": resolution, "rating": rating})
-        clock.advance(rng.choice([600, 3600, 7200]))
-    # One the bot settles, and one left queued: counted as conversations, neither answered.
-    api.call("POST", "/v1/faq", {"question": "What are your opening hours?", "answer": "9 to 5."},
-             token=api.login(t, "admin@acme.com"))
-    bot_visitor = visitor(api, tenant)
-    bot_visitor.send(action="message.send", client_msg_id="v1", text="what are your opening hours?")
-    bot_conversation = bot_visitor.of_type("ack")[0]["conversation_id"]
-    bot_visitor.send(action="conversation.close", conversation_id=bot_conversation)
-    truth.append({"created": ConversationModel.get(t, bot_conversation).created_at, "agent": None, "wait": None,
-                  "handle": None, "resolution": None, "rating": None, "bot": True})
-
-    token = api.login(t, "admin@acme.com")
-    frm = start.replace(minute=0, second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-    until = (clock.utcnow() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    response = api.call("GET", f"/v1/reports/summary?from={frm}&to={until}", token=token)
-    assert response.status_code == 200, response.body
-    report = response.json_body
-
-    answered = [c for c in truth if c["wait"] is not None]
-    rated = [c["rating"] for c in truth if c["rating"]]
-    assert report["conversations"] == len(truth)
-    assert report["closed"] == len(truth)
-    assert report["resolved"] == sum(c["resolution"] == "resolved" for c in truth)
-    assert report["resolution_rate"] == round(report["resolved"] / len(truth), 4)
-    assert report["bot_contained"] == 1
-    assert report["sla_breaches"] == sum(c["wait"] > 60 for c in answered)
-    assert report["csat"]["responses"] == len(rated)
-    assert report["csat"]["average"] == round(sum(rated) / len(rated), 2)
-    assert report["csat"]["distribution"] == {str(r): rated.count(r) for r in range(1, 6)}
-
-    def expected_percentile(values: list[float], fraction: float) -> float:
-        exact = sorted(values)[max(1, math.ceil(fraction * len(values))) - 1]
-        return histogram.estimate(histogram.bucket(exact))
-
-    waits = [c["wait"] for c in answered]
-    assert report["first_response_seconds"]["p50"] == expected_percentile(waits, 0.5)
-    assert report["first_response_seconds"]["p90"] == expected_percentile(waits, 0.9)
-    assert report["handle_seconds"]["p50"] == expected_percentile([c["handle"] for c in answered], 0.5)
-    tokyo = ZoneInfo("Asia/Tokyo")
-    by_hour = {h: 0 for h in range(24)}
-    for c in truth:
-        by_hour[c["created"].astimezone(tokyo).hour] += 1
-    assert {row["hour"]: row["conversations"] for row in report["by_hour"]} == by_hour
-    assert report["peak_hours"] == [h for h, n in by_hour.items() if n == max(by_hour.values())]
-    for row in report["by_agent"]:
-        mine = [c for c in answered if c["agent"] == row["agent_id"]]
-        ratings = [c["rating"] for c in mine if c["rating"]]
-        assert row["conversations"] == len(mine)
-        assert row["csat_average"] == (round(sum(ratings) / len(ratings), 2) if ratings else None)
-        assert row["first_response_p50"] == expected_percentile([c["wait"] for c in mine], 0.5)
-    assert sorted(row["agent_id"] for row in report["by_agent"]) == sorted(agents)
-
-    as_csv = api.call("GET", f"/v1/reports/summary.csv?from={frm}&to={until}", token=token)
-    assert as_csv.headers["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(as_csv.body.decode())))
-    assert rows[0] == ["section", "name", "value"] and ["total", "conversations", str(len(truth))] in rows
-    # An earlier window holds none of it; agents may not read reports.
-    earlier = (start - timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    empty = api.call("GET", f"/v1/reports/summary?from={earlier}&to={frm}", token=token).json_body
-    assert empty["conversations"] == 0 and empty["first_response_seconds"]["p50"] is None
-    assert api.call("GET", "/v1/reports/summary", token=api.login(t, "sam@acme.com")).status_code == 403
-    for bad in ("from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", "from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z",
-                "from=yesterday"):
-        assert api.call("GET", f"/v1/reports/summary?{bad}", token=token).status_code == 400
 
 
 def test_one_failing_email_does_not_stop_the_other_surveys(api: Api, tenant: dict, clock):
