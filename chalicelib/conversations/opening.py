@@ -6,7 +6,7 @@ import re
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
-from ..errors import Conflict, RateLimited
+from ..errors import Conflict, NotFound, RateLimited
 from ..ids import new_id
 from ..reports import counters
 from ..runtime import runtime
@@ -20,7 +20,7 @@ from ..transcripts.keys import key_ring
 from . import assignment, open_slots
 from .announcements import route_and_announce
 from .message_store import post_as
-from .parties import BOT, NotYours
+from .parties import BOT
 
 # A visitor asking for a person: whole words in space-separated scripts, substrings in CJK.
 HANDOFF_WORDS = frozenset({"human", "agent", "person", "operator", "representative", "someone"})
@@ -51,7 +51,7 @@ def open_conversation(connection: ConnectionModel) -> tuple[ConversationModel, S
     for _ in range(MAX_OPEN_ATTEMPTS):
         visitor = VisitorModel.get(connection.tenant_id, connection.principal_id, consistent_read=True)
         if visitor.erased_at is not None:
-            raise NotYours("This visitor was erased.")
+            raise NotFound("This visitor was erased.")
         # The index may lag a conversation opened a moment ago (another tab): the visitor item does not.
         latest = _open_or_none(connection.tenant_id, visitor.open_conversation_id)
         if latest is not None:

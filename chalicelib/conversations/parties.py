@@ -7,7 +7,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from ..access.principals import Actor, actor
-from ..errors import ApiError
+from ..errors import NotFound
 from ..storage.connections import ConnectionModel
 from ..storage.conversations import ConversationModel
 
@@ -29,11 +29,6 @@ BOT = Author("bot", "bot", "Assistant")
 SYSTEM = Author("system", "system", None)
 
 
-class NotYours(ApiError):
-    """Another party's (or tenant's) conversation looks exactly like a missing one."""
-    status, code = 404, "not_found"
-
-
 def conversation_key(tenant_id: str, conversation_id: str) -> str:
     return f"{tenant_id}#{conversation_id}"
 
@@ -52,13 +47,13 @@ SUPERVISING_ROLES = frozenset({"supervisor", "admin"})
 def conversation_for(connection: ConnectionModel, conversation_id: str,
                      supervisors_too: bool = False) -> ConversationModel:
     """The conversation if this party takes part in it (or, with supervisors_too, supervises the
-    tenant); anything else looks exactly like a missing conversation."""
+    tenant); another party's (or tenant's) conversation looks exactly like a missing one."""
     try:
         conversation = ConversationModel.get(connection.tenant_id, conversation_id, consistent_read=True)
     except DoesNotExist:
-        raise NotYours("No such conversation.") from None
+        raise NotFound("No such conversation.") from None
     mine = (conversation.visitor_id if connection.kind == "visitor" else conversation.agent_id)
     supervising = supervisors_too and connection.kind == "agent" and connection.role in SUPERVISING_ROLES
     if mine != connection.principal_id and not supervising:
-        raise NotYours("No such conversation.")
+        raise NotFound("No such conversation.")
     return conversation

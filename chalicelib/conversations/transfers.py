@@ -5,7 +5,7 @@ from __future__ import annotations
 from pynamodb.exceptions import DoesNotExist
 
 from ..audit.trail import record_event, system_actor
-from ..errors import Conflict, InvalidInput
+from ..errors import Conflict, InvalidInput, NotFound
 from ..realtime.connections import connection_ids_of
 from ..realtime.sender import sender
 from ..storage.agents import AgentModel
@@ -13,7 +13,7 @@ from ..storage.connections import ConnectionModel
 from ..storage.conversations import ConversationModel
 from .announcements import announce, announce_queued, fill_capacity
 from .assignment import hand_back, move_to_agent, requeue_actions, route, tenant_settings, tier_queue
-from .parties import NotYours, actor_of, conversation_for
+from .parties import actor_of, conversation_for
 
 
 def reroute(conversation: ConversationModel) -> bool:
@@ -40,7 +40,7 @@ def transfer(connection: ConnectionModel, conversation_id: str, to_agent_id: str
     try:
         target = AgentModel.get(conversation.tenant_id, to_agent_id, consistent_read=True)
     except DoesNotExist:
-        raise NotYours("No such agent.") from None
+        raise NotFound("No such agent.") from None
     from_agent_id = conversation.agent_id
     assignment = move_to_agent(conversation, target)
     if assignment is None:
