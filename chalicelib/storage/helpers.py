@@ -6,11 +6,10 @@ import json
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from ..errors import ApiError, InvalidInput
@@ -20,7 +19,6 @@ PAGE_SIZE = 100
 # Partitions of the sparse, global indexes that jobs walk (due replies, lapsed agents, tenants):
 # enough that no single partition takes every tenant's writes.
 SHARDS = 8
-ModelT = TypeVar("ModelT", bound=Model)
 
 
 def shard(prefix: str, key: str) -> str:

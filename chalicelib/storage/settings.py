@@ -11,8 +11,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from .tenants import TenantModel
-
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
@@ -67,7 +65,3 @@ class Settings(BaseModel):
     identity_verification: bool = Field(
         default=False, description="read-only: an identity secret is set (POST /v1/identity-secret); "
                                    "the secret itself is never shown again")
-
-
-def settings_of(tenant: TenantModel) -> Settings:
-    return Settings.model_validate(tenant.settings)

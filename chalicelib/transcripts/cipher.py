@@ -74,11 +74,6 @@ def seal(conversation: ConversationModel, seq: int, text: str) -> Sealed:
     return _seal(conversation, _place(conversation, seq), text)
 
 
-def open_sealed(conversation: ConversationModel, seq: int, sealed: Sealed) -> str:
-    """The text, or Corrupted (tampered, misplaced) or Shredded (its key destroyed)."""
-    return _open(conversation, _place(conversation, seq), sealed)
-
-
 def reveal(conversation: ConversationModel, message: MessageModel) -> Revealed:
     seq = int(message.seq)
     return _reveal(conversation, _place(conversation, seq), Sealed(message.sealed, int(message.key_version)), seq=seq)
