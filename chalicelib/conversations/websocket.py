@@ -27,19 +27,14 @@ Reply = list[dict[str, Any]]
 
 def on_connect(connection_id: str, query: dict[str, str] | None,
                headers: dict[str, str] | None = None) -> dict[str, Any]:
-    """Refuse at connect any missing, bad or expired token, and a browser page whose origin the
-    tenant does not allow; otherwise record who this is."""
+    """Refuse at connect any missing, bad or expired token, a browser page whose origin the tenant
+    does not allow, and a visitor at their limit of connections, each with its status and code;
+    otherwise record who this is."""
     token = (query or {}).get("token") or ""
     try:
         principal, name = _ws_principal(token)
-    except ApiError as err:
-        return {"statusCode": err.status, "body": err.message}
-    try:
         origins.check(origins.origin_header(headers), lambda: _allowed_origins(principal.tenant_id),
                       principal.tenant_id, "ws connect")
-    except ApiError as err:
-        return {"statusCode": err.status, "body": err.code}
-    try:
         connections.record(connection_id, principal, name)
     except ApiError as err:
         return {"statusCode": err.status, "body": err.code}
