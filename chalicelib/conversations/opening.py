@@ -6,6 +6,7 @@ import re
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
+from ..bot.service import answer_for
 from ..errors import Conflict, NotFound, RateLimited
 from ..ids import new_id
 from ..reports import counters
@@ -145,8 +146,6 @@ def hand_to_human(conversation: ConversationModel) -> None:
 
 def bot_turn(conversation: ConversationModel, client_msg_id: str, text: str) -> None:
     """Answer from the FAQ when confident; otherwise, or when asked for a person, hand over."""
-    from ..bot.service import answer_for  # deferred: only bot conversations rank the FAQ
-
     found = None if wants_a_person(text) else answer_for(conversation.tenant_id, text)
     if found is None:
         hand_to_human(conversation)

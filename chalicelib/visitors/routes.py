@@ -5,8 +5,8 @@ from chalice import Blueprint
 
 from ..access.roles import COMPLIANCE, STAFF
 from ..web.routing import PUBLIC, Call, endpoint
+from . import erasure, service, widget_sessions
 from . import schemas as s
-from . import service, widget_sessions
 
 bp = Blueprint(__name__)
 TAG = "visitors"
@@ -35,6 +35,4 @@ def update_visitor(call: Call[s.VisitorPatch], visitor_id: str) -> s.VisitorProf
           summary="Erase a visitor: shred their keys and personal data (repeatable)", tag=TAG,
           auth=COMPLIANCE, response=s.ErasureOut, status=202, errors=(404, 409))
 def erase_visitor(call: Call[None], visitor_id: str) -> s.ErasureOut:
-    from .erasure import erase  # deferred: only erasure needs the conversation machinery
-
-    return erase(call.principal, visitor_id)
+    return erasure.erase(call.principal, visitor_id)
