@@ -15,7 +15,7 @@ from pynamodb.models import Model
 from .base import table_meta
 
 
-class AgentLapseIndex(GlobalSecondaryIndex):
+class AgentLapseIndex(GlobalSecondaryIndex["AgentModel"]):
     class Meta:
         index_name = "lapse-index"
         projection = KeysOnlyProjection()
@@ -80,7 +80,7 @@ class ApiKeyModel(Model):
     revoked_at = UTCDateTimeAttribute(null=True)
 
 
-class RosterAvailableIndex(GlobalSecondaryIndex):
+class RosterAvailableIndex(GlobalSecondaryIndex["RosterModel"]):
     class Meta:
         index_name = "available-index"
         projection = KeysOnlyProjection()
@@ -98,7 +98,7 @@ class RosterModel(Model):
     available_index = RosterAvailableIndex()
 
 
-class LoginFailureDueIndex(GlobalSecondaryIndex):
+class LoginFailureDueIndex(GlobalSecondaryIndex["LoginFailureModel"]):
     class Meta:
         index_name = "due-index"
         projection = KeysOnlyProjection()

@@ -10,7 +10,7 @@ from pynamodb.models import Model
 from .base import table_meta
 
 
-class AuditTimeIndex(GlobalSecondaryIndex):
+class AuditTimeIndex(GlobalSecondaryIndex["AuditEventModel"]):
     """Events by time: ts never decreases along a tenant's seq, so a time range is a seq range.
     The sort key "{ts}#{seq:012d}" is unique, so events of the same second keep their order."""
     class Meta:
@@ -38,7 +38,7 @@ class AuditEventModel(Model):
     time_index = AuditTimeIndex()
 
     @classmethod
-    def of(cls, tenant_id: str, event: dict) -> "AuditEventModel":
+    def of(cls, tenant_id: str, event: dict[str, Any]) -> AuditEventModel:
         return cls(tenant_id, **event, ts_seq=f"{event['ts']}#{event['seq']:012d}")
 
     def as_event(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pynamodb.models import Model
 from .base import table_meta
 
 
-class ConnectionPrincipalIndex(GlobalSecondaryIndex):
+class ConnectionPrincipalIndex(GlobalSecondaryIndex["ConnectionModel"]):
     class Meta:
         index_name = "principal-index"
         projection = KeysOnlyProjection()

@@ -16,7 +16,7 @@ from pynamodb.models import Model
 from .base import table_meta
 
 
-class QueueIndex(GlobalSecondaryIndex):
+class QueueIndex(GlobalSecondaryIndex["ConversationModel"]):
     class Meta:
         index_name = "queue-index"
         projection = IncludeProjection(["visitor_id"])
@@ -25,7 +25,7 @@ class QueueIndex(GlobalSecondaryIndex):
     queue_sort = UnicodeAttribute(range_key=True)
 
 
-class VisitorConversationsIndex(GlobalSecondaryIndex):
+class VisitorConversationsIndex(GlobalSecondaryIndex["ConversationModel"]):
     class Meta:
         index_name = "visitor-index"
         projection = AllProjection()
@@ -34,7 +34,7 @@ class VisitorConversationsIndex(GlobalSecondaryIndex):
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
-class AgentConversationsIndex(GlobalSecondaryIndex):
+class AgentConversationsIndex(GlobalSecondaryIndex["ConversationModel"]):
     class Meta:
         index_name = "agent-index"
         projection = AllProjection()
@@ -43,7 +43,7 @@ class AgentConversationsIndex(GlobalSecondaryIndex):
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
-class DueIndex(GlobalSecondaryIndex):
+class DueIndex(GlobalSecondaryIndex["ConversationModel"]):
     class Meta:
         index_name = "due-index"
         projection = KeysOnlyProjection()
@@ -52,7 +52,7 @@ class DueIndex(GlobalSecondaryIndex):
     due_at = UTCDateTimeAttribute(range_key=True)
 
 
-class RetentionIndex(GlobalSecondaryIndex):
+class RetentionIndex(GlobalSecondaryIndex["ConversationModel"]):
     class Meta:
         index_name = "retention-index"
         projection = KeysOnlyProjection()
@@ -61,7 +61,7 @@ class RetentionIndex(GlobalSecondaryIndex):
     closed_at = UTCDateTimeAttribute(range_key=True)
 
 
-class SurveyDueIndex(GlobalSecondaryIndex):
+class SurveyDueIndex(GlobalSecondaryIndex["ConversationModel"]):
     class Meta:
         index_name = "survey-index"
         projection = KeysOnlyProjection()
@@ -99,7 +99,7 @@ class ConversationModel(Model):
     closed_at = UTCDateTimeAttribute(null=True)
     # {"<tenant key version>": conversation data key wrapped by the visitor's key of that version}.
     # Removed by erasure and retention: the conversation's messages can never be opened again.
-    data_keys = MapAttribute(default=dict)
+    data_keys: MapAttribute[str, bytes] = MapAttribute(default=dict)
     # Present (= tenant_id) from close until retention shreds it (sparse retention-index).
     retention_key = UnicodeAttribute(null=True)
     shredded_at = UTCDateTimeAttribute(null=True)

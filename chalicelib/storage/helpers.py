@@ -83,13 +83,12 @@ def decode_cursor(cursor: str | None, key_names: set[str], pinned: dict[str, str
     if not cursor:
         return None
     try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        valid = (isinstance(key, dict) and set(key) == key_names
-                 and all(key.get(name) == {"S": value} for name, value in pinned.items())
-                 and all(isinstance(v, dict) and len(v) == 1 for v in key.values()))
+        key: object = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError):
-        valid = False
-    if not valid:
+        key = None
+    if not (isinstance(key, dict) and set(key) == key_names
+            and all(key.get(name) == {"S": value} for name, value in pinned.items())
+            and all(isinstance(v, dict) and len(v) == 1 for v in key.values())):
         raise InvalidInput("cursor: not a cursor this listing returned")
     return key
 

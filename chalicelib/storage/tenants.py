@@ -13,7 +13,7 @@ from .base import WrappedKey, table_meta
 from .helpers import all_shards, shard
 
 
-class TenantDirectoryIndex(GlobalSecondaryIndex):
+class TenantDirectoryIndex(GlobalSecondaryIndex["TenantModel"]):
     """Every tenant, for the jobs that visit each one (retention, audit-verify), without a scan."""
     class Meta:
         index_name = "directory-index"

@@ -15,7 +15,7 @@ from pynamodb.models import Model
 from .base import table_meta
 
 
-class VisitorEmailIndex(GlobalSecondaryIndex):
+class VisitorEmailIndex(GlobalSecondaryIndex["VisitorModel"]):
     class Meta:
         index_name = "email-index"
         projection = KeysOnlyProjection()
@@ -45,7 +45,7 @@ class VisitorModel(Model):
     user_id = UnicodeAttribute(null=True)
     email_index = VisitorEmailIndex()
     # {"<tenant key version>": visitor data key wrapped by that tenant key} (transcripts/keys.py).
-    data_keys = MapAttribute(default=dict)
+    data_keys: MapAttribute[str, bytes] = MapAttribute(default=dict)
     # Set by erasure, which also removes data_keys and every personal field: a tombstone.
     erased_at = UTCDateTimeAttribute(null=True)
     # Abuse limits: the ids of open WebSocket connections (added at connect, deleted at disconnect),
