@@ -6,7 +6,7 @@ from chalice import Blueprint
 from ..access.roles import COMPLIANCE
 from ..web.routing import Call, endpoint
 from ..web.schemas import PageQuery
-from . import queries
+from . import exports, queries
 from . import schemas as s
 
 bp = Blueprint(__name__)
@@ -22,17 +22,13 @@ def list_events(call: Call[None]) -> s.EventList:
 @endpoint(bp, "POST", "/v1/audit/exports", summary="Export a time range as a signed switchboard.audit.v1 file",
           tag=TAG, auth=COMPLIANCE, body=s.ExportIn, response=s.ExportAccepted, status=202)
 def request_export(call: Call[s.ExportIn]) -> s.ExportAccepted:
-    from .exports import request_export as request  # deferred: only exports talk to SQS and S3
-
-    return request(call.principal, call.body)
+    return exports.request_export(call.principal, call.body)
 
 
 @endpoint(bp, "GET", "/v1/audit/exports/{export_id}", summary="An export's status and download link",
           tag=TAG, auth=COMPLIANCE, response=s.ExportStatus, errors=(404,))
 def export_status(call: Call[None], export_id: str) -> s.ExportStatus:
-    from .exports import export_status as status
-
-    return status(call.principal, export_id)
+    return exports.export_status(call.principal, export_id)
 
 
 @endpoint(bp, "GET", "/v1/audit/public-keys", summary="The public keys audit digests are signed with",

@@ -1,9 +1,11 @@
 """GET /health and GET /openapi.json."""
 from __future__ import annotations
 
+from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint, Response
 
 from ..runtime import runtime
+from ..web.openapi import build_document
 from ..web.routing import PUBLIC, Call, endpoint
 from ..web.schemas import Output
 
@@ -17,8 +19,6 @@ class HealthOut(Output):
 @endpoint(bp, "GET", "/health", summary="Liveness: ok once the stack answers", tag="system",
           auth=PUBLIC, response=HealthOut)
 def health(call: Call[None]) -> Response | HealthOut:
-    from botocore.exceptions import BotoCoreError, ClientError
-
     rt = runtime()
     try:
         # The cheapest proof that DynamoDB and our tables answer: describe one table.
@@ -31,6 +31,4 @@ def health(call: Call[None]) -> Response | HealthOut:
 @endpoint(bp, "GET", "/openapi.json", summary="This API described as OpenAPI 3.1", tag="system",
           auth=PUBLIC)
 def openapi(call: Call[None]) -> dict:
-    from ..web.openapi import build_document
-
     return runtime().once("openapi_document", build_document)

@@ -12,18 +12,18 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic
+from typing import Any, Generic
 
 from chalice import Blueprint, CORSConfig, Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 from typing_extensions import TypeVar  # a default for a type parameter (PEP 696) before Python 3.13
 
+from .. import ratelimit
+from ..access.principals import Principal, authenticate
+from ..access.visitor_limits import count_visitor_request
 from ..errors import ApiError, InvalidInput, NotFound, TooLarge, validation_message
 from ..runtime import runtime
-
-if TYPE_CHECKING:
-    from ..access.principals import Principal
 
 log = logging.getLogger("switchboard.web")
 
@@ -139,8 +139,6 @@ def _build_call(spec: RouteSpec, request: Request) -> PublicCall[Any, Any]:
     source_ip = identity.get("sourceIp") or "unknown"
     principal = None
     if spec.auth != PUBLIC:
-        from ..access.principals import authenticate
-
         principal = authenticate(headers.get("authorization"), spec.auth)
         _count_request(principal, source_ip)
     body = _parse_body(spec.body, request.raw_body)
@@ -154,12 +152,8 @@ def _count_request(principal: Principal, source_ip: str) -> None:
     """429 over the limit. Staff and API keys spend their tenant's budget together; visitors (whom
     the public widget key mints) only budgets of their own, so they can never throttle staff."""
     if principal.kind == "visitor":
-        from ..access.visitor_limits import count_visitor_request
-
         count_visitor_request(principal.tenant_id, principal.id, source_ip)
         return
-    from .. import ratelimit  # deferred: public routes never count a tenant
-
     ratelimit.enforce("tenant-requests", principal.tenant_id, runtime().config.tenant_requests_per_minute, 60)
 
 
