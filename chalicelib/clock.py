@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 class Clock:
@@ -10,9 +10,9 @@ class Clock:
         return time.time()
 
     def utcnow(self) -> datetime:
-        return datetime.fromtimestamp(self.now(), tz=timezone.utc)
+        return datetime.fromtimestamp(self.now(), tz=UTC)
 
 
 def iso(moment: datetime) -> str:
     """The contract's timestamp form: ISO 8601 UTC with a Z, whole seconds."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

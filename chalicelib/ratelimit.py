@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .errors import RateLimited
 from .runtime import runtime
@@ -32,7 +32,7 @@ def enforce(name: str, key: str, limit: int, window_seconds: int) -> None:
     counter.update(actions=[
         RateLimitModel.hits.add(1),
         RateLimitModel.expires_at.set(
-            datetime.fromtimestamp(window_start + window_seconds + 60, tz=timezone.utc)),
+            datetime.fromtimestamp(window_start + window_seconds + 60, tz=UTC)),
     ])
     if counter.hits > limit:
         raise _refuse(window_start, window_seconds, now)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .clock import Clock
 from .config import Config, get_config
@@ -17,6 +18,8 @@ from .config import Config, get_config
 # Whatever log level a Lambda is given, they stay quiet, so no plaintext can reach a log.
 for _wire_logger in ("botocore", "boto3", "urllib3", "s3transfer"):
     logging.getLogger(_wire_logger).setLevel(logging.WARNING)
+
+T = TypeVar("T")
 
 
 class Runtime:
@@ -44,12 +47,13 @@ class Runtime:
                     service, region_name=self.config.region, endpoint_url=endpoint_url)
             return self._clients[key]
 
-    def once(self, name: str, build: Any) -> Any:
+    def once(self, name: str, build: Callable[[], T]) -> T:
         """A value computed on first use and kept for the container's life."""
         with self._lock:
             if name not in self._cache:
                 self._cache[name] = build()
-            return self._cache[name]
+            value: T = self._cache[name]  # each name has one builder, so one type
+            return value
 
 
 _current: Runtime | None = None

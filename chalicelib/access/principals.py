@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -67,7 +67,7 @@ def principal_from_token(token: str, *, allow_visitor: bool) -> Principal:
     return _agent_principal(claims)
 
 
-def _agent_principal(claims: dict) -> Principal:
+def _agent_principal(claims: dict[str, Any]) -> Principal:
     """Two GetItems: the agent, then the session (access/sessions.py)."""
     try:
         agent = AgentModel.get(claims["tid"], claims["sub"], consistent_read=True)
@@ -88,7 +88,8 @@ def _api_key_principal(token: str) -> Principal:
         raise Unauthorized("Invalid API key.")
     _, tenant_id, key_id, secret = parts
     # Ids we issue are short ASCII words; an empty or overlong key would make DynamoDB refuse the read.
-    if not secret or not all(0 < len(part) <= 64 and part.isascii() and part.replace("_", "a").replace("-", "a").isalnum()
+    if not secret or not all(0 < len(part) <= 64 and part.isascii()
+                             and part.replace("_", "a").replace("-", "a").isalnum()
                              for part in (tenant_id, key_id)):
         raise Unauthorized("Invalid API key.")
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -35,7 +35,7 @@ def start(agent: AgentModel) -> Session:
     ends_at = int(rt.clock.now()) + rt.config.agent_session_max_seconds  # whole seconds, as a token's exp
     session = Session(new_id("s"), int(agent.session_version), ends_at)
     AgentSessionModel(agent.tenant_id, session.id, agent_id=agent.agent_id, created_at=rt.clock.utcnow(),
-                      expires_at=datetime.fromtimestamp(session.ends_at, tz=timezone.utc)).save(
+                      expires_at=datetime.fromtimestamp(session.ends_at, tz=UTC)).save(
         condition=AgentSessionModel.session_id.does_not_exist())
     return session
 
