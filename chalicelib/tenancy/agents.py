@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 
 from ..access.principals import Principal
 from ..audit.trail import record_event
@@ -15,7 +15,7 @@ from ..errors import Conflict, NotFound
 from ..ids import new_id
 from ..runtime import runtime
 from ..storage.agents import AgentModel, CredentialModel
-from ..storage.helpers import cancellation_codes, tenant_page, transaction
+from ..storage.helpers import refusal_means, tenant_page, transaction
 from . import revocation
 from . import schemas as s
 from .passwords import hash_password
@@ -52,12 +52,11 @@ def create_agent(principal: Principal, body: s.AgentIn) -> s.AgentOut:
     agent = new_agent(principal.tenant_id, body, runtime().clock.utcnow())
     credential = CredentialModel(principal.tenant_id, body.email, agent_id=agent.agent_id,
                                  password_hash=hash_password(body.password))
-    try:
-        with transaction() as tx:
-            tx.save(credential, condition=CredentialModel.email.does_not_exist())
-            tx.save(agent, condition=AgentModel.agent_id.does_not_exist())
-    except TransactWriteError as err:
-        _explain_conflict(err, principal.tenant_id, body.email)
+    with refusal_means() as refused, transaction() as tx:
+        tx.save(credential, condition=CredentialModel.email.does_not_exist())
+        tx.save(agent, condition=AgentModel.agent_id.does_not_exist())
+    if refused:
+        raise _conflict(principal.tenant_id, body.email)
     record_event(principal.tenant_id, principal.actor, "agent.created", agent.agent_id,
                  {"role": agent.role, "teams": list(agent.teams)})
     return agent_out(agent)
@@ -86,12 +85,11 @@ def update_agent(principal: Principal, agent_id: str, patch: s.AgentPatch) -> s.
         actions.append(AgentModel.session_version.add(1))
     new_email = changes.get("email") if changes.get("email") not in (None, agent.email) else None
     password_hash = hash_password(changes["password"]) if "password" in changes else None
-    try:
-        with transaction() as tx:
-            tx.update(agent, actions=actions, condition=AgentModel.email == agent.email)
-            _rewrite_credential(tx, agent, new_email, password_hash)
-    except TransactWriteError as err:
-        _explain_conflict(err, principal.tenant_id, new_email)
+    with refusal_means() as refused, transaction() as tx:
+        tx.update(agent, actions=actions, condition=AgentModel.email == agent.email)
+        _rewrite_credential(tx, agent, new_email, password_hash)
+    if refused:
+        raise _conflict(principal.tenant_id, new_email)
     # Field names and the new role only: never the password.
     record_event(principal.tenant_id, principal.actor, "agent.updated", agent_id,
                  {"fields": sorted(changes), **({"role": changes["role"]} if "role" in changes else {})})
@@ -116,13 +114,11 @@ def _resync_routing(agent: AgentModel, before: AgentModel) -> None:
     resync_roster(agent, routing_keys(before))
 
 
-def _explain_conflict(err: TransactWriteError, tenant_id: str, email: str | None) -> None:
-    """Name why a transaction was cancelled (pynamodb reorders items, so ask the table)."""
-    if "ConditionalCheckFailed" not in cancellation_codes(err):
-        raise err
+def _conflict(tenant_id: str, email: str | None) -> Conflict:
+    """Why a condition refused the transaction (pynamodb reorders items, so ask the table)."""
     if email and CredentialModel.count(tenant_id, CredentialModel.email == email, limit=1):
-        raise Conflict("An agent with this email already exists.", code="email_taken") from None
-    raise Conflict("The agent changed meanwhile; try again.") from None
+        return Conflict("An agent with this email already exists.", code="email_taken")
+    return Conflict("The agent changed meanwhile; try again.")
 
 
 def _rewrite_credential(tx: Any, agent: AgentModel, new_email: str | None,
