@@ -3,6 +3,10 @@
 Every handler parses its input, calls one service function and shapes the answer; the
 work lives in chalicelib/.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from chalice import Chalice, Cron, Rate
 from chalice.app import CloudWatchEvent, SNSEvent, SQSEvent, WebsocketEvent
 
@@ -21,6 +25,9 @@ from chalicelib.tenancy import routes as tenancy_routes
 from chalicelib.transcripts import routes as key_routes
 from chalicelib.visitors import routes as visitor_routes
 from chalicelib.web import pages
+
+if TYPE_CHECKING:
+    from chalicelib.mail.feedback import Summary
 
 app = Chalice(app_name="switchboard")
 # Chalice holds its own logger, "switchboard" (the parent of every logger in chalicelib), at ERROR
@@ -44,7 +51,7 @@ pages.answer_head_like_get(app)  # after every blueprint: each public GET gets i
 
 
 @app.on_ws_connect()
-def websocket_connect(event: WebsocketEvent) -> dict:
+def websocket_connect(event: WebsocketEvent) -> dict[str, Any]:
     request = event.to_dict()
     return ws.on_connect(event.connection_id, request.get("queryStringParameters"), request.get("headers"))
 
@@ -60,14 +67,14 @@ def websocket_message(event: WebsocketEvent) -> None:
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), description="Re-queue chats nobody answered in time or whose agent is gone")
-def reroute_stale(event: CloudWatchEvent) -> dict:
+def reroute_stale(event: CloudWatchEvent) -> dict[str, Any]:
     from chalicelib.conversations.stale import reroute_stale as run
 
     return run()
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), description="Shred transcripts older than each tenant's retention_days")
-def retention(event: CloudWatchEvent) -> dict:
+def retention(event: CloudWatchEvent) -> dict[str, Any]:
     from chalicelib.transcripts.retention import run_retention
 
     return run_retention()
@@ -75,7 +82,7 @@ def retention(event: CloudWatchEvent) -> dict:
 
 @app.schedule(Rate(get_config().survey_every_minutes, unit=Rate.MINUTES),
               description="Send one satisfaction survey per closed conversation once it is due")
-def send_surveys(event: CloudWatchEvent) -> dict:
+def send_surveys(event: CloudWatchEvent) -> dict[str, Any]:
     from chalicelib.surveys.service import send_surveys as run
 
     return run()
@@ -83,14 +90,14 @@ def send_surveys(event: CloudWatchEvent) -> dict:
 
 @app.schedule(Rate(get_config().reconcile_every_minutes, unit=Rate.MINUTES),
               description="Recompute each agent's load from the conversations they hold; repair and report drift")
-def reconcile_capacity(event: CloudWatchEvent) -> dict:
+def reconcile_capacity(event: CloudWatchEvent) -> dict[str, Any]:
     from chalicelib.conversations.reconcile import reconcile_capacity as run
 
     return run()
 
 
 @app.schedule(Cron(15, 2, "*", "*", "?", "*"), description="Verify every tenant's audit chain and sign a digest")
-def audit_verify(event: CloudWatchEvent) -> dict:
+def audit_verify(event: CloudWatchEvent) -> dict[str, Any]:
     from chalicelib.audit.nightly_check import run_audit_verify
 
     return run_audit_verify()
@@ -98,7 +105,7 @@ def audit_verify(event: CloudWatchEvent) -> dict:
 
 @app.schedule(Rate(5, unit=Rate.MINUTES),
               description="Write one audit event per account for each ended window of failed logins")
-def audit_login_failures(event: CloudWatchEvent) -> dict:
+def audit_login_failures(event: CloudWatchEvent) -> dict[str, Any]:
     from chalicelib.tenancy.login_throttle import audit_login_failures as run
 
     return run()
@@ -113,7 +120,7 @@ def audit_export(event: SQSEvent) -> None:
 
 # SES's bounces and complaints (its configuration set publishes them to this topic): suppressed addresses.
 @app.on_sns_message(topic=get_config().mail_feedback_topic)
-def ses_feedback(event: SNSEvent) -> dict:
+def ses_feedback(event: SNSEvent) -> Summary:
     from chalicelib.mail.feedback import handle_notification
 
     return handle_notification(event.message)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Annotated, Any, Literal, TypeAlias, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
@@ -53,7 +53,7 @@ class ConversationTransfer(ClientFrame):
     to_team: Team | None = None
 
     @model_validator(mode="after")
-    def _one_target(self) -> "ConversationTransfer":
+    def _one_target(self) -> ConversationTransfer:
         if (self.to_agent_id is None) == (self.to_team is None):
             raise ValueError("give exactly one of to_agent_id and to_team")
         return self
@@ -81,12 +81,13 @@ class Ping(ClientFrame):
     action: Literal["ping"]
 
 
-CLIENT_FRAMES: tuple[type[ClientFrame], ...] = (
-    MessageSend, Typing, Read, HandoffRequest, PresenceSet, ConversationTransfer,
-    ConversationEscalate, ConversationClose, MessagesSync, Ping)
+AnyClientFrame: TypeAlias = Annotated[
+    MessageSend | Typing | Read | HandoffRequest | PresenceSet | ConversationTransfer
+    | ConversationEscalate | ConversationClose | MessagesSync | Ping,
+    Field(discriminator="action")]
+CLIENT_FRAMES: tuple[type[ClientFrame], ...] = get_args(get_args(AnyClientFrame)[0])
 ACTIONS = frozenset(get_args(model.model_fields["action"].annotation)[0] for model in CLIENT_FRAMES)
-_ADAPTER: TypeAdapter[Any] = TypeAdapter(
-    Annotated[Union[CLIENT_FRAMES], Field(discriminator="action")])  # type: ignore[valid-type]
+_ADAPTER: TypeAdapter[AnyClientFrame] = TypeAdapter(AnyClientFrame)
 
 
 class FrameError(Exception):
@@ -123,7 +124,7 @@ def parse_client_frame(body: str | None) -> Any:
 
 def error_frame(code: str, message: str, ref: str | None, retry_after: str | None = None,
                 conversation_id: str | None = None) -> dict[str, Any]:
-    frame = {"type": "error", "code": code, "message": message, "ref": ref}
+    frame: dict[str, Any] = {"type": "error", "code": code, "message": message, "ref": ref}
     if conversation_id is not None:  # the frame named one: which sync, close or transfer failed
         frame["conversation_id"] = conversation_id
     if retry_after is not None:  # rate_limited: seconds until the same frame may go again

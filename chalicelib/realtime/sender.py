@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -19,7 +20,7 @@ log = logging.getLogger("switchboard.sender")
 
 
 class Sender:
-    def __init__(self, client: Any, forget: Callable[[str], None]) -> None:
+    def __init__(self, client: Any, forget: Callable[[str], object]) -> None:
         self._client = client
         self._forget = forget
 

@@ -1,7 +1,8 @@
 """What every HTTP response gets: the contract's error shape and security headers."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalice import Response
 

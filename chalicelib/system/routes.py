@@ -1,12 +1,14 @@
 """GET /health and GET /openapi.json."""
 from __future__ import annotations
 
+from typing import Any
+
 from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint, Response
 
 from ..runtime import runtime
 from ..web.openapi import build_document
-from ..web.routing import PUBLIC, Call, endpoint
+from ..web.routing import PUBLIC, PublicCall, endpoint
 from ..web.schemas import Output
 
 bp = Blueprint(__name__)
@@ -18,7 +20,7 @@ class HealthOut(Output):
 
 @endpoint(bp, "GET", "/health", summary="Liveness: ok once the stack answers", tag="system",
           auth=PUBLIC, response=HealthOut)
-def health(call: Call[None]) -> Response | HealthOut:
+def health(call: PublicCall) -> Response | HealthOut:
     rt = runtime()
     try:
         # The cheapest proof that DynamoDB and our tables answer: describe one table.
@@ -30,5 +32,5 @@ def health(call: Call[None]) -> Response | HealthOut:
 
 @endpoint(bp, "GET", "/openapi.json", summary="This API described as OpenAPI 3.1", tag="system",
           auth=PUBLIC)
-def openapi(call: Call[None]) -> dict:
+def openapi(call: PublicCall) -> dict[str, Any]:
     return runtime().once("openapi_document", build_document)

@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from .routing import PUBLIC, ROUTES, RouteSpec
 from .schemas import ErrorResponse
@@ -18,9 +18,9 @@ _STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 4
 
 
 def build_document(title: str = "Switchboard", version: str = "1.0.0") -> dict[str, Any]:
-    models = _models()
-    keyed, defs = models_json_schema([(m, _mode(m)) for m in models], ref_template=_REF)
-    refs = {model: schema for (model, _), schema in keyed.items()}
+    inputs = [(model, _mode(model)) for model in _models()]
+    keyed, defs = models_json_schema(inputs, ref_template=_REF)
+    refs = {model: keyed[(model, mode)] for model, mode in inputs}
     paths: dict[str, dict[str, Any]] = {}
     for spec in ROUTES:
         paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, refs)
@@ -38,7 +38,7 @@ def build_document(title: str = "Switchboard", version: str = "1.0.0") -> dict[s
     }
 
 
-def _mode(model: type[BaseModel]) -> str:
+def _mode(model: type[BaseModel]) -> JsonSchemaMode:
     return "validation" if any(model in (s.body, s.query) for s in ROUTES) else "serialization"
 
 
@@ -51,7 +51,7 @@ def _models() -> list[type[BaseModel]]:
     return found
 
 
-def _operation(spec: RouteSpec, refs: dict[type[BaseModel], Any]) -> dict[str, Any]:
+def _operation(spec: RouteSpec, refs: dict[type[BaseModel], dict[str, Any]]) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": spec.summary,
         "tags": [spec.tag],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ from pydantic import Field
 
 from ..config import get_config
 from ..errors import NotFound
-from .routing import PUBLIC, ROUTES, Call, endpoint
+from .routing import PUBLIC, ROUTES, PublicCall, endpoint
 from .schemas import QueryInput
 
 bp = Blueprint(__name__)
@@ -60,7 +61,7 @@ def _page(body: str, title: str, stylesheet: str, **slots: str) -> Response:
 
 
 @endpoint(bp, "GET", "/app", summary="The agent console (HTML)", tag=TAG, auth=PUBLIC)
-def console(call: Call[None]) -> Response:
+def console(call: PublicCall) -> Response:
     return _page("console.html", "Switchboard console", "console.css")
 
 
@@ -70,7 +71,7 @@ class DemoQuery(QueryInput):
 
 @endpoint(bp, "GET", "/demo", summary="A demo shop page with the chat widget on it (HTML)",
           tag=TAG, auth=PUBLIC, query=DemoQuery)
-def demo(call: Call[DemoQuery]) -> Response:
+def demo(call: PublicCall[None, DemoQuery]) -> Response:
     if not _WIDGET_KEY.match(call.query.widget_key):
         return _page("demo-missing.html", "Demo Shop", "demo.css")
     src = f"{get_config().public_url}/widget.js" if get_config().public_url else "/widget.js"
@@ -79,13 +80,13 @@ def demo(call: Call[DemoQuery]) -> Response:
 
 
 @endpoint(bp, "GET", "/widget.js", summary="The embeddable chat widget (a JavaScript module)", tag=TAG, auth=PUBLIC)
-def widget(call: Call[None]) -> Response:
+def widget(call: PublicCall) -> Response:
     return _static("widget.js")
 
 
 @endpoint(bp, "GET", "/assets/{name}", summary="Static scripts and styles of the console and the widget",
           tag=TAG, auth=PUBLIC, errors=(404,))
-def asset(call: Call[None], name: str) -> Response:
+def asset(call: PublicCall, name: str) -> Response:
     return _static(name)
 
 
@@ -103,7 +104,7 @@ def answer_head_like_get(app: Chalice) -> None:
     for spec in [spec for spec in ROUTES if spec.method == "GET" and spec.auth == PUBLIC]:
         get_view = app.routes[spec.path]["GET"].view_function
 
-        def head(call: Call[None], _get=get_view, **path_params: str) -> Response:
+        def head(call: PublicCall, _get: Callable[..., Response] = get_view, **path_params: str) -> Response:
             return _get(**path_params)
 
         head.__name__ = f"head_{get_view.__name__}"

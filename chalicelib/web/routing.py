@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic
 
-from chalice import Blueprint, CORSConfig, Response
+from chalice import Blueprint, Chalice, CORSConfig, Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 from typing_extensions import TypeVar  # a default for a type parameter (PEP 696) before Python 3.13
@@ -73,7 +73,7 @@ class Call(PublicCall[BodyT, QueryT]):
     principal: Principal
 
 
-def endpoint(bp: Blueprint, method: str, path: str, *, summary: str, tag: str,
+def endpoint(bp: Blueprint | Chalice, method: str, path: str, *, summary: str, tag: str,
              auth: str | frozenset[str], body: type[BaseModel] | None = None,
              query: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
              status: int = 200, errors: tuple[int, ...] = (), cors: bool = False,
@@ -88,7 +88,9 @@ def endpoint(bp: Blueprint, method: str, path: str, *, summary: str, tag: str,
         def view(**path_params: str) -> Response:
             try:
                 _check_path_ids(path_params)
-                call = _build_call(spec, bp.current_request)
+                request = bp.current_request
+                assert request is not None  # Chalice sets it before any view runs
+                call = _build_call(spec, request)
                 result = handler(call, **path_params)
             except ApiError as err:
                 return error_response(err)

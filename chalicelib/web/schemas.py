@@ -1,7 +1,7 @@
 """Base classes for the pydantic models at the edge."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
@@ -61,7 +61,7 @@ class PageQuery(QueryInput):
 
 # Nothing in Switchboard is older than 1970; the floor keeps ranges computed back from a time (a
 # report's default 30 days) and four-digit years in the UTC form clear of the calendar's ends.
-EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _utc_second(value: Any) -> Any:
@@ -75,12 +75,12 @@ def _utc_second(value: Any) -> Any:
     if moment.tzinfo is None:
         raise ValueError("the time needs a zone: end it with Z for UTC")
     try:
-        moment = moment.astimezone(timezone.utc)
+        utc: datetime | None = moment.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00:00+14:00 is before year 1 in UTC, 9999-12-31T23:59:59-14:00 after 9999
-        moment = None
-    if moment is None or moment < EARLIEST:
+        utc = None
+    if utc is None or utc < EARLIEST:
         raise ValueError("expected a time from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z")
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 UtcStamp = Annotated[str, BeforeValidator(_utc_second)]
