@@ -10,7 +10,7 @@ from chalicelib.storage.conversations import ConversationModel, MessageModel
 from chalicelib.storage.visitors import VisitorModel
 from chalicelib.transcripts.cipher import Revealed, Sealed, reveal, seal
 from chalicelib.transcripts.keys import TTL_SECONDS, BoundedCache, Shredded, key_ring
-from tests.helpers import Api
+from devstack.harness import Api
 
 
 @pytest.fixture
