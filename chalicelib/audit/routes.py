@@ -15,7 +15,7 @@ TAG = "audit"
 
 @endpoint(bp, "GET", "/v1/audit/events", summary="The tenant's audit events in seq order, by time range",
           tag=TAG, auth=COMPLIANCE, query=s.EventsQuery, response=s.EventList)
-def list_events(call: Call[None]) -> s.EventList:
+def list_events(call: Call[None, s.EventsQuery]) -> s.EventList:
     return queries.list_events(call.principal, call.query)
 
 
@@ -39,11 +39,11 @@ def public_keys(call: Call[None]) -> s.PublicKeys:
 
 @endpoint(bp, "GET", "/v1/audit/alarms", summary="Breaks the audit-verify job found in this tenant's chain",
           tag=TAG, auth=COMPLIANCE, query=PageQuery, response=s.AlarmList)
-def list_alarms(call: Call[PageQuery]) -> s.AlarmList:
+def list_alarms(call: Call[None, PageQuery]) -> s.AlarmList:
     return queries.list_alarms(call.principal, call.query.cursor)
 
 
 @endpoint(bp, "GET", "/v1/audit/digests", summary="The signed checkpoints audit-verify wrote, newest first",
           tag=TAG, auth=COMPLIANCE, query=PageQuery, response=s.DigestList)
-def list_digests(call: Call[PageQuery]) -> s.DigestList:
+def list_digests(call: Call[None, PageQuery]) -> s.DigestList:
     return queries.list_digests(call.principal, call.query.cursor)

@@ -21,13 +21,13 @@ def create_faq(call: Call[s.FaqIn]) -> s.FaqOut:
 
 @endpoint(bp, "GET", "/v1/faq", summary="List FAQ entries", tag=TAG, auth=ADMIN,
           query=PageQuery, response=s.FaqList)
-def list_faq(call: Call[None]) -> s.FaqList:
+def list_faq(call: Call[None, PageQuery]) -> s.FaqList:
     return service.list_entries(call.principal, call.query.cursor)
 
 
 @endpoint(bp, "GET", "/v1/faq/match", summary="Rank the FAQ against a message, as the bot would",
           tag=TAG, auth=ADMIN, query=s.MatchQuery, response=s.FaqMatchList)
-def match_faq(call: Call[None]) -> s.FaqMatchList:
+def match_faq(call: Call[None, s.MatchQuery]) -> s.FaqMatchList:
     return service.preview_match(call.principal, call.query.q)
 
 

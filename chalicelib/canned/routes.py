@@ -21,7 +21,7 @@ def create_canned(call: Call[s.CannedIn]) -> s.CannedOut:
 
 @endpoint(bp, "GET", "/v1/canned-responses", summary="List canned responses by shortcut", tag=TAG,
           auth=STAFF, query=PageQuery, response=s.CannedList)
-def list_canned(call: Call[None]) -> s.CannedList:
+def list_canned(call: Call[None, PageQuery]) -> s.CannedList:
     return service.list_page(call.principal, call.query.cursor)
 
 

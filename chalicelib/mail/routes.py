@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from ..web.routing import PUBLIC, Call, endpoint
+from ..web.routing import PUBLIC, PublicCall, endpoint
 from . import pages
 
 bp = Blueprint(__name__)
@@ -16,7 +16,7 @@ FORMS = ("application/x-www-form-urlencoded", "multipart/form-data", "applicatio
 @endpoint(bp, "GET", "/v1/unsubscribe/{unsubscribe_token}",
           summary="The unsubscribe link's page (HTML): asks, changes nothing", tag=TAG, auth=PUBLIC,
           errors=(404,), html_errors=True)
-def unsubscribe_page(call: Call[None], unsubscribe_token: str) -> Response:
+def unsubscribe_page(call: PublicCall[None], unsubscribe_token: str) -> Response:
     return pages.confirm_page(unsubscribe_token)
 
 
@@ -24,5 +24,5 @@ def unsubscribe_page(call: Call[None], unsubscribe_token: str) -> Response:
           summary="One-click unsubscribe (RFC 8058): no more emails from this tenant to this address "
                   "(idempotent; any body, e.g. List-Unsubscribe=One-Click; answers HTML)",
           tag=TAG, auth=PUBLIC, errors=(404,), html_errors=True, content_types=FORMS)
-def unsubscribe(call: Call[None], unsubscribe_token: str) -> Response:
+def unsubscribe(call: PublicCall[None], unsubscribe_token: str) -> Response:
     return pages.unsubscribed_page(unsubscribe_token)

@@ -14,13 +14,13 @@ TAG = "reports"
 
 @endpoint(bp, "GET", "/v1/reports/summary", summary="Conversations, response times, CSAT and SLA over a range",
           tag=TAG, auth=SUPERVISOR_UP, query=SummaryQuery, response=Summary)
-def summary(call: Call[SummaryQuery]) -> Summary:
+def summary(call: Call[None, SummaryQuery]) -> Summary:
     return reports.summary(call.principal, call.query)
 
 
 @endpoint(bp, "GET", "/v1/reports/summary.csv", summary="The same summary as CSV (section, name, value)",
           tag=TAG, auth=SUPERVISOR_UP, query=SummaryQuery)
-def summary_csv(call: Call[SummaryQuery]) -> Response:
+def summary_csv(call: Call[None, SummaryQuery]) -> Response:
     return Response(body=reports.summary_csv(reports.summary(call.principal, call.query)),
                     headers={"Content-Type": "text/csv; charset=utf-8",
                              "Content-Disposition": 'attachment; filename="summary.csv"'})

@@ -1,18 +1,11 @@
 """Staff: agents, their credentials, login sessions and failed logins, API keys, and the routing roster."""
 from __future__ import annotations
 
-from pynamodb.attributes import (
-    BooleanAttribute,
-    ListAttribute,
-    NumberAttribute,
-    TTLAttribute,
-    UnicodeAttribute,
-    UTCDateTimeAttribute,
-)
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from .base import table_meta
+from .base import string_list, table_meta
 
 
 class AgentLapseIndex(GlobalSecondaryIndex["AgentModel"]):
@@ -31,7 +24,7 @@ class AgentModel(Model):
     email = UnicodeAttribute()
     name = UnicodeAttribute()
     role = UnicodeAttribute()
-    teams = ListAttribute(of=UnicodeAttribute, default=list)
+    teams = string_list()
     max_concurrent = NumberAttribute(default=5)
     tier = NumberAttribute(default=1)
     active = BooleanAttribute(default=True)

@@ -1,10 +1,10 @@
 """Prepared answers: the bot's FAQ entries and the agents' canned responses."""
 from __future__ import annotations
 
-from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
-from .base import table_meta
+from .base import string_list, table_meta
 
 
 class FaqModel(Model):
@@ -13,7 +13,7 @@ class FaqModel(Model):
     faq_id = UnicodeAttribute(range_key=True)
     question = UnicodeAttribute()
     answer = UnicodeAttribute()
-    keywords = ListAttribute(of=UnicodeAttribute, default=list)
+    keywords = string_list()
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 

@@ -3,7 +3,14 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from pynamodb.attributes import BinaryAttribute, MapAttribute, NumberAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BinaryAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.models import MetaProtocol
 
 from ..config import get_config
@@ -19,6 +26,12 @@ def table_meta(name: str) -> MetaProtocol:
     # A model's Meta is a class that names the table; pynamodb's metaclass sets the rest of
     # MetaProtocol (host, timeouts, ...) on it when the model class is created.
     return cast(MetaProtocol, Meta)
+
+
+def string_list() -> ListAttribute[str]:
+    """A list of strings, empty by default. pynamodb types ListAttribute(of=X) as a list of X, which
+    holds for maps; a list of UnicodeAttribute reads and writes str."""
+    return cast("ListAttribute[str]", ListAttribute(of=UnicodeAttribute, default=list))
 
 
 class WrappedKey(MapAttribute[str, Any]):

@@ -4,7 +4,6 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
-    ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -13,7 +12,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
-from .base import table_meta
+from .base import string_list, table_meta
 
 
 class QueueIndex(GlobalSecondaryIndex["ConversationModel"]):
@@ -87,7 +86,7 @@ class ConversationModel(Model):
     # Present only while assigned and unanswered (sparse due-index).
     due_shard = UnicodeAttribute(null=True)
     due_at = UTCDateTimeAttribute(null=True)
-    skip_agents = ListAttribute(of=UnicodeAttribute, default=list)  # agents it was taken from
+    skip_agents = string_list()  # agents it was taken from
     last_seq = NumberAttribute(default=0)
     visitor_read_seq = NumberAttribute(default=0)
     agent_read_seq = NumberAttribute(default=0)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from pynamodb.attributes import (
-    ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -12,7 +11,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from .base import table_meta
+from .base import string_list, table_meta
 
 
 class VisitorEmailIndex(GlobalSecondaryIndex["VisitorModel"]):
@@ -35,7 +34,7 @@ class VisitorModel(Model):
     created_at = UTCDateTimeAttribute()
     last_seen_at = UTCDateTimeAttribute()
     # Kept by staff on the visitor's profile (PATCH /v1/visitors/{id}).
-    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    tags = string_list()
     notes = UnicodeAttribute(null=True)
     # An earlier visitor with the same email: an unverified hint for agents (an email proves
     # nothing), never merged, never shown to the visitor, never its history.

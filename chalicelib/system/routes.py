@@ -20,7 +20,7 @@ class HealthOut(Output):
 
 @endpoint(bp, "GET", "/health", summary="Liveness: ok once the stack answers", tag="system",
           auth=PUBLIC, response=HealthOut)
-def health(call: PublicCall) -> Response | HealthOut:
+def health(call: PublicCall[None]) -> Response | HealthOut:
     rt = runtime()
     try:
         # The cheapest proof that DynamoDB and our tables answer: describe one table.
@@ -32,5 +32,5 @@ def health(call: PublicCall) -> Response | HealthOut:
 
 @endpoint(bp, "GET", "/openapi.json", summary="This API described as OpenAPI 3.1", tag="system",
           auth=PUBLIC)
-def openapi(call: PublicCall) -> dict[str, Any]:
+def openapi(call: PublicCall[None]) -> dict[str, Any]:
     return runtime().once("openapi_document", build_document)

@@ -61,7 +61,7 @@ def _page(body: str, title: str, stylesheet: str, **slots: str) -> Response:
 
 
 @endpoint(bp, "GET", "/app", summary="The agent console (HTML)", tag=TAG, auth=PUBLIC)
-def console(call: PublicCall) -> Response:
+def console(call: PublicCall[None]) -> Response:
     return _page("console.html", "Switchboard console", "console.css")
 
 
@@ -80,13 +80,13 @@ def demo(call: PublicCall[None, DemoQuery]) -> Response:
 
 
 @endpoint(bp, "GET", "/widget.js", summary="The embeddable chat widget (a JavaScript module)", tag=TAG, auth=PUBLIC)
-def widget(call: PublicCall) -> Response:
+def widget(call: PublicCall[None]) -> Response:
     return _static("widget.js")
 
 
 @endpoint(bp, "GET", "/assets/{name}", summary="Static scripts and styles of the console and the widget",
           tag=TAG, auth=PUBLIC, errors=(404,))
-def asset(call: PublicCall, name: str) -> Response:
+def asset(call: PublicCall[None], name: str) -> Response:
     return _static(name)
 
 
@@ -104,7 +104,7 @@ def answer_head_like_get(app: Chalice) -> None:
     for spec in [spec for spec in ROUTES if spec.method == "GET" and spec.auth == PUBLIC]:
         get_view = app.routes[spec.path]["GET"].view_function
 
-        def head(call: PublicCall, _get: Callable[..., Response] = get_view, **path_params: str) -> Response:
+        def head(call: PublicCall[None], _get: Callable[..., Response] = get_view, **path_params: str) -> Response:
             return _get(**path_params)
 
         head.__name__ = f"head_{get_view.__name__}"
