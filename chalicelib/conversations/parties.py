@@ -7,6 +7,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from ..access.principals import Actor, actor
+from ..access.roles import SUPERVISOR_UP
 from ..errors import NotFound
 from ..storage.connections import ConnectionModel
 from ..storage.conversations import ConversationModel
@@ -41,9 +42,6 @@ def actor_of(connection: ConnectionModel) -> Actor:
     return actor(connection.kind, connection.principal_id)
 
 
-SUPERVISING_ROLES = frozenset({"supervisor", "admin"})
-
-
 def conversation_for(connection: ConnectionModel, conversation_id: str,
                      supervisors_too: bool = False) -> ConversationModel:
     """The conversation if this party takes part in it (or, with supervisors_too, supervises the
@@ -53,7 +51,7 @@ def conversation_for(connection: ConnectionModel, conversation_id: str,
     except DoesNotExist:
         raise NotFound("No such conversation.") from None
     mine = (conversation.visitor_id if connection.kind == "visitor" else conversation.agent_id)
-    supervising = supervisors_too and connection.kind == "agent" and connection.role in SUPERVISING_ROLES
+    supervising = supervisors_too and connection.kind == "agent" and connection.role in SUPERVISOR_UP
     if mine != connection.principal_id and not supervising:
         raise NotFound("No such conversation.")
     return conversation
