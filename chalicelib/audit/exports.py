@@ -61,8 +61,8 @@ def export_status(principal: Principal, export_id: str) -> s.ExportStatus:
         export = AuditExportModel.get(principal.tenant_id, export_id, consistent_read=True)
     except DoesNotExist:
         raise NotFound("No such export.") from None
-    out = s.ExportStatus(export_id=export.export_id, status=export.status, **{"from": export.range_from},
-                         to=export.range_to, created_at=iso(export.created_at),
+    out = s.ExportStatus(export_id=export.export_id, status=export.status, range_from=export.range_from,
+                         range_to=export.range_to, created_at=iso(export.created_at),
                          finished_at=iso(export.finished_at) if export.finished_at else None, error=export.error)
     if export.status != "ready":
         return out

@@ -31,7 +31,10 @@ class AuditSigner:
         response = rt.client("kms").get_public_key(KeyId=rt.config.audit_key_alias)
         # The key's own id (not the alias), so a digest names the key that signed it for good.
         self.key_id = response["KeyId"].rsplit("/", 1)[-1]
-        self._public = serialization.load_der_public_key(response["PublicKey"])
+        public = serialization.load_der_public_key(response["PublicKey"])
+        if not isinstance(public, ec.EllipticCurvePublicKey):  # the template makes it ECC_NIST_P256
+            raise TypeError(f"audit key {self.key_id} is not an elliptic-curve key")
+        self._public = public
         pem = self._public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         self.public_key = PublicKey(self.key_id, ALGORITHM, pem.decode())
 

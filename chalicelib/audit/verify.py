@@ -104,19 +104,25 @@ def _signed_digest(signed: Any, public_key: ec.EllipticCurvePublicKey, kind: str
         raise Invalid(f"{what} holds no signed digest")
     if signed.get("algorithm") != ALGORITHM:
         raise Invalid(f"{what} names algorithm {signed.get('algorithm')!r}, not {ALGORITHM}")
-    digest = signed["digest"]
-    try:
-        public_key.verify(base64.b64decode(signed.get("signature"), validate=True), canonical(digest),
-                          ec.ECDSA(hashes.SHA256()))
-    except (InvalidSignature, ValueError, TypeError):
+    digest: dict[str, Any] = signed["digest"]
+    signature = signed.get("signature")
+    if not (isinstance(signature, str) and _signature_holds(public_key, signature, digest)):
         raise Invalid(f"the signature of {what} does not verify with this public key: its digest was "
-                      "changed or another key signed it") from None
+                      "changed or another key signed it")
     if digest.get("kind") != kind:
         raise Invalid(f"{what} is signed as {digest.get('kind')!r}, not as {kind!r}: a digest of one kind "
                       "never passes for another")
     if sorted(digest) != sorted(DIGEST_FIELDS[kind]):
         raise Invalid(f"{what}'s digest has the fields {sorted(digest)}, not an {kind} digest's")
     return digest
+
+
+def _signature_holds(public_key: ec.EllipticCurvePublicKey, signature: str, digest: dict[str, Any]) -> bool:
+    try:
+        public_key.verify(base64.b64decode(signature, validate=True), canonical(digest), ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
 
 
 def verify_file(path: str, public_key: ec.EllipticCurvePublicKey, *, tenant: str | None = None,
@@ -172,7 +178,7 @@ def verify_file(path: str, public_key: ec.EllipticCurvePublicKey, *, tenant: str
                           f"in the header, {digest[key]!r} signed")
     if header["key_id"] != trailer["key_id"]:
         raise Invalid(f"the header names key {header['key_id']!r}, the trailer {trailer['key_id']!r}")
-    if earliest is not None and not digest["from"] <= earliest <= latest < digest["to"]:
+    if earliest is not None and latest is not None and not digest["from"] <= earliest <= latest < digest["to"]:
         raise Invalid(f"events from {earliest} to {latest} lie outside the signed range "
                       f"[{digest['from']}, {digest['to']})")
     if tenant is not None and digest["tenant_id"] != tenant:
@@ -220,7 +226,7 @@ def load_checkpoints(path: str, public_key: ec.EllipticCurvePublicKey) -> list[C
         raise Unusable(f"{path} holds no checkpoint")
     numbers = [item.get("seq", n + 1) if isinstance(item, dict) else n + 1 for n, item in enumerate(items)]
     return [Checkpoint(number, _signed_digest(item, public_key, CHECKPOINT, f"checkpoint {number} in {path}"))
-            for number, item in zip(numbers, items)]
+            for number, item in zip(numbers, items, strict=True)]
 
 
 def load_public_key(path: str) -> ec.EllipticCurvePublicKey:

@@ -55,7 +55,8 @@ _CJK = ("\u3040-\u30ff"          # Hiragana, Katakana
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 # Chinese function characters and Japanese particles: a CJK run is cut at them before it is
 # paired up, so "我想退货" ("I want to return goods") yields only "退货".
-_CJK_STOP = re.compile("[的了是我你他她它们吗呢吧啊呀在有和与及或就都也还很要想会能可以怎么什哪谁这那个请您のはがをにでともかねよ]+")
+_CJK_STOP = re.compile("[的了是我你他她它们吗呢吧啊呀在有和与及或就都也还很要想会能可以怎么什哪谁这那个请您"
+                       "のはがをにでともかねよ]+")
 # A run of CJK characters, or a run of letters and digits from any other script.
 _TOKEN = re.compile(f"([{_CJK}]+)|((?:(?![{_CJK}])[^\\W_])+)")
 

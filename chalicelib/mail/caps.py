@@ -5,7 +5,7 @@ being under its cap: an email either counts against both or, refused, against ne
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from pynamodb.exceptions import TransactWriteError
@@ -23,7 +23,7 @@ def take_slot(tenant_id: str, digest: str) -> Refusal | None:
     nothing is counted)."""
     rt = runtime()
     day = int(rt.clock.now() // DAY) * DAY
-    expires_at = datetime.fromtimestamp(day + DAY + 3600, tz=timezone.utc)
+    expires_at = datetime.fromtimestamp(day + DAY + 3600, tz=UTC)
     counters: list[tuple[Refusal, str, int]] = [
         ("capped_tenant", f"emails-tenant#{tenant_id}#{day}", rt.config.emails_per_tenant_per_day),
         ("capped_address", f"emails-address#{digest}#{day}", rt.config.emails_per_address_per_day),
@@ -35,7 +35,7 @@ def take_slot(tenant_id: str, digest: str) -> Refusal | None:
                               actions=[RateLimitModel.hits.add(1), RateLimitModel.expires_at.set(expires_at)],
                               condition=RateLimitModel.hits.does_not_exist() | (RateLimitModel.hits < cap))
     except TransactWriteError as err:
-        for (refusal, _, _), code in zip(counters, cancellation_codes(err)):
+        for (refusal, _, _), code in zip(counters, cancellation_codes(err), strict=False):
             if code == "ConditionalCheckFailed":
                 return refusal
         raise

@@ -7,7 +7,7 @@ over a range describes the conversations that began in it (closing, answers and 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..runtime import runtime
 from ..storage.conversations import ConversationModel
@@ -19,7 +19,7 @@ HOUR_FORMAT = "%Y-%m-%dT%H"
 
 
 def hour_of(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime(HOUR_FORMAT)
+    return moment.astimezone(UTC).strftime(HOUR_FORMAT)
 
 
 def agent_bucket(hour: str, agent_id: str) -> str:
@@ -82,8 +82,9 @@ def survey_answered(tenant_id: str, created_at: datetime, agent_id: str | None, 
         add(tenant_id, agent_bucket(hour, agent_id), counts)
 
 
-def read(tenant_id: str, first_hour: str, last_hour: str) -> list[dict[str, object]]:
-    """Every bucket item of the hours first..last (inclusive), tenant totals and agents alike."""
+def read(tenant_id: str, first_hour: str, last_hour: str) -> list[tuple[str, dict[str, int]]]:
+    """(bucket, counters) of every bucket item of the hours first..last (inclusive), tenant totals
+    and agents alike."""
     rt = runtime()
     pages = rt.client("dynamodb").get_paginator("query").paginate(
         TableName=ReportCounterModel.Meta.table_name,
@@ -91,5 +92,6 @@ def read(tenant_id: str, first_hour: str, last_hour: str) -> list[dict[str, obje
         ExpressionAttributeNames={"#b": "bucket"},
         ExpressionAttributeValues={":t": {"S": tenant_id}, ":first": {"S": first_hour},
                                    ":last": {"S": last_hour + "#~"}}, ConsistentRead=True)
-    return [{name: (value["S"] if "S" in value else int(value["N"])) for name, value in item.items()}
+    # Besides the two keys (strings), every attribute is a counter (a number).
+    return [(item["bucket"]["S"], {name: int(value["N"]) for name, value in item.items() if "N" in value})
             for page in pages for item in page["Items"]]

@@ -1,7 +1,7 @@
 """The report's query and answer (../shared/contract.md, plus documented additions)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pydantic import ConfigDict, Field, field_validator
 
@@ -25,7 +25,7 @@ class SummaryQuery(QueryInput):
 
 
 def _parse(stamp: str) -> datetime:
-    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 class FirstResponse(Output):

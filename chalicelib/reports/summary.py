@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ..access.principals import Principal
@@ -19,7 +19,7 @@ from .schemas import AgentRow, Csat, FirstResponse, Handle, HourRow, Summary, Su
 MAX_RANGE = timedelta(days=366)
 
 
-def _histogram(counts: Counter, prefix: str) -> dict[int, int]:
+def _histogram(counts: Counter[str], prefix: str) -> dict[int, int]:
     return {int(name[len(prefix):]): value for name, value in counts.items() if name.startswith(prefix) and value}
 
 
@@ -30,19 +30,18 @@ def summary(principal: Principal, query: SummaryQuery) -> Summary:
     if end - start > MAX_RANGE:
         raise InvalidInput(f"to: a report covers at most {MAX_RANGE.days} days")
     zone = ZoneInfo(settings.timezone)
-    totals: Counter = Counter()
-    agents: defaultdict[str, Counter] = defaultdict(Counter)
-    by_local_hour: Counter = Counter()
+    totals: Counter[str] = Counter()
+    agents: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    by_local_hour: Counter[int] = Counter()
     last_hour = hour_of(end - timedelta(microseconds=1))
-    for item in read(principal.tenant_id, hour_of(start), last_hour):
-        hour, _, agent_id = str(item.pop("bucket")).partition("#a#")
-        item.pop("tenant_id")
+    for bucket, item in read(principal.tenant_id, hour_of(start), last_hour):
+        hour, _, agent_id = bucket.partition("#a#")
         if agent_id:
             agents[agent_id].update(item)
             continue
         totals.update(item)
-        started = datetime.strptime(hour, HOUR_FORMAT).replace(tzinfo=timezone.utc)
-        by_local_hour[started.astimezone(zone).hour] += int(item.get("conversations", 0))
+        started = datetime.strptime(hour, HOUR_FORMAT).replace(tzinfo=UTC)
+        by_local_hour[started.astimezone(zone).hour] += item.get("conversations", 0)
     closed, resolved = totals["closed"], totals["resolved"]
     frt, handle = _histogram(totals, "frt_"), _histogram(totals, "handle_")
     by_hour = [HourRow(hour=h, conversations=by_local_hour[h]) for h in range(24)]
@@ -62,7 +61,7 @@ def summary(principal: Principal, query: SummaryQuery) -> Summary:
                   for agent_id, c in sorted(agents.items())])
 
 
-def _csat(counts: Counter) -> Csat:
+def _csat(counts: Counter[str]) -> Csat:
     responses = counts["csat_responses"]
     return Csat(responses=responses, average=round(counts["csat_sum"] / responses, 2) if responses else None,
                 distribution={str(r): counts[f"csat_{r}"] for r in range(1, 6)})

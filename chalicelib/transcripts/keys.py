@@ -19,12 +19,15 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, Hashable, TypeVar
+from typing import Any, Generic, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pynamodb.attributes import MapAttribute
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.operand import Path
 
 from ..errors import NotFound
 from ..runtime import Runtime, runtime
@@ -118,6 +121,12 @@ def _entry(keys: Any, version: int) -> bytes | None:
     return (keys.as_dict() if keys is not None else {}).get(str(version))
 
 
+def _slot(keys: MapAttribute[str, bytes], version: int) -> Path:
+    """Where a data_keys map holds one version's wrapped key, for an update's action and condition.
+    (Subscripting the model's attribute does the same, but pynamodb types it as the stored value.)"""
+    return Path(keys)[str(version)]
+
+
 # --- Tenant keys (KMS) ------------------------------------------------------------------------
 def new_tenant_key(rt: Runtime, tenant_id: str, version: int) -> WrappedKey:
     """A tenant key born wrapped: KMS never hands its plaintext to the caller here."""
@@ -202,7 +211,7 @@ class KeyRing:
         visitor_key = self._visitor_key(conversation.tenant_id, conversation.visitor_id, version, create=True)
         wrapped = self._wrap_conversation_key(visitor_key, conversation.tenant_id, conversation.conversation_id,
                                               version)
-        slot = ConversationModel.data_keys[str(version)]
+        slot = _slot(ConversationModel.data_keys, version)
         # Never on a shredded conversation; a concurrent sender's key wins and is used instead.
         if _set_once(conversation, slot.set(wrapped),
                      slot.does_not_exist() & ConversationModel.shredded_at.does_not_exist()):
@@ -226,7 +235,7 @@ class KeyRing:
         place = _visitor_place(tenant_id, visitor_id, version)
         if wrapped is None and create and visitor.erased_at is None:
             candidate = wrap(tenant_key.secret, os.urandom(KEY_BYTES), place)
-            slot = VisitorModel.data_keys[str(version)]
+            slot = _slot(VisitorModel.data_keys, version)
             if _set_once(visitor, slot.set(candidate),
                          slot.does_not_exist() & VisitorModel.erased_at.does_not_exist()):
                 wrapped = candidate
