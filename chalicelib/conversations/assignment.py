@@ -7,11 +7,13 @@ load being what we read and below capacity, so racing assignments lose cleanly.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from ..audit.trail import record_event, system_actor
 from ..clock import iso
@@ -65,7 +67,7 @@ def routing_keys(agent: AgentModel) -> list[str]:
     return [*agent.teams, ANY_TEAM, tier_queue(int(agent.tier))]
 
 
-def save_roster(tx, agent: AgentModel, load: int, idle_since: datetime | None) -> None:
+def save_roster(tx: TransactWrite, agent: AgentModel, load: int, idle_since: datetime | None) -> None:
     sort = available_sort(agent, load, idle_since)
     for team in routing_keys(agent):
         tx.save(RosterModel(team_key(agent.tenant_id, team), agent.agent_id, available_sort=sort))
@@ -79,7 +81,7 @@ def resync_roster(agent: AgentModel, previous_keys: list[str]) -> None:
         save_roster(tx, agent, int(agent.load), agent.idle_since)
 
 
-def _take_capacity(tx, agent: AgentModel, load: int, now: datetime) -> None:
+def _take_capacity(tx: TransactWrite, agent: AgentModel, load: int, now: datetime) -> None:
     """Load + 1, only if the agent is still online, as loaded as we read, and below capacity."""
     tx.update(agent, actions=[AgentModel.load.set(load + 1), AgentModel.idle_since.set(now)],
               condition=(AgentModel.load == load) & (AgentModel.status == "online")
@@ -87,7 +89,7 @@ def _take_capacity(tx, agent: AgentModel, load: int, now: datetime) -> None:
     save_roster(tx, agent, load + 1, now)
 
 
-def _give_capacity(tx, agent: AgentModel) -> None:
+def _give_capacity(tx: TransactWrite, agent: AgentModel) -> None:
     """Load - 1, only if nobody changed it since we read it."""
     load = max(0, int(agent.load) - 1)
     tx.update(agent, actions=[AgentModel.load.set(load)], condition=AgentModel.load == agent.load)
@@ -192,7 +194,8 @@ def _take(tenant_id: str, conversation_id: str, agent: AgentModel, settings: Set
     return assign(conversation, agent, settings)
 
 
-def hand_back(conversation: ConversationModel, actions: list, also: Callable[[Any], None] | None = None) -> bool:
+def hand_back(conversation: ConversationModel, actions: list[Action],
+              also: Callable[[TransactWrite], None] | None = None) -> bool:
     """Apply `actions` to a conversation its agent holds and give the agent the capacity back, in one
     transaction (a crash between the two would leak capacity), with `also`'s writes (closing gives
     the tenant's open place back). False when it no longer holds it."""
@@ -214,7 +217,7 @@ def hand_back(conversation: ConversationModel, actions: list, also: Callable[[An
     raise Conflict("The agent's capacity is changing too fast; try again.")
 
 
-def requeue_actions(conversation: ConversationModel, team: str | None = None) -> list:
+def requeue_actions(conversation: ConversationModel, team: str | None = None) -> list[Action]:
     """Back to the front of its queue (or of `team`'s), never again to the agent it is taken from."""
     now = runtime().clock.utcnow()
     team = team or conversation.team

@@ -1,6 +1,8 @@
 """Closing a conversation: by one of its parties, or by erasure (which shreds it at once)."""
 from __future__ import annotations
 
+from pynamodb.expressions.update import Action
+
 from ..audit.trail import record_event
 from ..errors import Conflict
 from ..reports import counters
@@ -29,10 +31,12 @@ def end(conversation: ConversationModel, resolution: str | None, actor: dict[str
     parties. Retention starts counting now; with shred (erasure) its keys are destroyed at once."""
     now, status_before, left_queue_at = runtime().clock.utcnow(), conversation.status, conversation.queue_sort
     settings = assignment.tenant_settings(conversation.tenant_id)
-    actions = [ConversationModel.status.set("closed"), ConversationModel.closed_at.set(now),
-               ConversationModel.resolution.set(resolution), ConversationModel.queue_key.remove(),
-               ConversationModel.queue_sort.remove(), ConversationModel.due_shard.remove(),
-               ConversationModel.due_at.remove()]
+    actions: list[Action] = [
+        ConversationModel.status.set("closed"), ConversationModel.closed_at.set(now),
+        # pynamodb types set() without None; a null=True attribute stores it as NULL.
+        ConversationModel.resolution.set(resolution),  # type: ignore[arg-type]
+        ConversationModel.queue_key.remove(), ConversationModel.queue_sort.remove(),
+        ConversationModel.due_shard.remove(), ConversationModel.due_at.remove()]
     # An erased visitor is never surveyed; anyone else is, if the tenant asks for surveys.
     actions += shred_actions(now) if shred else [ConversationModel.retention_key.set(conversation.tenant_id),
                                                  *surveys.schedule_actions(conversation, now, settings)]

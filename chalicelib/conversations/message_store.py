@@ -5,6 +5,7 @@ import random
 import time
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action
 
 from ..clock import iso
 from ..errors import Conflict, RateLimited
@@ -82,7 +83,7 @@ def store(conversation: ConversationModel, author: Author, client_msg_id: str,
 BURSTS = {"visitor": ConversationModel.visitor_burst, "agent": ConversationModel.agent_burst}
 
 
-def _burst_actions(conversation: ConversationModel, author: Author) -> list | None:
+def _burst_actions(conversation: ConversationModel, author: Author) -> list[Action] | None:
     """This message counted in its party's one-second window on the conversation; None over the limit.
     The count is the one read with the conversation, and the send transaction is conditioned on
     last_seq being as read, so racing senders cannot both take the last place in a window."""

@@ -10,7 +10,8 @@ joins a transaction (or becomes one) that was happening anyway.
 """
 from __future__ import annotations
 
-from typing import Any
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from ..access.visitor_limits import busy
 from ..runtime import runtime
@@ -26,7 +27,7 @@ def refuse_if_full(tenant: TenantModel) -> None:
         raise busy()
 
 
-def take(tx: Any, tenant_id: str) -> None:
+def take(tx: TransactWrite, tenant_id: str) -> None:
     """In the transaction that queues the conversation (which sets counted_open): one place, or the
     transaction is cancelled at the ceiling."""
     ceiling = runtime().config.tenant_open_visitor_conversations
@@ -34,11 +35,11 @@ def take(tx: Any, tenant_id: str) -> None:
               condition=_COUNT.does_not_exist() | (_COUNT < ceiling))
 
 
-def give_back(tx: Any, conversation: ConversationModel) -> None:
+def give_back(tx: TransactWrite, conversation: ConversationModel) -> None:
     """In the transaction that closes the conversation: its place, if it held one."""
     if conversation.counted_open:
         tx.update(TenantModel(conversation.tenant_id), actions=[_COUNT.add(-1)])
 
 
-def closing_actions(conversation: ConversationModel) -> list:
+def closing_actions(conversation: ConversationModel) -> list[Action]:
     return [ConversationModel.counted_open.remove()] if conversation.counted_open else []

@@ -3,9 +3,11 @@ first when the tenant has it, and handed over to a person when the bot cannot he
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
+from ..access.visitor_limits import busy
 from ..bot.service import answer_for
 from ..errors import Conflict, NotFound, RateLimited
 from ..ids import new_id
@@ -95,7 +97,7 @@ def _try_open(connection: ConnectionModel, visitor: VisitorModel) -> tuple[Conve
     bot_first = settings.bot_enabled and tenant.faq_count > 0
     if not bot_first:
         open_slots.refuse_if_full(tenant)
-    queued = {} if bot_first else {
+    queued: dict[str, Any] = {} if bot_first else {
         "queued_at": now, "queue_key": assignment.team_key(connection.tenant_id, visitor.team),
         "queue_sort": assignment.queue_sort(0, now, conversation_id), "counted_open": True}
     conversation = ConversationModel(
@@ -137,7 +139,7 @@ def hand_to_human(conversation: ConversationModel) -> None:
     if refused:
         conversation.refresh(consistent_read=True)
         if conversation.status == "bot":
-            raise open_slots.busy()  # the tenant is full: the bot keeps the visitor for now
+            raise busy()  # the tenant is full: the bot keeps the visitor for now
         return  # handed over meanwhile
     for name, value in queued.items():  # as written (a transaction returns no item)
         setattr(conversation, name, value)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from pynamodb.expressions.update import Action
+
 from ..realtime.connections import connection_ids_of
 from ..realtime.sender import sender
 from ..runtime import runtime
@@ -39,6 +41,6 @@ def clear_lapse(tenant_id: str, agent_id: str) -> None:
     _update(tenant_id, agent_id, [AgentModel.lapse_shard.remove(), AgentModel.lapse_at.remove()])
 
 
-def _update(tenant_id: str, agent_id: str, actions: list) -> None:
+def _update(tenant_id: str, agent_id: str, actions: list[Action]) -> None:
     with refusal_means():  # a removed agent has nothing to lapse
         AgentModel(tenant_id, agent_id).update(actions=actions, condition=AgentModel.agent_id.exists())

@@ -1,6 +1,8 @@
 """Reading conversations and transcripts over REST: agents see their own, other roles all."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from pynamodb.exceptions import DoesNotExist
 
 from ..access.principals import Principal
@@ -28,7 +30,7 @@ def _sees_everything(principal: Principal) -> bool:
 
 
 def conversation_out(c: ConversationModel) -> s.ConversationOut:
-    def when(moment):
+    def when(moment: datetime | None) -> str | None:
         return iso(moment) if moment else None
 
     return s.ConversationOut(

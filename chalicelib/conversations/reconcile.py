@@ -16,6 +16,7 @@ import logging
 from datetime import timedelta
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import Condition
 
 from ..audit.trail import record_event, system_actor
 from ..runtime import runtime
@@ -88,11 +89,12 @@ def _roster_differs(agent: AgentModel, load: int) -> bool:
     return False
 
 
-def _unchanged(agent: AgentModel):
+def _unchanged(agent: AgentModel) -> Condition:
     condition = (AgentModel.load == agent.load) & (AgentModel.status == agent.status) \
         & (AgentModel.updated_at == agent.updated_at)
-    return condition & (AgentModel.idle_since.does_not_exist() if agent.idle_since is None
-                        else AgentModel.idle_since == agent.idle_since)
+    unchanged: Condition = condition & (AgentModel.idle_since.does_not_exist() if agent.idle_since is None
+                                        else AgentModel.idle_since == agent.idle_since)  # & is untyped
+    return unchanged
 
 
 def _repair(agent: AgentModel, held: int) -> bool:

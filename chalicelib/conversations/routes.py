@@ -15,7 +15,7 @@ TAG = "conversations"
 
 @endpoint(bp, "GET", "/v1/conversations", summary="List conversations (agents: their own)", tag=TAG,
           auth=STAFF, query=s.ConversationQuery, response=s.ConversationList)
-def list_conversations(call: Call[None]) -> s.ConversationList:
+def list_conversations(call: Call[None, s.ConversationQuery]) -> s.ConversationList:
     return queries.list_conversations(call.principal, call.query)
 
 
@@ -28,14 +28,14 @@ def get_conversation(call: Call[None], conversation_id: str) -> s.ConversationOu
 @endpoint(bp, "GET", "/v1/conversations/{conversation_id}/messages",
           summary="A conversation's messages, decrypted, page by page", tag=TAG, auth=STAFF,
           query=s.MessagesQuery, response=s.MessageList, errors=(404,))
-def list_messages(call: Call[s.MessagesQuery], conversation_id: str) -> s.MessageList:
+def list_messages(call: Call[None, s.MessagesQuery], conversation_id: str) -> s.MessageList:
     return queries.list_messages(call.principal, conversation_id, call.query.cursor)
 
 
 @endpoint(bp, "GET", "/v1/conversations/{conversation_id}/transcript",
           summary="Download the whole transcript: JSON, or plain text with ?format=text", tag=TAG,
           auth=STAFF, query=s.TranscriptQuery, response=s.Transcript, errors=(404, 413))
-def download_transcript(call: Call[s.TranscriptQuery], conversation_id: str) -> Response:
+def download_transcript(call: Call[None, s.TranscriptQuery], conversation_id: str) -> Response:
     transcript = queries.transcript(call.principal, conversation_id)
     text = call.query.format == "text"
     return Response(

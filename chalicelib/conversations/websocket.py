@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -111,7 +112,7 @@ def _replies(connection: ConnectionModel, body: str | None) -> Reply:
         return [_failure_frame(exc, frame.action, ref, conversation_id)]
 
 
-def _ref(frame: Any) -> str:
+def _ref(frame: frames.AnyClientFrame) -> str:
     """What an answer refers to: the frame's client_msg_id, else its action."""
     return getattr(frame, "client_msg_id", None) or frame.action
 

@@ -98,7 +98,7 @@ class FrameError(Exception):
         self.code, self.message, self.ref = code, message, ref
 
 
-def parse_client_frame(body: str | None) -> Any:
+def parse_client_frame(body: str | None) -> AnyClientFrame:
     raw = body or ""
     if len(raw.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
         raise FrameError("frame_too_large", f"A frame may be at most {MAX_FRAME_BYTES} bytes.", None)

@@ -50,7 +50,9 @@ def close_follow_up(principal: Principal, follow_up_id: str, body: s.FollowUpClo
         raise NotFound("No such follow-up.") from None
     with refusal_means(Conflict("This follow-up is already closed.", code="already_closed")):
         item.update(actions=[FollowUpModel.status.set("closed"), FollowUpModel.closed_at.set(runtime().clock.utcnow()),
-                             FollowUpModel.closed_by.set(principal.actor), FollowUpModel.note.set(body.note)],
+                             FollowUpModel.closed_by.set(principal.actor),
+                             # pynamodb types set() without None; a null=True attribute stores it as NULL.
+                             FollowUpModel.note.set(body.note)],  # type: ignore[arg-type]
                     condition=FollowUpModel.status == "open")
     record_event(principal.tenant_id, principal.actor, "follow_up.closed", follow_up_id,
                  {"conversation_id": item.conversation_id})

@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from ..access.roles import SUPERVISOR_UP
-from ..web.routing import PUBLIC, Call, endpoint
+from ..web.routing import PUBLIC, Call, PublicCall, endpoint
 from . import followups, page, service
 from . import schemas as s
 
@@ -15,24 +15,24 @@ TAG = "surveys"
 @endpoint(bp, "POST", "/v1/surveys/{survey_token}", summary="Answer a survey (once; the token is the credential)",
           tag=TAG, auth=PUBLIC, body=s.SurveyAnswer, response=s.SurveyAnswered, errors=(404, 409, 410),
           cors=True)
-def answer_survey(call: Call[s.SurveyAnswer], survey_token: str) -> s.SurveyAnswered:
+def answer_survey(call: PublicCall[s.SurveyAnswer], survey_token: str) -> s.SurveyAnswered:
     return service.answer(survey_token, call.body)
 
 
 @endpoint(bp, "GET", "/survey/{survey_token}", summary="The hosted survey page (HTML) for visitors from the email",
           tag=TAG, auth=PUBLIC, errors=(404, 410), html_errors=True)
-def survey_page(call: Call[None], survey_token: str) -> Response:
+def survey_page(call: PublicCall[None], survey_token: str) -> Response:
     return page.survey_page(survey_token)
 
 
 @endpoint(bp, "GET", "/survey.js", summary="The survey page's script", tag=TAG, auth=PUBLIC)
-def survey_script(call: Call[None]) -> Response:
+def survey_script(call: PublicCall[None]) -> Response:
     return page.survey_script()
 
 
 @endpoint(bp, "GET", "/v1/follow-ups", summary="Follow-up tasks: unresolved closes and ratings of 1 or 2",
           tag=TAG, auth=SUPERVISOR_UP, query=s.FollowUpQuery, response=s.FollowUpList)
-def list_follow_ups(call: Call[s.FollowUpQuery]) -> s.FollowUpList:
+def list_follow_ups(call: Call[None, s.FollowUpQuery]) -> s.FollowUpList:
     return followups.list_follow_ups(call.principal, call.query)
 
 

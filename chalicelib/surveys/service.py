@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
 
 from ..access.tokens import signer
 from ..clock import iso
@@ -141,13 +142,14 @@ def survey_for_token(token: str) -> SurveyModel:
 def answer(token: str, body: s.SurveyAnswer) -> s.SurveyAnswered:
     survey = survey_for_token(token)
     now = runtime().clock.utcnow()
-    actions = [SurveyModel.rating.set(body.rating), SurveyModel.answered_at.set(now)]
+    actions: list[Action] = [SurveyModel.rating.set(body.rating), SurveyModel.answered_at.set(now)]
     if body.comment:
         try:
             sealed = seal_comment(ConversationModel.get(survey.tenant_id, survey.conversation_id), body.comment)
         except (DoesNotExist, Shredded):
             raise NotFound("No such survey.") from None  # the conversation was erased since
-        actions += [SurveyModel.comment_sealed.set(sealed.blob), SurveyModel.comment_key_version.set(sealed.key_version)]
+        actions += [SurveyModel.comment_sealed.set(sealed.blob),
+                    SurveyModel.comment_key_version.set(sealed.key_version)]
     with refusal_means(Conflict("This survey was already answered.", code="already_answered")):
         survey.update(actions=actions, condition=SurveyModel.rating.does_not_exist())
     counters.survey_answered(survey.tenant_id, survey.conversation_created_at, survey.agent_id, body.rating)

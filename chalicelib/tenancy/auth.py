@@ -2,7 +2,7 @@
 who is calling (GET /v1/me)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -98,4 +98,4 @@ def _own_session(principal: Principal) -> sessions.Session:
 
 
 def _iso_epoch(seconds: float) -> str:
-    return iso(datetime.fromtimestamp(seconds, tz=timezone.utc))
+    return iso(datetime.fromtimestamp(seconds, tz=UTC))

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
 
 from ..access.principals import actor
 from ..audit.trail import record_event
@@ -59,7 +60,7 @@ class Attempt:
     def failed(self, agent_id: str | None) -> None:
         """The source's delay grows, and the account's window counts one more failure."""
         now = runtime().clock.now()
-        actions = [LoginFailureModel.failures.add(1),
+        actions: list[Action] = [LoginFailureModel.failures.add(1),
                    LoginFailureModel.expires_at.set(_at(now + FORGET_SECONDS))]
         delay = _delay(self.failures + 1)
         if delay:
@@ -145,4 +146,4 @@ def _write_window(window: LoginFailureModel) -> None:
 
 
 def _at(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+    return datetime.fromtimestamp(epoch, tz=UTC)

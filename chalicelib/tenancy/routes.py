@@ -5,7 +5,7 @@ from chalice import Blueprint
 
 from ..access.roles import ADMIN, STAFF, SUPERVISOR_UP
 from ..storage.settings import Settings
-from ..web.routing import ANY_TOKEN, PUBLIC, Call, endpoint
+from ..web.routing import ANY_TOKEN, PUBLIC, Call, PublicCall, endpoint
 from ..web.schemas import PageQuery
 from . import agents, api_keys, auth, identity, settings, tenants
 from . import schemas as s
@@ -16,13 +16,13 @@ TAG = "tenancy"
 
 @endpoint(bp, "POST", "/v1/tenants", summary="Sign up a tenant with its first admin", tag=TAG,
           auth=PUBLIC, body=s.SignupIn, response=s.SignupOut, status=201, errors=(429,))
-def signup(call: Call[s.SignupIn]) -> s.SignupOut:
+def signup(call: PublicCall[s.SignupIn]) -> s.SignupOut:
     return tenants.signup(call.body, call.source_ip)
 
 
 @endpoint(bp, "POST", "/v1/auth/login", summary="Log in as an agent", tag=TAG, auth=PUBLIC,
           body=s.LoginIn, response=s.LoginOut, errors=(401, 429))
-def login(call: Call[s.LoginIn]) -> s.LoginOut:
+def login(call: PublicCall[s.LoginIn]) -> s.LoginOut:
     return auth.login(call.body, call.source_ip)
 
 
@@ -52,7 +52,7 @@ def create_agent(call: Call[s.AgentIn]) -> s.AgentOut:
 
 @endpoint(bp, "GET", "/v1/agents", summary="List agents", tag=TAG, auth=SUPERVISOR_UP,
           query=PageQuery, response=s.AgentList)
-def list_agents(call: Call[None]) -> s.AgentList:
+def list_agents(call: Call[None, PageQuery]) -> s.AgentList:
     return agents.list_agents(call.principal, call.query.cursor)
 
 
@@ -76,7 +76,7 @@ def create_api_key(call: Call[s.ApiKeyIn]) -> s.ApiKeyCreated:
 
 @endpoint(bp, "GET", "/v1/api-keys", summary="List API keys (never their secrets)", tag=TAG,
           auth=ADMIN, query=PageQuery, response=s.ApiKeyList)
-def list_api_keys(call: Call[None]) -> s.ApiKeyList:
+def list_api_keys(call: Call[None, PageQuery]) -> s.ApiKeyList:
     return api_keys.list_api_keys(call.principal, call.query.cursor)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from ..access.roles import COMPLIANCE, STAFF
-from ..web.routing import PUBLIC, Call, endpoint
+from ..web.routing import PUBLIC, Call, PublicCall, endpoint
 from . import erasure, service, widget_sessions
 from . import schemas as s
 
@@ -15,7 +15,7 @@ TAG = "visitors"
 @endpoint(bp, "POST", "/v1/widget/{widget_key}/sessions", summary="Start a visitor session",
           tag="widget", auth=PUBLIC, body=s.WidgetSessionIn, response=s.WidgetSessionOut,
           status=201, errors=(401, 403, 404, 429), cors=True)
-def start_widget_session(call: Call[s.WidgetSessionIn], widget_key: str) -> s.WidgetSessionOut:
+def start_widget_session(call: PublicCall[s.WidgetSessionIn], widget_key: str) -> s.WidgetSessionOut:
     return widget_sessions.start_widget_session(widget_key, call.body, call.source_ip, call.headers.get("origin"))
 
 

@@ -28,7 +28,8 @@ class PossibleMatch(Output):
     """An unverified hint: an email proves nothing, so this is never the same person's history."""
     visitor_id: str = Field(description="an earlier visitor who gave the same email")
     basis: Literal["same_email"] = "same_email"
-    verified: Literal[False] = Field(default=False, description="always false: never merged, never shown to the visitor")
+    verified: Literal[False] = Field(default=False,
+                                     description="always false: never merged, never shown to the visitor")
 
 
 class VisitorProfile(Output):
@@ -70,7 +71,7 @@ class WidgetSessionIn(Input):
         default=None, description="hex HMAC-SHA256 of user_id under the tenant's identity secret; wrong: 401")
 
     @model_validator(mode="after")
-    def _user_id_and_hash_together(self) -> "WidgetSessionIn":
+    def _user_id_and_hash_together(self) -> WidgetSessionIn:
         if (self.user_id is None) != (self.user_hash is None):
             raise ValueError("user_id and user_hash come together")
         return self

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
 
 from ..access.principals import Principal
 from ..access.tokens import signer
@@ -54,7 +56,8 @@ def _profile(visitor: VisitorModel) -> s.VisitorProfile:
         team=visitor.team, user_id=visitor.user_id, tags=list(visitor.tags), notes=visitor.notes or "",
         possible_match=_possible_match(visitor),
         created_at=iso(visitor.created_at), last_seen_at=iso(visitor.last_seen_at),
-        erased_at=iso(visitor.erased_at) if visitor.erased_at else None, conversations=[conversation_out(c) for c in conversations])
+        erased_at=iso(visitor.erased_at) if visitor.erased_at else None,
+        conversations=[conversation_out(c) for c in conversations])
 
 
 def _possible_match(visitor: VisitorModel) -> s.PossibleMatch | None:
@@ -107,8 +110,9 @@ def resume_returning(tenant_id: str, visitor_token: str | None, details: dict[st
 def new_visitor(tenant_id: str, details: dict[str, str], user_id: str | None = None) -> VisitorModel:
     """A visitor not yet saved. An email match is kept as an unverified hint for agents only."""
     now = runtime().clock.utcnow()
+    profile: dict[str, Any] = details  # as pynamodb's Model(**attributes) takes them
     return VisitorModel(tenant_id, new_id("v"), created_at=now, last_seen_at=now, user_id=user_id,
-                        known_as=earlier_visitor_with_email(tenant_id, details.get("email")), **details)
+                        known_as=earlier_visitor_with_email(tenant_id, details.get("email")), **profile)
 
 
 def earlier_visitor_with_email(tenant_id: str, email: str | None) -> str | None:
@@ -138,7 +142,7 @@ def _by_token(tenant_id: str, token: str) -> Resumed | None:
 
 def mark_seen(visitor: VisitorModel, details: dict[str, str]) -> bool:
     """False if the visitor was erased (then the session gets a new visitor)."""
-    actions = [VisitorModel.last_seen_at.set(runtime().clock.utcnow())]
+    actions: list[Action] = [VisitorModel.last_seen_at.set(runtime().clock.utcnow())]
     actions += [getattr(VisitorModel, name).set(value) for name, value in details.items()]
     with refusal_means() as refused:
         visitor.update(actions=actions, condition=_LIVING)

@@ -8,7 +8,7 @@ and never changes the answer: a match is only a hint agents see on the new visit
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -61,7 +61,7 @@ def start_widget_session(widget_key: str, body: s.WidgetSessionIn, source_ip: st
     issued = signer().issue("visitor", tenant.tenant_id, visitor.visitor_id, ttl, vss=started)
     return s.WidgetSessionOut(visitor_id=visitor.visitor_id, visitor_token=issued.token,
                               ws_url=rt.config.ws_public_url,
-                              expires_at=iso(datetime.fromtimestamp(issued.expires_at, tz=timezone.utc)),
+                              expires_at=iso(datetime.fromtimestamp(issued.expires_at, tz=UTC)),
                               returning=returning,
                               open_conversation_id=current.conversation_id if current is not None else None)
 
