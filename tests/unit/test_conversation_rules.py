@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from chalicelib.conversations.hours import is_open
-from chalicelib.tenancy.schemas import Settings
+from chalicelib.storage.settings import Settings
 
 PARIS_WEEKDAYS = Settings(timezone="Europe/Paris", business_hours={
     "mon": [["09:00", "12:00"], ["13:00", "17:30"]], "tue": [["09:00", "24:00"]], "sun": []})
