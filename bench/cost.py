@@ -11,7 +11,8 @@ cost per month, whatever the traffic.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from devstack.harness import MovableClock, Party, disconnect, run_job, visitor
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from devstack.harness import MovableClock, Party, visitor
 

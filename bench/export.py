@@ -19,8 +19,10 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from devstack.harness import free_port
 
@@ -99,13 +101,13 @@ def _provision() -> dict[str, Any]:
 
 def _seed(tenant_id: str, first: int, count: int, previous: str) -> dict[str, Any]:
     """Events first..first+count-1 of the chain, linked to `previous`; the chain's head moves to the last."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from chalicelib.audit.chain import event_hash
     from chalicelib.clock import iso
     from chalicelib.storage.audit import AuditChainModel, AuditEventModel
 
-    start, last, ts = datetime(2026, 1, 1, tzinfo=timezone.utc), first + count - 1, ""
+    start, last, ts = datetime(2026, 1, 1, tzinfo=UTC), first + count - 1, ""
     with AuditEventModel.batch_write() as batch:
         for seq in range(first, last + 1):
             ts = iso(start + timedelta(seconds=seq))

@@ -3,8 +3,9 @@ handler invocation metered (bench/metering.py)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from devstack.harness import Api
 

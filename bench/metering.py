@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from . import capacity
 
@@ -35,7 +36,7 @@ class Tally:
     ws_messages_out: int = 0
     rest_requests: int = 0
 
-    def add(self, other: "Tally") -> None:
+    def add(self, other: Tally) -> None:
         self.invocations += other.invocations
         self.handler_seconds += other.handler_seconds
         self.calls.update(other.calls)
@@ -96,7 +97,7 @@ class Meter:
 
     # --- the hook in moto --------------------------------------------------------------------
     @contextmanager
-    def installed(self) -> Iterator["Meter"]:
+    def installed(self) -> Iterator[Meter]:
         from moto.core.botocore_stubber import BotocoreStubber
 
         original = BotocoreStubber.__call__
@@ -125,7 +126,7 @@ class Meter:
         if body is not None and response is not None:
             answer = json.loads(response.content or b"{}")
             tally.read_units += _read_units(operation, body, answer)
-            for (table, key, transactional), old in zip(touched, before):
+            for (table, key, transactional), old in zip(touched, before, strict=True):
                 tally.write_units += _charged_write(request.url, table, old, _stored(request.url, table, key)[1],
                                                     transactional)
         return response

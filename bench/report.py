@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,13 +79,13 @@ def table(results: dict[str, Any]) -> str:
     rows = [("target", "measured", "held to", "")] + [
         (name, measured, bound, "met" if met else "MISSED") for name, measured, bound, met in targets(headline, results)]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows)
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows)
 
 
 def write(results: dict[str, Any]) -> str:
     results["monthly"] = monthly(results)
     headline = summary(results)
-    results_out = {**headline, "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    results_out = {**headline, "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
                    "prices": {"as_of": pricing.PRICES_AS_OF, "source": pricing.SOURCE,
                               "items": {name: vars(price) for name, price in pricing.PRICES.items()}},
                    "sections": results}

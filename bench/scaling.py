@@ -4,7 +4,8 @@ open, for each N. The same handlers and meter as the cost model."""
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from devstack.harness import MovableClock, Party, visitor
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import functools
 import json
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from chalice import Chalice

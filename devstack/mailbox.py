@@ -8,12 +8,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import message_from_string
 from email.policy import default
 from email.utils import parsedate_to_datetime
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from chalice import Chalice
 from chalice.app import SNSEventConfig

@@ -18,9 +18,10 @@ pages and projects the candidates it is given, so what DynamoDB answers is uncha
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from operator import itemgetter
-from typing import Any, Callable, Iterator
+from typing import Any
 
 # Key conditions whose matches start at range_objs[0] (in ascending order) or end at range_objs[-1].
 _BOUNDED_BELOW = {"=", "EQ", ">", "GT", ">=", "GE", "BETWEEN", "BEGINS_WITH"}
@@ -62,7 +63,7 @@ class _SortedPartition(dict):
 
     # moto calls none of these; were one called, the order is rebuilt on the next query.
     def _forget_order(method: Callable[..., Any]) -> Callable[..., Any]:  # type: ignore[misc]
-        def forgetting(self: "_SortedPartition", *args: Any, **kwargs: Any) -> Any:
+        def forgetting(self: _SortedPartition, *args: Any, **kwargs: Any) -> Any:
             self._order = None
             return method(self, *args, **kwargs)
         return forgetting

@@ -11,8 +11,9 @@ to be written in base64: that is all this writes, for that one shape, and moto's
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 
 def _wire(value: dict[str, Any]) -> dict[str, Any]:

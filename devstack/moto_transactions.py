@@ -10,8 +10,9 @@ it is cancelled, which is all a rollback has to undo. What DynamoDB answers is u
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 
 class _CopyKeepingTables:

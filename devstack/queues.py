@@ -6,9 +6,10 @@ comes back after the visibility timeout, as on AWS.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from chalice import Chalice
 from chalice.app import SQSEventConfig

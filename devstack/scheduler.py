@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from chalice import Chalice
 from chalice.app import ScheduledEventConfig

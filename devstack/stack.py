@@ -7,8 +7,8 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import boto3
 import requests
@@ -37,7 +37,7 @@ class Ports:
     aws: int
 
     @classmethod
-    def from_env(cls) -> "Ports":
+    def from_env(cls) -> Ports:
         return cls(http=int(os.environ.get("SWITCHBOARD_HTTP_PORT", 8000)),
                    ws=int(os.environ.get("SWITCHBOARD_WS_PORT", 8001)),
                    ws_management=int(os.environ.get("SWITCHBOARD_WS_MANAGEMENT_PORT", 8002)),

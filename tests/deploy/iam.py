@@ -12,8 +12,9 @@ import contextlib
 import contextvars
 import fnmatch
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 from botocore.client import BaseClient

@@ -31,7 +31,7 @@ def until_assigned(sockets: list[ClientConnection], count: int, timeout: float =
     deadline = time.monotonic() + timeout
     while sum(any(f["type"] == "conversation.assigned" for f in frames) for frames in received) < count:
         assert time.monotonic() < deadline, f"fewer than {count} assigned: {received}"
-        for ws, frames in zip(sockets, received):
+        for ws, frames in zip(sockets, received, strict=True):
             try:
                 frames.append(json.loads(ws.recv(timeout=0.05)))
             except TimeoutError:

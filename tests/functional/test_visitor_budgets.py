@@ -97,7 +97,7 @@ def test_addresses_in_one_ipv6_64_share_a_budget(api: Api, tenant: dict, clock, 
     tokens = [widget_session(api, tenant).json_body["visitor_token"] for _ in range(6)]
     hosts = ["2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:DB8:1:2:abcd::9", "2001:db8:1:2::77"]
     statuses = []
-    for token, host in zip(tokens, hosts + ["2001:db8:1:2::5"]):  # five visitors, five hosts, one /64
+    for token, host in zip(tokens, hosts + ["2001:db8:1:2::5"], strict=False):  # five visitors, five hosts, one /64
         from_address(host)
         statuses.append(me(api, token))
     assert statuses == [200, 200, 200, 200, 429]

@@ -152,7 +152,7 @@ def test_no_password_token_key_message_or_comment_reaches_any_log(api: Api, capl
     signed = api.signup(name="Logs", email="admin@logs.com", password=secrets["admin password"])
     tenant = {**signed, "admin_token": api.login(signed["tenant_id"], "admin@logs.com", secrets["admin password"])}
     api.call("PUT", "/v1/settings", {"survey_delay_seconds": 0}, token=tenant["admin_token"])
-    for wrong in range(3):
+    for _ in range(3):
         assert api.call("POST", "/v1/auth/login", {"tenant_id": tenant["tenant_id"], "email": "admin@logs.com",
                                                    "password": secrets["wrong password"]}).status_code == 401
     key = api.call("POST", "/v1/api-keys", {"name": "ci", "role": "admin"}, token=tenant["admin_token"]).json_body

@@ -20,8 +20,9 @@ import os
 import random
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import boto3
 import pytest
@@ -70,7 +71,7 @@ class Tally:
         ordered = sorted(self.ack_seconds) or [0.0]
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
-    def line(self, started: float, parties: list["Client"]) -> str:
+    def line(self, started: float, parties: list[Client]) -> str:
         pending = sum(len(party.pending) for party in parties)
         return (f"soak t={time.monotonic() - started:.0f}s sent={self.sent} acked={self.acked} "
                 f"delivered={self.delivered} reconnects={self.reconnects} "
@@ -372,12 +373,12 @@ def test_soak_every_acked_message_once_in_order_and_seen_no_capacity_held(soak_s
     visitor_tokens = [soak_stack.post(f"/v1/widget/{tenant['widget_key']}/sessions", {}).json()["visitor_token"]
                       for _ in range(VISITORS)]
 
-    agents, visitors, tally = asyncio.run(soak(soak_stack, visitor_tokens, list(zip(agent_tokens, agent_ids))))
+    agents, visitors, tally = asyncio.run(soak(soak_stack, visitor_tokens, list(zip(agent_tokens, agent_ids, strict=True))))
 
     lost = doubled = 0
     conversations = {v.conversations[0] for v in visitors}
     assert len(conversations) == VISITORS
-    agent_by_id = dict(zip(agent_ids, agents))
+    agent_by_id = dict(zip(agent_ids, agents, strict=True))
     for visitor in visitors:
         [conversation_id] = visitor.conversations
         # The agent who held the chat last (and closed it): a chat may have moved meanwhile.

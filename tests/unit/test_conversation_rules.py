@@ -1,5 +1,5 @@
 """Business hours in the tenant's time zone, and recognising a visitor who asks for a person."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -22,12 +22,12 @@ PARIS_WEEKDAYS = Settings(timezone="Europe/Paris", business_hours={
     ("2026-07-06T07:30:00", True),   # Monday 09:30 in Paris in summer (UTC+2)
 ])
 def test_hours_in_the_tenants_time_zone(utc: str, expected: bool):
-    at = datetime.fromisoformat(utc).replace(tzinfo=timezone.utc)
+    at = datetime.fromisoformat(utc).replace(tzinfo=UTC)
     assert is_open(PARIS_WEEKDAYS, at) is expected
 
 
 def test_no_business_hours_means_always_open():
-    assert is_open(Settings(), datetime(2026, 11, 29, 3, tzinfo=timezone.utc))
+    assert is_open(Settings(), datetime(2026, 11, 29, 3, tzinfo=UTC))
 
 
 @pytest.mark.parametrize("text, wanted", [

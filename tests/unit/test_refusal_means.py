@@ -1,7 +1,7 @@
 """refusal_means on moto: a write its condition refuses is an ApiError, or a refusal the caller reads."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pynamodb.exceptions import UpdateError
@@ -10,7 +10,7 @@ from chalicelib.errors import Conflict
 from chalicelib.storage.helpers import refusal_means, transaction
 from chalicelib.storage.limits import RateLimitModel
 
-LATER = datetime.now(timezone.utc) + timedelta(days=1)
+LATER = datetime.now(UTC) + timedelta(days=1)
 
 
 @pytest.fixture

@@ -109,7 +109,7 @@ def test_caches_are_bounded_and_expire(aws, clock):
     cache: BoundedCache[int] = BoundedCache(runtime(), max_entries=2, ttl=10)
     loads = []
     for slot in ("a", "b", "c", "a"):
-        cache.get(slot, lambda: loads.append(slot) or len(loads))
+        cache.get(slot, lambda slot=slot: loads.append(slot) or len(loads))
     assert len(cache) == 2 and loads == ["a", "b", "c", "a"]  # "a" was evicted by "c"
     clock.advance(11)
     cache.get("a", lambda: loads.append("a") or 0)
