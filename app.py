@@ -15,7 +15,7 @@ from chalicelib.bot import routes as bot_routes
 from chalicelib.canned import routes as canned_routes
 from chalicelib.config import get_config
 from chalicelib.conversations import routes as conversation_routes
-from chalicelib.conversations import websocket as ws
+from chalicelib.lazy import lazy_module
 from chalicelib.mail import routes as mail_routes
 from chalicelib.reports import routes as report_routes
 from chalicelib.surveys import routes as survey_routes
@@ -27,7 +27,10 @@ from chalicelib.visitors import routes as visitor_routes
 from chalicelib.web import pages
 
 if TYPE_CHECKING:
+    from chalicelib.conversations import websocket as ws
     from chalicelib.mail.feedback import Summary
+else:  # only the WebSocket functions load it, on their first event (see chalicelib/lazy.py)
+    ws = lazy_module("chalicelib.conversations.websocket")
 
 app = Chalice(app_name="switchboard")
 # Chalice holds its own logger, "switchboard" (the parent of every logger in chalicelib), at ERROR

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PynamoDBException
+
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
 
@@ -64,9 +67,6 @@ class RateLimited(ApiError):
 
 def dependency_failed(exc: BaseException) -> bool:
     """An AWS service (DynamoDB, KMS, ...) failed or throttled us: worth retrying, not the caller's fault."""
-    from botocore.exceptions import BotoCoreError, ClientError  # deferred: errors.py stays import-light
-    from pynamodb.exceptions import PynamoDBException
-
     cause = getattr(exc, "cause", None) if isinstance(exc, PynamoDBException) else exc
     return isinstance(cause, (BotoCoreError, ClientError))
 

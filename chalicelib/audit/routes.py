@@ -1,13 +1,20 @@
 """REST routes of the audit trail (docs/audit.md): compliance users and admins only."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from ..access.roles import COMPLIANCE
+from ..lazy import lazy_modules
 from ..web.routing import Call, endpoint
 from ..web.schemas import PageQuery
-from . import exports, queries
 from . import schemas as s
+
+if TYPE_CHECKING:
+    from . import exports, queries
+else:  # loaded by the first request that needs them (see chalicelib/lazy.py)
+    exports, queries = lazy_modules(__package__, "exports", "queries")
 
 bp = Blueprint(__name__)
 TAG = "audit"

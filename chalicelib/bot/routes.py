@@ -1,13 +1,20 @@
 """REST routes for the FAQ the bot answers from, and a preview of how it matches."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from ..access.roles import ADMIN
+from ..lazy import lazy_modules
 from ..web.routing import Call, endpoint
 from ..web.schemas import PageQuery
 from . import schemas as s
-from . import service
+
+if TYPE_CHECKING:
+    from . import service
+else:  # loaded by the first request that needs them (see chalicelib/lazy.py)
+    service, = lazy_modules(__package__, "service")
 
 bp = Blueprint(__name__)
 TAG = "faq"

@@ -1,13 +1,20 @@
 """REST routes for conversations and transcripts."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
 from ..access.roles import STAFF
+from ..lazy import lazy_modules
 from ..surveys.schemas import SurveyOut
 from ..web.routing import Call, endpoint
-from . import queries, survey_reading
 from . import schemas as s
+
+if TYPE_CHECKING:
+    from . import queries, survey_reading
+else:  # loaded by the first request that needs them (see chalicelib/lazy.py)
+    queries, survey_reading = lazy_modules(__package__, "queries", "survey_reading")
 
 bp = Blueprint(__name__)
 TAG = "conversations"

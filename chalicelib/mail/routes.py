@@ -1,10 +1,17 @@
 """The unsubscribe link of every email (RFC 8058): public, the token is the credential."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
+from ..lazy import lazy_modules
 from ..web.routing import PUBLIC, PublicCall, endpoint
-from . import pages
+
+if TYPE_CHECKING:
+    from . import pages
+else:  # loaded by the first request that needs them (see chalicelib/lazy.py)
+    pages, = lazy_modules(__package__, "pages")
 
 bp = Blueprint(__name__)
 TAG = "email"

@@ -1,12 +1,19 @@
 """REST routes of the reports: supervisors and admins."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
 from ..access.roles import SUPERVISOR_UP
+from ..lazy import lazy_modules
 from ..web.routing import Call, endpoint
-from . import summary as reports
 from .schemas import Summary, SummaryQuery
+
+if TYPE_CHECKING:
+    from . import summary as reports
+else:  # loaded by the first request that needs them (see chalicelib/lazy.py)
+    reports, = lazy_modules(__package__, "summary")
 
 bp = Blueprint(__name__)
 TAG = "reports"

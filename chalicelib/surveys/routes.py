@@ -1,12 +1,19 @@
 """Survey answers (public, with the token), the hosted survey page, and follow-up tasks."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
 from ..access.roles import SUPERVISOR_UP
+from ..lazy import lazy_modules
 from ..web.routing import PUBLIC, Call, PublicCall, endpoint
-from . import followups, page, service
 from . import schemas as s
+
+if TYPE_CHECKING:
+    from . import followups, page, service
+else:  # loaded by the first request that needs them (see chalicelib/lazy.py)
+    followups, page, service = lazy_modules(__package__, "followups", "page", "service")
 
 bp = Blueprint(__name__)
 TAG = "surveys"

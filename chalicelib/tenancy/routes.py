@@ -1,14 +1,22 @@
 """REST routes for tenants, auth, agents, API keys, settings and rotating the widget key and identity secret."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from ..access.roles import ADMIN, STAFF, SUPERVISOR_UP
+from ..lazy import lazy_modules
 from ..storage.settings import Settings
 from ..web.routing import ANY_TOKEN, PUBLIC, Call, PublicCall, endpoint
 from ..web.schemas import PageQuery
-from . import agents, api_keys, auth, identity, settings, tenants
 from . import schemas as s
+
+if TYPE_CHECKING:
+    from . import agents, api_keys, auth, identity, settings, tenants
+else:  # loaded by the first request that needs them (see chalicelib/lazy.py)
+    agents, api_keys, auth, identity, settings, tenants = lazy_modules(
+        __package__, "agents", "api_keys", "auth", "identity", "settings", "tenants")
 
 bp = Blueprint(__name__)
 TAG = "tenancy"

@@ -1,12 +1,19 @@
 """REST routes for the tenant's transcript keys (docs/transcripts.md)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from ..access.roles import ADMIN, COMPLIANCE
+from ..lazy import lazy_modules
 from ..web.routing import Call, endpoint
-from . import rotation
 from .schemas import KeysOut
+
+if TYPE_CHECKING:
+    from . import rotation
+else:  # loaded by the first request that needs them (see chalicelib/lazy.py)
+    rotation, = lazy_modules(__package__, "rotation")
 
 bp = Blueprint(__name__)
 TAG = "keys"

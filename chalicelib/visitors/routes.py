@@ -1,12 +1,19 @@
 """REST routes for visitors: a widget starts their sessions; every staff role reads and annotates their profiles."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from ..access.roles import COMPLIANCE, STAFF
+from ..lazy import lazy_modules
 from ..web.routing import PUBLIC, Call, PublicCall, endpoint
-from . import erasure, service, widget_sessions
 from . import schemas as s
+
+if TYPE_CHECKING:
+    from . import erasure, service, widget_sessions
+else:  # loaded by the first request that needs them (see chalicelib/lazy.py)
+    erasure, service, widget_sessions = lazy_modules(__package__, "erasure", "service", "widget_sessions")
 
 bp = Blueprint(__name__)
 TAG = "visitors"

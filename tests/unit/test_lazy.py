@@ -1,8 +1,12 @@
 """chalicelib/lazy.py: a lazily named module runs on its first use, once, and is the module from then on."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +58,26 @@ def test_a_module_already_loaded_is_returned_as_it_is(package):
 def test_a_missing_module_is_an_error_at_once(package):
     with pytest.raises(ModuleNotFoundError):
         lazy_module("lazy_probe.absent")
+
+
+# What `import app` (every Lambda's cold start) runs, in a fresh interpreter: routes, schemas and the
+# plumbing under them, but no service module, no WebSocket handler and no transcript crypto.
+_WHAT_APP_RUNS = """
+import json, sys
+import app
+print(json.dumps(sorted(name for name, module in sys.modules.items()
+                        if name.startswith("chalicelib") and type(module).__name__ != "_LazyModule")))
+"""
+
+
+def test_importing_the_app_runs_no_service_module():
+    root = Path(__file__).resolve().parents[2]
+    ran = subprocess.run([sys.executable, "-c", _WHAT_APP_RUNS], cwd=root, capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONPATH": str(root)})
+    modules = set(json.loads(ran.stdout))
+    assert "chalicelib.tenancy.routes" in modules and "chalicelib.conversations.schemas" in modules
+    services = ("chalicelib.conversations.websocket", "chalicelib.conversations.messages",
+                "chalicelib.conversations.queries", "chalicelib.tenancy.auth", "chalicelib.transcripts.cipher",
+                "chalicelib.audit.exports", "chalicelib.reports.summary", "chalicelib.mail.sending")
+    assert not modules.intersection(services)
+    assert len(modules) <= 60, sorted(modules)  # 57 when written; docs/architecture.md has the figure
