@@ -138,7 +138,8 @@ def summarise(meter: Meter, conversations: int) -> dict[str, Any]:
         "per_message": _per(steady, steady_messages),
         "lambda_invocations_per_conversation": workload.invocations / conversations,
         "workload_usd_by_item": workload_cost["usd"],
-        "phases": {name: {**tally.as_dict(), "usd": priced(tally)["usd_total"]} for name, tally in meter.tallies.items()},
+        "phases": {name: {**tally.as_dict(), "usd": priced(tally)["usd_total"]}
+                   for name, tally in meter.tallies.items()},
     }
 
 

@@ -12,6 +12,9 @@ from .cost import AGENTS, MESSAGES_PER_CONVERSATION, VISITOR_MINUTES_PER_CONVERS
 from .latency import AGENT_CAPACITY, LOAD_TEST_LIMITS
 from .monthly import AGENT_HOURS_PER_MONTH, JOB_RUNS_PER_MONTH
 
+# The monthly items with a column of their own; the rest are summed into the fixed column.
+_NOT_FIXED = ("conversations", "agents_connected", "scheduled_jobs")
+
 
 def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[str, str, str, bool]],
            usd: Callable[[float], str]) -> str:
@@ -32,7 +35,8 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
         "",
         "| target | measured | held to | |",
         "|---|---|---|---|",
-        *[f"| {name} | {measured} | {bound} | {'met' if met else '**missed**'} |" for name, measured, bound, met in held],
+        *[f"| {name} | {measured} | {bound} | {'met' if met else '**missed**'} |"
+          for name, measured, bound, met in held],
         "",
         "## 1. Cost model",
         "",
@@ -78,7 +82,8 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
         "| phase | Lambda invocations | DynamoDB requests | read units | write units | WebSocket messages | USD |",
         "|---|---|---|---|---|---|---|",
         *[f"| {name} | {p['invocations']} | {sum(n for c, n in p['calls'].items() if c.startswith('dynamodb.'))} | "
-          f"{p['read_units']:g} | {p['write_units']:g} | {p['ws_messages_in'] + p['ws_messages_out']} | {usd(p['usd'])} |"
+          f"{p['read_units']:g} | {p['write_units']:g} | {p['ws_messages_in'] + p['ws_messages_out']} | "
+          f"{usd(p['usd'])} |"
           for name, p in cost["phases"].items() if name != "setup"],
         "",
         "### Monthly cost at three customer bases",
@@ -98,7 +103,7 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
         *[f"| {name} | {b['tenants']:,} | {b['conversations_per_month']:,} | {b['agents_per_tenant']} | "
           f"**{usd(b['monthly_usd'])}** | {usd(b['usd_by_item']['conversations'])} | "
           f"{usd(b['usd_by_item']['agents_connected'])} | {usd(b['usd_by_item']['scheduled_jobs'])} | "
-          f"{usd(sum(v for k, v in b['usd_by_item'].items() if k not in ('conversations', 'agents_connected', 'scheduled_jobs')))} |"
+          f"{usd(sum(v for k, v in b['usd_by_item'].items() if k not in _NOT_FIXED))} |"
           for name, b in results["monthly"].items()],
         "",
         "## 2. Flat scaling",
@@ -110,7 +115,8 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
         "the measurement, past the transcript keys' 5-minute cache: a message into one of those costs one GetItem "
         "more (6 requests), for the idle time and at any N. The last opened are measured at every size.",
         "",
-        "| N | DynamoDB requests per message.send | units (read / write) | per new conversation with assignment | units |",
+        "| N | DynamoDB requests per message.send | units (read / write) | per new conversation with assignment "
+        "| units |",
         "|---|---|---|---|---|",
         *[f"| {size} | {m['dynamodb_requests']:g} | {m['read_units']:g} / {m['write_units']:g} | "
           f"{scaling['assignment'][size]['dynamodb_requests']:g} | {scaling['assignment'][size]['read_units']:g} / "
@@ -138,8 +144,8 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
         "| messages a second | stack CPU (cores) |",
         "|---|---|---|---|---|---|---|---|",
         *[f"| {level} | {m['messages']} | {m['delivery_p50_ms']:.1f} / {m['delivery_p99_ms']:.1f} | "
-          f"{m['echo_p50_ms']:.1f} / {m['echo_p99_ms']:.1f} | {m['latency_ratio_p50']:.2f} | {m['latency_ratio_p99']:.2f} "
-          f"| {m['messages_per_second']:.1f} | {m['stack_cpu_cores']:.2f} |"
+          f"{m['echo_p50_ms']:.1f} / {m['echo_p99_ms']:.1f} | {m['latency_ratio_p50']:.2f} | "
+          f"{m['latency_ratio_p99']:.2f} | {m['messages_per_second']:.1f} | {m['stack_cpu_cores']:.2f} |"
           for level, m in results["latency"].items() if level != "error"],
         *([f"Not measured in this run: {results['latency']['error']}."] if "error" in results["latency"] else []),
         "",
@@ -157,11 +163,12 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
         "",
         "## 5. Crypto",
         "",
-        f"Plaintext path (build the message.new frame, serialise it, parse it back): {crypto['plaintext_path_us']:.1f} µs;"
+        "Plaintext path (build the message.new frame, serialise it, parse it back): "
+        f"{crypto['plaintext_path_us']:.1f} µs;"
         f" with `seal` and `reveal` (unwrap the conversation key from the cached visitor key, AES-256-GCM both ways): "
         f"{crypto['encrypted_path_us']:.1f} µs: **{crypto['crypto_overhead_ratio']:.2f}×** that CPU work, i.e. "
-        f"{crypto['encrypted_path_us'] - crypto['plaintext_path_us']:.0f} µs added to a handler whose in-process time is "
-        f"{per['handler_ms']:.0f} ms. KMS calls per 1,000 messages: "
+        f"{crypto['encrypted_path_us'] - crypto['plaintext_path_us']:.0f} µs added to a handler whose in-process time "
+        f"is {per['handler_ms']:.0f} ms. KMS calls per 1,000 messages: "
         f"{crypto['kms_calls_per_1000_messages']['cold_container']} from a cold container (one tenant key unwrap), "
         f"{crypto['kms_calls_per_1000_messages']['warm_container']} warm (keys cached 5 minutes).",
         "",
@@ -188,7 +195,8 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
         "`make bench`) spent two thirds of its time in botocore parsing each page, pynamodb building each event, "
         "JSON, hashing each link to check the chain, and gzip, and a third waiting for the embedded AWS. Until "
         "2026-11-30 this bench measured a rate that fell as the chain grew (494/s at 10k, 354/s at 100k; 1M would "
-        "have taken hours), and that was moto's: its Query walked the partition from its first item to find every 1 MB page, and its "
+        "have taken hours), and that was moto's: its Query walked the partition from its first item to find every "
+        "1 MB page, and its "
         "response serializer spent about 1.5 ms on each event answered. The embedded AWS now reads each page off "
         "a sorted partition and writes attribute values as the JSON they are (devstack/moto_queries.py, "
         "devstack/moto_serialization.py, each held to moto's own answers by a differential test). "

@@ -40,8 +40,8 @@ def run(sizes: list[int], progress: Callable[[str], None] = print) -> dict[str, 
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "devstack.aws", str(port)], cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    env = {**os.environ, **ENVIRONMENT, "SWITCHBOARD_STACK": STACK, "SWITCHBOARD_EXPORT_BUCKET": f"{STACK}-exports-123456789012",
-           "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
+    env = {**os.environ, **ENVIRONMENT, "SWITCHBOARD_STACK": STACK,
+           "SWITCHBOARD_EXPORT_BUCKET": f"{STACK}-exports-123456789012", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
     try:
         _wait_for(port)
         _child(env, "provision")

@@ -120,7 +120,8 @@ async def _level(stack: Any, tenant: dict[str, Any], level: int, arrivals: dict[
             echo += await asyncio.gather(*(_ping(visitor) for visitor in visitors))
             cpu_before, started = _cpu_seconds(stack.process.pid), time.perf_counter()
             delivery += await asyncio.gather(*(_deliver(visitor, conversation, f"{level}-{number}-{index}", arrivals)
-                                               for index, (visitor, conversation) in enumerate(zip(visitors, conversations, strict=True))))
+                                               for index, (visitor, conversation)
+                                               in enumerate(zip(visitors, conversations, strict=True))))
             seconds += time.perf_counter() - started
             cpu += _cpu_seconds(stack.process.pid) - cpu_before
     finally:

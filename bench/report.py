@@ -26,7 +26,8 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
         "usd_per_message": cost["usd_per_message"],
         "usd_per_message_all_in": cost["usd_per_message_all_in"],
         "usd_per_1000_conversations": cost["usd_per_1000_conversations"],
-        "ddb_requests_per_message": {size: m["dynamodb_requests"] for size, m in results["scaling"]["message.send"].items()},
+        "ddb_requests_per_message": {size: m["dynamodb_requests"]
+                                     for size, m in results["scaling"]["message.send"].items()},
         "ddb_requests_per_assignment": {size: m["dynamodb_requests"]
                                         for size, m in results["scaling"]["assignment"].items()},
         "latency_ratio_p50": {level: latency[level]["latency_ratio_p50"] for level in levels},
@@ -77,7 +78,8 @@ def _levels(results: dict[str, Any]) -> dict[str, Any]:
 def table(results: dict[str, Any]) -> str:
     headline = summary(results)
     rows = [("target", "measured", "held to", "")] + [
-        (name, measured, bound, "met" if met else "MISSED") for name, measured, bound, met in targets(headline, results)]
+        (name, measured, bound, "met" if met else "MISSED")
+        for name, measured, bound, met in targets(headline, results)]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows)
 
@@ -92,7 +94,8 @@ def write(results: dict[str, Any]) -> str:
     RESULTS.write_text(json.dumps(results_out, indent=1, sort_keys=True, default=float) + "\n")
     CHART.write_text(_chart(results["cost"]))
     DOC.write_text(_document(results, headline))
-    return table(results) + f"\n\nwrote {RESULTS.relative_to(ROOT)}, {DOC.relative_to(ROOT)} ({results['seconds']:.0f} s)"
+    return (table(results) + f"\n\nwrote {RESULTS.relative_to(ROOT)}, {DOC.relative_to(ROOT)} "
+            f"({results['seconds']:.0f} s)")
 
 
 # --- docs/benchmarks.md ---------------------------------------------------------------------------
@@ -117,7 +120,8 @@ def _chart(cost: dict[str, Any]) -> str:
     scale = 460 / max(cost["usd_per_message"], pricing.TARGET_PER_MESSAGE)
     rows, y, x = [], 30, 0.0
     for name, usd in items:
-        rows.append(f'<rect x="{170 + x * scale:.1f}" y="{y}" width="{max(usd * scale, 1):.1f}" height="16" fill="#4a7bd0"/>'
+        rows.append(f'<rect x="{170 + x * scale:.1f}" y="{y}" width="{max(usd * scale, 1):.1f}" height="16" '
+                    'fill="#4a7bd0"/>'
                     f'<text x="165" y="{y + 12}" text-anchor="end">{name}</text>'
                     f'<text x="{175 + (x + usd) * scale:.1f}" y="{y + 12}">${usd:.7f}</text>')
         x += usd

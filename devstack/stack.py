@@ -137,7 +137,8 @@ class LocalStack:
             lines += ["", f"Demo tenant {self.demo.tenant_id} (password for every login: {DEMO_PASSWORD})"]
             lines += [f"  {role:<11} {email}" for email, role in self.demo.logins]
             lines += [f"  widget key  {self.demo.widget_key}", f"  API key     {self.demo.api_key}",
-                      f"  demo site   {self.base_url}/demo?widget_key={self.demo.widget_key}   (the widget on a shop page)"]
+                      f"  demo site   {self.base_url}/demo?widget_key={self.demo.widget_key}   "
+                      "(the widget on a shop page)"]
         lines += ["", "Ctrl-C stops everything."]
         return "\n".join(lines)
 

@@ -19,7 +19,8 @@ def build(tmp_path_factory) -> Path:
         pytest.fail(".venv-deploy is missing: `make test` builds it")
     build = tmp_path_factory.mktemp("build")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
-    result = subprocess.run(["make", "-s", "package", "STAGE=prod", f"BUILD={build}", f"BIN={Path(sys.executable).parent}"],
+    result = subprocess.run(["make", "-s", "package", "STAGE=prod", f"BUILD={build}",
+                             f"BIN={Path(sys.executable).parent}"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     return build

@@ -15,7 +15,8 @@ from tests.deploy.conftest import functions
 from tests.deploy.iam import ACCOUNT, REGION, Template, statements
 
 STACK = "switchboard-prod"
-KEYS = {"DataKey": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/data", "AuditSigningKey": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/audit"}
+KEYS = {"DataKey": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/data",
+        "AuditSigningKey": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/audit"}
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 # What a KMS key can be used for, as opposed to administered (kms:GetPublicKey reads the public half).
 KMS_USES = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",

@@ -232,7 +232,8 @@ class Workload:
         self.call("POST", "/v1/surveys/{survey_token}", {"rating": 1, "comment": "slow"}, survey_token=token)
 
     def reports_and_surveys(self, conversation_id: str) -> None:
-        self.call("GET", "/v1/conversations/{conversation_id}/survey", token=self.admin, conversation_id=conversation_id)
+        self.call("GET", "/v1/conversations/{conversation_id}/survey", token=self.admin,
+                  conversation_id=conversation_id)
         follow_ups = self.call("GET", "/v1/follow-ups", token=self.admin)["items"]
         self.call("POST", "/v1/follow-ups/{follow_up_id}/close", {"note": "called back"}, token=self.admin,
                   follow_up_id=follow_ups[0]["follow_up_id"])
@@ -313,7 +314,8 @@ def platform_requests(resources: dict, template: Template) -> tuple[dict[str, li
     bucket_key = template.resolve(encryption["ServerSideEncryptionByDefault"]["KMSMasterKeyID"])
     for name, properties in functions(resources).items():
         requests = by_function[chalice_name(name)]
-        log_group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{template.resolve(properties['FunctionName'])}"
+        log_group = (f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/"
+                     f"{template.resolve(properties['FunctionName'])}")
         requests += [Request(f"logs:{action}", f"{log_group}:log-stream:2026/11/23/[$LATEST]0")
                      for action in ("CreateLogStream", "PutLogEvents")]
         if "DeadLetterQueue" in properties:

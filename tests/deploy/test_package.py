@@ -135,7 +135,8 @@ def test_alarms_watch_errors_throttles_dead_letters_and_the_audit_chain(resource
     for queue in ("AuditExportDeadLetters", "FunctionDeadLetters"):
         assert ("ApproximateNumberOfMessagesVisible", as_key({"Fn::GetAtt": [queue, "QueueName"]})) in watched
     for table in ("ConversationsTable", "MessagesTable", "MessageIdsTable", "ConnectionsTable", "RosterTable"):
-        assert {("ReadThrottleEvents", as_key({"Ref": table})), ("WriteThrottleEvents", as_key({"Ref": table}))} <= watched
+        assert {("ReadThrottleEvents", as_key({"Ref": table})),
+                ("WriteThrottleEvents", as_key({"Ref": table}))} <= watched
     assert ("AuditChainBroken", as_key(None)) in watched
     assert all(alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] for alarm in alarms.values())
 

@@ -191,7 +191,8 @@ def test_a_forged_checkpoint_is_refused(api: Api, tenant: dict):
     run_job("audit-verify")
     boto3.client("dynamodb").update_item(
         TableName="switchboard-test-audit-digests", Key={"tenant_id": {"S": t}, "seq": {"N": "1"}},
-        UpdateExpression="SET signature = :s", ExpressionAttributeValues={":s": {"S": base64.b64encode(b"x" * 70).decode()}})
+        UpdateExpression="SET signature = :s",
+        ExpressionAttributeValues={":s": {"S": base64.b64encode(b"x" * 70).decode()}})
     api.call("PUT", "/v1/settings", {"bot_enabled": False}, token=tenant["admin_token"])
     [broken] = run_job("audit-verify")["broken"]
     assert "signature" in broken["reason"]
@@ -219,7 +220,8 @@ def contract_verify(path: Path, key: ec.EllipticCurvePublicKey) -> dict:
                                                                      events[-1]["seq"])
     assert all(header[name] == d[name] for name in ("tenant_id", "from", "to", "generated_at"))
     key.verify(base64.b64decode(trailer["signature"]),
-               json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(), ec.ECDSA(hashes.SHA256()))
+               json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(),
+               ec.ECDSA(hashes.SHA256()))
     return {"header": header, "events": events, "trailer": trailer}
 
 

@@ -92,7 +92,8 @@ def build(api: Api, tenant: dict, clock: Any, tmp: Path) -> Material:
     tenant = {**tenant, "admin_token": api.login(t, "admin@acme.com")}
     _, base = export(api, tenant, tmp, middle, EVERYTHING[1], "base")
     lines = parse(base)
-    [checkpoint] = [item for item in api.call("GET", "/v1/audit/digests", token=tenant["admin_token"]).json_body["items"]
+    [checkpoint] = [item
+                    for item in api.call("GET", "/v1/audit/digests", token=tenant["admin_token"]).json_body["items"]
                     if item["seq"] == 2]
     assert checkpoint["digest"]["first_seq"] == lines[1]["seq"] > 1  # the checkpoint lies inside base
 
@@ -270,7 +271,8 @@ CORPUS = [
     Variant("a checkpoint's signed digest as the trailer", lambda m, lines: checkpoint_as_trailer(m),
             fixed("the trailer is signed as 'checkpoint', not as 'export'")),
     *(Variant(f"signed digest: {name} {'added' if name == 'approved_by' else 'changed'}",
-              edit([-1, "digest", name], value), fixed("the signature of the trailer does not verify with this public key"))
+              edit([-1, "digest", name], value),
+              fixed("the signature of the trailer does not verify with this public key"))
       for name, value in (("from", EVERYTHING[0]), ("to", "2030-01-01T00:00:00Z"), ("tenant_id", "t_someone_else"),
                           ("event_count", 1), ("first_prev_hash", "ab" * 32), ("last_hash", "ab" * 32),
                           ("kind", "checkpoint"), ("approved_by", "the auditor"))),
@@ -281,7 +283,8 @@ CORPUS = [
     # Extra unsigned lines
     Variant("a note after the header", insert_line(1, {"note": "approved by the auditor"}),
             fixed("line 2 is neither an event nor the trailer")),
-    Variant("a second header", insert_line(1, lambda lines: lines[0]), fixed("line 2 is neither an event nor the trailer")),
+    Variant("a second header", insert_line(1, lambda lines: lines[0]),
+            fixed("line 2 is neither an event nor the trailer")),
     Variant("a line after the trailer", lambda m, lines: [*lines, {"note": "x"}], fixed("follows the trailer")),
     Variant("a second trailer", lambda m, lines: [*lines, lines[-1]], fixed("follows the trailer")),
     Variant("an extra field in the header", edit([0, "approved_by"], "the auditor"),

@@ -245,8 +245,10 @@ def test_admin_cannot_lock_themselves_out(api: Api, tenant: dict):
 
 @pytest.mark.parametrize("body, field", [
     ({"email": "a@acme.com", "name": "A", "password": PASSWORD, "role": "owner"}, "role"),
-    ({"email": "a@acme.com", "name": "A", "password": PASSWORD, "role": "agent", "max_concurrent": 21}, "max_concurrent"),
-    ({"email": "a@acme.com", "name": "A", "password": PASSWORD, "role": "agent", "max_concurrent": "3"}, "max_concurrent"),
+    ({"email": "a@acme.com", "name": "A", "password": PASSWORD, "role": "agent", "max_concurrent": 21},
+     "max_concurrent"),
+    ({"email": "a@acme.com", "name": "A", "password": PASSWORD, "role": "agent", "max_concurrent": "3"},
+     "max_concurrent"),
     ({"email": "a@acme.com", "name": "A", "password": PASSWORD, "role": "agent", "tier": 0}, "tier"),
     ({"email": "a@acme.com", "name": "A", "password": PASSWORD, "role": "agent", "teams": "sales"}, "teams"),
 ])

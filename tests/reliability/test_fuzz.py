@@ -86,10 +86,12 @@ def test_every_operation_answers_fuzzed_requests_as_documented(stack: RunningSta
 
 # --- WebSocket frames -----------------------------------------------------------------------------
 _json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+                     lambda inner: (st.lists(inner, max_size=4)
+                                    | st.dictionaries(st.text(max_size=10), inner, max_size=4)),
                      max_leaves=12)
 _actions = [model.model_fields["action"].annotation.__args__[0] for model in CLIENT_FRAMES]
-_wrong_types = st.one_of(st.lists(_json, min_size=0, max_size=3), st.dictionaries(st.text(max_size=5), _json, max_size=3),
+_wrong_types = st.one_of(st.lists(_json, min_size=0, max_size=3),
+                         st.dictionaries(st.text(max_size=5), _json, max_size=3),
                          st.booleans(), st.floats(allow_nan=False))  # strict frames take none of these for any field
 
 
@@ -99,7 +101,8 @@ def _wrongly_typed() -> st.SearchStrategy[dict]:
         action = model.model_fields["action"].annotation.__args__[0]
         names = [name for name in model.model_fields if name != "action"] or ["unexpected"]
         return st.fixed_dictionaries({"action": st.just(action)}).flatmap(
-            lambda base: st.dictionaries(st.sampled_from(names), _wrong_types, min_size=1).map(lambda extra: {**base, **extra}))
+            lambda base: st.dictionaries(st.sampled_from(names), _wrong_types, min_size=1).map(
+                lambda extra: {**base, **extra}))
     return st.one_of([frame(model) for model in CLIENT_FRAMES])
 
 
@@ -276,7 +279,8 @@ def _cases(stack: RunningStack, document: dict, token: str, ids: dict[str, str])
         for k in range(index * HEADER_VALUES_PER_OPERATION, (index + 1) * HEADER_VALUES_PER_OPERATION):
             cases.append(case("query", url(base, f"?undeclared={quote(ODD_VALUES[k % len(ODD_VALUES)], safe='')}"),
                               auth))
-            cases += [case("header", url(base), {**auth, header: _header_value(HEADER_VALUES[(k + n) % len(HEADER_VALUES)])})
+            cases += [case("header", url(base),
+                           {**auth, header: _header_value(HEADER_VALUES[(k + n) % len(HEADER_VALUES)])})
                       for n, header in enumerate(FUZZED_HEADERS)]
     return cases
 
@@ -300,7 +304,8 @@ def _known_ids(stack: RunningStack, tenant: dict) -> dict[str, str]:
         "faq_id": post("/v1/faq", {"question": "odd?", "answer": "odd."})["faq_id"],
         "canned_id": post("/v1/canned-responses", {"shortcut": "odd", "text": "odd"})["canned_id"],
         "key_id": post("/v1/api-keys", {"name": "odd", "role": "agent"})["key_id"],
-        "export_id": post("/v1/audit/exports", {"from": "2020-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"})["export_id"],
+        "export_id": post("/v1/audit/exports",
+                          {"from": "2020-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"})["export_id"],
         "widget_key": tenant["widget_key"], "name": "widget.js",
     }
 
@@ -346,7 +351,8 @@ def _as_documented(case: Case, status: int, document: dict) -> bool:
 def test_every_head_answers_as_its_get_without_a_body(stack: RunningStack, fuzzed_tenant: dict):
     document = requests.get(f"{stack.base}/openapi.json", timeout=30).json()
     heads = [path for path, operations in document["paths"].items() if "head" in operations]
-    assert {"/app", "/demo", "/widget.js", "/assets/{name}", "/survey/{survey_token}", "/health", "/openapi.json"} <= set(heads)
+    assert {"/app", "/demo", "/widget.js", "/assets/{name}", "/survey/{survey_token}", "/health",
+            "/openapi.json"} <= set(heads)
     fill = {"name": "widget.js", "survey_token": "x_1", "unsubscribe_token": "x_1"}
     for path in heads:
         url = stack.base + re.sub(r"{(\w+)}", lambda m: fill[m.group(1)], path)

@@ -57,7 +57,8 @@ class TenantA:
     def rows(self) -> dict[str, list[str]]:
         """A's items in every table but the rate limits', serialised for comparison."""
         def mine(item: dict[str, Any]) -> bool:
-            return any(isinstance(v.get("S"), str) and (v["S"] == self.tenant_id or v["S"].startswith(self.tenant_id + "#"))
+            return any(isinstance(v.get("S"), str)
+                       and (v["S"] == self.tenant_id or v["S"].startswith(self.tenant_id + "#"))
                        for v in item.values())
         return {table: sorted(json.dumps(item, sort_keys=True, default=repr) for item in items if mine(item))
                 for table, items in without_rate_limits(all_items()).items()}

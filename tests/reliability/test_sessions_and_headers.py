@@ -73,7 +73,8 @@ def test_cors_only_on_the_public_routes_pages_call(api: Api, tenant: dict):
     shop = {"Origin": "https://shop.example"}
     public = api.call("POST", f"/v1/widget/{tenant['widget_key']}/sessions", {}, headers=shop)
     staff = api.call("GET", "/v1/me", token=tenant["admin_token"], headers=shop)
-    assert header(public, "Access-Control-Allow-Origin") == "*" and header(public, "Access-Control-Allow-Credentials") is None
+    assert (header(public, "Access-Control-Allow-Origin") == "*"
+            and header(public, "Access-Control-Allow-Credentials") is None)
     assert header(staff, "Access-Control-Allow-Origin") is None
     for response in (public, staff):
         assert_security_headers(response, "cors")

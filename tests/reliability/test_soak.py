@@ -373,7 +373,8 @@ def test_soak_every_acked_message_once_in_order_and_seen_no_capacity_held(soak_s
     visitor_tokens = [soak_stack.post(f"/v1/widget/{tenant['widget_key']}/sessions", {}).json()["visitor_token"]
                       for _ in range(VISITORS)]
 
-    agents, visitors, tally = asyncio.run(soak(soak_stack, visitor_tokens, list(zip(agent_tokens, agent_ids, strict=True))))
+    agents, visitors, tally = asyncio.run(soak(soak_stack, visitor_tokens,
+                                               list(zip(agent_tokens, agent_ids, strict=True))))
 
     lost = doubled = 0
     conversations = {v.conversations[0] for v in visitors}

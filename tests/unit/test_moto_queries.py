@@ -38,7 +38,8 @@ QUERIES: list[dict[str, Any]] = [
     {"TableName": "ranged", "IndexName": "by-n", "KeyConditionExpression": "pk = :p AND n < :n",
      "ExpressionAttributeValues": {":p": {"S": "p3"}, ":n": {"N": "30"}}},
     *({"TableName": "numbered", "KeyConditionExpression": f"pk = :p AND {condition}",
-       "ExpressionAttributeValues": {":p": {"S": "t1"}, ":a": {"N": "9"}, ":b": {"N": "110"}}, "ScanIndexForward": forward}
+       "ExpressionAttributeValues": {":p": {"S": "t1"}, ":a": {"N": "9"}, ":b": {"N": "110"}},
+       "ScanIndexForward": forward}
       for condition in ("seq = :a", "seq < :b", "seq <= :b", "seq > :a", "seq >= :a", "seq BETWEEN :a AND :b")
       for forward in (True, False)),
     {"TableName": "numbered", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "t0"}},
@@ -72,13 +73,15 @@ def _fill(dynamodb: Any) -> None:
              "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "n", "KeyType": "RANGE"}]}])
     dynamodb.create_table(
         TableName="flat", BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "grp", "AttributeType": "S"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "grp", "AttributeType": "S"}],
         GlobalSecondaryIndexes=[{"IndexName": "flat-by-group", "Projection": {"ProjectionType": "ALL"},
                                  "KeySchema": [{"AttributeName": "grp", "KeyType": "HASH"}]}])
     dynamodb.create_table(
         TableName="numbered", BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "seq", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "seq", "AttributeType": "N"}])
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "seq", "AttributeType": "N"}])
     for seq in rng.sample(range(1, 200), 150):  # written out of order
         dynamodb.put_item(TableName="numbered", Item={"pk": {"S": f"t{seq % 2}"}, "seq": {"N": str(seq)},
                                                       "text": {"S": "z" * rng.randrange(30000)}})

@@ -44,7 +44,8 @@ def _table(dynamodb: Any) -> None:
     dynamodb.create_table(
         TableName="t", BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"}])
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "sk", "AttributeType": "N"}])
     dynamodb.put_item(TableName="t", Item={"pk": {"S": "p1"}, "sk": {"N": "10"}, "old": {"B": b"\x11"}})
 
 

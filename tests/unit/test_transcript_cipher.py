@@ -25,7 +25,8 @@ def conversation(tenant_id: str, conversation_id: str = "c_1", visitor_id: str =
         VisitorModel(tenant_id, visitor_id, created_at=now, last_seen_at=now).save()
     visitor = VisitorModel.get(tenant_id, visitor_id)
     made = ConversationModel(tenant_id, conversation_id, visitor_id=visitor_id, visitor_key=f"{tenant_id}#{visitor_id}",
-                             status="bot", created_at=now, data_keys=key_ring().new_conversation_keys(visitor, conversation_id))
+                             status="bot", created_at=now,
+                             data_keys=key_ring().new_conversation_keys(visitor, conversation_id))
     made.save()
     return made
 
