@@ -59,7 +59,7 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 def aws(clock: MovableClock, boto_session):
-    """A fresh in-process AWS with the template's resources, and a fresh Lambda container."""
+    """The template's resources in moto with no data in them, and a fresh Lambda container."""
     with in_process_aws(clock, boto_session):
         yield
 

@@ -1,16 +1,23 @@
 """Every REST route, found from the route registry, refuses bad input and bad credentials with the
-contract's error and writes nothing. New routes are swept automatically."""
+contract's error and writes nothing. New routes are swept automatically.
+
+The sweep's cases share one tenant: each checks that its request changed no table, so what one case
+leaves is what the next starts from. Between cases the clock moves past every per-minute window and the
+admin signs in afresh, so no case meets a limit an earlier one filled."""
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from chalice.test import Client
 
-import app  # noqa: F401  (importing the app registers every route)
+from app import app  # importing the app registers every route
 from chalicelib.web.routing import PUBLIC, ROUTES
 from devstack.harness import Api
-from tests.helpers import all_items, without_rate_limits
+from tests.helpers import FrozenClock, all_items, in_process_aws, signed_up, without_rate_limits
 
 BODY_ROUTES = [spec for spec in ROUTES if spec.body is not None]
 PROTECTED_ROUTES = [spec for spec in ROUTES if spec.auth != PUBLIC]
@@ -24,6 +31,27 @@ BAD_BODIES = {
     "oversized": (json.dumps({"pad": "x" * 70_000}), 413),
     "nested too deeply": ("[" * 30_000 + "]" * 30_000, 400),  # within the size limit
 }
+
+
+@pytest.fixture(scope="module")
+def swept(boto_session) -> Iterator[tuple[Api, dict[str, Any], FrozenClock]]:
+    clock = FrozenClock()
+    with in_process_aws(clock, boto_session), Client(app) as client:
+        api = Api(client)
+        yield api, signed_up(api), clock
+
+
+@pytest.fixture
+def api(swept) -> Api:
+    return swept[0]
+
+
+@pytest.fixture
+def tenant(swept) -> dict[str, Any]:
+    api, tenant, clock = swept
+    clock.advance(61)
+    tenant["admin_token"] = api.login(tenant["tenant_id"], "admin@acme.com")
+    return tenant
 
 
 def _path(spec, tenant: dict) -> str:
