@@ -18,7 +18,7 @@ os.environ.update({
     "SWITCHBOARD_WS_URL": "wss://test.execute-api.us-east-1.amazonaws.com/dev",
     "SWITCHBOARD_PUBLIC_URL": "https://test.execute-api.us-east-1.amazonaws.com/api",
     # Tests create agents and log in all the time: scrypt at N=2^10, not 2^17 (~0.4 s of CPU each);
-    # tests/unit/test_passwords.py holds the deployed default.
+    # tests/functional/test_credentials.py holds the deployed default.
     "SWITCHBOARD_SCRYPT_N": str(2**10),
 })
 
@@ -41,7 +41,7 @@ def _one_request_at_a_time(self, *args, **kwargs):
 BotocoreStubber.__call__ = _one_request_at_a_time
 
 from devstack.harness import Api, MovableClock, RunningStack  # noqa: E402
-from tests.helpers import in_process_aws, signed_up  # noqa: E402
+from tests.helpers import FrozenClock, in_process_aws, signed_up  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -53,8 +53,10 @@ def boto_session():
 
 
 @pytest.fixture
-def clock() -> MovableClock:
-    return MovableClock()
+def clock(request) -> MovableClock:
+    """Real time, moved by the test; standing still under @pytest.mark.frozen_clock, for tests that count
+    against fixed-window limits and must not see a window end mid-test."""
+    return FrozenClock() if request.node.get_closest_marker("frozen_clock") else MovableClock()
 
 
 @pytest.fixture

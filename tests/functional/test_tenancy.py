@@ -10,6 +10,9 @@ import pytest
 from devstack.harness import PASSWORD, Api
 from tests.helpers import all_items, error_of, without_rate_limits
 
+# Logins and widget sessions count against per-minute windows: a window must not end mid-test.
+pytestmark = pytest.mark.frozen_clock
+
 
 # --- Signup -----------------------------------------------------------------------------
 def test_signup_creates_tenant_admin_keys_and_wrapped_data_key(api: Api):

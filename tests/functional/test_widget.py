@@ -12,6 +12,9 @@ OWN_ORIGIN = "https://test.execute-api.us-east-1.amazonaws.com"  # conftest's SW
 PREFLIGHT = {"Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
              "Access-Control-Request-Headers": "content-type"}
 
+# Logins and widget sessions count against per-minute windows: a window must not end mid-test.
+pytestmark = pytest.mark.frozen_clock
+
 
 def sessions_path(tenant: dict) -> str:
     return f"/v1/widget/{tenant['widget_key']}/sessions"

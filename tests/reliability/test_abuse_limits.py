@@ -10,12 +10,9 @@ import pytest
 
 from chalicelib.storage.conversations import ConversationModel
 from devstack.harness import Api, Party, agent, connect, disconnect, frames_sent, sign_up, visitor, widget_session
-from tests.helpers import FrozenClock, all_items, use_limits, without_rate_limits
+from tests.helpers import all_items, use_limits, without_rate_limits
 
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock()
+pytestmark = pytest.mark.frozen_clock
 
 
 def error_frame(party: Party) -> dict:

@@ -32,7 +32,8 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from devstack.harness import PASSWORD, RunningStack, sign_up
 
-pytestmark = pytest.mark.e2e
+# make test runs the soak on its own, after the other tests: it loads the machine by design.
+pytestmark = [pytest.mark.e2e, pytest.mark.soak]
 
 SECONDS = float(os.environ.get("SWITCHBOARD_SOAK_SECONDS", "60"))
 VISITORS = int(os.environ.get("SWITCHBOARD_SOAK_VISITORS", "50"))
