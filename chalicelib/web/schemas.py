@@ -16,13 +16,15 @@ from pydantic import (
 )
 
 
+# defer_build: a model's validator is built on its first use, not when its class is made, so a cold
+# start builds only the models of the requests it serves (every route module defines its models).
 class Input(BaseModel):
     """Request bodies and query strings: unknown fields and wrong types are errors, not guesses."""
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True, defer_build=True)
 
 
 class Output(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 # Fields several capabilities take in: an agent's or a visitor's email and team.
@@ -47,7 +49,7 @@ class ErrorResponse(Output):
 
 class QueryInput(BaseModel):
     """Query strings arrive as text, so numbers are converted; unknown names are still errors."""
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class Page(Output):
