@@ -126,6 +126,7 @@ def assign(conversation: ConversationModel, agent: AgentModel, settings: Setting
             tx.update(conversation, actions=[
                 ConversationModel.status.set("assigned"), ConversationModel.agent_id.set(agent.agent_id),
                 ConversationModel.agent_key.set(f"{agent.tenant_id}#{agent.agent_id}"),
+                ConversationModel.held_by.set(f"{agent.tenant_id}#{agent.agent_id}"),
                 ConversationModel.assigned_at.set(now), ConversationModel.queue_key.remove(),
                 ConversationModel.queue_sort.remove(),
                 ConversationModel.due_shard.set(shard("reply", conversation.conversation_id)),
@@ -222,7 +223,7 @@ def requeue_actions(conversation: ConversationModel, team: str | None = None) ->
     now = runtime().clock.utcnow()
     team = team or conversation.team
     return [ConversationModel.status.set("queued"), ConversationModel.agent_id.remove(),
-            ConversationModel.due_shard.remove(), ConversationModel.due_at.remove(),
+            ConversationModel.held_by.remove(), ConversationModel.due_shard.remove(), ConversationModel.due_at.remove(),
             ConversationModel.priority.set(FRONT_OF_QUEUE), ConversationModel.queued_at.set(now),
             ConversationModel.team.set(team),
             ConversationModel.queue_key.set(team_key(conversation.tenant_id, team)),
@@ -242,6 +243,7 @@ def move_to_agent(conversation: ConversationModel, target: AgentModel) -> Assign
             tx.update(conversation, actions=[
                 ConversationModel.agent_id.set(target.agent_id),
                 ConversationModel.agent_key.set(f"{target.tenant_id}#{target.agent_id}"),
+                ConversationModel.held_by.set(f"{target.tenant_id}#{target.agent_id}"),
                 ConversationModel.skip_agents.set([*conversation.skip_agents, holder.agent_id])],
                 condition=(ConversationModel.status == "assigned") & (ConversationModel.agent_id == holder.agent_id))
             _give_capacity(tx, holder)
@@ -251,3 +253,17 @@ def move_to_agent(conversation: ConversationModel, target: AgentModel) -> Assign
     conversation.refresh(consistent_read=True)
     target.refresh(consistent_read=True)
     return Assignment(conversation, target)
+
+
+def conversations_held(tenant_id: str, agent_id: str) -> list[ConversationModel]:
+    """What the agent holds now, from the sparse held-index (O(held), whatever their history), each
+    confirmed with a consistent read: a global index may still list one just closed or moved."""
+    held = []
+    for listed in ConversationModel.held_index.query(f"{tenant_id}#{agent_id}"):
+        try:
+            conversation = ConversationModel.get(tenant_id, listed.conversation_id, consistent_read=True)
+        except DoesNotExist:
+            continue
+        if conversation.status == "assigned" and conversation.agent_id == agent_id:
+            held.append(conversation)
+    return held

@@ -36,7 +36,7 @@ def end(conversation: ConversationModel, resolution: str | None, actor: dict[str
         # pynamodb types set() without None; a null=True attribute stores it as NULL.
         ConversationModel.resolution.set(resolution),  # type: ignore[arg-type]
         ConversationModel.queue_key.remove(), ConversationModel.queue_sort.remove(),
-        ConversationModel.due_shard.remove(), ConversationModel.due_at.remove()]
+        ConversationModel.due_shard.remove(), ConversationModel.due_at.remove(), ConversationModel.held_by.remove()]
     # An erased visitor is never surveyed; anyone else is, if the tenant asks for surveys.
     actions += shred_actions(now) if shred else [ConversationModel.retention_key.set(conversation.tenant_id),
                                                  *surveys.schedule_actions(conversation, now, settings)]

@@ -7,7 +7,7 @@ stale), reporting each repair (its summary, a log line, an audit event on the te
 
 It never races a live assignment into a wrong value: every repair is conditioned on the agent being
 exactly as read (load, status, idle_since, updated_at), an agent who took a conversation within the
-last minute is left for the next run (agent-index, a global index, may not show it yet), and each
+last minute is left for the next run (held-index, a global index, may not show it yet), and each
 conversation the index lists as held is confirmed with a consistent read.
 """
 from __future__ import annotations
@@ -21,7 +21,6 @@ from pynamodb.expressions.condition import Condition
 from ..audit.trail import record_event, system_actor
 from ..runtime import runtime
 from ..storage.agents import AgentModel, RosterModel
-from ..storage.conversations import ConversationModel
 from ..storage.helpers import refusal_means, transaction
 from ..storage.tenants import every_tenant
 from . import assignment
@@ -61,19 +60,7 @@ def reconcile_capacity() -> dict[str, int]:
 
 
 def _held(agent: AgentModel) -> int:
-    """Conversations assigned to the agent, each confirmed with a consistent read."""
-    listed = ConversationModel.agent_index.query(
-        f"{agent.tenant_id}#{agent.agent_id}",
-        filter_condition=(ConversationModel.status == "assigned") & (ConversationModel.agent_id == agent.agent_id))
-    return sum(_still_held(agent, entry.conversation_id) for entry in listed)
-
-
-def _still_held(agent: AgentModel, conversation_id: str) -> bool:
-    try:
-        conversation = ConversationModel.get(agent.tenant_id, conversation_id, consistent_read=True)
-    except DoesNotExist:
-        return False
-    return conversation.status == "assigned" and conversation.agent_id == agent.agent_id
+    return len(assignment.conversations_held(agent.tenant_id, agent.agent_id))
 
 
 def _roster_differs(agent: AgentModel, load: int) -> bool:

@@ -42,9 +42,7 @@ def hand_back_all(tenant_id: str, agent_id: str) -> int | None:
         return None
     if agent.status != "offline":
         assignment.set_presence(tenant_id, agent_id, "offline")
-    held = ConversationModel.agent_index.query(f"{tenant_id}#{agent_id}",
-                                               filter_condition=ConversationModel.status == "assigned")
-    return sum(reroute(conversation) for conversation in held)
+    return sum(reroute(conversation) for conversation in assignment.conversations_held(tenant_id, agent_id))
 
 
 def _conversation(tenant_id: str, conversation_id: str) -> ConversationModel | None:

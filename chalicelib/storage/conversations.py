@@ -42,6 +42,14 @@ class AgentConversationsIndex(GlobalSecondaryIndex["ConversationModel"]):
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
+class HeldIndex(GlobalSecondaryIndex["ConversationModel"]):
+    class Meta:
+        index_name = "held-index"
+        projection = KeysOnlyProjection()
+
+    held_by = UnicodeAttribute(hash_key=True)
+
+
 class DueIndex(GlobalSecondaryIndex["ConversationModel"]):
     class Meta:
         index_name = "due-index"
@@ -80,6 +88,9 @@ class ConversationModel(Model):
     priority = NumberAttribute(default=0)
     agent_id = UnicodeAttribute(null=True)
     agent_key = UnicodeAttribute(null=True)  # "{tenant_id}#{agent_id}" once assigned
+    # "{tenant_id}#{agent_id}" only while that agent holds it (sparse held-index): what an agent holds
+    # is found without reading their history.
+    held_by = UnicodeAttribute(null=True)
     # Present only while queued (sparse queue-index).
     queue_key = UnicodeAttribute(null=True)
     queue_sort = UnicodeAttribute(null=True)
@@ -114,6 +125,7 @@ class ConversationModel(Model):
     queue_index = QueueIndex()
     visitor_index = VisitorConversationsIndex()
     agent_index = AgentConversationsIndex()
+    held_index = HeldIndex()
     due_index = DueIndex()
     retention_index = RetentionIndex()
     survey_index = SurveyDueIndex()

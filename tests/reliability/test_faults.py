@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import types
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC
 
 import pytest
 from botocore.awsrequest import AWSResponse
@@ -365,6 +367,52 @@ def test_reconcile_leaves_an_agent_who_just_took_a_chat_for_the_next_run(api: Ap
     assert run_job("reconcile-capacity") == {"agents_checked": 1, "loads_repaired": 0, "rosters_repaired": 0,
                                              "left_for_next_run": 1}
     assert without_rate_limits(all_items()) == before
+
+
+def _dynamodb_reads(monkeypatch) -> Counter:
+    """Every DynamoDB request from here on ("dynamodb.Query", ...) and the items they read ("items read":
+    a Query's or Scan's ScannedCount, which counts what a filter then drops; one a GetItem)."""
+    counted: Counter = Counter()
+    moto_call = BotocoreStubber.__call__
+
+    def call(self, event_name, request, **kwargs):
+        response = moto_call(self, event_name, request, **kwargs)
+        if event_name.startswith("before-send.dynamodb."):
+            operation = event_name.rsplit(".", 1)[1]
+            counted[f"dynamodb.{operation}"] += 1
+            if operation in ("Query", "Scan"):
+                counted["items read"] += json.loads(response.content).get("ScannedCount", 0)
+            elif operation == "GetItem":
+                counted["items read"] += 1
+        return response
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", call)
+    return counted
+
+
+def _closed_history(tenant: dict, agent_id: str, conversations: int) -> None:
+    """Conversations the agent once held, all closed long ago."""
+    from datetime import datetime
+
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    tenant_id = tenant["tenant_id"]
+    for n in range(conversations):
+        ConversationModel(tenant_id, f"c_past{n:05d}", visitor_id=f"v_past{n}", visitor_key=f"{tenant_id}#v_past{n}",
+                          status="closed", agent_id=agent_id, agent_key=f"{tenant_id}#{agent_id}",
+                          created_at=long_ago, closed_at=long_ago).save()
+
+
+def test_reconcile_reads_what_an_agent_holds_not_everything_they_ever_held(api: Api, tenant: dict, clock,
+                                                                           monkeypatch):
+    _, sam_id, _ = held_chat(api, tenant)
+    clock.advance(61)
+    counted = _dynamodb_reads(monkeypatch)
+    assert run_job("reconcile-capacity") == {"agents_checked": 1, **NOTHING_TO_DO}
+    with_one_held = dict(counted)
+    _closed_history(tenant, sam_id, 50)
+    counted.clear()
+    assert run_job("reconcile-capacity") == {"agents_checked": 1, **NOTHING_TO_DO}
+    assert dict(counted) == with_one_held  # the same requests reading the same number of items
 
 
 def test_a_repair_never_overwrites_a_live_assignment(api: Api, tenant: dict, clock):
