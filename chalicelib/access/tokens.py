@@ -13,12 +13,16 @@ import re
 import secrets
 import threading
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import jwt
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import Unauthorized
+from ..lazy import lazy_module
 from ..runtime import Runtime, runtime
+
+if TYPE_CHECKING:
+    import jwt
+else:  # PyJWT and the cryptography under it: loaded by the first token signed or read, not by `import app`
+    jwt = lazy_module("jwt")
 
 ISSUER = "switchboard"
 Audience = Literal["agent", "visitor", "survey", "unsubscribe"]
