@@ -342,7 +342,9 @@ def test_stop_disconnects_everyone_and_releases_ports(
             assert close_status(client)[0] == 1001
         disconnect = RECORDER.wait_for("$disconnect", connection_id)
         assert disconnect["requestContext"]["disconnectStatusCode"] == 1001
-    assert len(RECORDER.events("$disconnect")) == 2
+    # Each once; counted by connection id, since a loaded machine may deliver an earlier test's late event.
+    ours = [e for e in RECORDER.events("$disconnect") if e["requestContext"]["connectionId"] in (first_id, second_id)]
+    assert len(ours) == 2
     for port in (gateway.port, gateway.management_port):
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", port), timeout=WAIT)
