@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -15,15 +16,27 @@ from chalicelib.lazy import lazy_module, lazy_modules
 
 @pytest.fixture
 def package(tmp_path, monkeypatch):
-    """A package whose module `heavy` records each time it runs."""
+    """A package whose modules record each time they run; `gated` waits in its run for the test's GATE."""
     root = tmp_path / "lazy_probe"
     root.mkdir()
-    (root / "__init__.py").write_text("RUNS = []\n")
+    (root / "__init__.py").write_text(textwrap.dedent("""
+        import threading
+        RUNS = []
+        ENTERED, GATE = threading.Event(), threading.Event()
+    """))
     (root / "heavy.py").write_text(textwrap.dedent("""
         from lazy_probe import RUNS
         RUNS.append("heavy")
         def answer():
             return 42
+    """))
+    (root / "gated.py").write_text(textwrap.dedent("""
+        from lazy_probe import ENTERED, GATE, RUNS
+        ENTERED.set()
+        GATE.wait(5)  # the test opens it once other threads want the module too
+        RUNS.append("gated")
+        def answer():
+            return 7
     """))
     monkeypatch.syspath_prepend(str(tmp_path))
     yield __import__("lazy_probe")
@@ -55,6 +68,18 @@ def test_a_module_already_loaded_is_returned_as_it_is(package):
     assert package.RUNS == ["heavy"]
 
 
+def test_threads_wanting_a_module_during_its_first_run_wait_and_it_runs_once(package):
+    (gated,) = lazy_modules("lazy_probe", "gated")
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(lambda: gated.answer())
+        assert package.ENTERED.wait(5)  # the first run is under way, held at the gate
+        others = [pool.submit(lambda: gated.answer()) for _ in range(7)]
+        package.GATE.set()
+        answers = [first.result(5)] + [other.result(5) for other in others]
+    assert answers == [7] * 8
+    assert package.RUNS == ["gated"]
+
+
 def test_a_missing_module_is_an_error_at_once(package):
     with pytest.raises(ModuleNotFoundError):
         lazy_module("lazy_probe.absent")
@@ -65,7 +90,7 @@ def test_a_missing_module_is_an_error_at_once(package):
 _WHAT_APP_RUNS = """
 import json, sys
 import app
-print(json.dumps(sorted(name for name, module in sys.modules.items() if type(module).__name__ != "_LazyModule")))
+print(json.dumps(sorted(name for name, module in sys.modules.items() if type(module).__name__ != "_Unloaded")))
 """
 
 
