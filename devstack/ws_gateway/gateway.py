@@ -74,7 +74,16 @@ class WebSocketGateway:
         return f"http://{self.host}:{self.management_port}/{self.stage}"
 
     def connection_count(self) -> int:
-        return 0 if self._registry is None else len(self._registry)
+        """Open connections, counted on the gateway's loop: the step that answers a handshake with 101 also
+        registers the connection, so a connection whose client has seen its 101 is counted."""
+        registry = self._registry
+        if registry is None or self._loop is None:
+            return 0
+
+        async def count() -> int:
+            return len(registry)
+
+        return self._run_on_loop(count(), timeout=5)
 
     def start(self) -> None:
         """Listen on both ports (0 picks a free one); returns once both accept connections."""
