@@ -9,12 +9,16 @@ provisions afresh, as every test used to.
 """
 from __future__ import annotations
 
+import copy
+import functools
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-ACCOUNT, REGION = "123456789012", "us-east-1"
+from moto.core import DEFAULT_ACCOUNT_ID as ACCOUNT  # the account moto answers as
+
+REGION = "us-east-1"
 
 
 class ProvisionedAws:
@@ -42,23 +46,17 @@ class ProvisionedAws:
         from devstack.provision import provision
 
         mock.reset()
-        provision(session, stack="switchboard-test", template=_template())
+        provision(session, stack="switchboard-test", template=copy.deepcopy(_parsed_template()))
         self.provisions += 1
         self._fingerprint = _fingerprint()
 
 
-_TEMPLATE: list[Any] = []
-
-
-def _template() -> Any:
-    """The template, parsed once (parsing the YAML costs more than a quarter of a second)."""
-    import copy
-
+@functools.cache
+def _parsed_template() -> Any:
+    """Parsed once: the YAML costs more than a quarter of a second."""
     from devstack.provision.template import load_template
 
-    if not _TEMPLATE:
-        _TEMPLATE.append(load_template())
-    return copy.deepcopy(_TEMPLATE[0])
+    return load_template()
 
 
 def _backends() -> dict[str, Any]:

@@ -39,6 +39,20 @@ def in_process_aws(clock: Clock, session: Any) -> Iterator[None]:
             use_runtime(None)
 
 
+@contextmanager
+def module_tenant(session: Any) -> Iterator[tuple[Api, dict[str, Any], FrozenClock]]:
+    """For a module-scoped fixture: one in-process AWS, the app and a signed-up tenant that several tests
+    share, on a clock that moves only when a test moves it."""
+    from chalice.test import Client
+
+    from app import app
+
+    clock = FrozenClock()
+    with in_process_aws(clock, session), Client(app) as client:
+        api = Api(client)
+        yield api, signed_up(api), clock
+
+
 def signed_up(api: Api) -> dict[str, Any]:
     """A signed-up tenant (admin@acme.com) and its admin's session token."""
     signed = api.signup()

@@ -12,12 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from chalice.test import Client
 
-from app import app  # importing the app registers every route
+import app  # noqa: F401  (importing the app registers every route)
 from chalicelib.web.routing import PUBLIC, ROUTES
 from devstack.harness import Api
-from tests.helpers import FrozenClock, all_items, in_process_aws, signed_up, without_rate_limits
+from tests.helpers import FrozenClock, all_items, module_tenant, without_rate_limits
 
 BODY_ROUTES = [spec for spec in ROUTES if spec.body is not None]
 PROTECTED_ROUTES = [spec for spec in ROUTES if spec.auth != PUBLIC]
@@ -35,10 +34,8 @@ BAD_BODIES = {
 
 @pytest.fixture(scope="module")
 def swept(boto_session) -> Iterator[tuple[Api, dict[str, Any], FrozenClock]]:
-    clock = FrozenClock()
-    with in_process_aws(clock, boto_session), Client(app) as client:
-        api = Api(client)
-        yield api, signed_up(api), clock
+    with module_tenant(boto_session) as shared:
+        yield shared
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from chalicelib.reports import histogram
 from chalicelib.storage.conversations import ConversationModel
 from devstack.harness import Api, MovableClock, Party, agent, run_job, visitor
 from tests.functional.test_surveys_and_reports import answer
-from tests.helpers import FrozenClock, in_process_aws, signed_up
+from tests.helpers import module_tenant
 
 
 def test_histogram_estimates_stay_within_the_documented_error():
@@ -47,15 +47,9 @@ class ReportedDay:
 def day(boto_session) -> Iterator[ReportedDay]:
     """Built once for the module, as it takes a while: every test below reads the same day, in an AWS
     and a tenant of its own."""
-    from chalice.test import Client
-
-    from app import app
-
     # Time moves only when the test moves it: a wait of 59 s must not become 60 on a loaded machine.
-    clock = FrozenClock()
-    with in_process_aws(clock, boto_session), Client(app) as client:
-        api = Api(client)
-        yield reported_day(api, signed_up(api), clock)
+    with module_tenant(boto_session) as (api, tenant, clock):
+        yield reported_day(api, tenant, clock)
 
 
 def reported_day(api: Api, tenant: dict, clock: MovableClock) -> ReportedDay:
