@@ -3,8 +3,13 @@
 moto's BotocoreStubber sees every request of every botocore client in the process (boto3's and the
 one pynamodb builds for itself), so one hook there counts them all by service and operation. For
 DynamoDB it also reads the addressed items from moto's tables before and after each write, to charge
-request units by item size and index projection (bench/capacity.py). Lambda invocations are counted
-by the driver around each handler call, with the handler's in-process time.
+request units by item size and index projection (bench/capacity.py), and notes which table or index
+each unit lands on. Lambda invocations are counted by the driver around each handler call.
+
+Duration is counted once: an invocation's handler time is the CPU time of its thread minus the CPU
+time spent inside this hook (moto answering, and the meter's own reads of moto's tables), so it is our
+code and the AWS SDK's own work, never moto's. What a request would wait on AWS is not in it:
+bench/pricing.py adds a stated round trip per request.
 """
 from __future__ import annotations
 
@@ -28,20 +33,25 @@ _WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
 class Tally:
     """One phase of a workload: Lambda invocations, AWS requests and what they consume."""
     invocations: int = 0
-    handler_seconds: float = 0.0
+    # CPU time in the handlers, moto's answers and the meter excluded; and that excluded time.
+    handler_cpu_seconds: float = 0.0
+    moto_cpu_seconds: float = 0.0
     calls: Counter = field(default_factory=Counter)  # "dynamodb.GetItem" -> requests
     read_units: float = 0.0
     write_units: float = 0.0
+    write_units_by: Counter = field(default_factory=Counter)  # "table" or "table/index" -> write units
     ws_messages_in: int = 0
     ws_messages_out: int = 0
     rest_requests: int = 0
 
     def add(self, other: Tally) -> None:
         self.invocations += other.invocations
-        self.handler_seconds += other.handler_seconds
+        self.handler_cpu_seconds += other.handler_cpu_seconds
+        self.moto_cpu_seconds += other.moto_cpu_seconds
         self.calls.update(other.calls)
         self.read_units += other.read_units
         self.write_units += other.write_units
+        self.write_units_by.update(other.write_units_by)
         self.ws_messages_in += other.ws_messages_in
         self.ws_messages_out += other.ws_messages_out
         self.rest_requests += other.rest_requests
@@ -50,9 +60,11 @@ class Tally:
         return sum(count for name, count in self.calls.items() if name.startswith(service + "."))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"invocations": self.invocations, "handler_seconds": round(self.handler_seconds, 4),
-                "calls": dict(sorted(self.calls.items())), "read_units": self.read_units,
-                "write_units": self.write_units, "ws_messages_in": self.ws_messages_in,
+        return {"invocations": self.invocations, "handler_cpu_seconds": round(self.handler_cpu_seconds, 4),
+                "moto_cpu_seconds": round(self.moto_cpu_seconds, 4), "calls": dict(sorted(self.calls.items())),
+                "dynamodb_requests": self.requests("dynamodb"), "read_units": self.read_units,
+                "write_units": self.write_units, "write_units_by": dict(sorted(self.write_units_by.items())),
+                "ws_messages_in": self.ws_messages_in,
                 "ws_messages_out": self.ws_messages_out, "rest_requests": self.rest_requests}
 
 
@@ -62,7 +74,7 @@ class Meter:
     def __init__(self) -> None:
         self.tallies: dict[str, Tally] = {}
         self.current = "setup"
-        self._original: Callable[..., Any] | None = None
+        self._inside_hook = 0.0  # CPU seconds this process spent inside the hook so far
 
     @property
     def tally(self) -> Tally:
@@ -89,11 +101,13 @@ class Meter:
         tally.invocations += 1
         tally.ws_messages_in += ws_frame
         tally.rest_requests += rest
-        started = time.perf_counter()
+        started, hooked = time.thread_time(), self._inside_hook
         try:
             return handler(*args, **kwargs)
         finally:
-            tally.handler_seconds += time.perf_counter() - started
+            in_hook = self._inside_hook - hooked
+            tally.handler_cpu_seconds += time.thread_time() - started - in_hook
+            tally.moto_cpu_seconds += in_hook
 
     # --- the hook in moto --------------------------------------------------------------------
     @contextmanager
@@ -114,6 +128,14 @@ class Meter:
 
     def _observe(self, original: Callable[..., Any], stubber: Any, event_name: str, request: Any,
                  **kwargs: Any) -> Any:
+        started = time.thread_time()
+        try:
+            return self._count(original, stubber, event_name, request, **kwargs)
+        finally:
+            self._inside_hook += time.thread_time() - started
+
+    def _count(self, original: Callable[..., Any], stubber: Any, event_name: str, request: Any,
+               **kwargs: Any) -> Any:
         _, service, operation = event_name.split(".", 2)
         body = json.loads(request.body or b"{}") if service == "dynamodb" else None
         touched = _writes_of(operation, body) if body is not None else []
@@ -127,8 +149,10 @@ class Meter:
             answer = json.loads(response.content or b"{}")
             tally.read_units += _read_units(operation, body, answer)
             for (table, key, transactional), old in zip(touched, before, strict=True):
-                tally.write_units += _charged_write(request.url, table, old, _stored(request.url, table, key)[1],
-                                                    transactional)
+                for where, units in _charged_write(request.url, table, old, _stored(request.url, table, key)[1],
+                                                   transactional).items():
+                    tally.write_units += units
+                    tally.write_units_by[where] += units
         return response
 
 
@@ -166,16 +190,27 @@ def _stored(url: str, table_name: str, key_or_item: dict[str, Any]) -> tuple[Any
 
 
 def _charged_write(url: str, table_name: str, before: tuple[Any, dict[str, Any] | None],
-                   after: dict[str, Any] | None, transactional: bool) -> float:
+                   after: dict[str, Any] | None, transactional: bool) -> dict[str, float]:
+    """Write units of one item's write, by where they land: the table, and each index it changes."""
     table, old = before
-    units = capacity.write_units(old, after, transactional=transactional)
+    kind = "transactional" if transactional else "standard"
+    units = {f"{_short(table_name)} ({kind})": capacity.write_units(old, after, transactional=transactional)}
     table_keys = [key for key in (table.hash_key_attr, table.range_key_attr) if key]
     for index in [*table.global_indexes, *table.indexes]:
         index_keys = [key["AttributeName"] for key in index.schema]
-        units += capacity.index_write_units(capacity.project(old, index_keys, table_keys, index.projection or {}),
-                                            capacity.project(after, index_keys, table_keys, index.projection or {}),
-                                            index_keys)
+        charged = capacity.index_write_units(capacity.project(old, index_keys, table_keys, index.projection or {}),
+                                             capacity.project(after, index_keys, table_keys,
+                                                              index.projection or {}), index_keys)
+        if charged:
+            units[f"{_short(table_name)}/{index.name}"] = charged
     return units
+
+
+def _short(table_name: str) -> str:
+    """A table's name without the stack's prefix ("switchboard-bench-conversations" -> "conversations")."""
+    from chalicelib.config import get_config
+
+    return table_name.removeprefix(get_config().stack + "-")
 
 
 def _read_units(operation: str, body: dict[str, Any], answer: dict[str, Any]) -> float:

@@ -51,8 +51,9 @@ PRICES = {
 AMAZON_CONNECT_CHAT_PER_MESSAGE = 0.010
 # .chalice/config.json, stage prod.
 LAMBDA_MEMORY_GB = 1024 / 1024
-# In-process moto answers without a network; on AWS each request is a round trip (DynamoDB's typical
-# single-digit milliseconds). Billed duration = in-process handler time + this per AWS request.
+# A stated model, not a measurement: in-process moto answers without a network; on AWS each request is
+# a round trip the handler waits on (DynamoDB's single-digit milliseconds). Billed duration = the handler's
+# CPU time, moto's answers excluded (bench/metering.py), + this per AWS request.
 AWS_ROUND_TRIP_SECONDS = 0.005
 # What every invocation writes to CloudWatch Logs: START, END and REPORT lines and our one line a request.
 LOG_BYTES_PER_INVOCATION = 400
@@ -74,7 +75,7 @@ def priced_quantities(tally: Tally, connection_minutes: float = 0.0) -> dict[str
     """A metering.Tally (and the connection minutes it implies) as the quantities AWS bills."""
     calls: Counter = tally.calls
     aws_requests = sum(calls.values())
-    seconds = tally.handler_seconds + AWS_ROUND_TRIP_SECONDS * aws_requests
+    seconds = tally.handler_cpu_seconds + AWS_ROUND_TRIP_SECONDS * aws_requests
     s3_writes = sum(n for op, n in calls.items() if op.startswith("s3.") and not op.startswith(("s3.Get", "s3.Head")))
     return {
         "lambda_requests": tally.invocations,
