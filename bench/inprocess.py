@@ -27,7 +27,8 @@ ENVIRONMENT = {
 }
 # The WebSocket and scheduled handlers of app.py, and whether each invocation is a WebSocket message in.
 HANDLERS = {"websocket_connect": False, "websocket_message": True, "websocket_disconnect": False,
-            "reroute_stale": False, "send_surveys": False, "retention": False, "audit_verify": False}
+            "reroute_stale": False, "send_surveys": False, "retention": False, "audit_verify": False,
+            "reconcile_capacity": False, "audit_login_failures": False}
 
 
 def prepare_environment() -> None:
