@@ -25,7 +25,7 @@ MESSAGES_PER_CONVERSATION = 12
 # Connection minutes are not measured (the clock is simulated): a visitor stays connected this long.
 VISITOR_MINUTES_PER_CONVERSATION = 10
 SURVEY_DELAY_SECONDS = 300  # the settings' default survey_delay_seconds
-JOBS = ("reroute-stale", "send-surveys", "retention", "audit-verify")
+JOBS = ("reroute-stale", "send-surveys", "retention", "audit-verify", "reconcile-capacity", "audit-login-failures")
 WORKLOAD_PHASES = ("visitor.join", "message.first", "message", "close", "survey", "visitor.leave",
                    "export", "audit-verify")
 _ids = itertools.count(1)
@@ -136,6 +136,11 @@ def summarise(meter: Meter, conversations: int) -> dict[str, Any]:
         "target_usd_per_message": pricing.TARGET_PER_MESSAGE,
         "amazon_connect_usd_per_message": pricing.AMAZON_CONNECT_CHAT_PER_MESSAGE,
         "per_message": _per(steady, steady_messages),
+        "write_units_per_message_by": _write_units_by(steady, steady_messages),
+        "agents": AGENTS,
+        "messages_per_conversation": MESSAGES_PER_CONVERSATION,
+        "visitor_minutes_per_conversation": VISITOR_MINUTES_PER_CONVERSATION,
+        "amazon_connect_ratio": pricing.AMAZON_CONNECT_CHAT_PER_MESSAGE / (workload_cost["usd_total"] / messages),
         "lambda_invocations_per_conversation": workload.invocations / conversations,
         "workload_usd_by_item": workload_cost["usd"],
         "phases": {name: {**tally.as_dict(), "usd": priced(tally)["usd_total"]}
@@ -150,5 +155,12 @@ def _per(tally: Tally, count: int) -> dict[str, float]:
             "read_units": tally.read_units / count,
             "write_units": tally.write_units / count,
             "ws_messages": (tally.ws_messages_in + tally.ws_messages_out) / count,
-            "handler_ms": 1000 * tally.handler_seconds / count,
+            "handler_cpu_ms": 1000 * tally.handler_cpu_seconds / count,
+            "round_trip_ms": 1000 * pricing.AWS_ROUND_TRIP_SECONDS * sum(tally.calls.values()) / count,
+            "moto_cpu_ms_excluded": 1000 * tally.moto_cpu_seconds / count,
             **{name: n / count for name, n in sorted(tally.calls.items())}}
+
+
+def _write_units_by(tally: Tally, count: int) -> dict[str, float]:
+    """Where one steady-state message's write units land: each table (transactional or not) and index."""
+    return {where: units / count for where, units in sorted(tally.write_units_by.items())}

@@ -4,6 +4,7 @@ open, for each N. The same handlers and meter as the cost model."""
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,9 +19,15 @@ _ids = itertools.count(1)
 
 
 def run(sizes: list[int], progress: Callable[[str], None] = print) -> dict[str, Any]:
-    results: dict[str, Any] = {"message.send": {}, "assignment": {}}
+    from chalicelib.transcripts.keys import TTL_SECONDS
+
+    results: dict[str, Any] = {"samples": SAMPLES, "visitors_per_minute": VISITORS_PER_MINUTE,
+                               "key_cache_minutes": TTL_SECONDS / 60, "message.send": {}, "assignment": {},
+                               "message.send (oldest)": {}, "sizes": {}}
     for size in sizes:
-        measured = _at_size(size, progress)
+        started = time.perf_counter()
+        measured, results["sizes"][str(size)] = _at_size(size, progress)
+        results["sizes"][str(size)]["seconds"] = time.perf_counter() - started
         for action, tally in measured.items():
             results[action][str(size)] = {
                 "dynamodb_requests": tally.requests("dynamodb") / SAMPLES,
@@ -28,12 +35,13 @@ def run(sizes: list[int], progress: Callable[[str], None] = print) -> dict[str, 
                 "calls": {name: n / SAMPLES for name, n in sorted(tally.calls.items()) if name.startswith("dynamodb.")}}
         progress(f"  scaling: size {size}: {results['message.send'][str(size)]['dynamodb_requests']:g} DynamoDB "
                  f"requests per message, {results['assignment'][str(size)]['dynamodb_requests']:g} per assignment")
+    # Flat: the same requests at every size, for conversations opened within the key cache's time.
     results["flat"] = all(len({round(per[str(s)]["dynamodb_requests"], 6) for s in sizes}) == 1
                           for per in (results["message.send"], results["assignment"]))
     return results
 
 
-def _at_size(size: int, progress: Callable[[str], None]) -> dict[str, Any]:
+def _at_size(size: int, progress: Callable[[str], None]) -> tuple[dict[str, Any], dict[str, Any]]:
     from .inprocess import chalice_on_moto, cheap_passwords
 
     meter, clock = Meter(), MovableClock()
@@ -54,13 +62,13 @@ def _at_size(size: int, progress: Callable[[str], None]) -> dict[str, Any]:
             api.add_agent(tenant["admin_token"], email, max_concurrent=5)
             Party(api.login(tenant["tenant_id"], email)).send(action="presence.set", status="online")
         progress(f"  scaling: size {size}: {size} tenants, {size} agents online")
-        chats = []
+        chats, opened_at = [], []
         for _ in range(size):
             guest = arriving_visitor()
             guest.send(action="message.send", client_msg_id=f"s{next(_ids)}", text="Hello?")
             chats.append((guest, next(f["conversation_id"] for f in guest.new_frames() if f["type"] == "ack")))
-        # The last opened: at every size they were opened a simulated minute ago. The first ones, at 1,000,
-        # were 40 minutes old, past the 5-minute key cache, and cost one GetItem more for that reason alone.
+            opened_at.append(clock.now())
+        # The last opened: at every size they were opened within a simulated minute or two.
         for guest, conversation_id in chats[-SAMPLES:]:
             with meter.phase("message.send"):
                 guest.send(action="message.send", conversation_id=conversation_id, client_msg_id=f"s{next(_ids)}",
@@ -70,4 +78,12 @@ def _at_size(size: int, progress: Callable[[str], None]) -> dict[str, Any]:
             with meter.phase("assignment"):  # opens the conversation, stores the message, routes it
                 guest.send(action="message.send", client_msg_id=f"s{next(_ids)}", text="Hello?")
             assert any(f["type"] == "conversation.assigned" for f in guest.new_frames())
-    return {"message.send": meter.tallies["message.send"], "assignment": meter.tallies["assignment"]}
+        # The first opened, measured last: at the larger sizes they are older than the transcript key cache.
+        oldest_age = clock.now() - opened_at[0]
+        for guest, conversation_id in chats[:SAMPLES]:
+            with meter.phase("message.send (oldest)"):
+                guest.send(action="message.send", conversation_id=conversation_id, client_msg_id=f"s{next(_ids)}",
+                           text="Still there?")
+    measured = {name: meter.tallies[name] for name in ("message.send", "assignment", "message.send (oldest)")}
+    return measured, {"invocations": meter.total().invocations, "oldest_age_minutes": oldest_age / 60,
+                      "last_age_minutes": (clock.now() - opened_at[-1]) / 60}
