@@ -57,13 +57,42 @@ def test_an_index_is_written_only_when_its_projection_changes_and_a_moved_key_co
 def test_prices_convert_counts_to_dollars():
     assert pricing.PRICES["dynamodb_write_units"].of(1e6) == pytest.approx(0.625)
     assert math.isclose(pricing.FLOOR_PER_MESSAGE, 3 / 1e6 + 0.2 / 1e6 + 0.625 / 1e6 + 0.125 / 1e6)
-    tally = Tally(invocations=2, handler_seconds=0.1, read_units=4, write_units=8, ws_messages_in=1,
+    tally = Tally(invocations=2, handler_cpu_seconds=0.1, read_units=4, write_units=8, ws_messages_in=1,
                   ws_messages_out=2)
     tally.calls.update({"dynamodb.GetItem": 2, "kms.Decrypt": 1})
     quantities = pricing.priced_quantities(tally, connection_minutes=10)
     assert quantities["lambda_gb_seconds"] == pytest.approx(0.1 + 3 * pricing.AWS_ROUND_TRIP_SECONDS)
     assert quantities["apigw_ws_messages"] == 3 and quantities["kms_requests"] == 1
     assert pricing.usd_of(quantities)["dynamodb_read_units"] == pytest.approx(4 * 0.125 / 1e6)
+
+
+def test_an_invocation_is_charged_its_own_cpu_time_and_not_moto_answering_it():
+    import time
+
+    import boto3
+    from moto import mock_aws
+
+    from bench.metering import Meter
+
+    def handler() -> None:
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        for number in range(30):
+            client.put_item(TableName="t", Item={"id": {"S": str(number)}})
+
+    meter = Meter()
+    with mock_aws(), meter.installed():
+        boto3.client("dynamodb", region_name="us-east-1").create_table(
+            TableName="t", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+        with meter.phase("measured") as tally:
+            started = time.thread_time()
+            meter.invoke(handler)
+            spent = time.thread_time() - started
+    assert tally.calls["dynamodb.PutItem"] == 30 and tally.write_units == 30
+    assert tally.write_units_by == {"t (standard)": 30}
+    # Counted once: what moto and the meter took is out of the handler's time, and nothing else is.
+    assert 0 < tally.moto_cpu_seconds < spent and 0 < tally.handler_cpu_seconds < spent
+    assert tally.handler_cpu_seconds + tally.moto_cpu_seconds == pytest.approx(spent, rel=0.05)
 
 
 def test_the_cost_model_runs_through_the_real_handlers_at_a_tiny_size():
@@ -74,6 +103,8 @@ def test_the_cost_model_runs_through_the_real_handlers_at_a_tiny_size():
     # A steady-state message: one WebSocket frame in, an ack and one delivery out, a transaction.
     assert per["lambda_invocations"] == 1 and per["ws_messages"] == 3
     assert per["dynamodb.TransactWriteItems"] == 1 and per["write_units"] >= 6
+    assert sum(result["write_units_per_message_by"].values()) == pytest.approx(per["write_units"])
+    assert per["handler_cpu_ms"] > 0 and per["moto_cpu_ms_excluded"] > 0
     assert result["phases"]["export"]["calls"]["s3.CompleteMultipartUpload"] == 1
     assert 0 < result["usd_per_message"] < result["usd_per_message_all_in"]
 
@@ -89,3 +120,14 @@ def test_the_export_section_seeds_one_chain_in_chunks_and_exports_all_of_it(monk
     assert measured["event_count"] == 150 and measured["events_per_second"] > 0
     assert measured["peak_rss_mb"] >= measured["rss_before_mb"] > 0
     assert re.findall(r"seeded (\d+) of 150", "\n".join(lines)) == ["70", "140", "150"]
+
+
+def test_the_reconcile_section_measures_both_jobs_flat_behind_a_growing_history():
+    # Read units would grow with the history if the jobs read it (an agent-index walk); requests alone
+    # would not, while one Query page holds it all.
+    from bench import reconcile
+
+    measured = reconcile.run([1, 40], progress=lambda line: None)
+    assert measured["flat"] is True
+    for job in ("reconcile-capacity", "hand-back"):
+        assert measured[job]["1"]["read_units"] > 0 and measured[job]["1"] == measured[job]["40"]
