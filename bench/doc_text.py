@@ -142,20 +142,22 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
         f"conversations (open, first message, assignment) and {scaling['samples']} messages into the conversations "
         "opened first are measured. Requests are counted, not timed. Visitors arrive at "
         f"{scaling['visitors_per_minute']} a simulated minute (under the widget's per-address session limit), so the "
-        "larger N, the older the first conversations when they are measured (their age on the app's clock, simulated "
-        f"and real minutes, is in the table) against the transcript keys' {scaling['key_cache_minutes']:g}-minute "
+        "larger N, the older the first conversations when they are measured (ages on the app's clock, simulated "
+        f"and real minutes, are in the table) against the transcript keys' {scaling['key_cache_minutes']:g}-minute "
         "cache: a message into one older than that reads its keys again. Flat is judged on the last opened, equally "
         "fresh at every size. The run's time and handler invocations at each size are the setting up and the "
         "measuring together.",
         "",
         "| N | DynamoDB requests per message.send | units (read / write) | per new conversation with assignment "
-        "| units | per message.send into the first opened | their age (minutes) | handler invocations | seconds |",
+        "| units | per message.send into the first opened | age of the last / first opened (minutes) "
+        "| handler invocations | seconds |",
         "|---|---|---|---|---|---|---|---|---|",
         *[f"| {size} | {m['dynamodb_requests']:g} | {m['read_units']:g} / {m['write_units']:g} | "
           f"{scaling['assignment'][size]['dynamodb_requests']:g} | {scaling['assignment'][size]['read_units']:g} / "
           f"{scaling['assignment'][size]['write_units']:g} | "
           f"{scaling['message.send (oldest)'][size]['dynamodb_requests']:g} | "
-          f"{scaling['sizes'][size]['oldest_age_minutes']:.1f} | {scaling['sizes'][size]['invocations']:,} | "
+          f"{scaling['sizes'][size]['last_age_minutes']:.1f} / {scaling['sizes'][size]['oldest_age_minutes']:.1f} | "
+          f"{scaling['sizes'][size]['invocations']:,} | "
           f"{scaling['sizes'][size]['seconds']:.0f} |"
           for size, m in sorted(scaling["message.send"].items(), key=lambda item: int(item[0]))],
         "",

@@ -69,6 +69,7 @@ def _at_size(size: int, progress: Callable[[str], None]) -> tuple[dict[str, Any]
             chats.append((guest, next(f["conversation_id"] for f in guest.new_frames() if f["type"] == "ack")))
             opened_at.append(clock.now())
         # The last opened: at every size they were opened within a simulated minute or two.
+        last_age = clock.now() - opened_at[-SAMPLES]
         for guest, conversation_id in chats[-SAMPLES:]:
             with meter.phase("message.send"):
                 guest.send(action="message.send", conversation_id=conversation_id, client_msg_id=f"s{next(_ids)}",
@@ -86,4 +87,4 @@ def _at_size(size: int, progress: Callable[[str], None]) -> tuple[dict[str, Any]
                            text="Still there?")
     measured = {name: meter.tallies[name] for name in ("message.send", "assignment", "message.send (oldest)")}
     return measured, {"invocations": meter.total().invocations, "oldest_age_minutes": oldest_age / 60,
-                      "last_age_minutes": (clock.now() - opened_at[-1]) / 60}
+                      "last_age_minutes": last_age / 60}
