@@ -69,7 +69,7 @@ def _at_size(size: int, progress: Callable[[str], None]) -> tuple[dict[str, Any]
             chats.append((guest, next(f["conversation_id"] for f in guest.new_frames() if f["type"] == "ack")))
             opened_at.append(clock.now())
         # The last opened: at every size they were opened within a simulated minute or two.
-        last_age = clock.now() - opened_at[-SAMPLES]
+        last_age = clock.now() - opened_at[-min(SAMPLES, size)]
         for guest, conversation_id in chats[-SAMPLES:]:
             with meter.phase("message.send"):
                 guest.send(action="message.send", conversation_id=conversation_id, client_msg_id=f"s{next(_ids)}",
