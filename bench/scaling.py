@@ -29,10 +29,11 @@ def run(sizes: list[int], progress: Callable[[str], None] = print) -> dict[str, 
         measured, results["sizes"][str(size)] = _at_size(size, progress)
         results["sizes"][str(size)]["seconds"] = time.perf_counter() - started
         for action, tally in measured.items():
+            count = tally.invocations  # one message.send each (fewer than SAMPLES where N is smaller)
             results[action][str(size)] = {
-                "dynamodb_requests": tally.requests("dynamodb") / SAMPLES,
-                "read_units": tally.read_units / SAMPLES, "write_units": tally.write_units / SAMPLES,
-                "calls": {name: n / SAMPLES for name, n in sorted(tally.calls.items()) if name.startswith("dynamodb.")}}
+                "dynamodb_requests": tally.requests("dynamodb") / count,
+                "read_units": tally.read_units / count, "write_units": tally.write_units / count,
+                "calls": {name: n / count for name, n in sorted(tally.calls.items()) if name.startswith("dynamodb.")}}
         progress(f"  scaling: size {size}: {results['message.send'][str(size)]['dynamodb_requests']:g} DynamoDB "
                  f"requests per message, {results['assignment'][str(size)]['dynamodb_requests']:g} per assignment")
     # Flat: the same requests at every size, for conversations opened within the key cache's time.
