@@ -45,7 +45,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	@$(BIN)/mypy
 
-# Cost, scaling, latency, cold start, crypto and export figures: bench/results.json and docs/benchmarks.md.
+# Cost, scaling, reconcile, latency, cold start, crypto and export figures: bench/results.json and docs/benchmarks.md.
 bench: $(STAMP)
 	@$(BIN)/python -m bench
 

@@ -29,6 +29,17 @@ def test_every_number_in_the_document_comes_from_the_results_it_is_rendered_from
     assert not literals, "figures the results did not give:\n" + "\n".join(sorted(literals))
 
 
+def test_the_document_names_the_sizes_the_run_used_and_what_it_ran_on():
+    from bench.__main__ import SIZES
+
+    sample = json.loads(SAMPLE.read_text())
+    document = _document(sample)
+    for name in SIZES:
+        assert f"`{name}={','.join(map(str, sample['settings']['sizes'][name]))}`" in document
+    for setting in ("git_commit", "python", "started_at"):
+        assert f"`{sample['settings'][setting]}`" in document
+
+
 def test_the_check_finds_a_figure_written_as_a_literal(monkeypatch):
     from bench import doc_text
 
