@@ -144,8 +144,8 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
         f"{scaling['visitors_per_minute']} a simulated minute (under the widget's per-address session limit), so the "
         "larger N, the older the first conversations when they are measured (ages on the app's clock, simulated "
         f"and real minutes, are in the table) against the transcript keys' {scaling['key_cache_minutes']:g}-minute "
-        "cache: a message into one older than that reads its keys again. Flat is judged on the last opened, equally "
-        "fresh at every size. The run's time and handler invocations at each size are the setting up and the "
+        "cache: a message into one older than that reads its keys again. Flat is judged on the last opened, younger "
+        "than the cache at every size. The run's time and handler invocations at each size are the setting up and the "
         "measuring together.",
         "",
         "| N | DynamoDB requests per message.send | units (read / write) | per new conversation with assignment "
