@@ -58,11 +58,11 @@ def store(conversation: ConversationModel, author: Author, client_msg_id: str,
             limit = runtime().config.messages_per_second
             raise RateLimited(f"More than {limit} messages a second; send it again in a moment with the same "
                               "client_msg_id.", retry_after=1)
+        sealed = seal(conversation, seq, text)  # before any write: a key that cannot be opened writes nothing
         claim = _claim(key, client_msg_id, seq)
         if isinstance(claim, MessageModel):
             return claim, False
         if claim:
-            sealed = seal(conversation, seq, text)
             message = MessageModel(key, seq, sender_kind=author.kind, sender_id=author.id,
                                    sender_name=None if author.kind == "visitor" else author.name,
                                    sealed=sealed.blob, key_version=sealed.key_version, client_msg_id=client_msg_id,
