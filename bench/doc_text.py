@@ -94,15 +94,21 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
         "|---|---|",
         *[f"| {where} | {units:.3g} |" for where, units in cost["write_units_per_message_by"].items()],
         "",
-        "**Why it misses the target, and what would close it.** The floor assumes one write unit; a message writes "
-        f"{per['write_units']:.3g}, as above: one TransactWriteItems of three items (the conversation's "
-        "`last_seq`, the message, the `client_msg_id` record), each charged twice as a transaction, and the "
-        "conversation item's copies in `visitor-index` and `agent-index` (projected ALL) rewritten as `last_seq` "
-        "moves. Closing it is a change to the message path (not made here): project those two indexes KEYS_ONLY or "
-        "INCLUDE without `last_seq`; keep the seq counter in an item of its own outside every index; store the "
-        "idempotency key as an attribute of the message and check a retried `client_msg_id` with one read on the "
-        "rare conflict instead of a third item. Duration is the other large item: a smaller memory size lowers it "
-        "if the handler's time does not grow.",
+        f"**{'Where it goes' if cost['usd_per_message'] <= pricing.TARGET_PER_MESSAGE else 'Why it misses the target'}"
+        ", and what would lower it.** The floor assumes 1 write unit; a message writes "
+        f"{per['write_units']:.3g}. A message is two single-item writes of its own "
+        f"({per.get('dynamodb.PutItem', 0):.3g} PutItems a message): the `client_msg_id`'s claim on the next seq and "
+        "the message at that seq (the messages are the seq authority, read with one Query: "
+        "[conversations.md](conversations.md#how-a-message-is-stored)); a third is the frame counted on the "
+        "connection (the WebSocket frame limit, an UpdateItem). Neither touches the conversation item or its index "
+        "copies, except the agent's first reply in each conversation "
+        f"({per.get('dynamodb.TransactWriteItems', 0):.3g} transactions a message): the message in one transaction "
+        "with `first_response_at` (charged twice, and the conversation leaves the due-index while its copies in "
+        "`visitor-index` and `agent-index` change), and the two report counters of the first response. Levers left: "
+        "project `visitor-index` and `agent-index` without `first_response_at` and the read positions (a `read` "
+        "frame rewrites both copies today); record the first response outside a transaction (a crash in between "
+        "would leave an answered chat to reroute-stale). Duration is the other large item: a smaller memory size "
+        "(512 MB) halves it if the handler's time does not grow.",
         "",
         "### Per phase (whole workload)",
         "",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from ..audit.trail import record_event
 from ..errors import Conflict
@@ -16,6 +17,7 @@ from ..transcripts.shredding import shred_actions
 from . import assignment, open_slots
 from .announcements import announce_queue_positions, fill_capacity
 from .delivery import broadcast
+from .message_store import MAX_SEND_ATTEMPTS, MessagesMoved, close_marker, last_message_seq
 from .parties import actor_of, conversation_for
 
 
@@ -23,6 +25,25 @@ def close(connection: ConnectionModel, conversation_id: str, resolution: str | N
     conversation = conversation_for(connection, conversation_id)
     if conversation.status != "closed":
         end(conversation, resolution if connection.kind == "agent" else None, actor_of(connection))
+
+
+def _close_after(conversation: ConversationModel, last_seq: int, actions: list[Action]) -> bool:
+    """The closing write with the close marker after `last_seq`, in one transaction: a message racing
+    the close either takes that seq first (MessagesMoved: close again after it) or is refused."""
+    marker = close_marker(conversation, last_seq)
+
+    def also(tx: TransactWrite) -> None:
+        open_slots.give_back(tx, conversation)
+        marker(tx)
+
+    if conversation.status == "assigned":
+        return assignment.hand_back(conversation, actions, also=also)
+    with refusal_means() as refused, transaction() as tx:
+        tx.update(conversation, actions=actions, condition=ConversationModel.status == conversation.status)
+        also(tx)
+    if refused and last_message_seq(conversation) != last_seq:
+        raise MessagesMoved
+    return not refused
 
 
 def end(conversation: ConversationModel, resolution: str | None, actor: dict[str, str], *,
@@ -41,13 +62,15 @@ def end(conversation: ConversationModel, resolution: str | None, actor: dict[str
     actions += shred_actions(now) if shred else [ConversationModel.retention_key.set(conversation.tenant_id),
                                                  *surveys.schedule_actions(conversation, now, settings)]
     actions += open_slots.closing_actions(conversation)
-    if conversation.status == "assigned":
-        closed = assignment.hand_back(conversation, actions, also=lambda tx: open_slots.give_back(tx, conversation))
+    for _ in range(MAX_SEND_ATTEMPTS):
+        last_seq = last_message_seq(conversation)
+        try:
+            closed = _close_after(conversation, last_seq, [*actions, ConversationModel.last_seq.set(last_seq)])
+            break
+        except MessagesMoved:
+            continue  # a message came in just before: the close goes after it
     else:
-        with refusal_means() as refused, transaction() as tx:
-            tx.update(conversation, actions=actions, condition=ConversationModel.status == conversation.status)
-            open_slots.give_back(tx, conversation)
-        closed = not refused
+        closed = False
     if not closed:
         raise Conflict("The conversation changed meanwhile; try again.")
     record_event(conversation.tenant_id, actor, "conversation.closed", conversation.conversation_id,

@@ -12,7 +12,7 @@ from ..transcripts.cipher import Revealed
 from . import assignment
 from .announcements import route_and_announce
 from .delivery import broadcast
-from .message_store import message_frame, store, transcript_page
+from .message_store import last_message_seq, message_frame, store, transcript_page
 from .opening import bot_turn, open_conversation
 from .parties import Author, Frame, actor_of, conversation_for, other_party
 
@@ -58,8 +58,9 @@ def relay_typing(connection: ConnectionModel, conversation_id: str, state: str) 
 
 def mark_read(connection: ConnectionModel, conversation_id: str, seq: int) -> None:
     conversation = conversation_for(connection, conversation_id)
-    if seq > conversation.last_seq:
-        raise InvalidInput(f"seq: beyond the last message ({int(conversation.last_seq)})")
+    # The conversation's last_seq is at most the last message's (the close records it): read only beyond it.
+    if seq > conversation.last_seq and seq > (last := last_message_seq(conversation)):
+        raise InvalidInput(f"seq: beyond the last message ({last})")
     position = (ConversationModel.visitor_read_seq if connection.kind == "visitor"
                 else ConversationModel.agent_read_seq)
     # Read positions only move forward, whatever order the frames arrive in; an older read mark

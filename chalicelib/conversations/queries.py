@@ -16,6 +16,7 @@ from ..storage.helpers import decode_cursor, encode_cursor
 from ..transcripts.cipher import reveal
 from . import assignment
 from . import schemas as s
+from .message_store import last_message_seq, visible
 from .parties import conversation_key
 
 CONVERSATION_PAGE, MESSAGE_PAGE = 50, 100
@@ -35,7 +36,7 @@ def conversation_out(c: ConversationModel) -> s.ConversationOut:
 
     return s.ConversationOut(
         conversation_id=c.conversation_id, status=c.status, visitor_id=c.visitor_id, agent_id=c.agent_id,
-        team=c.team, priority=int(c.priority), last_seq=int(c.last_seq), resolution=c.resolution,
+        team=c.team, priority=int(c.priority), last_seq=last_message_seq(c), resolution=c.resolution,
         created_at=iso(c.created_at), queued_at=when(c.queued_at), assigned_at=when(c.assigned_at),
         first_response_at=when(c.first_response_at), closed_at=when(c.closed_at),
         shredded_at=when(c.shredded_at))
@@ -112,7 +113,7 @@ def list_messages(principal: Principal, conversation_id: str, cursor: str | None
     page = MessageModel.query(key, consistent_read=True, limit=MESSAGE_PAGE,
                               last_evaluated_key=decode_cursor(cursor, {"conversation_key", "seq"},
                                                                {"conversation_key": key}))
-    items = [_message_out(conversation, message) for message in page]
+    items = [_message_out(conversation, message) for message in visible(page)]
     if _sees_everything(principal):
         record_event(principal.tenant_id, principal.actor, "transcript.read",
                      conversation_id, {"first_seq": items[0].seq if items else None, "count": len(items)})
@@ -127,8 +128,8 @@ def transcript(principal: Principal, conversation_id: str) -> s.Transcript:
     """The whole conversation, decrypted, for download; every download is audited."""
     conversation = get_conversation(principal, conversation_id)
     messages, size = [], 0
-    for message in MessageModel.query(conversation_key(principal.tenant_id, conversation_id),
-                                      consistent_read=True, page_size=MESSAGE_PAGE):
+    for message in visible(MessageModel.query(conversation_key(principal.tenant_id, conversation_id),
+                                              consistent_read=True, page_size=MESSAGE_PAGE)):
         out = _message_out(conversation, message)
         size += len(out.model_dump_json())
         if size > TRANSCRIPT_MAX_BYTES:

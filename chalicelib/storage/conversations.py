@@ -98,6 +98,8 @@ class ConversationModel(Model):
     due_shard = UnicodeAttribute(null=True)
     due_at = UTCDateTimeAttribute(null=True)
     skip_agents = string_list()  # agents it was taken from
+    # Set once, by the close: while open, the messages themselves say how far they go
+    # (conversations/message_store.py), so a message never rewrites this item or its index copies.
     last_seq = NumberAttribute(default=0)
     visitor_read_seq = NumberAttribute(default=0)
     agent_read_seq = NumberAttribute(default=0)
@@ -116,10 +118,6 @@ class ConversationModel(Model):
     # Present from close until send-surveys has dealt with it (sparse survey-index).
     survey_shard = UnicodeAttribute(null=True)
     survey_due_at = UTCDateTimeAttribute(null=True)
-    # Each party's messages in the current one-second window, "window#count": the send transaction
-    # (conditioned on last_seq) keeps it exact at no extra request (the messages-per-second limit).
-    visitor_burst = UnicodeAttribute(null=True)
-    agent_burst = UnicodeAttribute(null=True)
     # True while it counts in its tenant's open_visitor_conversations (removed in the closing write).
     counted_open = BooleanAttribute(null=True)
     queue_index = QueueIndex()
@@ -132,10 +130,13 @@ class ConversationModel(Model):
 
 
 class MessageModel(Model):
+    """A conversation's messages, and the authority on its seq: each is written at the latest seq + 1
+    only if that seq is free. The close takes the next seq itself with a marker (sender_kind "closed",
+    nothing sealed) that no reader shows."""
     Meta = table_meta("messages")
     conversation_key = UnicodeAttribute(hash_key=True)  # "{tenant_id}#{conversation_id}"
     seq = NumberAttribute(range_key=True)
-    sender_kind = UnicodeAttribute()  # visitor | agent | bot | system
+    sender_kind = UnicodeAttribute()  # visitor | agent | bot | system | closed (the close marker)
     sender_id = UnicodeAttribute()
     # Staff and bot names only: a visitor's name lives on their profile alone, so erasure reaches it.
     sender_name = UnicodeAttribute(null=True)
@@ -144,9 +145,16 @@ class MessageModel(Model):
     key_version = NumberAttribute()  # which of the conversation's data_keys sealed it
     client_msg_id = UnicodeAttribute(null=True)
     sent_at = UTCDateTimeAttribute()
+    # Each party's messages in the current one-second window up to and including this one,
+    # "window#count", carried from the message before: exact, since a message is written only on the
+    # one it was counted from (the messages-per-second limit, at no extra request).
+    visitor_burst = UnicodeAttribute(null=True)
+    agent_burst = UnicodeAttribute(null=True)
 
 
 class MessageIdModel(Model):
+    """A client_msg_id's claim on the seq its message is (or is about to be) stored under; moved on
+    only when another message took that seq first."""
     Meta = table_meta("message-ids")
     conversation_key = UnicodeAttribute(hash_key=True)
     client_msg_id = UnicodeAttribute(range_key=True)

@@ -55,6 +55,8 @@ ERROR_PATHS = {
     "api_handler": [Request("dynamodb:UpdateItem", table_arn(f"{STACK}-audit-exports"))],
     # audit.exports._GzipUpload.abort: a part failed, so the multipart upload is abandoned.
     "audit_export": [Request("s3:AbortMultipartUpload", f"arn:aws:s3:::{STACK}-exports-{ACCOUNT}/t/audit/x.jsonl.gz")],
+    # conversations.message_store._claim: another message took the seq a client_msg_id aimed at.
+    "websocket_message": [Request("dynamodb:UpdateItem", table_arn(f"{STACK}-message-ids"))],
 }
 
 

@@ -10,7 +10,7 @@ import pytest
 import app as app_module
 from chalicelib.conversations import assignment
 from chalicelib.storage.agents import AgentModel
-from chalicelib.storage.conversations import ConversationModel
+from chalicelib.storage.conversations import ConversationModel, MessageModel
 from chalicelib.storage.settings import Settings
 from devstack.harness import Api, Party, agent, frames_sent, visitor, ws_event
 from tests.helpers import agent_id_of, all_items, audit_events, use_limits, without_rate_limits
@@ -76,7 +76,10 @@ def test_sequence_numbers_are_gap_free_under_concurrent_senders(api: Api, tenant
                                              client_msg_id=f"m{n}", text=f"message {n}"), range(24)))
     acks = [frame["seq"] for frame in vera.of_type("ack")]
     assert sorted(acks) == list(range(2, 26))
-    assert ConversationModel.get(tenant["tenant_id"], conversation_id).last_seq == 25
+    stored = MessageModel.query(f"{tenant['tenant_id']}#{conversation_id}", consistent_read=True)
+    assert [int(message.seq) for message in stored] == list(range(1, 26))
+    shown = api.call("GET", f"/v1/conversations/{conversation_id}", token=tenant["admin_token"]).json_body
+    assert shown["last_seq"] == 25
 
 
 def test_sending_into_someone_elses_conversation_is_refused_and_stores_nothing(api: Api, tenant: dict):

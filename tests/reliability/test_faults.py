@@ -145,7 +145,7 @@ def opened(api: Api, tenant: dict) -> tuple[Party, str]:
 def test_a_throttle_the_sdk_retries_away_still_stores_once_and_acks(api: Api, tenant: dict, faults: Faults,
                                                                        code: str):
     vera, conversation_id = opened(api, tenant)
-    with fault(faults, "dynamodb.TransactWriteItems", code, times=2) as throttled:
+    with fault(faults, "dynamodb.PutItem", code, times=2) as throttled:
         vera.send(action="message.send", conversation_id=conversation_id, client_msg_id="v1", text="again")
     assert throttled.injected == 2
     [ack] = outcome(vera, "v1")
@@ -153,7 +153,7 @@ def test_a_throttle_the_sdk_retries_away_still_stores_once_and_acks(api: Api, te
     assert transcript(tenant["tenant_id"], conversation_id) == [(1, "v0"), (2, "v1")]
 
 
-@pytest.mark.parametrize("operation", ["dynamodb.TransactWriteItems", "dynamodb.GetItem"])
+@pytest.mark.parametrize("operation", ["dynamodb.PutItem", "dynamodb.Query", "dynamodb.GetItem"])
 def test_a_lasting_throttle_is_an_error_frame_and_the_retry_stores_once(api: Api, tenant: dict, faults: Faults,
                                                                         operation: str):
     vera, conversation_id = opened(api, tenant)
@@ -183,14 +183,18 @@ def test_an_unreadable_connection_record_still_gets_an_answer(api: Api, tenant: 
 
 
 # --- Transaction conflicts ---------------------------------------------------------------------
-def test_transaction_conflicts_on_send_are_retried_and_store_once(api: Api, tenant: dict, faults: Faults):
-    vera, conversation_id = opened(api, tenant)
+def test_transaction_conflicts_on_a_first_reply_are_retried_and_store_once(api: Api, tenant: dict, faults: Faults):
+    # An agent's first reply is the one message written in a transaction (it records the first response).
+    sam = agent(api, tenant, "sam@acme.com")
+    sam.send(action="presence.set", status="online")
+    _, conversation_id = opened(api, tenant)
     with fault(faults, "dynamodb.TransactWriteItems", "TransactionConflict", times=3) as conflicts:
-        vera.send(action="message.send", conversation_id=conversation_id, client_msg_id="v1", text="again")
+        sam.send(action="message.send", conversation_id=conversation_id, client_msg_id="s1", text="hi")
     assert conflicts.injected == 3
-    [ack] = outcome(vera, "v1")
+    [ack] = outcome(sam, "s1")
     assert ack["type"] == "ack" and ack["seq"] == 2
     assert_acked_exactly_once(tenant["tenant_id"], [ack])
+    assert ConversationModel.get(tenant["tenant_id"], conversation_id).first_response_at is not None
 
 
 def test_a_conflict_on_assignment_still_assigns_once_and_counts_capacity_once(api: Api, tenant: dict,
@@ -251,8 +255,8 @@ def test_a_crash_after_the_conversation_opened_but_before_the_message_is_repaire
     sam = agent(api, tenant, "sam@acme.com")
     sam.send(action="presence.set", status="online")
     vera = visitor(api, tenant, name="Vera")
-    # The first transaction opens the conversation; the Lambda dies at the second (the message's).
-    with fault(faults, "dynamodb.TransactWriteItems", LambdaCrashed(), skip=1, times=1):
+    # The transaction opens the conversation; the Lambda dies at the message's first write (its claim).
+    with fault(faults, "dynamodb.PutItem", LambdaCrashed(), times=1):
         with pytest.raises(LambdaCrashed):
             vera.send(action="message.send", client_msg_id="v1", text="hello")
     assert outcome(vera, "v1") == []  # no ack: the widget sends again with the same client_msg_id
@@ -265,6 +269,32 @@ def test_a_crash_after_the_conversation_opened_but_before_the_message_is_repaire
     assert [f["conversation_id"] for f in sam.of_type("conversation.assigned")] == [conversation.conversation_id]
     assert_acked_exactly_once(tenant["tenant_id"], [ack])
     assert_capacity_matches_what_is_held(tenant["tenant_id"])
+
+
+@pytest.mark.parametrize("others_meanwhile", [0, 2])
+def test_a_crash_between_the_claim_and_the_message_is_repaired_by_the_retry_without_a_hole(
+        api: Api, tenant: dict, faults: Faults, others_meanwhile: int):
+    sam = agent(api, tenant, "sam@acme.com")
+    sam.send(action="presence.set", status="online")
+    sam.send(action="message.send", conversation_id=(opened_id := opened(api, tenant)[1]), client_msg_id="s0",
+             text="hello")
+    tab = Party(api.login(tenant["tenant_id"], "sam@acme.com"))  # sam's reconnected tab sends it again
+    # The client_msg_id's claim on seq 3 is written; the Lambda dies before the message's own write.
+    with fault(faults, "dynamodb.PutItem", LambdaCrashed(), skip=1, times=1):
+        with pytest.raises(LambdaCrashed):
+            sam.send(action="message.send", conversation_id=opened_id, client_msg_id="s1", text="one more")
+    assert transcript(tenant["tenant_id"], opened_id) == [(1, "v0"), (2, "s0")]
+    # Others write meanwhile: the seq the claim aimed at goes to the next message, never left empty.
+    for n in range(others_meanwhile):
+        sam.send(action="message.send", conversation_id=opened_id, client_msg_id=f"x{n}", text="and")
+    tab.send(action="message.send", conversation_id=opened_id, client_msg_id="s1", text="one more")
+    [ack] = outcome(tab, "s1")
+    assert ack["seq"] == 3 + others_meanwhile
+    tab.send(action="message.send", conversation_id=opened_id, client_msg_id="s1", text="one more")
+    assert outcome(tab, "s1") == [ack]  # and from then on, it is that message
+    acks = [ack, *sam.of_type("ack")]
+    assert_acked_exactly_once(tenant["tenant_id"], acks)
+    assert len(transcript(tenant["tenant_id"], opened_id)) == 3 + others_meanwhile
 
 
 def test_a_crash_after_the_message_is_stored_but_before_the_ack_loses_and_doubles_nothing(
