@@ -94,7 +94,7 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
         "|---|---|",
         *[f"| {where} | {units:.3g} |" for where, units in cost["write_units_per_message_by"].items()],
         "",
-        f"**{'Where it goes' if cost['usd_per_message'] <= pricing.TARGET_PER_MESSAGE else 'Why it misses the target'}"
+        f"**{'Where it goes' if cost['usd_per_message'] <= model['target_usd_per_message'] else 'Why it misses the target'}"
         ", and what would lower it.** The floor assumes 1 write unit; a message writes "
         f"{per['write_units']:.3g}. A message is two single-item writes of its own "
         f"({per.get('dynamodb.PutItem', 0):.3g} PutItems a message): the `client_msg_id`'s claim on the next seq and "
