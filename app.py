@@ -118,7 +118,7 @@ def audit_login_failures(event: CloudWatchEvent) -> dict[str, Any]:
 def audit_export(event: SQSEvent) -> None:
     from chalicelib.audit.exports import handle_export_messages
 
-    handle_export_messages(record.body for record in event)
+    handle_export_messages((record.body for record in event), event.context)
 
 
 # SES's bounces and complaints (its configuration set publishes them to this topic): suppressed addresses.
