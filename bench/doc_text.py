@@ -5,7 +5,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.audit.exports import PART_BYTES
+from chalicelib.audit.export_file import PART_BYTES
 
 from . import pricing
 from .cost import AGENTS, MESSAGES_PER_CONVERSATION, VISITOR_MINUTES_PER_CONVERSATION
@@ -21,6 +21,7 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
     cost, crypto, cold, scaling = results["cost"], results["crypto"], results["cold_start"], results["scaling"]
     per = cost["per_message"]
     largest = results["export"][max(results["export"], key=int)]
+    step_peaks = [step["peak_rss_mb"] for m in results["export"].values() for step in m["steps"]]
     lines = [
         "# Benchmarks",
         "",
@@ -175,34 +176,37 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
         "## 6. Audit export",
         "",
         "The local stack's embedded AWS (`python -m devstack.aws`) in a process of its own; each size seeded as one "
-        "tenant's valid chain, then `write_export` run in a fresh process: its peak resident memory (`VmHWM`) and "
-        "its memory before the export began.",
+        "tenant's valid chain, then exported as the `audit_export` function exports it: each step's message taken "
+        "off the export queue and handed to a fresh process (a fresh invocation), which writes a chunk of "
+        f"`SWITCHBOARD_EXPORT_EVENTS_PER_CHUNK` = {largest['chunk_events']:,} events (ending at the next full "
+        f"{PART_BYTES // 2**20} MiB part) and queues the next step, until a last step completes the upload and "
+        "hashes the file. Peak memory is each step's resident peak (`VmHWM`); the rate is the events over the "
+        "steps' time summed (process starts left out).",
         "",
-        "| events | events per second | peak MB | MB before the export | file bytes | S3 parts |",
-        "|---|---|---|---|---|---|",
-        *[f"| {size} | {m['events_per_second']:.0f} | {m['peak_rss_mb']:.0f} | {m['rss_before_mb']:.0f} | "
-          f"{m['size_bytes']:,} | {-(-m['size_bytes'] // PART_BYTES)} |" for size, m in results["export"].items()],
+        "| events | events per second | steps | peak MB of the largest step | peak MB of each step | "
+        "MB before a step | file bytes | S3 parts |",
+        "|---|---|---|---|---|---|---|---|",
+        *[f"| {size} | {m['events_per_second']:.0f} | {len(m['steps'])} | {m['peak_rss_mb']:.0f} | "
+          f"{', '.join(f'{step_peak:.0f}' for step_peak in (step['peak_rss_mb'] for step in m['steps']))} | "
+          f"{m['rss_before_mb']:.0f} | {m['size_bytes']:,} | {m['parts']} |" for size, m in results["export"].items()],
         "",
-        "The export holds one multipart part (at most 8 MiB of gzip) and one page of events (DynamoDB's 1 MB) at a "
-        "time (chalicelib/audit/exports.py). What the peak gains from one size to the next is that part growing "
-        "with the file until it reaches 8 MiB; from there on the part is sent and a new one begun, so the peak "
-        "stops growing however long the chain. The peak is read from "
+        "No step is bounded by the length of the chain (chalicelib/audit/export_file.py, docs/audit.md \"Exports\"): "
+        "a chunk holds one multipart part (at most 8 MiB of gzip plus the event that filled it) and one page of "
+        "events (DynamoDB's 1 MB) at a time, and ends the gzip member it wrote, so what it hands on is a few "
+        "hundred bytes of progress on the export's item (the seqs, hashes and counts the signed digest needs, the "
+        "upload id, the number of parts); the last step lists the parts from S3, completes the upload and reads "
+        "the object back in 1 MiB blocks for its SHA-256. Across every step of every size the peak ranged from "
+        f"{min(step_peaks):.0f} to {max(step_peaks):.0f} MB. On AWS a chunk also stops early, at a full part, when "
+        "less than three minutes are left of its invocation. The peak is read from "
         "`VmHWM`, not `ru_maxrss`: Linux carries a parent's high-water mark into a child's `ru_maxrss` across fork "
-        "and exec, so a child of the bench reported the bench's own size at the moment it started (the first pass's "
-        "270 MB and 343 MB; tracemalloc in the child found no Python allocation growing with the events).",
+        "and exec, so a child of the bench reported the bench's own size at the moment it started.",
         "",
         "The rate is mostly the export's own work: a cProfile of the write child at 10k events (by hand, not by "
         "`make bench`) spent two thirds of its time in botocore parsing each page, pynamodb building each event, "
-        "JSON, hashing each link to check the chain, and gzip, and a third waiting for the embedded AWS. Until "
-        "2026-11-30 this bench measured a rate that fell as the chain grew (494/s at 10k, 354/s at 100k; 1M would "
-        "have taken hours), and that was moto's: its Query walked the partition from its first item to find every "
-        "1 MB page, and its "
-        "response serializer spent about 1.5 ms on each event answered. The embedded AWS now reads each page off "
-        "a sorted partition and writes attribute values as the JSON they are (devstack/moto_queries.py, "
-        "devstack/moto_serialization.py, each held to moto's own answers by a differential test). "
-        "An export runs in one Lambda invocation of at most 15 minutes: at the largest size's rate that is "
-        f"{900 * largest['events_per_second']:,.0f} events, on this machine and against moto; a chain longer than "
-        "that in one range would need the export split into ranges, which it is not.",
+        "JSON, hashing each link to check the chain, and gzip, and a third waiting for the embedded AWS. "
+        f"At the largest size's rate one 15-minute invocation would write {900 * largest['events_per_second']:,.0f} "
+        "events on this machine against moto; with chunks of the configured size each step takes a fraction of "
+        "that, and the number of steps grows with the chain while each step's time and memory do not.",
         "",
     ]
     return "\n".join(lines)

@@ -52,7 +52,7 @@ def request_export(principal: Principal, body: s.ExportIn) -> s.ExportAccepted:
     record_event(principal.tenant_id, principal.actor, "audit.export_requested", export.export_id,
                  {"from": body.range_from, "to": body.range_to})
     try:
-        _queue_step(principal.tenant_id, export.export_id)
+        queue_step(principal.tenant_id, export.export_id)
     except Exception:
         # Never left pending forever: the export says it failed, the caller gets a 500.
         _finish(export, [AuditExportModel.status.set("failed"),
@@ -108,7 +108,7 @@ def run_step(tenant_id: str, export_id: str, step: int, context: Any = None) -> 
                 and export.stepped_at + timedelta(seconds=RESEND_AFTER_SECONDS) < now):
             # SQS brought this step back long after it ended, and the next has not begun: the invocation
             # died between recording the step and queueing the next, so queue it again.
-            _queue_step(tenant_id, export_id, step + 1)
+            queue_step(tenant_id, export_id, step + 1)
         return
     with refusal_means() as refused:
         export.update(actions=[AuditExportModel.lease_until.set(now + timedelta(seconds=LEASE_SECONDS))],
@@ -127,7 +127,7 @@ def run_step(tenant_id: str, export_id: str, step: int, context: Any = None) -> 
             export.update(actions=[AuditExportModel.step.set(step + 1), AuditExportModel.progress.set(
                 progress.as_json()), AuditExportModel.stepped_at.set(runtime().clock.utcnow()),
                 AuditExportModel.lease_until.remove()], condition=AuditExportModel.step == step)
-            _queue_step(tenant_id, export_id, step + 1)
+            queue_step(tenant_id, export_id, step + 1)
             return
         sha256, size = complete_file(key, progress)
     except Exception:
@@ -145,7 +145,7 @@ def run_step(tenant_id: str, export_id: str, step: int, context: Any = None) -> 
                        if progress.broken_seq is not None else [])])
 
 
-def _queue_step(tenant_id: str, export_id: str, step: int | None = None) -> None:
+def queue_step(tenant_id: str, export_id: str, step: int | None = None) -> None:
     """The export's next step, as a message to its own queue (a fresh invocation): a few dozen bytes."""
     rt = runtime()
     sqs = rt.client("sqs")
