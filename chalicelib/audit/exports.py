@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
@@ -110,11 +110,7 @@ def run_step(tenant_id: str, export_id: str, step: int, context: Any = None) -> 
             # died between recording the step and queueing the next, so queue it again.
             queue_step(tenant_id, export_id, step + 1)
         return
-    with refusal_means() as refused:
-        export.update(actions=[AuditExportModel.lease_until.set(now + timedelta(seconds=LEASE_SECONDS))],
-                      condition=(AuditExportModel.step == step) & (AuditExportModel.lease_until.does_not_exist()
-                                                                   | (AuditExportModel.lease_until < now)))
-    if refused:
+    if not _claim(export, step, now):
         return  # another delivery of this step holds it
     key = f"{tenant_id}/audit/{export_id}.jsonl.gz"
     progress = Progress.of(export.progress) if export.progress else None
@@ -143,6 +139,15 @@ def run_step(tenant_id: str, export_id: str, step: int, context: Any = None) -> 
                      AuditExportModel.size_bytes.set(size), AuditExportModel.lease_until.remove(),
                      *([AuditExportModel.broken_seq.set(progress.broken_seq)]
                        if progress.broken_seq is not None else [])])
+
+
+def _claim(export: AuditExportModel, step: int, now: datetime) -> bool:
+    """The step's lease taken, unless another delivery holds an unexpired one."""
+    with refusal_means() as refused:
+        export.update(actions=[AuditExportModel.lease_until.set(now + timedelta(seconds=LEASE_SECONDS))],
+                      condition=(AuditExportModel.step == step) & (AuditExportModel.lease_until.does_not_exist()
+                                                                   | (AuditExportModel.lease_until < now)))
+    return not refused
 
 
 def queue_step(tenant_id: str, export_id: str, step: int | None = None) -> None:
