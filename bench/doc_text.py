@@ -201,9 +201,9 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
         "`VmHWM`, not `ru_maxrss`: Linux carries a parent's high-water mark into a child's `ru_maxrss` across fork "
         "and exec, so a child of the bench reported the bench's own size at the moment it started.",
         "",
-        "The rate is mostly the export's own work: a cProfile of the write child at 10k events (by hand, not by "
-        "`make bench`) spent two thirds of its time in botocore parsing each page, pynamodb building each event, "
-        "JSON, hashing each link to check the chain, and gzip, and a third waiting for the embedded AWS. "
+        "Where a step's time goes (a cProfile of one step by hand, not by `make bench`, so no figure of it here): "
+        "waiting for the embedded AWS's pages, botocore parsing them and pynamodb building a model per event, "
+        "in that order; checking the chain (hashing each link), JSON and gzip are a small part of it. "
         f"At the largest size's rate one 15-minute invocation would write {900 * largest['events_per_second']:,.0f} "
         "events on this machine against moto; with chunks of the configured size each step takes a fraction of "
         "that, and the number of steps grows with the chain while each step's time and memory do not.",
