@@ -80,7 +80,7 @@ def reroute_stale(event: CloudWatchEvent) -> dict[str, Any]:
 def retention(event: CloudWatchEvent) -> dict[str, Any]:
     from chalicelib.transcripts.retention import run_retention
 
-    return run_retention()
+    return run_retention(event.context)
 
 
 @app.schedule(Rate(get_config().survey_every_minutes, unit=Rate.MINUTES),
@@ -88,7 +88,7 @@ def retention(event: CloudWatchEvent) -> dict[str, Any]:
 def send_surveys(event: CloudWatchEvent) -> dict[str, Any]:
     from chalicelib.surveys.service import send_surveys as run
 
-    return run()
+    return run(event.context)
 
 
 @app.schedule(Rate(get_config().reconcile_every_minutes, unit=Rate.MINUTES),
@@ -118,7 +118,7 @@ def audit_login_failures(event: CloudWatchEvent) -> dict[str, Any]:
 def audit_export(event: SQSEvent) -> None:
     from chalicelib.audit.exports import handle_export_messages
 
-    handle_export_messages(record.body for record in event)
+    handle_export_messages((record.body for record in event), event.context)
 
 
 # SES's bounces and complaints (its configuration set publishes them to this topic): suppressed addresses.

@@ -6,7 +6,8 @@ Sizes (environment, comma-separated where several):
   BENCH_SCALE_SIZES      tenants = agents = open conversations                   (default 10,100,1000)
   BENCH_RECONCILE_SIZES  closed conversations behind an agent's open ones        (default 10,100,1000,10000)
   BENCH_LATENCY_LEVELS   concurrent conversations through the stack              (default 1,50,200)
-  BENCH_EXPORT_SIZES     audit events exported                                   (default 10000,100000)
+  BENCH_EXPORT_SIZES     audit events exported                                   (default 100000,2000000)
+  BENCH_EXPORT_CHUNK     events an export step writes before it hands on at a full part (default 250000)
   BENCH_IMPORT_RUNS      fresh interpreters per import measured                  (default 7)
 The latency section runs first and alone (its figures are wall-clock times of a stack sharing the
 machine); then the audit export runs in its own processes alongside the in-process sections. The

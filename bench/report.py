@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from chalicelib.audit.exports import PART_BYTES
+from chalicelib.audit.export_file import PART_BYTES
 
 from . import monthly as monthly_model
 from . import pricing
@@ -119,8 +119,6 @@ def table(results: dict[str, Any]) -> str:
 def write(results: dict[str, Any]) -> str:
     results["monthly"] = monthly_model.monthly(results)
     results["model"] = model()
-    for measured in results["export"].values():  # the parts its file took
-        measured["s3_parts"] = -(-measured["size_bytes"] // PART_BYTES)
     headline = summary(results)
     results_out = {**headline, "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
                    "prices": {"as_of": pricing.PRICES_AS_OF, "source": pricing.SOURCE,

@@ -54,6 +54,10 @@ class Config:
     emails_per_address_per_day: int  # to one address, every tenant's together
     emails_per_tenant_per_day: int  # from one tenant, every address together
     log_level: str  # of every "switchboard.*" logger (.chalice/config.json sets it per stage)
+    # Jobs that continue in fresh invocations (docs/audit.md "Exports", docs/architecture.md "Jobs"):
+    # at most this many items per invocation, fewer when Lambda's remaining time runs short.
+    export_events_per_chunk: int  # events an audit export writes per invocation (ends at a part boundary)
+    sweep_items_per_run: int  # conversations a retention or send-surveys run handles
 
     def table(self, name: str) -> str:
         return f"{self.stack}-{name}"
@@ -124,4 +128,6 @@ def get_config() -> Config:
         emails_per_address_per_day=_int("SWITCHBOARD_EMAILS_PER_ADDRESS_PER_DAY", 3),
         emails_per_tenant_per_day=_int("SWITCHBOARD_EMAILS_PER_TENANT_PER_DAY", 500),
         log_level=os.environ.get("SWITCHBOARD_LOG_LEVEL", "INFO").upper(),
+        export_events_per_chunk=_int("SWITCHBOARD_EXPORT_EVENTS_PER_CHUNK", 500_000),
+        sweep_items_per_run=_int("SWITCHBOARD_SWEEP_ITEMS_PER_RUN", 1000),
     )

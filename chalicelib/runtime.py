@@ -69,3 +69,19 @@ def runtime() -> Runtime:
 def use_runtime(rt: Runtime | None) -> None:
     global _current
     _current = rt
+
+
+class Budget:
+    """How much one invocation may still take on: a number of items, and Lambda's remaining time.
+
+    A job asks at each point where it can stop cleanly; locally and in tests there is no Lambda
+    context (None), so the number alone bounds it."""
+
+    def __init__(self, items: int, context: Any, reserve_seconds: float) -> None:
+        self._items, self._context, self._reserve_ms = items, context, reserve_seconds * 1000
+
+    def spent(self, done: int) -> bool:
+        if done >= self._items:
+            return True
+        remaining = getattr(self._context, "get_remaining_time_in_millis", None)
+        return remaining is not None and remaining() < self._reserve_ms

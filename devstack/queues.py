@@ -34,12 +34,15 @@ def chalice_consumers(app: Chalice, module: ModuleType) -> list[Consumer]:
             for source in app.event_sources if isinstance(source, SQSEventConfig)]
 
 
-def deliver_once(consumer: Consumer, sqs: Any) -> int:
-    """Hand what is waiting on the consumer's queue to its handler; how many messages it took."""
+def deliver_once(consumer: Consumer, sqs: Any, batches: int | None = None) -> int:
+    """Hand what is waiting on the consumer's queue to its handler, one invocation per batch (at most
+    `batches` of them when given: what a handler queues itself waits for the next call); how many
+    messages it took."""
     url = sqs.get_queue_url(QueueName=consumer.queue)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    delivered = 0
-    while True:
+    delivered = invocations = 0
+    while batches is None or invocations < batches:
+        invocations += 1
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=consumer.batch_size,
                                        WaitTimeSeconds=0, AttributeNames=["All"]).get("Messages", [])
         if not messages:
@@ -48,6 +51,7 @@ def deliver_once(consumer: Consumer, sqs: Any) -> int:
         sqs.delete_message_batch(QueueUrl=url, Entries=[
             {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)])
         delivered += len(messages)
+    return delivered
 
 
 def _record(message: dict[str, Any], arn: str, region: str) -> dict[str, Any]:

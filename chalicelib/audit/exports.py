@@ -1,18 +1,19 @@
 """Compliance exports: the switchboard.audit.v1 file, streamed to the export bucket.
 
 A request records the export as pending and queues it (202 at once, however large the range); the
-`audit_export` function (app.py, an SQS consumer) writes the file as a gzip stream in multipart
-chunks, so memory stays flat whatever the number of events, signs the trailer with the audit key,
-and records the file's SHA-256. The bucket keeps it under Object Lock (infra/template.yaml).
+`audit_export` function (app.py, an SQS consumer) writes the file in steps, each a fresh invocation
+queued by the one before: chunks of events streamed as gzip into the parts of one multipart upload
+(chalicelib/audit/export_file.py), the last with the signed trailer, then a step that completes the
+upload and records the file's SHA-256. Memory stays flat whatever the number of events, and no step
+is bounded by one Lambda's 15 minutes but its own chunk. The bucket keeps the file under Object Lock.
 """
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
 import logging
-import zlib
-from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
@@ -21,33 +22,37 @@ from ..access.principals import Principal
 from ..clock import iso
 from ..errors import NotFound
 from ..ids import new_id
-from ..runtime import runtime
+from ..runtime import Budget, runtime
 from ..storage.audit import AuditEventModel, AuditExportModel
 from ..storage.helpers import refusal_means
 from . import schemas as s
-from .chain import ALGORITHM, EXPORT, FORMAT, GENESIS, ChainBroken, ChainState
-from .signing import audit_signer
+from .export_file import Progress, abort_file, complete_file, start_file, write_chunk
 from .trail import record_event
 
 log = logging.getLogger("switchboard.audit")
-PART_BYTES = 8 * 1024 * 1024  # S3 multipart parts (at least 5 MiB except the last)
 URL_SECONDS = 900
+# A step's claim outlives any invocation (Lambda stops one at 900 s) and ends before SQS shows its
+# message again (the queue's visibility timeout, 960 s): a step whose invocation died is taken up again.
+LEASE_SECONDS = 930
+# A chunk stops at its next full part once less than this is left of its invocation (a part of
+# 8 MiB takes about a minute to fill at the measured rate; docs/benchmarks.md section 6).
+RESERVE_SECONDS = 180
+# A step's message seen again this long after the step ended, with the next step not begun, means the
+# next step's message was never sent (a duplicate delivered in the meantime is simply dropped).
+RESEND_AFTER_SECONDS = 60
 
 
 # --- Requests and status ----------------------------------------------------------------------
 def request_export(principal: Principal, body: s.ExportIn) -> s.ExportAccepted:
     rt = runtime()
     export = AuditExportModel(principal.tenant_id, new_id("x"), status="pending", range_from=body.range_from,
-                              range_to=body.range_to, requested_by=principal.actor, created_at=rt.clock.utcnow())
+                              range_to=body.range_to, requested_by=principal.actor, created_at=rt.clock.utcnow(),
+                              step=1)
     export.save(condition=AuditExportModel.export_id.does_not_exist())
     record_event(principal.tenant_id, principal.actor, "audit.export_requested", export.export_id,
                  {"from": body.range_from, "to": body.range_to})
-    sqs = rt.client("sqs")
     try:
-        queue_url = rt.once("audit_export_queue_url", lambda: sqs.get_queue_url(
-            QueueName=rt.config.audit_export_queue)["QueueUrl"])
-        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(
-            {"tenant_id": principal.tenant_id, "export_id": export.export_id}))
+        queue_step(principal.tenant_id, export.export_id)
     except Exception:
         # Never left pending forever: the export says it failed, the caller gets a 500.
         _finish(export, [AuditExportModel.status.set("failed"),
@@ -80,33 +85,79 @@ def export_status(principal: Principal, export_id: str) -> s.ExportStatus:
 
 
 # --- The worker ---------------------------------------------------------------------------------
-def handle_export_messages(bodies: Iterable[str]) -> None:
+def handle_export_messages(bodies: Iterable[str], context: Any = None) -> None:
+    """Each message names an export and the step it asks for (1 when absent: the request's own)."""
     for body in bodies:
         request = json.loads(body)
-        build_export(request["tenant_id"], request["export_id"])
+        run_step(request["tenant_id"], request["export_id"], int(request.get("step", 1)), context)
 
 
-def build_export(tenant_id: str, export_id: str) -> None:
-    """Write one pending export (a redelivered message finds it done and does nothing)."""
+def run_step(tenant_id: str, export_id: str, step: int, context: Any = None) -> None:
+    """One invocation's share of an export: a chunk of events, or (once all are written) completing
+    the file. Steps run one at a time and once: a message for a step the export is not at is a
+    duplicate, and the step is claimed with a lease, so a second delivery never writes a part."""
     try:
         export = AuditExportModel.get(tenant_id, export_id, consistent_read=True)
     except DoesNotExist:
         return
     if export.status != "pending":
         return
+    now = runtime().clock.utcnow()
+    if int(export.step) != step:
+        if (int(export.step) == step + 1 and export.lease_until is None and export.stepped_at is not None
+                and export.stepped_at + timedelta(seconds=RESEND_AFTER_SECONDS) < now):
+            # SQS brought this step back long after it ended, and the next has not begun: the invocation
+            # died between recording the step and queueing the next, so queue it again.
+            queue_step(tenant_id, export_id, step + 1)
+        return
+    if not _claim(export, step, now):
+        return  # another delivery of this step holds it
     key = f"{tenant_id}/audit/{export_id}.jsonl.gz"
+    progress = Progress.of(export.progress) if export.progress else None
     try:
-        written = write_export(tenant_id, export.range_from, export.range_to, key)
+        if progress is None:
+            progress = start_file(key, seq_range(tenant_id, export.range_from, export.range_to))
+        if not progress.written:
+            budget = Budget(runtime().config.export_events_per_chunk, context, RESERVE_SECONDS)
+            progress = write_chunk(tenant_id, export.range_from, export.range_to, key, progress, budget)
+            export.update(actions=[AuditExportModel.step.set(step + 1), AuditExportModel.progress.set(
+                progress.as_json()), AuditExportModel.stepped_at.set(runtime().clock.utcnow()),
+                AuditExportModel.lease_until.remove()], condition=AuditExportModel.step == step)
+            queue_step(tenant_id, export_id, step + 1)
+            return
+        sha256, size = complete_file(key, progress)
     except Exception:
-        log.exception("audit export %s of %s failed", export_id, tenant_id)
+        log.exception("audit export %s of %s failed at step %s", export_id, tenant_id, step)
+        if progress is not None:
+            with contextlib.suppress(Exception):  # the bucket's lifecycle rule removes it otherwise
+                abort_file(key, progress.upload_id)
         _finish(export, [AuditExportModel.status.set("failed"),
                          AuditExportModel.error.set("The export could not be written; request it again.")])
         return
     _finish(export, [AuditExportModel.status.set("ready"), AuditExportModel.s3_key.set(key),
-                     AuditExportModel.sha256.set(written["sha256"]),
-                     AuditExportModel.event_count.set(written["event_count"]),
-                     AuditExportModel.size_bytes.set(written["size_bytes"]),
-                     *([AuditExportModel.broken_seq.set(written["broken_seq"])] if written["broken_seq"] else [])])
+                     AuditExportModel.sha256.set(sha256), AuditExportModel.event_count.set(progress.event_count),
+                     AuditExportModel.size_bytes.set(size), AuditExportModel.lease_until.remove(),
+                     *([AuditExportModel.broken_seq.set(progress.broken_seq)]
+                       if progress.broken_seq is not None else [])])
+
+
+def _claim(export: AuditExportModel, step: int, now: datetime) -> bool:
+    """The step's lease taken, unless another delivery holds an unexpired one."""
+    with refusal_means() as refused:
+        export.update(actions=[AuditExportModel.lease_until.set(now + timedelta(seconds=LEASE_SECONDS))],
+                      condition=(AuditExportModel.step == step) & (AuditExportModel.lease_until.does_not_exist()
+                                                                   | (AuditExportModel.lease_until < now)))
+    return not refused
+
+
+def queue_step(tenant_id: str, export_id: str, step: int | None = None) -> None:
+    """The export's next step, as a message to its own queue (a fresh invocation): a few dozen bytes."""
+    rt = runtime()
+    sqs = rt.client("sqs")
+    queue_url = rt.once("audit_export_queue_url", lambda: sqs.get_queue_url(
+        QueueName=rt.config.audit_export_queue)["QueueUrl"])
+    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(
+        {"tenant_id": tenant_id, "export_id": export_id, **({"step": step} if step else {})}))
 
 
 def _finish(export: AuditExportModel, actions: list[Any]) -> None:
@@ -127,89 +178,3 @@ def seq_range(tenant_id: str, range_from: str, range_to: str) -> tuple[int, int]
     if first is None or last is None or int(first.seq) > int(last.seq):
         return None
     return int(first.seq), int(last.seq)
-
-
-def events_between(tenant_id: str, seqs: tuple[int, int] | None) -> Iterator[dict[str, Any]]:
-    if seqs is None:
-        return iter(())
-    return (item.as_event() for item in AuditEventModel.query(
-        tenant_id, AuditEventModel.seq.between(*seqs), consistent_read=True))
-
-
-def write_export(tenant_id: str, range_from: str, range_to: str, key: str) -> dict[str, Any]:
-    rt = runtime()
-    signer = audit_signer()
-    # One moment for the header and the digest: the verifier refuses a header the digest contradicts.
-    generated_at = iso(rt.clock.utcnow())
-    stream = _GzipUpload(rt.client("s3"), rt.config.export_bucket, key)
-    try:
-        stream.write_line({"format": FORMAT, "tenant_id": tenant_id, "from": range_from, "to": range_to,
-                           "generated_at": generated_at, "key_id": signer.key_id})
-        checker: ChainState | None = None
-        first = last = broken = None
-        count = 0
-        for event in events_between(tenant_id, seq_range(tenant_id, range_from, range_to)):
-            if checker is None:  # a middle range starts from whatever its first event links to
-                first, checker = event, ChainState(event["seq"], GENESIS if event["seq"] == 1 else event["prev_hash"])
-            if broken is None:
-                try:
-                    checker.accept(event)
-                except ChainBroken as err:  # still exported as stored: the auditor must see it
-                    broken = err.seq
-            last, count = event, count + 1
-            stream.write_line(event)
-        # Everything a reader relies on is signed; the header only repeats it (docs/audit.md).
-        digest = {"kind": EXPORT, "tenant_id": tenant_id, "from": range_from, "to": range_to,
-                  "first_seq": first["seq"] if first else None,
-                  "first_prev_hash": first["prev_hash"] if first else None,
-                  "last_seq": last["seq"] if last else None, "last_hash": last["hash"] if last else None,
-                  "event_count": count, "generated_at": generated_at}
-        stream.write_line({"digest": digest, "algorithm": ALGORITHM, "key_id": signer.key_id,
-                           "signature": signer.sign(digest)})
-        sha256, size = stream.close()
-    except BaseException:
-        stream.abort()
-        raise
-    return {"sha256": sha256, "size_bytes": size, "event_count": digest["event_count"], "broken_seq": broken}
-
-
-class _GzipUpload:
-    """JSON lines, gzip-compressed as they come, uploaded in parts: memory stays about one part."""
-
-    def __init__(self, s3: Any, bucket: str, key: str) -> None:
-        self._s3, self._bucket, self._key = s3, bucket, key
-        self._upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType="application/gzip",
-                                                     ContentEncoding="identity")["UploadId"]
-        self._gzip = zlib.compressobj(level=6, wbits=31)  # wbits 31: gzip framing
-        self._buffer = bytearray()
-        self._parts: list[dict[str, Any]] = []
-        self._sha256, self._size = hashlib.sha256(), 0
-
-    def write_line(self, value: dict[str, Any]) -> None:
-        self._take(self._gzip.compress(json.dumps(value, sort_keys=True, ensure_ascii=False).encode() + b"\n"))
-        if len(self._buffer) >= PART_BYTES:
-            self._send_part()
-
-    def close(self) -> tuple[str, int]:
-        self._take(self._gzip.flush())
-        self._send_part()
-        self._s3.complete_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id,
-                                           MultipartUpload={"Parts": self._parts})
-        return self._sha256.hexdigest(), self._size
-
-    def abort(self) -> None:
-        self._s3.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
-
-    def _take(self, data: bytes) -> None:
-        self._buffer += data
-        self._sha256.update(data)
-        self._size += len(data)
-
-    def _send_part(self) -> None:
-        number = len(self._parts) + 1
-        # The buffer itself, not a bytes() copy of it (a second part's worth of memory); a new one
-        # after, in case the client keeps a reference to the body it sent.
-        etag = self._s3.upload_part(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id,
-                                    PartNumber=number, Body=self._buffer)["ETag"]
-        self._parts.append({"PartNumber": number, "ETag": etag})
-        self._buffer = bytearray()

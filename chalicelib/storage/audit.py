@@ -95,3 +95,9 @@ class AuditExportModel(Model):
     # Set when the exported events do not form an intact chain (the file still holds them as stored).
     broken_seq = NumberAttribute(null=True)
     error = UnicodeAttribute(null=True)
+    # While pending: the step the export is at (each step one invocation), the claim on it, and the
+    # progress carried between steps (chalicelib/audit/export_file.py: Progress).
+    step = NumberAttribute(null=True)
+    stepped_at = UTCDateTimeAttribute(null=True)  # when the step before ended
+    lease_until = UTCDateTimeAttribute(null=True)
+    progress = JSONAttribute(null=True)

@@ -12,6 +12,7 @@ from .limits import RateLimitModel
 from .mail import EmailSuppressionModel
 from .reports import ReportCounterModel
 from .surveys import FollowUpModel, SurveyModel
+from .sweeps import JobCursorModel
 from .tenants import TenantModel
 from .visitors import VisitorIdentityModel, VisitorModel
 
@@ -22,5 +23,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     ConnectionModel, RateLimitModel, ConversationModel, MessageModel, MessageIdModel, RosterModel,
     FaqModel, CannedResponseModel,
     AuditEventModel, AuditChainModel, AuditDigestModel, AuditAlarmModel, AuditExportModel,
-    SurveyModel, FollowUpModel, ReportCounterModel, EmailSuppressionModel,
+    SurveyModel, FollowUpModel, ReportCounterModel, EmailSuppressionModel, JobCursorModel,
 )

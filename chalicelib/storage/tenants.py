@@ -60,7 +60,13 @@ def directory_shard(tenant_id: str) -> str:
     return shard(DIRECTORY_PREFIX, tenant_id)
 
 
-def every_tenant() -> Iterator[TenantModel]:
-    """Each tenant with its id and settings (the index projects nothing else)."""
-    for tenant_shard in all_shards(DIRECTORY_PREFIX):
-        yield from TenantModel.directory_index.query(tenant_shard)
+def every_tenant(starting_at: str | None = None) -> Iterator[TenantModel]:
+    """Each tenant with its id and settings (the index projects nothing else), always in one order:
+    by shard, then by id; from the tenant `starting_at` when given (a sweep taking up its pass)."""
+    shards = all_shards(DIRECTORY_PREFIX)
+    first = shards.index(directory_shard(starting_at)) if starting_at else 0
+    for tenant_shard in shards[first:]:
+        if starting_at and tenant_shard == directory_shard(starting_at):
+            yield from TenantModel.directory_index.query(tenant_shard, TenantModel.tenant_id >= starting_at)
+        else:
+            yield from TenantModel.directory_index.query(tenant_shard)

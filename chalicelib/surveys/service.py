@@ -23,11 +23,12 @@ from ..mail.sending import send_to_visitor
 from ..realtime.connections import connection_ids_of
 from ..realtime.sender import sender
 from ..reports import counters
-from ..runtime import runtime
+from ..runtime import Budget, runtime
 from ..storage.conversations import ConversationModel
 from ..storage.helpers import all_shards, refusal_means, shard
 from ..storage.settings import Settings
 from ..storage.surveys import SurveyModel
+from ..storage.sweeps import Sweep
 from ..storage.tenants import TenantModel
 from ..storage.visitors import VisitorModel
 from ..transcripts.cipher import seal_comment
@@ -39,6 +40,7 @@ log = logging.getLogger("switchboard.surveys")
 TOKEN_DAYS = 7
 PREFIX = "survey"
 LOW_RATINGS = (1, 2)
+RESERVE_SECONDS = 10  # of the job's 30-second Lambda: a page of surveys takes a few seconds
 
 
 class Expired(ApiError):
@@ -58,23 +60,37 @@ def survey_url(token: str) -> str:
 
 
 # --- send-surveys --------------------------------------------------------------------------------
-def send_surveys() -> dict[str, int]:
+def send_surveys(context: Any = None) -> dict[str, Any]:
     """The summary counts each due conversation once: by the channel its survey went by, or why it went
     by none (no way to reach the visitor; `suppressed`, `capped_tenant`, `capped_address`: an email it
-    could not get), or `skipped` (another run had it), or `failed`."""
+    could not get), or `skipped` (another run had it), or `failed`. A run handles bounded pages and
+    stops when its budget is spent; the next run takes up the pass there (chalicelib/storage/sweeps.py)."""
     now = runtime().clock.utcnow()
-    sent = {"websocket": 0, "email": 0, "none": 0, "suppressed": 0, "capped_tenant": 0, "capped_address": 0,
-            "skipped": 0, "failed": 0}
+    sent: dict[str, Any] = {"websocket": 0, "email": 0, "none": 0, "suppressed": 0, "capped_tenant": 0,
+                            "capped_address": 0, "skipped": 0, "failed": 0}
     tenants: dict[str, TenantModel] = {}
-    for survey_shard in all_shards(PREFIX):
-        for due in ConversationModel.survey_index.query(survey_shard, ConversationModel.survey_due_at <= now):
+    sweep: Sweep[str] = Sweep("send-surveys", Budget(runtime().config.sweep_items_per_run, context,
+                                                     RESERVE_SECONDS))
+
+    def due(survey_shard: str, after: dict[str, Any] | None, limit: int) -> Any:
+        return ConversationModel.survey_index.query(survey_shard, ConversationModel.survey_due_at <= now,
+                                                    limit=limit, last_evaluated_key=after)
+
+    for _, page in sweep.pages(_shards_from, lambda survey_shard: survey_shard, due):
+        for conversation in page:
             try:
-                outcome = _survey_one(due.tenant_id, due.conversation_id, now, tenants)
+                outcome = _survey_one(conversation.tenant_id, conversation.conversation_id, now, tenants)
             except Exception:  # one failure (SES refusing an address...) must not stop the others
-                log.exception("survey of %s failed", due.conversation_id)
+                log.exception("survey of %s failed", conversation.conversation_id)
                 outcome = "failed"
             sent[outcome or "skipped"] += 1
+    sent["pass_finished"] = sweep.finished
     return sent
+
+
+def _shards_from(survey_shard: str | None) -> list[str]:
+    shards = all_shards(PREFIX)
+    return shards[shards.index(survey_shard):] if survey_shard else shards
 
 
 def _survey_one(tenant_id: str, conversation_id: str, now: datetime, tenants: dict[str, TenantModel]) -> str | None:

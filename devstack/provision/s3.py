@@ -1,4 +1,4 @@
-"""AWS::S3::Bucket: created (with Object Lock if asked), then versioning, lock, encryption, access block."""
+"""AWS::S3::Bucket: created (with Object Lock if asked), then versioning, lock, lifecycle, encryption, access block."""
 
 from __future__ import annotations
 
@@ -23,6 +23,11 @@ def _configure_bucket(s3: Any, name: str, props: dict[str, Any]) -> None:
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
     if "ObjectLockConfiguration" in props:
         s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration=props["ObjectLockConfiguration"])
+    if "LifecycleConfiguration" in props:
+        # CFN spells the API's "ID" "Id", and its rule without a Filter is the API's with an empty one.
+        rules = [{"Filter": {}, **{("ID" if key == "Id" else key): value for key, value in rule.items()}}
+                 for rule in props["LifecycleConfiguration"]["Rules"]]
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
     if "BucketEncryption" in props:
         s3.put_bucket_encryption(
             Bucket=name, ServerSideEncryptionConfiguration=_bucket_encryption(props["BucketEncryption"])
@@ -54,7 +59,7 @@ RESOURCE_TYPES = {
     "AWS::S3::Bucket": ResourceType(
         frozenset({
             "BucketName", "ObjectLockEnabled", "ObjectLockConfiguration", "VersioningConfiguration",
-            "BucketEncryption", "PublicAccessBlockConfiguration",
+            "LifecycleConfiguration", "BucketEncryption", "PublicAccessBlockConfiguration",
         }),
         _provision_bucket,
     ),

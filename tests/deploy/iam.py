@@ -106,7 +106,8 @@ _TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "Delete
                      "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
 _S3_ACTIONS = {"CreateMultipartUpload": "PutObject", "UploadPart": "PutObject",
                "CompleteMultipartUpload": "PutObject", "AbortMultipartUpload": "AbortMultipartUpload",
-               "PutObject": "PutObject", "GetObject": "GetObject", "HeadObject": "GetObject"}
+               "PutObject": "PutObject", "GetObject": "GetObject", "HeadObject": "GetObject",
+               "ListParts": "ListMultipartUploadParts"}
 _CONNECTION_METHODS = {"PostToConnection": "POST", "GetConnection": "GET", "DeleteConnection": "DELETE"}
 
 

@@ -20,9 +20,9 @@ SENDER = "surveys@mail.switchboard.example"
 OUTCOMES = ("websocket", "email", "none", "suppressed", "capped_tenant", "capped_address", "skipped", "failed")
 
 
-def summary(**counts: int) -> dict[str, int]:
-    """send-surveys' summary: these counts, every other outcome 0."""
-    return {outcome: counts.get(outcome, 0) for outcome in OUTCOMES}
+def summary(**counts: int) -> dict[str, int | bool]:
+    """send-surveys' summary of a run that finished its pass: these counts, every other outcome 0."""
+    return {**{outcome: counts.get(outcome, 0) for outcome in OUTCOMES}, "pass_finished": True}
 
 
 def raw_mail() -> list[str]:
