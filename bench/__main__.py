@@ -32,7 +32,7 @@ from typing import Any
 # Each size's environment variable and its default (the module's docstring says what each sizes).
 SIZES = {"BENCH_CONVERSATIONS": "100", "BENCH_SCALE_SIZES": "10,100,1000",
          "BENCH_RECONCILE_SIZES": "10,100,1000,10000", "BENCH_LATENCY_LEVELS": "1,50,200",
-         "BENCH_EXPORT_SIZES": "10000,100000", "BENCH_IMPORT_RUNS": "7"}
+         "BENCH_EXPORT_SIZES": "100000,2000000", "BENCH_IMPORT_RUNS": "7"}
 
 
 def _sizes(name: str) -> list[int]:
