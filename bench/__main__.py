@@ -7,6 +7,7 @@ Sizes (environment, comma-separated where several):
   BENCH_LATENCY_LEVELS  concurrent conversations through the stack   (default 1,50,200)
   BENCH_EXPORT_SIZES    audit events exported                        (default 10000,100000)
   BENCH_IMPORT_RUNS     fresh interpreters per import measured       (default 7)
+  BENCH_AUDIT_WRITERS   concurrent appenders to one audit chain      (default 1,8,32)
 The latency section runs first and alone (its figures are wall-clock times of a stack sharing the
 machine); then the audit export runs in its own processes alongside the in-process sections.
 """
@@ -28,7 +29,7 @@ def main() -> None:
     from .inprocess import prepare_environment
 
     prepare_environment()
-    from . import cold_start, cost, crypto, export, latency, report, scaling
+    from . import audit_append, cold_start, cost, crypto, export, latency, report, scaling
 
     started = time.perf_counter()
     lock = threading.Lock()
@@ -59,6 +60,10 @@ def main() -> None:
         results["scaling"] = scaling.run(scale_sizes, progress)
         progress("crypto: seal + open per message, KMS calls")
         results["crypto"] = crypto.run(progress)
+        writers = _sizes("BENCH_AUDIT_WRITERS", "1,8,32")
+        progress(f"audit appends to one chain at {writers} concurrent writers, in modelled time "
+                 f"({audit_append.ROUND_TRIP_MS:.0f} ms a round trip)")
+        results["audit_append"] = audit_append.run(writers, progress)
         runs = int(os.environ.get("BENCH_IMPORT_RUNS", "7"))
         progress(f"cold start: {runs} fresh interpreters per import")
         results["cold_start"] = cold_start.run(runs, progress)
