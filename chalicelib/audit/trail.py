@@ -18,6 +18,7 @@ import logging
 import random
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -36,6 +37,12 @@ MAX_ATTEMPTS = 60
 MAX_BATCH = 49
 # ... and at most 4 MB: the events put stay well under it whatever their details.
 MAX_BATCH_BYTES = 2_000_000
+# A waiting appender that is not the oldest looks again this often (about half a DynamoDB round trip) ...
+FOLLOW_SECONDS = 0.005
+# ... and links the line itself once the oldest waiting event is this old: its appender has died.
+ABANDONED_SECONDS = 1.0
+# However long the line, an append fails (the event still waiting) after this long.
+GIVE_UP_SECONDS = 20.0
 
 
 @dataclass(frozen=True)
@@ -59,19 +66,23 @@ def record_event(tenant_id: str, actor: Actor, action: str, target: str,
     draft = Draft(iso(runtime().clock.utcnow()), actor, action, target, details or {})
     if link(tenant_id, chain_head(tenant_id), [draft]) is not None:
         return
-    # Contended: wait in line, then link with (or be linked by) the others waiting.
+    # Contended: wait in line; the appender of the oldest waiting event links the line, ours with it.
     pending_id = _leave_waiting(tenant_id, draft)
-    for attempt in range(MAX_ATTEMPTS):
-        head = chain_head(tenant_id)
+    give_up_at, lost = runtime().clock.now() + GIVE_UP_SECONDS, 0
+    while lost < MAX_ATTEMPTS and runtime().clock.now() < give_up_at:
         batch = waiting(tenant_id)
         ids = [item.pending_id for item in batch if item.pending_id]  # every waiting event has one
         if pending_id not in ids and (len(ids) < MAX_BATCH or pending_id < ids[-1]):
             return  # gone from the waiting: only linking deletes a waiting event
-        linked = link(tenant_id, head, batch)
-        if linked is not None and pending_id in linked:
+        if ids[0] != pending_id and not _abandoned(ids[0]):
+            runtime().clock.sleep(FOLLOW_SECONDS)  # its appender is linking: look again shortly
+            continue
+        linked = link(tenant_id, chain_head(tenant_id), batch)
+        if linked is None:  # the head moved (an uncontended append) or another linker was first
+            lost += 1
+            _back_off(lost)
+        elif pending_id in linked:
             return
-        if linked is None:
-            _back_off(attempt)
     # Never silently lost: the event stays waiting (the next appender or audit-verify links it), the
     # caller's request fails and operators are alarmed.
     log.error(json.dumps({"alarm": "audit_append_failed", "tenant_id": tenant_id, "action": action,
@@ -147,6 +158,12 @@ def chain_head(tenant_id: str) -> AuditChainModel | None:
 def _back_off(attempt: int) -> None:
     """After a lost round: jittered and growing, so the losers do not all read again at once."""
     runtime().clock.sleep(random.uniform(0, min(0.001 * 2 ** attempt, 0.1)))
+
+
+def _abandoned(pending_id: str) -> bool:
+    """Left waiting longer ago than a live appender takes to link it (pending_id begins with the time)."""
+    left_at = datetime.fromisoformat(pending_id.split("#", 1)[0])
+    return (runtime().clock.utcnow() - left_at).total_seconds() > ABANDONED_SECONDS
 
 
 def _leave_waiting(tenant_id: str, draft: Draft) -> str:

@@ -114,12 +114,13 @@ def test_32_racing_appenders_make_one_chain_with_every_event_once(api: Api, tena
     assert run_job("audit-verify")["broken"] == []
 
 
-def test_a_batch_is_linked_once_the_second_linker_loses_cleanly(tenant: dict, transactions):
+def test_a_batch_is_linked_once_the_second_linker_loses_cleanly(tenant: dict, clock, transactions):
     t = tenant["tenant_id"]
     transactions += ["lost", AppenderDied(), "lost", AppenderDied()]
     for n in range(2):
         with pytest.raises(AppenderDied):
             record_event(t, SYSTEM, "test.waited", f"w{n}")
+        clock.advance(trail.ABANDONED_SECONDS + 1)  # its appender is gone: the next one links its event too
     head, batch = chain_head(t), waiting(t)
     assert [draft.target for draft in batch] == ["w0", "w1"]
     first = link(t, head, batch)
@@ -131,7 +132,7 @@ def test_a_batch_is_linked_once_the_second_linker_loses_cleanly(tenant: dict, tr
 
 
 def test_an_appender_that_dies_waiting_is_linked_by_the_next_appender_of_its_tenant(api: Api, tenant: dict,
-                                                                                    transactions):
+                                                                                    clock, transactions):
     t = tenant["tenant_id"]
     other = api.signup(name="Other", email="admin@other.com")["tenant_id"]
     transactions += ["lost", AppenderDied()]  # lost the race, left its event waiting, then died
@@ -146,7 +147,9 @@ def test_an_appender_that_dies_waiting_is_linked_by_the_next_appender_of_its_ten
     record_event(other, SYSTEM, "test.other", "theirs")
     assert waiting_targets(t) == ["orphan"] and "orphan" not in [e["target"] for e in audit_events(other)]
     assert_one_chain(other)
-    # This tenant's next contended append links the orphan and itself in one transaction.
+    # Once the orphan is older than a live appender takes to link, this tenant's next contended
+    # append links it and itself in one transaction.
+    clock.advance(trail.ABANDONED_SECONDS + 1)
     transactions.append("lost")
     record_event(t, SYSTEM, "test.next", "next")
     events = assert_one_chain(t)
