@@ -3,12 +3,12 @@
 Appending moves the tenant's chain head from seq n to n+k in one DynamoDB transaction that also puts
 events n+1..n+k (each only if its seq is new); the head's condition (still at n) means concurrent
 appenders never fork or skip the chain. Uncontended, an append links just its own event (k = 1).
-An appender that loses the race leaves its event waiting in `audit-pending` and from then on links
-every waiting event of the tenant at once (group commit, docs/audit.md): the loser of each round
-usually finds its event linked by the winner, so a tenant's appends scale with its concurrent
+An appender that loses the race leaves its event waiting in `audit-pending`; the appender of the
+oldest waiting event links every waiting event of the tenant at once (group commit, docs/audit.md)
+while the others look again until theirs is gone, so a tenant's appends scale with its concurrent
 writers instead of queueing for the head one by one. Waiting events are never part of the trail
-that is read; one left by an appender that died is linked by the next appender that has to wait,
-or by the nightly audit-verify job.
+that is read; one left by an appender that died is linked by the next contended appender once it
+has waited a second, or by the nightly audit-verify job.
 Details never hold message text or secrets: callers pass ids, counts, field names.
 """
 from __future__ import annotations
