@@ -41,8 +41,10 @@ MAX_BATCH_BYTES = 2_000_000
 FOLLOW_SECONDS = 0.005
 # ... and links the line itself once the oldest waiting event is this old: its appender has died.
 ABANDONED_SECONDS = 1.0
-# However long the line, an append fails (the event still waiting) after this long.
+# However long the line, an append fails (the event still waiting) after this long, or this many looks
+# (a clock that stands still in a test must not keep it looking for ever).
 GIVE_UP_SECONDS = 20.0
+MAX_LOOKS = int(GIVE_UP_SECONDS / FOLLOW_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,9 @@ def record_event(tenant_id: str, actor: Actor, action: str, target: str,
     # Contended: wait in line; the appender of the oldest waiting event links the line, ours with it.
     pending_id = _leave_waiting(tenant_id, draft)
     give_up_at, lost = runtime().clock.now() + GIVE_UP_SECONDS, 0
-    while lost < MAX_ATTEMPTS and runtime().clock.now() < give_up_at:
+    for _ in range(MAX_LOOKS):
+        if lost == MAX_ATTEMPTS or runtime().clock.now() > give_up_at:
+            break
         batch = waiting(tenant_id)
         ids = [item.pending_id for item in batch if item.pending_id]  # every waiting event has one
         if pending_id not in ids and (len(ids) < MAX_BATCH or pending_id < ids[-1]):
@@ -120,9 +124,9 @@ def link(tenant_id: str, head: AuditChainModel | None, drafts: list[Draft]) -> d
         with transaction() as tx:
             for draft in drafts[:MAX_BATCH]:
                 # ts never goes backwards along the chain, even across containers with skewed clocks.
-                event: dict[str, Any] = {"seq": seq + 1, "ts": max(draft.ts, prev_ts), "actor": draft.actor,
-                         "action": draft.action, "target": draft.target, "details": draft.details,
-                         "prev_hash": prev_hash}
+                event: dict[str, Any] = {
+                    "seq": seq + 1, "ts": max(draft.ts, prev_ts), "actor": draft.actor, "action": draft.action,
+                    "target": draft.target, "details": draft.details, "prev_hash": prev_hash}
                 event["hash"] = event_hash(event)
                 size += len(canonical(event))
                 if linked and size > MAX_BATCH_BYTES:

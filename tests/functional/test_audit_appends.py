@@ -181,3 +181,16 @@ def test_audit_verify_links_what_dead_appenders_left_waiting_beyond_one_transact
     admin = api.login(t, "admin@acme.com")  # the session of an hour ago has expired
     listed = api.call("GET", "/v1/audit/events", token=admin).json_body["items"]
     assert "early" in [e["target"] for e in listed]
+
+
+def test_an_append_that_keeps_losing_fails_loudly_and_its_event_is_still_linked_later(tenant: dict, transactions,
+                                                                                      monkeypatch, caplog):
+    t = tenant["tenant_id"]
+    monkeypatch.setattr(trail, "MAX_ATTEMPTS", 3)
+    transactions += ["lost"] * 4  # the uncontended try and every linking round
+    with pytest.raises(RuntimeError, match="could not append test.unlucky"):
+        record_event(t, SYSTEM, "test.unlucky", "unlucky")
+    assert '"alarm": "audit_append_failed"' in caplog.text
+    assert waiting_targets(t) == ["unlucky"] and transactions == []
+    assert run_job("audit-verify")["events_linked"] == 1
+    assert assert_one_chain(t)[-1]["target"] == "unlucky"
