@@ -8,7 +8,9 @@ would measure the machine's two cores, not the design. So the writers run the re
 ROUND_TRIP_MS after it is sent, moto applies it whole half-way (when it reaches DynamoDB), requests in
 flight overlap, and the code between requests takes no time; a backoff waits in modelled time too.
 The writers take turns in modelled-time order (one thread runs at a time), so the figures do not
-depend on the machine's load and repeat from run to run (the backoff's jitter is seeded).
+depend on the machine's load. The backoff's jitter is seeded, so `serialised` repeats exactly; group
+commit's figures vary a little from run to run: a waiting event's id ends in a random part (as it must
+be unique), and among events left at the same modelled moment it decides whose appender links.
 Not modelled: DynamoDB's TransactionConflict (two transactions on one item at the same moment; here
 the later one sees the earlier one's writes and its condition fails instead, which is how appenders
 lose the race anyway) and per-partition limits (about 1,000 writes a second).
