@@ -9,6 +9,7 @@ Sizes (environment, comma-separated where several):
   BENCH_EXPORT_SIZES     audit events exported                                   (default 100000,2000000)
   BENCH_EXPORT_CHUNK     events an export step writes before it hands on at a full part (default 250000)
   BENCH_IMPORT_RUNS      fresh interpreters per import measured                  (default 7)
+  BENCH_AUDIT_WRITERS    concurrent appenders to one audit chain                 (default 1,8,32)
 The latency section runs first and alone (its figures are wall-clock times of a stack sharing the
 machine); then the audit export runs in its own processes alongside the in-process sections. The
 sizes used, each section's time and the machine are written into the results (docs/benchmarks.md
@@ -32,7 +33,8 @@ from typing import Any
 # Each size's environment variable and its default (the module's docstring says what each sizes).
 SIZES = {"BENCH_CONVERSATIONS": "100", "BENCH_SCALE_SIZES": "10,100,1000",
          "BENCH_RECONCILE_SIZES": "10,100,1000,10000", "BENCH_LATENCY_LEVELS": "1,50,200",
-         "BENCH_EXPORT_SIZES": "100000,2000000", "BENCH_IMPORT_RUNS": "7"}
+         "BENCH_EXPORT_SIZES": "100000,2000000", "BENCH_IMPORT_RUNS": "7",
+         "BENCH_AUDIT_WRITERS": "1,8,32"}
 
 
 def _sizes(name: str) -> list[int]:
@@ -43,7 +45,7 @@ def main() -> None:
     from .inprocess import prepare_environment
 
     prepare_environment()
-    from . import cold_start, cost, crypto, export, latency, reconcile, report, scaling
+    from . import audit_append, cold_start, cost, crypto, export, latency, reconcile, report, scaling
 
     started = time.perf_counter()
     lock = threading.Lock()
@@ -84,6 +86,10 @@ def main() -> None:
         results["reconcile"] = timed("reconcile", lambda: reconcile.run(sizes["BENCH_RECONCILE_SIZES"], progress))
         progress("crypto: seal + open per message, KMS calls")
         results["crypto"] = timed("crypto", lambda: crypto.run(progress))
+        writers = sizes["BENCH_AUDIT_WRITERS"]
+        progress(f"audit appends to one chain at {writers} concurrent writers, in modelled time "
+                 f"({audit_append.ROUND_TRIP_MS:.0f} ms a round trip)")
+        results["audit_append"] = timed("audit_append", lambda: audit_append.run(writers, progress))
         [runs] = sizes["BENCH_IMPORT_RUNS"]
         progress(f"cold start: {runs} fresh interpreters per import")
         results["cold_start"] = timed("cold_start", lambda: cold_start.run(runs, progress))

@@ -45,6 +45,8 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
                                    for size, m in results["reconcile"]["reconcile-capacity"].items()},
         "hand_back_ddb_requests": {size: m["dynamodb_requests"]
                                    for size, m in results["reconcile"]["hand-back"].items()},
+        "audit_appends_per_second": {writers: m["appends_per_second"]
+                                     for writers, m in results["audit_append"]["group_commit"].items()},
     }
 
 
@@ -99,7 +101,16 @@ def targets(headline: dict[str, Any], results: dict[str, Any]) -> list[tuple[str
          results["reconcile"]["flat"]),
         (f"export peak memory at {exports[-1]} vs {exports[0]} events", f"{peaks[-1]:.0f} MB vs {peaks[0]:.0f} MB",
          "the same (within 10%)", peaks[-1] <= 1.1 * peaks[0]),
+        _audit_append_target(results["audit_append"]),
     ]
+
+
+def _audit_append_target(appends: dict[str, Any]) -> tuple[str, str, str, bool]:
+    rates = appends["group_commit"]
+    low, high = str(min(appends["levels"])), str(max(appends["levels"]))
+    return (f"audit appends to one chain, {high} vs {low} writer(s) (modelled time)",
+            f"{appends['group_commit_speedup']:.1f}× ({rates[high]['appends_per_second']:.0f}/s vs "
+            f"{rates[low]['appends_per_second']:.0f}/s)", f"≥ {appends['target_speedup']:.0f}×", appends["target_met"])
 
 
 def _levels(results: dict[str, Any]) -> dict[str, Any]:

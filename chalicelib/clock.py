@@ -12,6 +12,10 @@ class Clock:
     def utcnow(self) -> datetime:
         return datetime.fromtimestamp(self.now(), tz=UTC)
 
+    def sleep(self, seconds: float) -> None:
+        """Back off for a while (a bench replaces it with its model of time, bench/audit_append.py)."""
+        time.sleep(seconds)
+
 
 def iso(moment: datetime) -> str:
     """The contract's timestamp form: ISO 8601 UTC with a Z, whole seconds."""

@@ -56,6 +56,19 @@ class AuditChainModel(Model):
     last_ts = UnicodeAttribute()
 
 
+class AuditPendingModel(Model):
+    """An event waiting to be linked into its tenant's chain (group commit, chalicelib/audit/trail.py).
+    Never read as part of the trail: only linked events are in audit-events."""
+    Meta = table_meta("audit-pending")
+    tenant_id = UnicodeAttribute(hash_key=True)
+    pending_id = UnicodeAttribute(range_key=True)  # "{recorded at, microseconds}#{random}": oldest first
+    ts = UnicodeAttribute()  # the event's ts as its appender's clock read it (linking never lets it go back)
+    actor = JSONAttribute()
+    action = UnicodeAttribute()
+    target = UnicodeAttribute()
+    details = JSONAttribute()
+
+
 class AuditDigestModel(Model):
     """A signed checkpoint written by audit-verify; each chains to the one before."""
     Meta = table_meta("audit-digests")

@@ -5,7 +5,14 @@ from pynamodb.models import Model
 
 from .agents import AgentModel, AgentSessionModel, ApiKeyModel, CredentialModel, LoginFailureModel, RosterModel
 from .answers import CannedResponseModel, FaqModel
-from .audit import AuditAlarmModel, AuditChainModel, AuditDigestModel, AuditEventModel, AuditExportModel
+from .audit import (
+    AuditAlarmModel,
+    AuditChainModel,
+    AuditDigestModel,
+    AuditEventModel,
+    AuditExportModel,
+    AuditPendingModel,
+)
 from .connections import ConnectionModel
 from .conversations import ConversationModel, MessageIdModel, MessageModel
 from .limits import RateLimitModel
@@ -22,6 +29,6 @@ ALL_MODELS: tuple[type[Model], ...] = (
     AgentSessionModel, LoginFailureModel,
     ConnectionModel, RateLimitModel, ConversationModel, MessageModel, MessageIdModel, RosterModel,
     FaqModel, CannedResponseModel,
-    AuditEventModel, AuditChainModel, AuditDigestModel, AuditAlarmModel, AuditExportModel,
+    AuditEventModel, AuditChainModel, AuditPendingModel, AuditDigestModel, AuditAlarmModel, AuditExportModel,
     SurveyModel, FollowUpModel, ReportCounterModel, EmailSuppressionModel, JobCursorModel,
 )

@@ -60,6 +60,14 @@ ERROR_PATHS = {
     # conversations.message_store._claim: another message took the seq a client_msg_id aimed at.
     "websocket_message": [Request("dynamodb:UpdateItem", table_arn(f"{STACK}-message-ids"))],
 }
+# Grants only contention uses (the workload appends one event at a time). audit.trail.record_event: an
+# appender that loses its tenant's chain head leaves its event waiting, then links the waiting events.
+# audit.trail.link_waiting: audit-verify links what appenders that died left waiting.
+WAITING = table_arn(f"{STACK}-audit-pending")
+CONTENDED_APPEND = [Request(f"dynamodb:{action}", WAITING) for action in ("PutItem", "Query", "DeleteItem")]
+LINKING_LEFTOVERS = [Request("dynamodb:DeleteItem", WAITING),
+                     Request("dynamodb:PutItem", table_arn(f"{STACK}-audit-events")),
+                     Request("dynamodb:PutItem", table_arn(f"{STACK}-audit-chains"))]
 
 
 # --- The workload ---------------------------------------------------------------------------------
@@ -370,6 +378,10 @@ def test_every_function_is_allowed_what_it_calls_and_nothing_more(recorded, reso
     for call in calls:
         for request in requests_of(call, names):
             needed[call.function] += [request, *sse_kms_requests(request, bucket_key)]
+    for requests in needed.values():
+        if Request("dynamodb:PutItem", table_arn(f"{STACK}-audit-chains")) in requests:  # it appends
+            requests += CONTENDED_APPEND
+    needed["audit_verify"] += LINKING_LEFTOVERS
     missing = sorted({f"{function}: {request}" for function, requests in needed.items() for request in requests
                       if not any(statement.allows(request) for statement in allowed[function])})
     assert not missing, "grant these in .chalice/policies/:\n" + "\n".join(missing)

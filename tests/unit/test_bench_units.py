@@ -132,3 +132,33 @@ def test_the_reconcile_section_measures_both_jobs_flat_behind_a_growing_history(
     assert measured["flat"] is True
     for job in ("reconcile-capacity", "hand-back"):
         assert measured[job]["1"]["read_units"] > 0 and measured[job]["1"] == measured[job]["40"]
+
+
+def test_modelled_time_overlaps_waits_and_runs_one_thread_at_a_time():
+    from bench.audit_append import ModelledTime
+
+    clock, seen = ModelledTime(start=1000.0), []
+
+    def job(name: str, waits: list[float]) -> None:
+        for seconds in waits:
+            clock.sleep(seconds)
+            seen.append((name, round(clock.elapsed, 3)))
+
+    clock.run([lambda: job("a", [0.01, 0.01]), lambda: job("b", [0.015]), lambda: job("c", [0.03])])
+    assert seen == [("a", 0.01), ("b", 0.015), ("a", 0.02), ("c", 0.03)]  # overlapping, in modelled order
+    assert clock.elapsed == pytest.approx(0.03) and clock.now() == pytest.approx(1000.03)
+
+
+def test_the_audit_append_section_runs_both_designs_at_a_tiny_size():
+    from bench import audit_append
+
+    result = audit_append.run([1, 4], progress=lambda line: None, appends_per_writer=3)
+    alone = result["group_commit"]["1"]
+    # One writer: a GetItem and a transaction an append, each one modelled round trip.
+    assert alone["requests_per_append"] == {"dynamodb.GetItem": 1.0, "dynamodb.TransactWriteItems": 1.0, "total": 2.0}
+    assert alone["appends_per_second"] == 1000 / (2 * audit_append.ROUND_TRIP_MS)
+    for design in audit_append.DESIGNS:
+        for figures in result[design].values():
+            assert figures["chain_intact"] and figures["failed"] == 0
+            assert figures["appends"] == 3 * figures["writers"]
+    assert result["group_commit"]["4"]["requests_per_append"]["dynamodb.PutItem"] > 0  # some waited
