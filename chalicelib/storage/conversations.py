@@ -10,9 +10,8 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
-from pynamodb.models import Model
 
-from .base import string_list, table_meta
+from .base import TableModel, string_list, table_meta
 
 
 class QueueIndex(GlobalSecondaryIndex["ConversationModel"]):
@@ -77,7 +76,7 @@ class SurveyDueIndex(GlobalSecondaryIndex["ConversationModel"]):
     survey_due_at = UTCDateTimeAttribute(range_key=True)
 
 
-class ConversationModel(Model):
+class ConversationModel(TableModel):
     Meta = table_meta("conversations")
     tenant_id = UnicodeAttribute(hash_key=True)
     conversation_id = UnicodeAttribute(range_key=True)
@@ -131,7 +130,7 @@ class ConversationModel(Model):
     survey_index = SurveyDueIndex()
 
 
-class MessageModel(Model):
+class MessageModel(TableModel):
     Meta = table_meta("messages")
     conversation_key = UnicodeAttribute(hash_key=True)  # "{tenant_id}#{conversation_id}"
     seq = NumberAttribute(range_key=True)
@@ -146,7 +145,7 @@ class MessageModel(Model):
     sent_at = UTCDateTimeAttribute()
 
 
-class MessageIdModel(Model):
+class MessageIdModel(TableModel):
     Meta = table_meta("message-ids")
     conversation_key = UnicodeAttribute(hash_key=True)
     client_msg_id = UnicodeAttribute(range_key=True)
