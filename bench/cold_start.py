@@ -64,7 +64,8 @@ def _modules_loaded(statement: str, env: dict[str, str]) -> int:
 
 
 def first_invocations(runs: int, env: dict[str, str]) -> dict[str, float]:
-    """Per role, the medians over `runs` fresh processes of its first call and of the next one (ms)."""
+    """Per role, the medians over `runs` fresh processes of its first call and of the next one: wall time,
+    and this process's CPU time (less swayed by what else loads the machine), in ms."""
     timings: dict[str, list[dict[str, float]]] = {role: [] for role in FIRST_CALLS}
     for _ in range(runs):
         for role in FIRST_CALLS:  # interleaved, as the imports are
@@ -72,7 +73,7 @@ def first_invocations(runs: int, env: dict[str, str]) -> dict[str, float]:
                                  check=True, capture_output=True, text=True).stdout
             timings[role].append(json.loads(out.splitlines()[-1]))
     return {f"{role}_{call}_ms": statistics.median(run[call] for run in timings[role])
-            for role in FIRST_CALLS for call in ("first", "next")}
+            for role in FIRST_CALLS for call in ("first", "next", "first_cpu", "next_cpu")}
 
 
 def _first_call(role: str) -> dict[str, float]:
@@ -103,9 +104,10 @@ def _first_call(role: str) -> dict[str, float]:
             for call, (connection_id, token) in zip(("first", "next"), tokens.items(), strict=True):
                 event = (ws_event("$connect", connection_id, query={"token": token}) if role == "ws_connect" else
                          ws_event("$default", connection_id, body=json.dumps(FIRST_MESSAGE)))
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 answer = handler(event, None)
                 timed[call] = 1000 * (time.perf_counter() - started)
+                timed[f"{call}_cpu"] = 1000 * (time.process_time() - cpu_started)
                 if role == "ws_connect":
                     assert answer == {"statusCode": 200}, answer
                 else:  # the message was taken: acknowledged on its connection
