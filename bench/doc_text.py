@@ -202,10 +202,25 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
         f"Median wall time of `python -c \"import app\"` and of `python -c \"import boto3\"` over {cold['runs']} fresh "
         "interpreters each (interleaved), minus the median of `python -c pass`: "
         f"app {cold['app_import_ms']:.0f} ms ({cold['app_modules']} modules), boto3 {cold['boto3_import_ms']:.0f} ms "
-        f"({cold['boto3_modules']} modules): **{cold['cold_import_ratio']:.2f}×**. The app imports chalice, pydantic "
-        "(every route's schemas), pynamodb (which loads botocore) and cryptography at module level; closing the gap "
-        "means importing each Blueprint's schemas and services inside its handlers, which Chalice's single-app model "
-        "makes a larger change than this bench.",
+        f"({cold['boto3_modules']} modules): **{cold['cold_import_ratio']:.2f}×**. `import app` registers every "
+        "route and loads Chalice but neither pydantic, a schema, pynamodb's models nor boto3: a route's models are "
+        "its handler's annotations, read on its first call, and services load on first use "
+        "([architecture.md](architecture.md#what-a-cold-start-loads)).",
+        "",
+        "First invocation: in a fresh process after `import app` (Chalice deploys each WebSocket handler as a "
+        "function of its own, so each is measured in a process of its own), with in-process moto, the template's "
+        "resources, the tenant, the visitors and their connections in place before the clock; the call through "
+        "app.py's handler timed (wall time, and the process's CPU time, which other load on the machine sways less), "
+        f"then a second like it; medians of {cold['runs']} processes each. The difference is "
+        "what a fresh container pays on first use: lazy modules, model builds, botocore sessions and clients "
+        "(boto3 and botocore themselves are already imported: moto loads them).",
+        "",
+        "| handler | first call | its CPU time | the next call | its CPU time |",
+        "|---|---|---|---|---|",
+        *[f"| {name} | {cold[f'{role}_first_ms']:.0f} ms | {cold[f'{role}_first_cpu_ms']:.0f} ms "
+          f"| {cold[f'{role}_next_ms']:.0f} ms | {cold[f'{role}_next_cpu_ms']:.0f} ms |"
+          for role, name in (("ws_connect", "`$connect` (a visitor)"),
+                             ("message_send", "`message.send` (a visitor's first message: it opens a conversation)"))],
         "",
         "## 5. Crypto",
         "",

@@ -1,10 +1,10 @@
 """Modules loaded on first use, so a Lambda container loads only what its requests need.
 
 Every function of the app imports app.py, which registers every route. A routes module therefore
-imports only its schemas (the decorator needs them to validate and to describe the route) and
-names its service modules with `lazy_modules`: each is run by the first request that calls into it
-(under a lock, so concurrent requests see it run once and whole) and is an ordinary module from then
-on. A routes module declares the same names for the type checker under TYPE_CHECKING.
+names its schemas and its service modules with `lazy_modules` (its handlers' annotations name the
+models, read on a route's first call: chalicelib/web/routing.py): each is run by the first request
+that calls into it (under a lock, so concurrent requests see it run once and whole) and is an ordinary
+module from then on. A routes module declares the same names for the type checker under TYPE_CHECKING.
 """
 from __future__ import annotations
 

@@ -6,45 +6,44 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint
 
 from ..access.roles import ADMIN
-from ..lazy import lazy_modules
+from ..lazy import lazy_module, lazy_modules
 from ..web.routing import Call, endpoint
-from ..web.schemas import PageQuery
-from . import schemas as s
 
 if TYPE_CHECKING:
+    from ..web import schemas as web_schemas
+    from . import schemas as s
     from . import service
-else:  # loaded by the first request that needs them (see chalicelib/lazy.py)
-    service, = lazy_modules(__package__, "service")
+else:  # loaded by the first request that needs them (see chalicelib/lazy.py); the schemas too:
+    # the handlers' annotations name the models, read on a route's first call (chalicelib/web/routing.py)
+    s, service = lazy_modules(__package__, "schemas", "service")
+    web_schemas = lazy_module("chalicelib.web.schemas")
 
 bp = Blueprint(__name__)
 TAG = "faq"
 
 
-@endpoint(bp, "POST", "/v1/faq", summary="Add an FAQ entry", tag=TAG, auth=ADMIN,
-          body=s.FaqIn, response=s.FaqOut, status=201, errors=(409,))
+@endpoint(bp, "POST", "/v1/faq", summary="Add an FAQ entry", tag=TAG, auth=ADMIN, status=201, errors=(409,))
 def create_faq(call: Call[s.FaqIn]) -> s.FaqOut:
     return service.create_entry(call.principal, call.body)
 
 
-@endpoint(bp, "GET", "/v1/faq", summary="List FAQ entries", tag=TAG, auth=ADMIN,
-          query=PageQuery, response=s.FaqList)
-def list_faq(call: Call[None, PageQuery]) -> s.FaqList:
+@endpoint(bp, "GET", "/v1/faq", summary="List FAQ entries", tag=TAG, auth=ADMIN)
+def list_faq(call: Call[None, web_schemas.PageQuery]) -> s.FaqList:
     return service.list_entries(call.principal, call.query.cursor)
 
 
 @endpoint(bp, "GET", "/v1/faq/match", summary="Rank the FAQ against a message, as the bot would",
-          tag=TAG, auth=ADMIN, query=s.MatchQuery, response=s.FaqMatchList)
+          tag=TAG, auth=ADMIN)
 def match_faq(call: Call[None, s.MatchQuery]) -> s.FaqMatchList:
     return service.preview_match(call.principal, call.query.q)
 
 
-@endpoint(bp, "PUT", "/v1/faq/{faq_id}", summary="Replace an FAQ entry", tag=TAG, auth=ADMIN,
-          body=s.FaqIn, response=s.FaqOut, errors=(404,))
+@endpoint(bp, "PUT", "/v1/faq/{faq_id}", summary="Replace an FAQ entry", tag=TAG, auth=ADMIN, errors=(404,))
 def replace_faq(call: Call[s.FaqIn], faq_id: str) -> s.FaqOut:
     return service.replace_entry(call.principal, faq_id, call.body)
 
 
 @endpoint(bp, "DELETE", "/v1/faq/{faq_id}", summary="Delete an FAQ entry (answers with it)",
-          tag=TAG, auth=ADMIN, response=s.FaqOut, errors=(404,))
+          tag=TAG, auth=ADMIN, errors=(404,))
 def delete_faq(call: Call[None], faq_id: str) -> s.FaqOut:
     return service.delete_entry(call.principal, faq_id)

@@ -8,26 +8,27 @@ from chalice import Blueprint, Response
 from ..access.roles import SUPERVISOR_UP
 from ..lazy import lazy_modules
 from ..web.routing import Call, endpoint
-from .schemas import Summary, SummaryQuery
 
 if TYPE_CHECKING:
+    from . import schemas as s
     from . import summary as reports
-else:  # loaded by the first request that needs them (see chalicelib/lazy.py)
-    reports, = lazy_modules(__package__, "summary")
+else:  # loaded by the first request that needs them (see chalicelib/lazy.py); the schemas too:
+    # the handlers' annotations name the models, read on a route's first call (chalicelib/web/routing.py)
+    s, reports = lazy_modules(__package__, "schemas", "summary")
 
 bp = Blueprint(__name__)
 TAG = "reports"
 
 
 @endpoint(bp, "GET", "/v1/reports/summary", summary="Conversations, response times, CSAT and SLA over a range",
-          tag=TAG, auth=SUPERVISOR_UP, query=SummaryQuery, response=Summary)
-def summary(call: Call[None, SummaryQuery]) -> Summary:
+          tag=TAG, auth=SUPERVISOR_UP)
+def summary(call: Call[None, s.SummaryQuery]) -> s.Summary:
     return reports.summary(call.principal, call.query)
 
 
 @endpoint(bp, "GET", "/v1/reports/summary.csv", summary="The same summary as CSV (section, name, value)",
-          tag=TAG, auth=SUPERVISOR_UP, query=SummaryQuery)
-def summary_csv(call: Call[None, SummaryQuery]) -> Response:
+          tag=TAG, auth=SUPERVISOR_UP)
+def summary_csv(call: Call[None, s.SummaryQuery]) -> Response:
     return Response(body=reports.summary_csv(reports.summary(call.principal, call.query)),
                     headers={"Content-Type": "text/csv; charset=utf-8",
                              "Content-Disposition": 'attachment; filename="summary.csv"'})

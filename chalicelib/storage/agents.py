@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 
-from .base import string_list, table_meta
+from .base import TableModel, string_list, table_meta
 
 
 class AgentLapseIndex(GlobalSecondaryIndex["AgentModel"]):
@@ -17,7 +16,7 @@ class AgentLapseIndex(GlobalSecondaryIndex["AgentModel"]):
     lapse_at = UTCDateTimeAttribute(range_key=True)
 
 
-class AgentModel(Model):
+class AgentModel(TableModel):
     Meta = table_meta("agents")
     tenant_id = UnicodeAttribute(hash_key=True)
     agent_id = UnicodeAttribute(range_key=True)
@@ -42,7 +41,7 @@ class AgentModel(Model):
     updated_at = UTCDateTimeAttribute()
 
 
-class CredentialModel(Model):
+class CredentialModel(TableModel):
     Meta = table_meta("credentials")
     tenant_id = UnicodeAttribute(hash_key=True)
     email = UnicodeAttribute(range_key=True)
@@ -50,7 +49,7 @@ class CredentialModel(Model):
     password_hash = UnicodeAttribute()
 
 
-class AgentSessionModel(Model):
+class AgentSessionModel(TableModel):
     """One login of an agent (access/sessions.py): its tokens carry the session id and work only
     while this item exists and has not reached expires_at, the session's absolute end. Logout deletes it."""
     Meta = table_meta("agent-sessions")
@@ -61,7 +60,7 @@ class AgentSessionModel(Model):
     expires_at = TTLAttribute()
 
 
-class ApiKeyModel(Model):
+class ApiKeyModel(TableModel):
     Meta = table_meta("api-keys")
     tenant_id = UnicodeAttribute(hash_key=True)
     key_id = UnicodeAttribute(range_key=True)
@@ -82,7 +81,7 @@ class RosterAvailableIndex(GlobalSecondaryIndex["RosterModel"]):
     available_sort = UnicodeAttribute(range_key=True)
 
 
-class RosterModel(Model):
+class RosterModel(TableModel):
     Meta = table_meta("roster")
     team_key = UnicodeAttribute(hash_key=True)  # "{tenant_id}#{team}" or "{tenant_id}#*"
     agent_id = UnicodeAttribute(range_key=True)
@@ -100,7 +99,7 @@ class LoginFailureDueIndex(GlobalSecondaryIndex["LoginFailureModel"]):
     due_at = UTCDateTimeAttribute(range_key=True)
 
 
-class LoginFailureModel(Model):
+class LoginFailureModel(TableModel):
     """Failed logins (tenancy/login_throttle.py), two kinds of item by key:
     "source#<digest of tenant, email, source address>": failures from one source, and the time before
     which its next attempt is refused; "window#<tenant>#<target>#<start>": one account's failures in one

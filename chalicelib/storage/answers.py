@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.models import Model
 
-from .base import string_list, table_meta
+from .base import TableModel, string_list, table_meta
 
 
-class FaqModel(Model):
+class FaqModel(TableModel):
     Meta = table_meta("faq")
     tenant_id = UnicodeAttribute(hash_key=True)
     faq_id = UnicodeAttribute(range_key=True)
@@ -18,7 +17,7 @@ class FaqModel(Model):
     updated_at = UTCDateTimeAttribute()
 
 
-class CannedResponseModel(Model):
+class CannedResponseModel(TableModel):
     Meta = table_meta("canned-responses")
     tenant_id = UnicodeAttribute(hash_key=True)
     # Stored without the leading slash agents type; also the canned response's id.

@@ -5,9 +5,8 @@ from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 
-from .base import table_meta
+from .base import TableModel, table_meta
 
 
 class AuditTimeIndex(GlobalSecondaryIndex["AuditEventModel"]):
@@ -21,7 +20,7 @@ class AuditTimeIndex(GlobalSecondaryIndex["AuditEventModel"]):
     ts_seq = UnicodeAttribute(range_key=True)
 
 
-class AuditEventModel(Model):
+class AuditEventModel(TableModel):
     """One link of a tenant's hash chain, exactly as exported (chalicelib/audit/chain.py)."""
     Meta = table_meta("audit-events")
     tenant_id = UnicodeAttribute(hash_key=True)
@@ -47,7 +46,7 @@ class AuditEventModel(Model):
                 "target": self.target, "details": self.details, "prev_hash": self.prev_hash, "hash": self.hash}
 
 
-class AuditChainModel(Model):
+class AuditChainModel(TableModel):
     """The head of a tenant's chain: every append is a transaction conditioned on it."""
     Meta = table_meta("audit-chains")
     tenant_id = UnicodeAttribute(hash_key=True)
@@ -56,7 +55,7 @@ class AuditChainModel(Model):
     last_ts = UnicodeAttribute()
 
 
-class AuditPendingModel(Model):
+class AuditPendingModel(TableModel):
     """An event waiting to be linked into its tenant's chain (group commit, chalicelib/audit/trail.py).
     Never read as part of the trail: only linked events are in audit-events."""
     Meta = table_meta("audit-pending")
@@ -69,7 +68,7 @@ class AuditPendingModel(Model):
     details = JSONAttribute()
 
 
-class AuditDigestModel(Model):
+class AuditDigestModel(TableModel):
     """A signed checkpoint written by audit-verify; each chains to the one before."""
     Meta = table_meta("audit-digests")
     tenant_id = UnicodeAttribute(hash_key=True)
@@ -81,7 +80,7 @@ class AuditDigestModel(Model):
     signature = UnicodeAttribute()
 
 
-class AuditAlarmModel(Model):
+class AuditAlarmModel(TableModel):
     """A break audit-verify found, once per broken seq."""
     Meta = table_meta("audit-alarms")
     tenant_id = UnicodeAttribute(hash_key=True)
@@ -91,7 +90,7 @@ class AuditAlarmModel(Model):
     checkpoint_seq = NumberAttribute()  # the last event a signed digest vouches for
 
 
-class AuditExportModel(Model):
+class AuditExportModel(TableModel):
     Meta = table_meta("audit-exports")
     tenant_id = UnicodeAttribute(hash_key=True)
     export_id = UnicodeAttribute(range_key=True)

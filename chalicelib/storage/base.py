@@ -1,6 +1,7 @@
-"""What every table model shares: the table's name and region, and a wrapped data key."""
+"""What every table model shares: the table's name and region, one connection, and a wrapped data key."""
 from __future__ import annotations
 
+import threading
 from typing import Any, cast
 
 from pynamodb.attributes import (
@@ -11,11 +12,42 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.models import MetaProtocol
+from pynamodb.connection import Connection, TableConnection
+from pynamodb.models import MetaProtocol, Model
 
 from ..config import get_config
 
 _config = get_config()
+_shared: Connection | None = None
+_sharing = threading.Lock()
+
+
+def shared_connection() -> Connection:
+    """The container's one pynamodb connection to DynamoDB: every table's model and every transaction.
+
+    pynamodb gives each model class a connection of its own, and each connection a botocore session and
+    client of its own: each loads botocore's endpoint rules and DynamoDB's service model again, so a
+    container's first request paid that once per table it touched. (The connection still keeps a botocore
+    session per thread, as pynamodb does, since creating clients from one session is not thread-safe.)
+    """
+    global _shared
+    with _sharing:
+        if _shared is None:
+            _shared = Connection(region=_config.region)
+        return _shared
+
+
+class TableModel(Model):
+    """A table's model, on the shared connection."""
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        table = super()._get_connection()  # pynamodb's, cached on the class: the table's key schema
+        shared = shared_connection()
+        if table.connection is not shared:
+            shared.add_meta_table(table.get_meta_table())
+            table.connection = shared
+        return table
 
 
 def table_meta(name: str) -> MetaProtocol:

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 
-from .base import table_meta
+from .base import TableModel, table_meta
 
 
 class ConnectionPrincipalIndex(GlobalSecondaryIndex["ConnectionModel"]):
@@ -17,7 +16,7 @@ class ConnectionPrincipalIndex(GlobalSecondaryIndex["ConnectionModel"]):
     connection_id = UnicodeAttribute(range_key=True)
 
 
-class ConnectionModel(Model):
+class ConnectionModel(TableModel):
     Meta = table_meta("connections")
     connection_id = UnicodeAttribute(hash_key=True)
     # "{tenant_id}#{kind}#{id}": every open connection of one agent or visitor.

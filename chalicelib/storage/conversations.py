@@ -10,9 +10,8 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
-from pynamodb.models import Model
 
-from .base import string_list, table_meta
+from .base import TableModel, string_list, table_meta
 
 
 class QueueIndex(GlobalSecondaryIndex["ConversationModel"]):
@@ -77,7 +76,7 @@ class SurveyDueIndex(GlobalSecondaryIndex["ConversationModel"]):
     survey_due_at = UTCDateTimeAttribute(range_key=True)
 
 
-class ConversationModel(Model):
+class ConversationModel(TableModel):
     Meta = table_meta("conversations")
     tenant_id = UnicodeAttribute(hash_key=True)
     conversation_id = UnicodeAttribute(range_key=True)
@@ -129,7 +128,7 @@ class ConversationModel(Model):
     survey_index = SurveyDueIndex()
 
 
-class MessageModel(Model):
+class MessageModel(TableModel):
     """A conversation's messages, and the authority on its seq: each is written at the latest seq + 1
     only if that seq is free. The close takes the next seq itself with a marker (sender_kind "closed",
     nothing sealed) that no reader shows."""
@@ -152,7 +151,7 @@ class MessageModel(Model):
     agent_burst = UnicodeAttribute(null=True)
 
 
-class MessageIdModel(Model):
+class MessageIdModel(TableModel):
     """A client_msg_id's claim on the seq its message is (or is about to be) stored under; moved on
     only when another message took that seq first."""
     Meta = table_meta("message-ids")

@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from ..errors import ApiError, InvalidInput
-from ..runtime import runtime
+from .base import shared_connection
 
 PAGE_SIZE = 100
 # Partitions of the sparse, global indexes that jobs walk (due replies, lapsed agents, tenants):
@@ -31,9 +30,7 @@ def all_shards(prefix: str) -> list[str]:
 
 def transaction() -> TransactWrite:
     """All-or-nothing writes: a failed condition anywhere leaves every item untouched."""
-    rt = runtime()
-    connection = rt.once("pynamodb_connection", lambda: Connection(region=rt.config.region))
-    return TransactWrite(connection=connection)
+    return TransactWrite(connection=shared_connection())
 
 
 def cancellation_codes(error: Exception) -> list[str | None]:

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
-from pynamodb.models import Model
 
-from .base import table_meta
+from .base import TableModel, table_meta
 
 
-class RateLimitModel(Model):
+class RateLimitModel(TableModel):
     Meta = table_meta("rate-limits")
     bucket = UnicodeAttribute(hash_key=True)
     hits = NumberAttribute(default=0)

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.models import Model
 
-from .base import table_meta
+from .base import TableModel, table_meta
 
 
-class EmailSuppressionModel(Model):
+class EmailSuppressionModel(TableModel):
     """An address no email may go to: from every tenant (scope "*": it bounced or its owner complained) or
     from one tenant (scope: the tenant id, the owner unsubscribed). Keyed by address, not tenant, because
     a bounce is about the address; the address is a SHA-256 digest of it lower-cased, never the address."""

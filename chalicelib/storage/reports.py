@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.models import Model
 
-from .base import table_meta
+from .base import TableModel, table_meta
 
 
-class ReportCounterModel(Model):
+class ReportCounterModel(TableModel):
     """Counters of one tenant and UTC hour ("2026-11-23T10"), or of one agent in it ("...T10#a#a_x").
 
     Only the keys are declared: the counters ("conversations", "frt_12", "csat_5"...) are named by the

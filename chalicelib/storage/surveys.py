@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from pynamodb.attributes import BinaryAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.models import Model
 
-from .base import table_meta
+from .base import TableModel, table_meta
 
 
-class SurveyModel(Model):
+class SurveyModel(TableModel):
     """One per conversation: created when send-surveys claims it, answered at most once."""
     Meta = table_meta("surveys")
     tenant_id = UnicodeAttribute(hash_key=True)
@@ -24,7 +23,7 @@ class SurveyModel(Model):
     answered_at = UTCDateTimeAttribute(null=True)
 
 
-class FollowUpModel(Model):
+class FollowUpModel(TableModel):
     """A task for supervisors: a conversation closed unresolved, or rated 1 or 2."""
     Meta = table_meta("follow-ups")
     tenant_id = UnicodeAttribute(hash_key=True)

@@ -19,14 +19,14 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from ..runtime import Budget, runtime
-from .base import table_meta
+from .base import TableModel, table_meta
 
 PAGE_ITEMS = 100  # items read per Query: a saved position is never more than a page behind
 P = TypeVar("P")
 M = TypeVar("M", bound=Model)
 
 
-class JobCursorModel(Model):
+class JobCursorModel(TableModel):
     """Where a sweep's unfinished pass stands, one item per job."""
     Meta = table_meta("job-cursors")
     job = UnicodeAttribute(hash_key=True)

@@ -6,10 +6,9 @@ from collections.abc import Iterator
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
-from pynamodb.models import Model
 
 from ..errors import NotFound
-from .base import WrappedKey, table_meta
+from .base import TableModel, WrappedKey, table_meta
 from .helpers import all_shards, shard
 
 
@@ -23,7 +22,7 @@ class TenantDirectoryIndex(GlobalSecondaryIndex["TenantModel"]):
     tenant_id = UnicodeAttribute(range_key=True)
 
 
-class TenantModel(Model):
+class TenantModel(TableModel):
     Meta = table_meta("tenants")
     tenant_id = UnicodeAttribute(hash_key=True)
     directory_shard = UnicodeAttribute()

@@ -9,9 +9,8 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 
-from .base import string_list, table_meta
+from .base import TableModel, string_list, table_meta
 
 
 class VisitorEmailIndex(GlobalSecondaryIndex["VisitorModel"]):
@@ -23,7 +22,7 @@ class VisitorEmailIndex(GlobalSecondaryIndex["VisitorModel"]):
     email = UnicodeAttribute(range_key=True)
 
 
-class VisitorModel(Model):
+class VisitorModel(TableModel):
     Meta = table_meta("visitors")
     tenant_id = UnicodeAttribute(hash_key=True)
     visitor_id = UnicodeAttribute(range_key=True)
@@ -55,7 +54,7 @@ class VisitorModel(Model):
     opened_in_window = NumberAttribute(null=True)
 
 
-class VisitorIdentityModel(Model):
+class VisitorIdentityModel(TableModel):
     """A verified user id's one visitor in a tenant: created with the visitor (conditional), deleted by
     erasure. Keyed by a digest, so the table never holds the tenant's user ids themselves."""
     Meta = table_meta("visitor-identities")

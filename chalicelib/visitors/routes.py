@@ -8,38 +8,40 @@ from chalice import Blueprint
 from ..access.roles import COMPLIANCE, STAFF
 from ..lazy import lazy_modules
 from ..web.routing import PUBLIC, Call, PublicCall, endpoint
-from . import schemas as s
 
 if TYPE_CHECKING:
     from . import erasure, service, widget_sessions
-else:  # loaded by the first request that needs them (see chalicelib/lazy.py)
-    erasure, service, widget_sessions = lazy_modules(__package__, "erasure", "service", "widget_sessions")
+    from . import schemas as s
+else:  # loaded by the first request that needs them (see chalicelib/lazy.py); the schemas too:
+    # the handlers' annotations name the models, read on a route's first call (chalicelib/web/routing.py)
+    s, erasure, service, widget_sessions = lazy_modules(
+        __package__, "schemas", "erasure", "service", "widget_sessions")
 
 bp = Blueprint(__name__)
 TAG = "visitors"
 
 
 @endpoint(bp, "POST", "/v1/widget/{widget_key}/sessions", summary="Start a visitor session",
-          tag="widget", auth=PUBLIC, body=s.WidgetSessionIn, response=s.WidgetSessionOut,
+          tag="widget", auth=PUBLIC,
           status=201, errors=(401, 403, 404, 429), cors=True)
 def start_widget_session(call: PublicCall[s.WidgetSessionIn], widget_key: str) -> s.WidgetSessionOut:
     return widget_sessions.start_widget_session(widget_key, call.body, call.source_ip, call.headers.get("origin"))
 
 
 @endpoint(bp, "GET", "/v1/visitors/{visitor_id}", summary="A visitor's profile and conversations",
-          tag=TAG, auth=STAFF, response=s.VisitorProfile, errors=(404,))
+          tag=TAG, auth=STAFF, errors=(404,))
 def get_visitor(call: Call[None], visitor_id: str) -> s.VisitorProfile:
     return service.read_profile(call.principal, visitor_id)
 
 
 @endpoint(bp, "PATCH", "/v1/visitors/{visitor_id}", summary="Change a visitor's tags or notes",
-          tag=TAG, auth=STAFF, body=s.VisitorPatch, response=s.VisitorProfile, errors=(404,))
+          tag=TAG, auth=STAFF, errors=(404,))
 def update_visitor(call: Call[s.VisitorPatch], visitor_id: str) -> s.VisitorProfile:
     return service.update_profile(call.principal, visitor_id, call.body)
 
 
 @endpoint(bp, "DELETE", "/v1/visitors/{visitor_id}",
           summary="Erase a visitor: shred their keys and personal data (repeatable)", tag=TAG,
-          auth=COMPLIANCE, response=s.ErasureOut, status=202, errors=(404, 409))
+          auth=COMPLIANCE, status=202, errors=(404, 409))
 def erase_visitor(call: Call[None], visitor_id: str) -> s.ErasureOut:
     return erasure.erase(call.principal, visitor_id)

@@ -12,15 +12,20 @@ import re
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from chalice import Blueprint, Chalice, Response
-from pydantic import Field
 
 from ..config import get_config
 from ..errors import NotFound
+from ..lazy import lazy_modules
 from .routing import PUBLIC, ROUTES, PublicCall, endpoint
-from .schemas import QueryInput
+
+if TYPE_CHECKING:
+    from . import schemas
+else:  # on a route's first call: the handlers' annotations name the models (see routing.py)
+    schemas, = lazy_modules(__package__, "schemas")
 
 bp = Blueprint(__name__)
 TAG = "web"
@@ -65,13 +70,9 @@ def console(call: PublicCall[None]) -> Response:
     return _page("console.html", "Switchboard console", "console.css")
 
 
-class DemoQuery(QueryInput):
-    widget_key: str = Field("", max_length=200, description="the tenant whose widget the page carries")
-
-
 @endpoint(bp, "GET", "/demo", summary="A demo shop page with the chat widget on it (HTML)",
-          tag=TAG, auth=PUBLIC, query=DemoQuery)
-def demo(call: PublicCall[None, DemoQuery]) -> Response:
+          tag=TAG, auth=PUBLIC)
+def demo(call: PublicCall[None, schemas.DemoQuery]) -> Response:
     if not _WIDGET_KEY.match(call.query.widget_key):
         return _page("demo-missing.html", "Demo Shop", "demo.css")
     src = f"{get_config().public_url}/widget.js" if get_config().public_url else "/widget.js"
@@ -109,4 +110,5 @@ def answer_head_like_get(app: Chalice) -> None:
 
         head.__name__ = f"head_{get_view.__name__}"
         endpoint(app, "HEAD", spec.path, summary=f"{spec.summary}: the headers of GET, no body", tag=spec.tag,
-                 auth=PUBLIC, query=spec.query, errors=spec.errors, html_errors=spec.html_errors)(head)
+                 auth=PUBLIC, errors=spec.declared_errors, html_errors=spec.html_errors,
+                 models_of=spec.declared_by)(head)

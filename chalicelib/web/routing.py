@@ -3,27 +3,45 @@
 It authenticates, enforces roles, parses the body and query with pydantic, turns every
 failure into the contract's error shape, and records what it did so /openapi.json is
 generated from the same declarations rather than written by hand.
+
+A route's models are its handler's annotations: `Call[Body, Query]` (or `PublicCall`) for what it takes
+and its return type (or `Annotated[Response, Model]` where it shapes its own answer) for what it answers.
+They are read on the route's first call (or when the document is built), not when the route is declared:
+with the routes modules naming their schemas modules lazily, every Lambda's `import app` imports neither
+pydantic nor any schema, and a request builds only the models it uses.
 """
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
 import re
+import threading
+import types
+import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Generic
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic
 
 from chalice import Blueprint, Chalice, CORSConfig, Response
 from chalice.app import Request
-from pydantic import BaseModel, ValidationError
 from typing_extensions import TypeVar  # a default for a type parameter (PEP 696) before Python 3.13
 
-from .. import ratelimit
-from ..access.principals import Principal, authenticate
-from ..access.visitor_limits import count_visitor_request
 from ..errors import ApiError, InvalidInput, NotFound, TooLarge, validation_message
+from ..lazy import lazy_module
 from ..runtime import runtime
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from .. import ratelimit
+    from ..access import principals, visitor_limits
+    from ..access.principals import Principal
+else:  # the first authenticated request loads them, and the storage models under them
+    ratelimit = lazy_module("chalicelib.ratelimit")
+    principals = lazy_module("chalicelib.access.principals")
+    visitor_limits = lazy_module("chalicelib.access.visitor_limits")
 
 log = logging.getLogger("switchboard.web")
 
@@ -35,24 +53,57 @@ ANY_TOKEN = "any"      # any valid agent token, API key or visitor token
 CORS = CORSConfig(allow_origin="*", allow_headers=["Content-Type"], max_age=600)
 
 # A route's validated body and query: its models, or None where it declares none.
-BodyT = TypeVar("BodyT", bound=BaseModel | None, default=None)
-QueryT = TypeVar("QueryT", bound=BaseModel | None, default=None)
+BodyT = TypeVar("BodyT", bound="BaseModel | None", default=None)
+QueryT = TypeVar("QueryT", bound="BaseModel | None", default=None)
 
 
 @dataclass(frozen=True)
+class Models:
+    """What a route takes and answers, as its handler's annotations declare."""
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+
+
+@dataclass(eq=False)
 class RouteSpec:
     method: str
     path: str
     summary: str
     tag: str
     auth: str | frozenset[str]
-    body: type[BaseModel] | None
-    query: type[BaseModel] | None
-    response: type[BaseModel] | None
     status: int
-    errors: tuple[int, ...]
-    cors: bool = False
-    html_errors: bool = False  # a page for people: its own errors are pages too (the decorator's stay JSON)
+    declared_errors: tuple[int, ...]  # beyond those the auth and the models imply
+    cors: bool
+    html_errors: bool  # a page for people: its own errors are pages too (the decorator's stay JSON)
+    declared_by: Callable[..., Any]  # the handler whose annotations name the models
+    _models: Models | None = field(default=None, init=False, repr=False)
+    # Two first requests at once (the local stack's threads) resolve once; the other waits for it.
+    _resolving: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def models(self) -> Models:
+        if self._models is None:
+            with self._resolving:
+                if self._models is None:
+                    self._models = _declared_models(self.declared_by, with_body=self.method != "HEAD")
+        return self._models
+
+    @property
+    def body(self) -> type[BaseModel] | None:
+        return self.models.body
+
+    @property
+    def query(self) -> type[BaseModel] | None:
+        return self.models.query
+
+    @property
+    def response(self) -> type[BaseModel] | None:
+        return self.models.response
+
+    @property
+    def errors(self) -> tuple[int, ...]:
+        return _error_statuses(self.auth, self.body, self.query, self.declared_errors)
 
 
 ROUTES: list[RouteSpec] = []
@@ -74,16 +125,16 @@ class Call(PublicCall[BodyT, QueryT]):
 
 
 def endpoint(bp: Blueprint | Chalice, method: str, path: str, *, summary: str, tag: str,
-             auth: str | frozenset[str], body: type[BaseModel] | None = None,
-             query: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
-             status: int = 200, errors: tuple[int, ...] = (), cors: bool = False,
+             auth: str | frozenset[str], status: int = 200, errors: tuple[int, ...] = (), cors: bool = False,
              html_errors: bool = False, content_types: tuple[str, ...] = ("application/json",),
+             models_of: Callable[..., Any] | None = None,
              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    spec = RouteSpec(method, path, summary, tag, auth, body, query, response, status,
-                     _error_statuses(auth, body, query, errors), cors, html_errors)
-    ROUTES.append(spec)
-
+    """`models_of`: another handler whose annotations name this route's models (HEAD takes GET's)."""
     def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
+        spec = RouteSpec(method, path, summary, tag, auth, status, errors, cors, html_errors,
+                         models_of or handler)
+        ROUTES.append(spec)
+
         @functools.wraps(handler)
         def view(**path_params: str) -> Response:
             try:
@@ -104,6 +155,27 @@ def endpoint(bp: Blueprint | Chalice, method: str, path: str, *, summary: str, t
         return view
 
     return decorator
+
+
+def _declared_models(handler: Callable[..., Any], *, with_body: bool) -> Models:
+    """The models in the handler's annotations (evaluated now, in its module: its schemas load here).
+    HEAD, answered with no body, documents none (`with_body` False) though GET's handler names one."""
+    from pydantic import BaseModel
+
+    hints = typing.get_type_hints(handler, include_extras=True)
+    first = next(iter(inspect.signature(handler).parameters))
+    body, query = (None if arg is type(None) else arg for arg in typing.get_args(hints[first]))
+    answer = hints.get("return")
+    if typing.get_origin(answer) is typing.Annotated:  # Annotated[Response, Model]: the body it shapes
+        answer = typing.get_args(answer)[1]
+    elif typing.get_origin(answer) in (typing.Union, types.UnionType):  # Response | Model
+        answer = next((arg for arg in typing.get_args(answer) if _is_model(arg, BaseModel)), None)
+    response = answer if with_body and _is_model(answer, BaseModel) else None
+    return Models(body=body, query=query, response=response)
+
+
+def _is_model(annotation: Any, base: type[BaseModel]) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, base)
 
 
 def error_response(err: ApiError, status: int | None = None) -> Response:
@@ -141,7 +213,7 @@ def _build_call(spec: RouteSpec, request: Request) -> PublicCall[Any, Any]:
     source_ip = identity.get("sourceIp") or "unknown"
     principal = None
     if spec.auth != PUBLIC:
-        principal = authenticate(headers.get("authorization"), spec.auth)
+        principal = principals.authenticate(headers.get("authorization"), spec.auth)
         _count_request(principal, source_ip)
     body = _parse_body(spec.body, request.raw_body)
     query = _parse_query(spec.query, request.query_params)
@@ -154,7 +226,7 @@ def _count_request(principal: Principal, source_ip: str) -> None:
     """429 over the limit. Staff and API keys spend their tenant's budget together; visitors (whom
     the public widget key mints) only budgets of their own, so they can never throttle staff."""
     if principal.kind == "visitor":
-        count_visitor_request(principal.tenant_id, principal.id, source_ip)
+        visitor_limits.count_visitor_request(principal.tenant_id, principal.id, source_ip)
         return
     ratelimit.enforce("tenant-requests", principal.tenant_id, runtime().config.tenant_requests_per_minute, 60)
 
@@ -184,6 +256,8 @@ def _parse_query(model: type[BaseModel] | None, params: Mapping[str, str] | None
 
 
 def _validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
+    from pydantic import ValidationError  # loaded with the model by then
+
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -196,6 +270,8 @@ def _success(spec: RouteSpec, result: Any) -> Response:
         return result
     if spec.status == 204 or result is None:
         return Response(body="", status_code=spec.status if spec.status != 200 else 204)
+    from pydantic import BaseModel  # a handler that made a model has loaded it
+
     if isinstance(result, BaseModel):
         result = result.model_dump(mode="json", exclude_none=False)
     return Response(body=result, status_code=spec.status, headers={"Content-Type": "application/json"})

@@ -108,3 +108,8 @@ class PatchInput(Input):
                 if value is None and name not in cls.nullable:
                     raise ValueError(f"{name} may not be null")
         return data
+
+
+class DemoQuery(QueryInput):
+    """GET /demo (chalicelib/web/pages.py)."""
+    widget_key: str = Field("", max_length=200, description="the tenant whose widget the page carries")
