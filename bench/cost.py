@@ -2,7 +2,8 @@
 request counted (bench/metering.py) and priced (bench/pricing.py).
 
 Per conversation: a widget session and a WebSocket connect, 12 messages alternating visitor and agent
-(the first opens the conversation and is routed: an assignment), the agent closes it, send-surveys
+(the first opens the conversation and is routed: an assignment; the second, the agent's first reply,
+records the first response), the agent closes it, send-surveys
 sends the survey over the WebSocket, the visitor answers it over REST and disconnects. Then one audit
 export of the whole day, and audit-verify once (it runs daily). Ten agents, five chats each, take the
 conversations in batches of ten. The scheduled jobs' idle runs are measured apart: they are a fixed
@@ -26,7 +27,7 @@ MESSAGES_PER_CONVERSATION = 12
 VISITOR_MINUTES_PER_CONVERSATION = 10
 SURVEY_DELAY_SECONDS = 300  # the settings' default survey_delay_seconds
 JOBS = ("reroute-stale", "send-surveys", "retention", "audit-verify", "reconcile-capacity", "audit-login-failures")
-WORKLOAD_PHASES = ("visitor.join", "message.first", "message", "close", "survey", "visitor.leave",
+WORKLOAD_PHASES = ("visitor.join", "message.first", "reply.first", "message", "close", "survey", "visitor.leave",
                    "export", "audit-verify")
 _ids = itertools.count(1)
 
@@ -73,8 +74,10 @@ def _batch(api: Any, meter: Meter, clock: Any, tenant: dict[str, Any], agents: d
         conversation_id = next(f["conversation_id"] for f in frames if f["type"] == "ack")
         agent_id = next(f["agent"]["agent_id"] for f in frames if f["type"] == "conversation.assigned")
         chats.append((guest, agents[agent_id], conversation_id))
-    with meter.phase("message"):
-        for turn in range(1, MESSAGES_PER_CONVERSATION):
+    for turn in range(1, MESSAGES_PER_CONVERSATION):
+        # The agent's first reply is once a conversation (it records the first response, in one transaction
+        # with the conversation): a phase of its own, like the first message; the rest are steady-state.
+        with meter.phase("reply.first" if turn == 1 else "message"):
             for guest, helper, conversation_id in chats:
                 speaker = helper if turn % 2 else guest
                 speaker.send(action="message.send", conversation_id=conversation_id, client_msg_id=f"m{next(_ids)}",
@@ -126,7 +129,7 @@ def summarise(meter: Meter, conversations: int) -> dict[str, Any]:
     workload = meter.total(*WORKLOAD_PHASES)
     workload_cost = priced(workload, VISITOR_MINUTES_PER_CONVERSATION * conversations)
     steady = meter.tallies["message"]
-    steady_messages = conversations * (MESSAGES_PER_CONVERSATION - 1)
+    steady_messages = conversations * (MESSAGES_PER_CONVERSATION - 2)  # after the first message and reply
     per_message = priced(steady)["usd_total"] / steady_messages
     return {
         "conversations": conversations,

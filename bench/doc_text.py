@@ -15,6 +15,7 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
     cost, crypto, cold, scaling = results["cost"], results["crypto"], results["cold_start"], results["scaling"]
     model, run = results["model"], results["settings"]
     per = cost["per_message"]
+    first_reply = cost["phases"]["reply.first"]
     largest = results["export"][max(results["export"], key=int)]
     step_peaks = [step["peak_rss_mb"] for m in results["export"].values() for step in m["steps"]]
     lines = [
@@ -58,8 +59,9 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
         "",
         f"{cost['conversations']} conversations of {cost['messages_per_conversation']} messages through the real "
         f"handlers on in-process moto ({cost['agents']} agents; per conversation a widget session, a WebSocket, the "
-        f"routed first message, {cost['messages_per_conversation'] - 1} more alternating visitor and agent, the "
-        "agent's close, the survey over the WebSocket and its answer over REST, the disconnect; then one audit "
+        f"routed first message, the agent's first reply, {cost['messages_per_conversation'] - 2} more alternating "
+        "visitor and agent (the steady-state messages), the agent's close, the survey over the WebSocket and its "
+        "answer over REST, the disconnect; then one audit "
         "export and one audit-verify). Every AWS request is counted where moto answers it; DynamoDB units come from "
         "item sizes, including the secondary indexes each write touches ([bench/capacity.py](../bench/capacity.py)).",
         "",
@@ -102,14 +104,14 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
         "the message at that seq (the messages are the seq authority, read with one Query: "
         "[conversations.md](conversations.md#how-a-message-is-stored)); a third is the frame counted on the "
         "connection (the WebSocket frame limit, an UpdateItem). Neither touches the conversation item or its index "
-        "copies, except the agent's first reply in each conversation "
-        f"({per.get('dynamodb.TransactWriteItems', 0):.3g} transactions a message): the message in one transaction "
-        "with `first_response_at` (charged twice, and the conversation leaves the due-index while its copies in "
-        "`visitor-index` and `agent-index` change), and the two report counters of the first response. Levers left: "
-        "project `visitor-index` and `agent-index` without `first_response_at` and the read positions (a `read` "
-        "frame rewrites both copies today); record the first response outside a transaction (a crash in between "
-        "would leave an answered chat to reroute-stale). Duration is the other large item: a smaller memory size "
-        "(512 MB) halves it if the handler's time does not grow.",
+        "copies. The agent's first reply in each conversation is counted apart, as the first message is (phase "
+        f"`reply.first`: {first_reply['write_units'] / cost['conversations']:.3g} write units a reply): the message "
+        "in one transaction with `first_response_at` (charged twice, and the conversation leaves the due-index while "
+        "its copies in `visitor-index` and `agent-index` change), and the two report counters of the first "
+        "response; it is in the all-in figure. Levers left: project `visitor-index` and `agent-index` without "
+        "`first_response_at` and the read positions (a `read` frame rewrites both copies today); fewer requests a "
+        "message (each is a round trip in the duration model). Duration is the other large item: a smaller memory "
+        "size lowers it if the handler's time does not grow.",
         "",
         "### Per phase (whole workload)",
         "",
