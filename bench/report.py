@@ -79,6 +79,8 @@ def targets(headline: dict[str, Any], results: dict[str, Any]) -> list[tuple[str
         ("cost per delivered message", f"${headline['usd_per_message']:.7f}",
          f"≤ ${pricing.TARGET_PER_MESSAGE:.7f} (1.5 × floor ${pricing.FLOOR_PER_MESSAGE:.7f})",
          headline["usd_per_message"] <= pricing.TARGET_PER_MESSAGE),
+        ("DynamoDB write units per steady-state message", f"{results['cost']['per_message']['write_units']:.3g}",
+         "≤ 3", results["cost"]["per_message"]["write_units"] <= 3),
         ("DynamoDB requests per message and per assignment at every size",
          f"{sorted(set(headline['ddb_requests_per_message'].values()))} / "
          f"{sorted(set(headline['ddb_requests_per_assignment'].values()))}", "one value each",
