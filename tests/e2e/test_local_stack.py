@@ -106,4 +106,7 @@ def test_ctrl_c_stops_everything():
     assert running.stop() == 0
     for port in running.ports.values():
         with socket.socket() as probe:
-            probe.bind(("127.0.0.1", port))  # free again
+            # Free again for the next stack, which binds as every server in it does (and as the stack checks its
+            # ports): with SO_REUSEADDR, so connections the stopped stack closed (TIME_WAIT) do not hold the port.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(("127.0.0.1", port))
