@@ -264,14 +264,18 @@ def _latency_why(measured: dict[str, Any], per: dict[str, float]) -> list[str]:
         "request at a time, so its lock is held for moto's own work only, and it has the second core. Profiled the "
         "same way after the change at 200 conversations, the AWS's process held its interpreter lock in 69% of the "
         "samples: update_item 28% (parsing and validating its expressions 13%), the transactions' item backup 8%, "
-        "Query 5%, and werkzeug's HTTP server about a quarter; the stack's process in 25%.",
+        "Query 5%, and werkzeug's HTTP server around moto about a quarter (a sixth of that the request log line it "
+        "formatted only for the logger to drop, no longer built); the stack's process held its own in 25%.",
         "",
         f"**What bounds the burst.** At {highest} conversations each message cost {stack_ms:.0f} ms of CPU, "
         f"{aws_ms:.0f} ms of it in the embedded AWS, which answers one request at a time: with a core to itself it "
         f"takes at most about {1000 / aws_ms:.0f} messages a second, so of {highest} messages sent in the same "
         f"instant the median one waits behind about {int(highest) // 2} others, about "
         f"{int(highest) / 2 * aws_ms:.0f} ms, against the target's {5 * low['delivery_p50_ms']:.0f} ms "
-        f"(5 × {low['delivery_p50_ms']:.1f} ms). So the burst target cannot be met on {_cpus()} cores with moto as "
+        f"(5 × {low['delivery_p50_ms']:.1f} ms); measured, {high['delivery_p50_ms']:.0f} ms, with the AWS on "
+        f"{high.get('aws_cpu_cores', 0):.2f} of a core and the stack's process on "
+        f"{high['stack_cpu_cores'] - high.get('aws_cpu_cores', 0):.2f} (the machine is shared: the load average "
+        "above). So the burst target cannot be met on {_cpus()} cores with moto as "
         f"the AWS: it needs the AWS's CPU per message under {10 * low['delivery_p50_ms'] / int(highest):.1f} ms. "
         "The levers left, in order: fewer DynamoDB requests per message (section 1; each is a moto request), "
         "cheaper moto requests (update expressions parsed and validated afresh each time; the HTTP server), and "
