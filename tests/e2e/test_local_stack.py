@@ -139,8 +139,10 @@ def _ends_within(pid: int, seconds: float) -> bool:
 
 def test_ctrl_c_stops_everything():
     running = RunningStack()
-    aws = _embedded_aws(running)
-    assert running.stop() == 0
+    try:
+        aws = _embedded_aws(running)
+    finally:
+        assert running.stop() == 0
     assert _stat(aws) is None  # stopped, and reaped, before the stack exited
     for port in running.ports.values():
         with socket.socket() as probe:
@@ -152,8 +154,10 @@ def test_ctrl_c_stops_everything():
 
 def test_a_killed_stack_leaves_no_embedded_aws_behind():
     running = RunningStack()
-    aws = _embedded_aws(running)
-    running.process.kill()
-    running.process.wait()
+    try:
+        aws = _embedded_aws(running)
+    finally:
+        running.process.kill()
+        running.process.wait()
     # Its stdin was the stack's pipe: the AWS stops when that closes.
     assert _ends_within(aws, 15)
