@@ -7,8 +7,10 @@ connection lookup every frame needs, then the pong posted back through the Manag
 nothing and routes nothing, so it is the floor any frame pays on this stack.
 
 Per level: the visitors open their conversations one after another, then each round is one ping from
-every visitor at once and then one message from every visitor at once. The stack's CPU time over the
-message rounds (from /proc) says how much of the machine it used: the stack is one Python process.
+every visitor at once and then one message from every visitor at once (the burst). Then, above one
+conversation, the same conversations at a human pace (PACED_*): a busy desk rather than a single instant.
+The CPU time of the stack's process and of the embedded AWS (its child) over the message rounds, from
+/proc, says how much of the machine they used.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import asyncio
 import json
 import math
 import os
+import random
 import statistics
 import subprocess
 import time
@@ -31,6 +34,10 @@ SAMPLES_PER_LEVEL = 200  # messages (and pings) per concurrency level, spread ov
 # A load test, not an abuse test: every client here is 127.0.0.1, and each visitor sends a ping and a
 # message a round (faster than 10 messages and 20 frames a second at one conversation), so the
 # per-address, per-sender and per-connection limits are raised for this stack only (docs/benchmarks.md says so).
+# A busy desk at a human pace, beside the burst (docs/benchmarks.md reports both): every visitor sends a
+# message about every 15 s, i.e. each conversation's visitor types at that pace (all levels above one).
+PACED_WINDOW_SECONDS = 30
+PACED_MESSAGES_PER_CONVERSATION = 2
 LOAD_TEST_LIMITS = {"WIDGET_SESSIONS_PER_MINUTE": "100000", "MESSAGES_PER_SECOND": "100000",
                     "LOGIN_LIMIT_PER_MINUTE": "100000", "WS_FRAMES_PER_SECOND": "100000",
                     "TENANT_NEW_VISITORS_PER_MINUTE": "100000"}
@@ -115,24 +122,74 @@ async def _level(stack: Any, tenant: dict[str, Any], level: int, arrivals: dict[
         progress(f"  latency: {level} conversations opened and assigned in {time.perf_counter() - started:.0f} s")
         rounds = max(3, SAMPLES_PER_LEVEL // level)
         echo, delivery = [], []
-        seconds = cpu = 0.0  # of the message rounds: how fast the stack took them, on how much CPU
+        seconds = cpu = aws_cpu = 0.0  # of the message rounds: how fast the stack took them, on how much CPU
         for number in range(rounds):
             echo += await asyncio.gather(*(_ping(visitor) for visitor in visitors))
-            cpu_before, started = _cpu_seconds(stack.process.pid), time.perf_counter()
+            (cpu_before, aws_before), started = _cpu_seconds(stack.process.pid), time.perf_counter()
             delivery += await asyncio.gather(*(_deliver(visitor, conversation, f"{level}-{number}-{index}", arrivals)
                                                for index, (visitor, conversation)
                                                in enumerate(zip(visitors, conversations, strict=True))))
             seconds += time.perf_counter() - started
-            cpu += _cpu_seconds(stack.process.pid) - cpu_before
+            cpu_after, aws_after = _cpu_seconds(stack.process.pid)
+            cpu, aws_cpu = cpu + cpu_after - cpu_before, aws_cpu + aws_after - aws_before
+        paced = await _paced(stack, level, visitors, conversations, arrivals) if level > 1 else {}
+        if paced:
+            progress(f"  latency: {level} conversations at a human pace: delivery p50 {paced['paced_p50_ms']:.1f} ms "
+                     f"({paced['paced_messages']} messages, {paced['paced_messages_per_second']:.1f}/s)")
     finally:
         await asyncio.gather(*(visitor.close() for visitor in visitors))
     return {**_percentiles(echo, delivery, rounds), "messages_per_second": len(delivery) / seconds,
-            "stack_cpu_cores": cpu / seconds}
+            "stack_cpu_cores": (cpu + aws_cpu) / seconds, "aws_cpu_cores": aws_cpu / seconds, **paced}
 
 
-def _cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) the stack's process has used so far."""
-    fields = open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()
+async def _paced(stack: Any, level: int, visitors: list[Any], conversations: list[str],
+                 arrivals: dict[str, asyncio.Future[float]]) -> dict[str, Any]:
+    """The same conversations typing at a human pace: each visitor sends PACED_MESSAGES_PER_CONVERSATION messages
+    at moments drawn uniformly (seeded) over PACED_WINDOW_SECONDS, one after another on its connection."""
+    draw = random.Random(level)
+    schedule = [sorted(draw.uniform(0, PACED_WINDOW_SECONDS) for _ in range(PACED_MESSAGES_PER_CONVERSATION))
+                for _ in visitors]
+    (cpu_before, aws_before), started = _cpu_seconds(stack.process.pid), time.perf_counter()
+
+    async def conversation_at_pace(index: int) -> list[float]:
+        delays = []
+        for number, moment in enumerate(schedule[index]):
+            await asyncio.sleep(max(0.0, started + moment - time.perf_counter()))
+            delays.append(await _deliver(visitors[index], conversations[index], f"{level}-paced-{index}-{number}",
+                                         arrivals))
+        return delays
+
+    delivery = [delay for delays in await asyncio.gather(*(conversation_at_pace(index) for index in range(level)))
+                for delay in delays]
+    seconds = time.perf_counter() - started
+    cpu_after, aws_after = _cpu_seconds(stack.process.pid)
+    return {"paced_messages": len(delivery), "paced_messages_per_second": len(delivery) / PACED_WINDOW_SECONDS,
+            "paced_p50_ms": _percentile(delivery, 50), "paced_p99_ms": _percentile(delivery, 99),
+            "paced_stack_cpu_cores": (cpu_after - cpu_before + aws_after - aws_before) / seconds}
+
+
+def _cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time (user + system) the stack's process and its children (the embedded AWS) have used so far."""
+    own = _process_cpu_seconds(pid)
+    children = 0.0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != pid:
+            try:
+                if _stat_fields(int(entry))[1] == str(pid):
+                    children += _process_cpu_seconds(int(entry))
+            except (FileNotFoundError, ProcessLookupError):
+                pass  # a process that ended between the listing and the read
+    return own, children
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name: fields[0] is the state, [1] the parent, [11] and [12] CPU ticks."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rpartition(")")[2].split()
+
+
+def _process_cpu_seconds(pid: int) -> float:
+    fields = _stat_fields(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -183,10 +240,13 @@ async def _deliver(visitor: Any, conversation_id: str, text: str,
         raise FrameError(f"message {text} acked but not at its agent within {WAIT_SECONDS} s") from None
 
 
-def _percentiles(echo: list[float], delivery: list[float], rounds: int) -> dict[str, Any]:
-    def pct(values: list[float], q: int) -> float:
-        return 1000 * statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+def _percentile(values: list[float], q: int) -> float:
+    """The q-th percentile of values in seconds, in milliseconds."""
+    return 1000 * statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
+
+def _percentiles(echo: list[float], delivery: list[float], rounds: int) -> dict[str, Any]:
+    pct = _percentile
     out = {"rounds": rounds, "messages": len(delivery),
            "echo_p50_ms": pct(echo, 50), "echo_p99_ms": pct(echo, 99),
            "delivery_p50_ms": pct(delivery, 50), "delivery_p99_ms": pct(delivery, 99)}

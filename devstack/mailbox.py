@@ -1,6 +1,6 @@
 """The local stand-ins for SES in both directions, answered by the local server (never deployed):
 
-- `GET /dev/outbox`: every email the app sent, as the embedded AWS (moto's SES) keeps them:
+- `GET /dev/outbox`: every email the app sent, as the embedded AWS (moto's SES, in its own process) keeps them:
   `{items: [{to, from, subject, text, html, headers, sent_at}]}`, oldest first.
 - `POST /dev/ses-events`: an SES bounce or complaint notification (the JSON SES publishes, or the SNS
   envelope around it) handed to the app's @app.on_sns_message handler as SNS invokes it on AWS.
@@ -16,9 +16,12 @@ from email.utils import parsedate_to_datetime
 from types import ModuleType
 from typing import Any
 
+import requests
 from chalice import Chalice
 from chalice.app import SNSEventConfig
 from moto.core import DEFAULT_ACCOUNT_ID
+
+from .aws import SENT_EMAILS_PATH
 
 
 @dataclass(frozen=True)
@@ -41,13 +44,13 @@ def sns_event(message: str, topic_arn: str) -> dict[str, Any]:
 
 
 class Mailbox:
-    def __init__(self, subscribers: list[SnsSubscriber], region: str) -> None:
-        self._subscribers, self._region = subscribers, region
+    def __init__(self, subscribers: list[SnsSubscriber], region: str, aws_url: str) -> None:
+        self._subscribers, self._region, self._aws_url = subscribers, region, aws_url
 
     def outbox(self) -> dict[str, Any]:
-        from moto.ses.models import ses_backends  # the embedded AWS runs in this process
-
-        return {"items": [_as_item(sent) for sent in ses_backends[DEFAULT_ACCOUNT_ID][self._region].sent_messages]}
+        sent = requests.get(self._aws_url + SENT_EMAILS_PATH, params={"region": self._region}, timeout=30)
+        sent.raise_for_status()
+        return {"items": [_as_item(message) for message in sent.json()]}
 
     def ses_event(self, body: bytes) -> dict[str, Any]:
         """Deliver one notification to every SNS subscriber; what each handler answered."""
@@ -64,11 +67,11 @@ class Mailbox:
             for subscriber in self._subscribers}
 
 
-def _as_item(sent: Any) -> dict[str, Any]:
-    if not hasattr(sent, "raw_data"):  # SendEmail's simple form (the app sends raw messages)
-        return {"to": ", ".join(sent.destinations.get("ToAddresses", [])), "from": sent.source, "subject": sent.subject,
-                "text": sent.body, "html": None, "headers": {}, "sent_at": None}
-    mail = message_from_string(sent.raw_data, policy=default)
+def _as_item(sent: dict[str, Any]) -> dict[str, Any]:
+    if "raw_data" not in sent:  # SendEmail's simple form (the app sends raw messages)
+        return {"to": ", ".join(sent["destinations"].get("ToAddresses", [])), "from": sent["source"],
+                "subject": sent["subject"], "text": sent["body"], "html": None, "headers": {}, "sent_at": None}
+    mail = message_from_string(sent["raw_data"], policy=default)
     text, html = mail.get_body(("plain",)), mail.get_body(("html",))
     sent_at = parsedate_to_datetime(mail["Date"]).strftime("%Y-%m-%dT%H:%M:%SZ") if mail["Date"] else None
     return {"to": mail["To"], "from": mail["From"], "subject": mail["Subject"],

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import boto3
 import requests
 
-from .aws import EmbeddedAws
+from .aws import AwsProcess
 from .http_server import rest_server
 from .mailbox import Mailbox, chalice_sns_subscribers
 from .provision import provision
@@ -55,9 +55,9 @@ class LocalStack:
 
     def start(self) -> None:
         self._check_ports_free()
-        self._moto = EmbeddedAws(self.host, self.ports.aws)
-        self._moto.start()
-        self.log(f"aws      moto server on {self.aws_url}")
+        self._moto = AwsProcess(self.host, self.ports.aws)
+        self._moto.wait_ready()
+        self.log(f"aws      moto server on {self.aws_url} (a process of its own)")
         os.environ.update(self._environment())
         provisioned = provision(stack=self.stack, endpoint_url=self.aws_url, log=self.log)
         os.environ.update(provisioned.env())
@@ -70,7 +70,7 @@ class LocalStack:
         self._gateway.start()
         self.log(f"ws       gateway on {self._gateway.ws_url} (management API {self._gateway.management_endpoint})")
         self._scheduler = Scheduler(chalice_jobs(app, app_module), log=self.log)
-        mailbox = Mailbox(chalice_sns_subscribers(app, app_module), "us-east-1")
+        mailbox = Mailbox(chalice_sns_subscribers(app, app_module), "us-east-1", self.aws_url)
         self._rest = rest_server(app, self.host, self.ports.http, self._scheduler, mailbox, self.log)
         threading.Thread(target=self._rest.server.serve_forever, name="rest", daemon=True).start()
         self._wait_healthy()

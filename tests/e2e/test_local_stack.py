@@ -3,6 +3,7 @@ real WebSocket connections."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 
@@ -101,9 +102,62 @@ def test_dev_jobs_lists_the_scheduled_jobs(stack: RunningStack):
     assert requests.post(stack.base + "/dev/jobs/no-such-job", timeout=10).status_code == 404
 
 
+def _embedded_aws(stack: RunningStack) -> int:
+    """The pid of the stack's embedded AWS: the one child process it runs (`python -m devstack.aws`)."""
+    children = [int(pid) for pid in os.listdir("/proc") if pid.isdigit() and _parent(int(pid)) == stack.process.pid]
+    assert len(children) == 1, children
+    with open(f"/proc/{children[0]}/cmdline", "rb") as cmdline:
+        assert b"devstack.aws" in cmdline.read()
+    return children[0]
+
+
+def _stat(pid: int) -> list[str] | None:
+    """/proc/PID/stat after the command name ([0] the state, [1] the parent); None once the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
+def _parent(pid: int) -> int | None:
+    stat = _stat(pid)
+    return None if stat is None else int(stat[1])
+
+
+def _ended(pid: int) -> bool:
+    stat = _stat(pid)
+    return stat is None or stat[0] == "Z"  # a zombie has ended; whether its new parent reaps it is not ours
+
+
+def _ends_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not _ended(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return _ended(pid)
+
+
 def test_ctrl_c_stops_everything():
     running = RunningStack()
-    assert running.stop() == 0
+    try:
+        aws = _embedded_aws(running)
+    finally:
+        assert running.stop() == 0
+    assert _stat(aws) is None  # stopped, and reaped, before the stack exited
     for port in running.ports.values():
         with socket.socket() as probe:
-            probe.bind(("127.0.0.1", port))  # free again
+            # Free again for the next stack, which binds as every server in it does (and as the stack checks its
+            # ports): with SO_REUSEADDR, so connections the stopped stack closed (TIME_WAIT) do not hold the port.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(("127.0.0.1", port))
+
+
+def test_a_killed_stack_leaves_no_embedded_aws_behind():
+    running = RunningStack()
+    try:
+        aws = _embedded_aws(running)
+    finally:
+        running.process.kill()
+        running.process.wait()
+    # Its stdin was the stack's pipe: the AWS stops when that closes.
+    assert _ends_within(aws, 15)
