@@ -101,7 +101,7 @@ def _export(env: dict[str, str], tenant: str, port: int, progress: Callable[[str
             "parts": final["parts"], "seconds": sum(step["seconds"] for step in steps),
             "peak_rss_mb": max(step["peak_rss_mb"] for step in steps),
             "rss_before_mb": max(step["rss_before_mb"] for step in steps), "chunk_events": CHUNK_EVENTS,
-            "steps": steps}
+            "steps": steps, "step_count": len(steps)}
 
 
 def _wait_for(port: int) -> None:

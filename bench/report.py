@@ -67,10 +67,14 @@ def model() -> dict[str, Any]:
         "log_retention_months": pricing.LOG_RETENTION_MONTHS,
         "log_bytes_per_invocation": pricing.LOG_BYTES_PER_INVOCATION,
         "latency_agent_capacity": AGENT_CAPACITY, "latency_load_test_limits": LOAD_TEST_LIMITS,
-        "latency_paced_window_seconds": PACED_WINDOW_SECONDS,
+        "latency_paced_window_seconds": PACED_WINDOW_SECONDS, "latency_targets": LATENCY_TARGETS,
         "latency_paced_messages_per_conversation": PACED_MESSAGES_PER_CONVERSATION,
         "export_part_bytes": PART_BYTES, "query_page_mb": 1, "lambda_timeout_minutes": 15,
     }
+
+
+# Issue #21's bounds: delivery at one conversation against the echo, and at the most against the one.
+LATENCY_TARGETS = {"echo_ratio": 3, "burst_ratio": 5}
 
 
 def targets(headline: dict[str, Any], results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
@@ -90,14 +94,18 @@ def targets(headline: dict[str, Any], results: dict[str, Any]) -> list[tuple[str
          f"{sorted(set(headline['ddb_requests_per_assignment'].values()))}", "one value each",
          results["scaling"]["flat"]),
         *([(f"local delivery p50 / bare echo p50 at {levels[0]} conversation",
-            f"{latency[levels[0]]['latency_ratio_p50']:.2f}×", "≤ 3×", latency[levels[0]]["latency_ratio_p50"] <= 3),
+            f"{latency[levels[0]]['latency_ratio_p50']:.2f}×", f"≤ {LATENCY_TARGETS['echo_ratio']}×",
+            latency[levels[0]]["latency_ratio_p50"] <= LATENCY_TARGETS["echo_ratio"]),
            (f"delivery p50 at {levels[-1]} conversations at once vs {levels[0]}",
             f"{latency[levels[-1]]['delivery_p50_ms']:.1f} ms vs {latency[levels[0]]['delivery_p50_ms']:.1f} ms",
-            "≤ 5×", latency[levels[-1]]["delivery_p50_ms"] <= 5 * latency[levels[0]]["delivery_p50_ms"]),
+            f"≤ {LATENCY_TARGETS['burst_ratio']}×",
+            latency[levels[-1]]["delivery_p50_ms"]
+            <= LATENCY_TARGETS["burst_ratio"] * latency[levels[0]]["delivery_p50_ms"]),
            *([(f"(beside it, not instead) delivery p50 at {levels[-1]} conversations at a human pace vs "
                f"{levels[0]}", f"{latency[levels[-1]]['paced_p50_ms']:.1f} ms vs "
-               f"{latency[levels[0]]['delivery_p50_ms']:.1f} ms", "≤ 5×",
-               latency[levels[-1]]["paced_p50_ms"] <= 5 * latency[levels[0]]["delivery_p50_ms"])]
+               f"{latency[levels[0]]['delivery_p50_ms']:.1f} ms", f"≤ {LATENCY_TARGETS['burst_ratio']}×",
+               latency[levels[-1]]["paced_p50_ms"]
+               <= LATENCY_TARGETS["burst_ratio"] * latency[levels[0]]["delivery_p50_ms"])]
              if "paced_p50_ms" in latency[levels[-1]] else [])]
           if levels else [("local delivery latency", "not measured: " + results["latency"]["error"], "≤ 3× echo",
                            False)]),
@@ -117,7 +125,7 @@ def targets(headline: dict[str, Any], results: dict[str, Any]) -> list[tuple[str
 
 def _audit_append_target(appends: dict[str, Any]) -> tuple[str, str, str, bool]:
     rates = appends["group_commit"]
-    low, high = str(min(appends["levels"])), str(max(appends["levels"]))
+    low, high = min(rates, key=int), max(rates, key=int)
     return (f"audit appends to one chain, {high} vs {low} writer(s) (modelled time)",
             f"{appends['group_commit_speedup']:.1f}× ({rates[high]['appends_per_second']:.0f}/s vs "
             f"{rates[low]['appends_per_second']:.0f}/s)", f"≥ {appends['target_speedup']:.0f}×", appends["target_met"])
