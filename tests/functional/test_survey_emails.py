@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 from email.message import EmailMessage
 
 import jwt
@@ -47,6 +48,14 @@ def shop(api: Api, name: str, admin_email: str) -> tuple[dict, Party]:
 
 def to(address: str) -> list[EmailMessage]:
     return [mail for mail in sent_mail() if mail["To"] == address]
+
+
+def without_random_parts(raw: str) -> str:
+    """The mail as sent, less what is random in every mail (the links' tokens, MIME boundaries, ids,
+    the date), so that a digit found in it came from the tenant's text."""
+    raw = re.sub(r"/v1/(?:surveys|unsubscribe)/[\w.\-]+", "/v1/…", raw)
+    raw = re.sub(r"=+\d+=*", "", raw)
+    return re.sub(r"(?im)^(?:message-id|date):.*$", "", raw)
 
 
 def unsubscribe_path(mail: EmailMessage) -> str:
@@ -96,7 +105,7 @@ def test_a_tenant_named_like_a_phishing_line_cannot_put_its_link_in_the_email(ap
     nameless, kim = shop(api, "+1 (800) 555-0199", "admin@numbers.example")
     surveyed_by_email(api, nameless, kim, ["kim@example.org"])
     [mail] = to("kim@example.org")
-    assert "555" not in raw_mail()[-1] and "a business that uses Switchboard" in text_of(mail)
+    assert "555" not in without_random_parts(raw_mail()[-1]) and "a business that uses Switchboard" in text_of(mail)
     zurich, lee = shop(api, "Café Zürich", "admin@zurich.example")
     surveyed_by_email(api, zurich, lee, ["lee@example.org"])
     assert raw_mail()[-1].isascii() and '"Café Zürich"' in text_of(to("lee@example.org")[0])  # 7-bit for SES
