@@ -130,7 +130,8 @@ def summarise(meter: Meter, conversations: int) -> dict[str, Any]:
     workload_cost = priced(workload, VISITOR_MINUTES_PER_CONVERSATION * conversations)
     steady = meter.tallies["message"]
     steady_messages = conversations * (MESSAGES_PER_CONVERSATION - 2)  # after the first message and reply
-    per_message = priced(steady)["usd_total"] / steady_messages
+    steady_usd = priced(steady)
+    per_message = steady_usd["usd_total"] / steady_messages
     return {
         "conversations": conversations,
         "messages": messages,
@@ -141,6 +142,7 @@ def summarise(meter: Meter, conversations: int) -> dict[str, Any]:
         "target_usd_per_message": pricing.TARGET_PER_MESSAGE,
         "amazon_connect_usd_per_message": pricing.AMAZON_CONNECT_CHAT_PER_MESSAGE,
         "per_message": _per(steady, steady_messages),
+        "usd_per_message_by_item": {name: usd / steady_messages for name, usd in steady_usd["usd"].items()},
         "write_units_per_message_by": _write_units_by(steady, steady_messages),
         "agents": AGENTS,
         "messages_per_conversation": MESSAGES_PER_CONVERSATION,

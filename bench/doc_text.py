@@ -112,8 +112,10 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
         "its copies in `visitor-index` and `agent-index` change), and the two report counters of the first "
         "response; it is in the all-in figure. Levers left: project `visitor-index` and `agent-index` without "
         "`first_response_at` and the read positions (a `read` frame rewrites both copies today); fewer requests a "
-        "message (each is a round trip in the duration model). Duration is the other large item: a smaller memory "
-        "size lowers it if the handler's time does not grow.",
+        "message (each is a round trip in the duration model); a smaller memory size, if the handler's time does "
+        "not grow.",
+        "",
+        *_cost_floor(cost, model, usd),
         "",
         "### Per phase (whole workload)",
         "",
@@ -255,6 +257,33 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
         *_audit_appends(results["audit_append"]),
     ]
     return "\n".join(lines)
+
+
+def _cost_floor(cost: dict[str, Any], model: dict[str, Any], usd: Callable[[float], str]) -> list[str]:
+    """What of a steady-state message's price the code cannot lower, and what is left for duration."""
+    by_item, per = cost["usd_per_message_by_item"], cost["per_message"]
+    fixed = by_item["apigw_ws_messages"] + by_item["lambda_requests"] + by_item["cloudwatch_logs_ingest"]
+    dynamodb = by_item["dynamodb_write_units"] + by_item["dynamodb_read_units"]
+    duration_ms = per["handler_cpu_ms"] + per["round_trip_ms"]
+    usd_per_ms = by_item["lambda_gb_seconds"] / duration_ms
+    left = model["target_usd_per_message"] - fixed - dynamodb
+    return [
+        f"**What the target leaves.** Of the {usd(cost['usd_per_message'])} a steady-state message costs, "
+        f"{usd(fixed)} is paid whatever the code does: its {per['ws_messages']:.3g} WebSocket messages (in, the ack, "
+        f"the delivery) {usd(by_item['apigw_ws_messages'])}, the Lambda request "
+        f"{usd(by_item['lambda_requests'])} and its log lines {usd(by_item['cloudwatch_logs_ingest'])} (an assumed "
+        f"{model['log_bytes_per_invocation']:,} bytes). DynamoDB at {per['write_units']:.3g} write and "
+        f"{per['read_units']:.3g} read units is {usd(dynamodb)}, and duration {usd(by_item['lambda_gb_seconds'])} "
+        f"({per['handler_cpu_ms']:.1f} ms of CPU and {per['round_trip_ms']:.1f} ms of modelled round trips at "
+        f"{model['lambda_memory_mb']:.0f} MB). "
+        + (f"Under the target of {usd(model['target_usd_per_message'])}, {usd(left)} is left for duration: "
+           f"{left / usd_per_ms:.1f} ms at that size, "
+           + ("less than the modelled round trips alone, so at that size no code on this path meets it: the "
+              "levers are fewer requests and a smaller memory size."
+              if left / usd_per_ms < per["round_trip_ms"] else "more than the round trips alone.")
+           if left > 0 else
+           f"The fixed charges and DynamoDB alone exceed the target of {usd(model['target_usd_per_message'])}."),
+    ]
 
 
 def _reconcile(reconcile: dict[str, Any]) -> list[str]:

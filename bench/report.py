@@ -10,10 +10,8 @@ from chalicelib.audit.export_file import PART_BYTES
 
 from . import monthly as monthly_model
 from . import pricing
-from .cost import MESSAGES_PER_CONVERSATION
 from .doc_text import render
 from .latency import AGENT_CAPACITY, LOAD_TEST_LIMITS, PACED_MESSAGES_PER_CONVERSATION, PACED_WINDOW_SECONDS
-from .metering import Tally
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
@@ -171,14 +169,7 @@ def _document(results: dict[str, Any], headline: dict[str, Any]) -> str:
 
 def _chart(cost: dict[str, Any]) -> str:
     """A horizontal bar per priced item of one steady-state message, against the floor and the target."""
-    steady = cost["phases"]["message"]
-    tally = Tally(invocations=steady["invocations"], handler_cpu_seconds=steady["handler_cpu_seconds"],
-                  read_units=steady["read_units"], write_units=steady["write_units"],
-                  ws_messages_in=steady["ws_messages_in"], ws_messages_out=steady["ws_messages_out"])
-    tally.calls.update(steady["calls"])
-    count = cost["conversations"] * (MESSAGES_PER_CONVERSATION - 1)
-    items = sorted(((name, usd / count) for name, usd in pricing.usd_of(pricing.priced_quantities(tally)).items()),
-                   key=lambda item: -item[1])
+    items = sorted(cost["usd_per_message_by_item"].items(), key=lambda item: -item[1])
     scale = 460 / max(cost["usd_per_message"], pricing.TARGET_PER_MESSAGE)
     rows, y, x = [], 30, 0.0
     for name, usd in items:
