@@ -278,8 +278,8 @@ def _cost_floor(cost: dict[str, Any], model: dict[str, Any], usd: Callable[[floa
         f"{model['lambda_memory_mb']:.0f} MB). "
         + (f"Under the target of {usd(model['target_usd_per_message'])}, {usd(left)} is left for duration: "
            f"{left / usd_per_ms:.1f} ms at that size, "
-           + ("less than the modelled round trips alone, so at that size no code on this path meets it: the "
-              "levers are fewer requests and a smaller memory size."
+           + ("less than the modelled round trips alone: at this size the target needs fewer requests a "
+              "message, or a smaller memory size."
               if left / usd_per_ms < per["round_trip_ms"] else "more than the round trips alone.")
            if left > 0 else
            f"The fixed charges and DynamoDB alone exceed the target of {usd(model['target_usd_per_message'])}."),
