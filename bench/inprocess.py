@@ -23,6 +23,8 @@ ENVIRONMENT = {
     # The bench signs up and logs in many accounts from one address; the limits are not what it measures.
     "SWITCHBOARD_SIGNUP_LIMIT_PER_HOUR": "1000000",
     "SWITCHBOARD_LOGIN_LIMIT_PER_MINUTE": "1000000",
+    # The scaling section holds N visitor conversations open in one tenant, past the tenant's ceiling (500).
+    "SWITCHBOARD_TENANT_OPEN_VISITOR_CONVERSATIONS": "1000000",
     "SWITCHBOARD_LOG_LEVEL": "WARNING",
 }
 # The WebSocket and scheduled handlers of app.py, and whether each invocation is a WebSocket message in.

@@ -19,10 +19,13 @@ _ids = itertools.count(1)
 
 
 def run(sizes: list[int], progress: Callable[[str], None] = print) -> dict[str, Any]:
+    from chalicelib.runtime import runtime
     from chalicelib.transcripts.keys import TTL_SECONDS
 
     results: dict[str, Any] = {"samples": SAMPLES, "visitors_per_minute": VISITORS_PER_MINUTE,
-                               "key_cache_minutes": TTL_SECONDS / 60, "message.send": {}, "assignment": {},
+                               "key_cache_minutes": TTL_SECONDS / 60,
+                               "open_conversations_ceiling": runtime().config.tenant_open_visitor_conversations,
+                               "message.send": {}, "assignment": {},
                                "message.send (oldest)": {}, "sizes": {}}
     for size in sizes:
         started = time.perf_counter()
