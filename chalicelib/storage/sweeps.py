@@ -16,14 +16,12 @@ from typing import Any, Generic, TypeVar
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.models import Model
 
 from ..runtime import Budget, runtime
 from .base import TableModel, table_meta
 
 PAGE_ITEMS = 100  # items read per Query: a saved position is never more than a page behind
 P = TypeVar("P")
-M = TypeVar("M", bound=Model)
 
 
 class JobCursorModel(TableModel):
