@@ -20,11 +20,18 @@ HEADER_FIELDS = ("format", "tenant_id", "from", "to", "generated_at", "key_id")
 TRAILER_FIELDS = ("digest", "algorithm", "key_id", "signature")
 # Every signed digest says what it is, so an export's can never pass for a checkpoint's or back.
 EXPORT, CHECKPOINT = "export", "checkpoint"
+# Proofs of forgetting (docs/audit.md): what an erasure and a retention run destroyed, signed by the same key.
+ERASURE_RECEIPT, RETENTION_ATTESTATION = "erasure_receipt", "retention_attestation"
 DIGEST_FIELDS = {
     EXPORT: ("kind", "tenant_id", "from", "to", "first_seq", "first_prev_hash", "last_seq", "last_hash",
              "event_count", "generated_at"),
     CHECKPOINT: ("kind", "tenant_id", "first_seq", "first_prev_hash", "last_seq", "last_hash", "event_count",
                  "generated_at", "prev_digest_hash"),
+    ERASURE_RECEIPT: ("kind", "tenant_id", "visitor_id", "erased_at", "erased_by", "generated_at", "visitor_keys",
+                      "conversations", "identity_link_removed"),
+    RETENTION_ATTESTATION: ("kind", "tenant_id", "generated_at", "retention_days", "cutoff", "shredded",
+                            "conversations_sha256", "keys_destroyed", "keys_sha256", "oldest_surviving_closed_at",
+                            "complete"),
 }
 
 

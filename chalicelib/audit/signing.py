@@ -54,6 +54,12 @@ class AuditSigner:
         return True
 
 
+def signed(digest: dict[str, Any]) -> dict[str, Any]:
+    """A digest with its signature, as a trailer, a checkpoint or a receipt carries it (verify.py reads it)."""
+    signer = audit_signer()
+    return {"digest": digest, "algorithm": ALGORITHM, "key_id": signer.key_id, "signature": signer.sign(digest)}
+
+
 def audit_signer() -> AuditSigner:
     rt = runtime()
     return rt.once("audit_signer", lambda: AuditSigner(rt))

@@ -45,6 +45,7 @@ class Sweep(Generic[P]):
         self.resumed_at = self._cursor.partition if self._cursor else None  # where the pass takes up
         self.done = 0  # Queries and items this run: what the budget counts
         self.finished = False  # the pass reached its end in this run
+        self.stopped_in: str | None = None  # the partition this run stopped in (its budget spent), if it did
 
     def pages(self, partitions: Callable[[str | None], Iterable[P]], key_of: Callable[[P], str],
               query: Callable[[P, dict[str, Any] | None, int], Any]) -> Iterator[tuple[P, list[Any]]]:
@@ -55,6 +56,7 @@ class Sweep(Generic[P]):
             while True:
                 if self._budget.spent(self.done):
                     self._save(key_of(partition), after)
+                    self.stopped_in = key_of(partition)
                     return
                 results = query(partition, after, PAGE_ITEMS)
                 items = list(results)

@@ -41,6 +41,9 @@ class TenantModel(TableModel):
     open_visitor_conversations = NumberAttribute(null=True)
     # The identity-verification secret, wrapped by tenant key `version` (tenancy/identity.py).
     identity_secret = WrappedKey(null=True)
+    # The UTC day (YYYY-MM-DD) of the tenant's latest complete retention attestation
+    # (transcripts/attestations.py): at least one a day, the others only when a run shredded something.
+    retention_attested_on = UnicodeAttribute(null=True)
 
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    JSONAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -46,6 +47,10 @@ class VisitorModel(TableModel):
     data_keys: MapAttribute[str, bytes] = MapAttribute(default=dict)
     # Set by erasure, which also removes data_keys and every personal field: a tombstone.
     erased_at = UTCDateTimeAttribute(null=True)
+    # What the tombstone's write removed, for the receipt: {"key_versions": [...], "identity_link_removed"}
+    # (version numbers, never key material); then the signed receipt once the erasure has finished.
+    erasure = JSONAttribute(null=True)
+    erasure_receipt = JSONAttribute(null=True)
     # Abuse limits: the ids of open WebSocket connections (added at connect, deleted at disconnect),
     # the conversation last opened (a new one only once it is closed), and those opened this hour.
     connection_ids = UnicodeSetAttribute(null=True)

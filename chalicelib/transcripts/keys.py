@@ -36,6 +36,7 @@ from ..storage.conversations import ConversationModel
 from ..storage.helpers import refusal_means
 from ..storage.tenants import TenantModel
 from ..storage.visitors import VisitorModel
+from .key_ids import conversation_key_id, visitor_key_id
 
 MAX_TENANTS = 512
 MAX_VISITORS = 4096
@@ -97,11 +98,11 @@ class BoundedCache(Generic[ValueT]):
 
 # --- Wrapping one key in another --------------------------------------------------------------
 def _visitor_place(tenant_id: str, visitor_id: str, version: int) -> bytes:
-    return f"switchboard.visitor-key.v1|{tenant_id}|{visitor_id}|{version}".encode()
+    return visitor_key_id(tenant_id, visitor_id, version).encode()
 
 
 def _conversation_place(tenant_id: str, conversation_id: str, version: int) -> bytes:
-    return f"switchboard.conversation-key.v1|{tenant_id}|{conversation_id}|{version}".encode()
+    return conversation_key_id(tenant_id, conversation_id, version).encode()
 
 
 def wrap(wrapping_key: bytes, key: bytes, place: bytes) -> bytes:

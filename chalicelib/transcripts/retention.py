@@ -4,19 +4,19 @@ Each tenant is visited through the directory index with its settings; its expire
 come from the sparse retention-index (closed, not yet shredded, oldest first), so a run reads what
 it shreds plus one small Query per tenant, never a scan. A run handles bounded pages and stops when
 its budget is spent; the next run takes up the pass where it stopped (chalicelib/storage/sweeps.py).
+Each tenant it covers is attested, signed, when due (attestations.py).
 """
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from ..audit.trail import record_event, system_actor
-from ..clock import iso
 from ..runtime import Budget, runtime
 from ..storage.conversations import ConversationModel
 from ..storage.settings import Settings
 from ..storage.sweeps import Sweep
 from ..storage.tenants import TenantModel, every_tenant
+from .attestations import Visit, attest
 from .shredding import shred_closed
 
 RESERVE_SECONDS = 10  # of the job's 30-second Lambda: a page of shredding takes a second or two
@@ -26,21 +26,25 @@ def run_retention(context: Any = None) -> dict[str, Any]:
     now = runtime().clock.utcnow()
     sweep: Sweep[TenantModel] = Sweep("retention", Budget(runtime().config.sweep_items_per_run, context,
                                                           RESERVE_SECONDS))
-    cutoffs: dict[str, Any] = {}
+    visits: dict[str, Visit] = {}  # per tenant visited: what this run shredded there, however many pages
 
     def expired(tenant: TenantModel, after: dict[str, Any] | None, limit: int) -> Any:
-        cutoffs[tenant.tenant_id] = now - timedelta(days=Settings.model_validate(tenant.settings).retention_days)
-        return ConversationModel.retention_index.query(tenant.tenant_id, ConversationModel.closed_at <= cutoffs[
-            tenant.tenant_id], limit=limit, last_evaluated_key=after)
+        days = Settings.model_validate(tenant.settings).retention_days
+        visit = visits.setdefault(tenant.tenant_id, Visit(tenant.tenant_id, days, now - timedelta(days=days)))
+        return ConversationModel.retention_index.query(tenant.tenant_id, ConversationModel.closed_at <= visit.cutoff,
+                                                       limit=limit, last_evaluated_key=after)
 
-    shredded: dict[str, int] = {}  # per tenant visited: one audit event each, however many pages
+    attested, previous = 0, None
     for tenant, page in sweep.pages(every_tenant, lambda tenant: tenant.tenant_id, expired):
-        cutoff = cutoffs[tenant.tenant_id]
-        shredded[tenant.tenant_id] = shredded.get(tenant.tenant_id, 0) + sum(
-            shred_closed(tenant.tenant_id, conversation.conversation_id, now, closed_before=cutoff)
-            for conversation in page)
-    for tenant_id, count in shredded.items():
-        if count:
-            record_event(tenant_id, system_actor("retention"), "retention.shredded", tenant_id,
-                         {"conversations": count, "closed_before": iso(cutoffs[tenant_id])})
-    return {"tenants": len(shredded), "shredded": sum(shredded.values()), "pass_finished": sweep.finished}
+        visit = visits[tenant.tenant_id]
+        if previous is not None and previous is not visit:  # the pass has moved on: that tenant is done
+            attested += attest(previous, complete=True)
+        previous = visit
+        for conversation in page:
+            destroyed = shred_closed(tenant.tenant_id, conversation.conversation_id, now, closed_before=visit.cutoff)
+            if destroyed is not None:
+                visit.shredded[conversation.conversation_id] = destroyed
+    if previous is not None:
+        attested += attest(previous, complete=sweep.stopped_in != previous.tenant_id)
+    return {"tenants": len(visits), "shredded": sum(len(visit.shredded) for visit in visits.values()),
+            "attested": attested, "pass_finished": sweep.finished}

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pynamodb.constants import ALL_OLD
+
 from ..storage.conversations import ConversationModel
 from ..storage.helpers import refusal_means
 
@@ -17,12 +19,18 @@ def shred_actions(now: datetime) -> list[Any]:
             ConversationModel.shredded_at.set(now)]
 
 
-def shred_closed(tenant_id: str, conversation_id: str, now: datetime, closed_before: datetime | None = None) -> bool:
-    """Shred a closed conversation (closed before the given time, if any); False when it is not
+def shred_closed(tenant_id: str, conversation_id: str, now: datetime,
+                 closed_before: datetime | None = None) -> list[int] | None:
+    """Shred a closed conversation (closed before the given time, if any): the key versions the write
+    destroyed, as the item held them at that moment (what a signed receipt names); None when it is not
     closed, already shredded, or closed later."""
     condition = (ConversationModel.status == "closed") & ConversationModel.shredded_at.does_not_exist()
     if closed_before is not None:
         condition &= ConversationModel.closed_at <= closed_before
     with refusal_means() as refused:
-        ConversationModel(tenant_id, conversation_id).update(actions=shred_actions(now), condition=condition)
-    return not refused
+        # The connection's own UpdateItem: Model.update answers the item after the write, not before.
+        before = ConversationModel._get_connection().update_item(
+            tenant_id, conversation_id, actions=shred_actions(now), condition=condition, return_values=ALL_OLD)
+    if refused:
+        return None
+    return sorted(int(version) for version in before.get("Attributes", {}).get("data_keys", {}).get("M", {}))

@@ -10,12 +10,12 @@ from ..lazy import lazy_modules
 from ..web.routing import PUBLIC, Call, PublicCall, endpoint
 
 if TYPE_CHECKING:
-    from . import erasure, service, widget_sessions
+    from . import erasure, erasure_receipt, service, widget_sessions
     from . import schemas as s
 else:  # loaded by the first request that needs them (see chalicelib/lazy.py); the schemas too:
     # the handlers' annotations name the models, read on a route's first call (chalicelib/web/routing.py)
-    s, erasure, service, widget_sessions = lazy_modules(
-        __package__, "schemas", "erasure", "service", "widget_sessions")
+    s, erasure, erasure_receipt, service, widget_sessions = lazy_modules(
+        __package__, "schemas", "erasure", "erasure_receipt", "service", "widget_sessions")
 
 bp = Blueprint(__name__)
 TAG = "visitors"
@@ -45,3 +45,10 @@ def update_visitor(call: Call[s.VisitorPatch], visitor_id: str) -> s.VisitorProf
           auth=COMPLIANCE, status=202, errors=(404, 409))
 def erase_visitor(call: Call[None], visitor_id: str) -> s.ErasureOut:
     return erasure.erase(call.principal, visitor_id)
+
+
+@endpoint(bp, "GET", "/v1/visitors/{visitor_id}/erasure-receipt",
+          summary="The signed receipt of a visitor's finished erasure (the keys and records destroyed)", tag=TAG,
+          auth=COMPLIANCE, errors=(404,))
+def get_erasure_receipt(call: Call[None], visitor_id: str) -> s.ErasureReceipt:
+    return erasure_receipt.read_receipt(call.principal, visitor_id)

@@ -1,7 +1,7 @@
 """Request and response models for visitor profiles and widget sessions."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -53,6 +53,14 @@ class ErasureOut(Output):
     visitor_id: str
     erased_at: str
     conversations_shredded: int = Field(description="conversations whose keys this request destroyed")
+
+
+class ErasureReceipt(Output):
+    """Signed with the audit key: save it as is for python -m chalicelib.transcripts.erasure_proof."""
+    digest: dict[str, Any] = Field(description='the receipt: kind "erasure_receipt", the keys and records destroyed')
+    algorithm: str
+    key_id: str
+    signature: str = Field(description="base64 DER ECDSA P-256 SHA-256 over the canonical JSON of digest")
 
 
 # --- Widget sessions ----------------------------------------------------------------------

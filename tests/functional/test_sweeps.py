@@ -51,7 +51,7 @@ def test_retention_continues_its_pass_across_runs_and_shreds_each_once(api: Api,
     ids = closed_conversations(api, tenant, 5)
     clock.advance(2 * 86400)
     first = run_job("retention")
-    assert first == {"tenants": 1, "shredded": 2, "pass_finished": False}
+    assert first == {"tenants": 1, "shredded": 2, "attested": 1, "pass_finished": False}
     left_at = cursor("retention")
     assert left_at is not None and left_at["partition"]["S"] == t
     second = run_job("retention")
@@ -62,8 +62,11 @@ def test_retention_continues_its_pass_across_runs_and_shreds_each_once(api: Api,
     rest = run_sweep("retention")
     assert rest["shredded"] == 0 and cursor("retention") is None  # the pass is over: the next run begins anew
     assert all(ConversationModel.get(t, cid).shredded_at is not None for cid in ids)
-    recorded = [e["details"]["conversations"] for e in audit_events(t) if e["action"] == "retention.shredded"]
-    assert sum(recorded) == 5 and len(recorded) == 3  # one event per run that shredded, none counted twice
+    recorded = [e["details"]["digest"] for e in audit_events(t) if e["action"] == "retention.attested"]
+    shredding = [digest["shredded"] for digest in recorded if digest["shredded"]]
+    assert sum(shredding) == 5 and len(shredding) == 3  # one attestation per run that shredded, none counted twice
+    # A run that stopped inside the tenant says so; the one that finished it attests the day complete.
+    assert [digest["complete"] for digest in recorded] == [False, False, True]
 
 
 def test_send_surveys_continues_its_pass_across_runs_and_surveys_each_once(api: Api, tenant: dict, clock,
