@@ -16,7 +16,7 @@ import gzip
 import json
 import sys
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,8 +126,10 @@ def _signature_holds(public_key: ec.EllipticCurvePublicKey, signature: str, dige
 
 
 def verify_file(path: str, public_key: ec.EllipticCurvePublicKey, *, tenant: str | None = None,
-                checkpoints: Sequence[Checkpoint] = ()) -> Verified:
-    """The signed digest of a file that verifies, line by line in constant memory; Invalid otherwise."""
+                checkpoints: Sequence[Checkpoint] = (),
+                on_event: Callable[[dict[str, Any]], None] | None = None) -> Verified:
+    """The signed digest of a file that verifies, line by line in constant memory; Invalid otherwise.
+    on_event sees each event once the chain has accepted it (verify_receipts.py)."""
     wanted = {seq for checkpoint in checkpoints for seq in checkpoint.pins()}
     pinned: dict[int, str] = {}  # the file's hash at each seq a checkpoint vouches for
     lines = _lines(path)
@@ -162,6 +164,8 @@ def verify_file(path: str, public_key: ec.EllipticCurvePublicKey, *, tenant: str
         earliest, latest = min(earliest or line["ts"], line["ts"]), max(latest or line["ts"], line["ts"])
         if line["seq"] in wanted:
             pinned[line["seq"]] = line["hash"]
+        if on_event is not None:
+            on_event(line)
     if trailer is None:
         raise Invalid("no trailer: the file is truncated or its signed end was removed")
     digest = _signed_digest(trailer, public_key, EXPORT, "the trailer")
@@ -265,22 +269,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", action="append", default=[], metavar="FILE",
                         help="JSON saved from GET /v1/audit/digests (the answer or one item); repeatable")
     parser.add_argument("--previous", metavar="FILE", help="the export of the range just before, to check they join")
+    parser.add_argument("--receipts", action="store_true",
+                        help="list each erasure receipt and retention attestation, not only their totals")
+    parser.add_argument("--strict", action="store_true", help="exit 1 on a FLAG (e.g. a day without attestation)")
     args = parser.parse_args(argv)
+    from .verify_receipts import Receipts  # it builds on this module
+
     try:
         key = load_public_key(args.public_key)
+        receipts = Receipts(key)
         checkpoints = [checkpoint for path in args.checkpoint for checkpoint in load_checkpoints(path, key)]
-        verified = verify_file(args.file, key, tenant=args.tenant, checkpoints=checkpoints)
+        verified = verify_file(args.file, key, tenant=args.tenant, checkpoints=checkpoints, on_event=receipts.take)
+        receipts.check(verified.digest)
         lines = summary(args.file, verified, args.public_key)
         if args.previous:
             lines.append(_joins(verified.digest, args.previous, key))
+        lines += receipts.report(args.receipts)
+        flags = receipts.flags(verified.digest)
     except Unusable as err:
         print(f"cannot verify: {err}", file=sys.stderr)
         return 2
     except Invalid as err:
         print(f"INVALID {args.file}: {err}")
         return 1
-    print("\n".join(lines))
-    return 0
+    print("\n".join(lines + [f"  {flag}" for flag in flags]))
+    return 1 if flags and args.strict else 0
 
 
 def _joins(digest: dict[str, Any], before_path: str, key: ec.EllipticCurvePublicKey) -> str:
@@ -295,4 +308,8 @@ def _joins(digest: dict[str, Any], before_path: str, key: ec.EllipticCurvePublic
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # As the package's module, not this file's second copy named __main__: verify_receipts imports the
+    # package's, and raises its Invalid, which this copy's main would not catch.
+    from chalicelib.audit import verify
+
+    sys.exit(verify.main())
