@@ -91,8 +91,9 @@ def key_policy(resources: dict, t: Template, key: str) -> dict[str, Any]:
 def test_only_the_roles_of_the_functions_that_sign_digests_may_sign(resources: dict):
     t = template(resources)
     signers = granted_uses(resources, t, "AuditSigningKey")["kms:Sign"]
-    # audit-verify signs checkpoints, the export worker export trailers (chalicelib/audit/signing.py).
-    assert signers == {"AuditVerify", "AuditExport"}
+    # audit-verify signs checkpoints, the export worker export trailers (chalicelib/audit/signing.py), the
+    # API erasure receipts and the retention job its attestations (docs/audit.md, Proof of forgetting).
+    assert signers == {"AuditVerify", "AuditExport", "APIHandler", "Retention"}
     policy = key_policy(resources, t, "AuditSigningKey")
     roles = role_arns(resources, t)
     for function, arn in roles.items():

@@ -126,6 +126,7 @@ class Workload:
         self.call("PATCH", "/v1/visitors/{visitor_id}", {"tags": ["vip"]}, token=admin, visitor_id=visitor_id)
         self.audit()
         self.call("DELETE", "/v1/visitors/{visitor_id}", token=admin, visitor_id=visitor_id)
+        self.call("GET", "/v1/visitors/{visitor_id}/erasure-receipt", token=admin, visitor_id=visitor_id)
         self.verified_visitor_erased_mid_chat()
         self.call("DELETE", "/v1/agents/{agent_id}", token=admin, agent_id=lee["agent_id"])
         self.jobs()
