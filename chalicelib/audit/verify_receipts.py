@@ -92,6 +92,8 @@ class Receipts:
         return [first + timedelta(days=n) for n in range((end - first).days)]
 
     def report(self, listing: bool) -> list[str]:
+        if not self.erasures and not self.attestations:
+            return []  # FLAG lines say what is missing
         keys = sum(len(s.digest["visitor_keys"]) + sum(len(c["keys"]) for c in s.digest["conversations"])
                    for s in self.erasures)
         days = sorted({_day(s.digest["generated_at"]) for s in self.attestations})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -49,6 +50,30 @@ def export(api: Api, tenant: dict, tmp_path: Path, range_from: str, range_to: st
     path = tmp_path / f"{name}.jsonl.gz"
     path.write_bytes(body)
     return ready, path
+
+
+def rewrite_and_export(api: Api, tenant: dict, tmp: Path, seq: int, doctor: Callable[[dict], None], name: str,
+                       range_from: str = "2000-01-01T00:00:00Z") -> Path:
+    """Someone with write access to the table edits event `seq`'s details and rehashes the chain after
+    it, head included: the chain holds again, and the server signs an export of it."""
+    from chalicelib.audit.chain import event_hash
+    from chalicelib.audit.trail import chain_head
+    from chalicelib.storage.audit import AuditChainModel, AuditEventModel
+    from tests.helpers import audit_events
+
+    t = tenant["tenant_id"]
+    events = audit_events(t)
+    prev = events[seq - 2]["hash"]
+    for event in events[seq - 1:]:
+        if event["seq"] == seq:
+            doctor(event["details"])
+        event["prev_hash"] = prev
+        event["hash"] = prev = event_hash(event)
+        AuditEventModel.of(t, event).save()
+    head = chain_head(t)
+    AuditChainModel(t, last_seq=int(head.last_seq), last_hash=prev, last_ts=head.last_ts).save()
+    _, path = export(api, tenant, tmp, range_from, "2100-01-01T00:00:00Z", name)
+    return path
 
 
 def write_public_key(api: Api, tenant: dict, tmp_path: Path) -> Path:

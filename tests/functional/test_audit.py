@@ -68,7 +68,8 @@ def test_every_security_relevant_act_is_on_the_chain_without_secrets(api: Api, t
         "tenant.created", "auth.login", "agent.created", "agent.updated", "api_key.created",
         "api_key.revoked", "settings.updated", "key.rotated", "agent.created", "auth.login",
         "conversation.assigned", "conversation.escalated", "key.rotated", "transcript.read", "transcript.exported",
-        "conversation.closed", "visitor.erased", "agent.deactivated", "auth.login_failed"]
+        "conversation.closed", "visitor.erased", "visitor.erasure_receipt", "agent.deactivated",
+        "auth.login_failed"]
     by_action = {e["action"]: e for e in recorded}
     assert by_action["agent.updated"]["details"] == {"fields": ["password", "tier"]}
     assert by_action["settings.updated"]["details"] == {"fields": ["bot_enabled", "retention_days"]}

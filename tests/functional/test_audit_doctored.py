@@ -24,12 +24,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib.audit import verify
 from chalicelib.audit.chain import canonical, event_hash
-from chalicelib.audit.trail import chain_head, record_event
+from chalicelib.audit.trail import record_event
 from chalicelib.clock import iso
-from chalicelib.storage.audit import AuditChainModel, AuditEventModel
 from devstack.harness import Api, run_job
-from tests.functional.audit_exports import export, offline_verify, write_public_key
-from tests.helpers import audit_events
+from tests.functional.audit_exports import export, offline_verify, rewrite_and_export, write_public_key
 
 SYSTEM = {"kind": "system", "id": "test"}
 EVERYTHING = ("2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z")
@@ -113,21 +111,9 @@ def build(api: Api, tenant: dict, clock: Any, tmp: Path) -> Material:
 
 
 def rewrite_stored_chain_and_export(api: Api, tenant: dict, tmp: Path, middle: str, from_seq: int) -> Path:
-    """Someone with write access to the table edits an event and rehashes the chain after it, head
-    included: the chain holds again, and the server signs an export of it."""
-    t = tenant["tenant_id"]
-    events = audit_events(t)
-    prev = events[from_seq - 2]["hash"]
-    for event in events[from_seq - 1:]:
-        if event["seq"] == from_seq:
-            event["details"] = {"n": 999}
-        event["prev_hash"] = prev
-        event["hash"] = prev = event_hash(event)
-        AuditEventModel.of(t, event).save()
-    head = chain_head(t)
-    AuditChainModel(t, last_seq=int(head.last_seq), last_hash=prev, last_ts=head.last_ts).save()
-    _, path = export(api, tenant, tmp, middle, EVERYTHING[1], "rewritten")
-    return path
+    """The stored chain edited at from_seq and rehashed to its head, then exported by the server."""
+    return rewrite_and_export(api, tenant, tmp, from_seq, lambda details: details.update(n=999), "rewritten",
+                              range_from=middle)
 
 
 def resigned(m: Material, lines: Lines) -> Lines:

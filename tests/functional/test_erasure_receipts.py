@@ -14,15 +14,13 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from chalicelib.audit.chain import canonical, event_hash
+from chalicelib.audit.chain import canonical
 from chalicelib.audit.signing import audit_signer
-from chalicelib.audit.trail import chain_head
-from chalicelib.storage.audit import AuditChainModel, AuditEventModel
 from chalicelib.storage.conversations import ConversationModel
 from chalicelib.transcripts import erasure_proof
 from chalicelib.visitors import erasure
 from devstack.harness import Api
-from tests.functional.audit_exports import export, offline_verify, write_public_key
+from tests.functional.audit_exports import export, offline_verify, rewrite_and_export, write_public_key
 from tests.functional.test_transcripts import MESSAGES, chat, raw_key
 from tests.helpers import all_items, audit_events, without_rate_limits
 
@@ -140,29 +138,11 @@ def test_the_verifier_reports_receipts_from_an_export_and_refuses_doctored_ones(
                                                                ec.ECDSA(hashes.SHA256()))).decode()
 
     for n, doctor in enumerate((forged_key_id, other_visitor, resigned)):
-        doctored = rewrite_receipt_and_export(api, tenant, tmp_path, event["seq"], doctor, f"doctored{n}")
+        doctored = rewrite_and_export(api, tenant, tmp_path, event["seq"], doctor, f"doctored{n}")
         refused = offline_verify(doctored, "--public-key", key)
         assert refused.returncode == 1, refused.stdout
         assert refused.stdout.startswith(f"INVALID {doctored}: the signature of the erasure_receipt at seq "
                                          f"{event['seq']} does not verify with this public key"), refused.stdout
-
-
-def rewrite_receipt_and_export(api: Api, tenant: dict, tmp: Path, seq: int, doctor, name: str) -> Path:
-    """Someone with write access to the table edits the receipt's event and rehashes the chain after it
-    (head included): the chain holds again and the server signs an export of it."""
-    t = tenant["tenant_id"]
-    events = audit_events(t)
-    prev = events[seq - 2]["hash"]
-    for event in events[seq - 1:]:
-        if event["seq"] == seq:
-            doctor(event["details"])
-        event["prev_hash"] = prev
-        event["hash"] = prev = event_hash(event)
-        AuditEventModel.of(t, event).save()
-    head = chain_head(t)
-    AuditChainModel(t, last_seq=int(head.last_seq), last_hash=prev, last_ts=head.last_ts).save()
-    _, path = export(api, tenant, tmp, *EVERYTHING, name)
-    return path
 
 
 # --- The key-store check -------------------------------------------------------------------------
