@@ -99,7 +99,7 @@ class Receipts:
         days = sorted({_day(s.digest["generated_at"]) for s in self.attestations})
         lines = [f"  erasures      {len(self.erasures)} signed receipt(s), {keys} key id(s) named destroyed",
                  f"  retention     {len(self.attestations)} signed attestation(s) on {len(days)} day(s)"
-                 + (f", {days[0]}..{days[-1]}" if days else "")
+                 + (f", {days[0]}" if len(days) == 1 else f", {days[0]}..{days[-1]}" if days else "")
                  + f", {sum(s.digest['shredded'] for s in self.attestations)} conversation(s) shredded"]
         if listing:
             lines += [_erasure_line(s) for s in self.erasures] + [_attestation_line(s) for s in self.attestations]
