@@ -220,3 +220,27 @@ def test_the_key_store_check_fails_when_a_named_key_or_a_foreign_ciphertext_is_l
     digest["visitor_keys"] = []
     code, out = prove(api, tenant, tmp_path, capsys, {**partial, "digest": digest})
     assert code == 1 and "does not verify with this public key" in out, out
+
+
+def test_a_key_added_while_the_erasure_reads_the_visitor_is_named_too(api: Api, tenant: dict, monkeypatch):
+    """The tombstone is conditioned on the visitor holding exactly the keys read: a key added in between
+    (a rotation's first message) makes it read again, so the receipt never leaves a destroyed key out."""
+    t = tenant["tenant_id"]
+    _, _, conversation_id = chat(api, tenant)
+    visitor_id = ConversationModel.get(t, conversation_id).visitor_id
+    real_transaction, raced = erasure.transaction, []
+
+    def racing_transaction():
+        if not raced:  # another container adds version 2 between the erasure's read and its write
+            raced.append(boto3.client("dynamodb").update_item(
+                TableName=VISITORS, Key=raw_key(tenant_id=t, visitor_id=visitor_id),
+                UpdateExpression="SET data_keys.#v = :k", ExpressionAttributeNames={"#v": "2"},
+                ExpressionAttributeValues={":k": {"B": b"\x01" * 60}}))
+        return real_transaction()
+
+    monkeypatch.setattr(erasure, "transaction", racing_transaction)
+    assert api.call("DELETE", f"/v1/visitors/{visitor_id}", token=tenant["admin_token"]).status_code == 202
+    [receipt] = audit_events(t, "visitor.erasure_receipt")
+    assert receipt["details"]["digest"]["visitor_keys"] == [vk(t, visitor_id, 1), vk(t, visitor_id, 2)]
+    item = boto3.client("dynamodb").get_item(TableName=VISITORS, Key=raw_key(tenant_id=t, visitor_id=visitor_id))
+    assert "data_keys" not in item["Item"] and item["Item"]["erasure"]
