@@ -1,5 +1,6 @@
 """The scheduled `audit-verify` job (daily; the offline verifier of exports is verify.py): check each
-tenant's chain since its last signed checkpoint, then sign a new digest that chains to the previous one.
+tenant's chain since its last signed checkpoint (and the signature of each erasure receipt and retention
+attestation in it), then sign a new digest that chains to the previous one.
 
 A break is an alarm: a structured log line for operators and, once per broken seq, a record
 compliance users see (GET /v1/audit/alarms). A broken chain gets no new digest: a signature never
@@ -23,6 +24,7 @@ from ..storage.tenants import every_tenant
 from .chain import ALGORITHM, CHECKPOINT, GENESIS, ChainBroken, ChainState, canonical, event_hash
 from .signing import audit_signer
 from .trail import chain_head, link_waiting
+from .verify_receipts import KINDS
 
 log = logging.getLogger("switchboard.audit")
 
@@ -87,7 +89,22 @@ def _follow(tenant_id: str, state: ChainState, upto: int | None) -> None:
     condition = AuditEventModel.seq >= state.next_seq if upto is None \
         else AuditEventModel.seq.between(state.next_seq, upto)
     for item in AuditEventModel.query(tenant_id, condition, consistent_read=True):
-        state.accept(item.as_event())
+        event = item.as_event()
+        state.accept(event)
+        _check_receipt(event)
+
+
+def _check_receipt(event: dict[str, Any]) -> None:
+    """An erasure receipt or retention attestation is the audit key's signature over its digest: one
+    edited in storage and rehashed into the chain breaks here, without waiting for an export."""
+    kind = KINDS.get(event["action"])
+    if kind is None:
+        return
+    details = event["details"]
+    if not (isinstance(details, dict) and isinstance(details.get("digest"), dict)
+            and details["digest"].get("kind") == kind and isinstance(details.get("signature"), str)
+            and audit_signer().verifies(details["digest"], details["signature"])):
+        raise ChainBroken(event["seq"], f"its signed {kind} does not verify")
 
 
 def _check_checkpoint(tenant_id: str, checkpoint: AuditDigestModel) -> None:

@@ -19,7 +19,7 @@ from chalicelib.audit.signing import audit_signer
 from chalicelib.storage.conversations import ConversationModel
 from chalicelib.transcripts import erasure_proof
 from chalicelib.visitors import erasure
-from devstack.harness import Api
+from devstack.harness import Api, run_job
 from tests.functional.audit_exports import export, offline_verify, rewrite_and_export, write_public_key
 from tests.functional.test_transcripts import MESSAGES, chat, raw_key
 from tests.helpers import all_items, audit_events, without_rate_limits
@@ -244,3 +244,15 @@ def test_a_key_added_while_the_erasure_reads_the_visitor_is_named_too(api: Api, 
     assert receipt["details"]["digest"]["visitor_keys"] == [vk(t, visitor_id, 1), vk(t, visitor_id, 2)]
     item = boto3.client("dynamodb").get_item(TableName=VISITORS, Key=raw_key(tenant_id=t, visitor_id=visitor_id))
     assert "data_keys" not in item["Item"] and item["Item"]["erasure"]
+
+
+def test_audit_verify_raises_an_alarm_on_a_receipt_edited_in_storage(api: Api, tenant: dict, erased: dict,
+                                                                     tmp_path: Path):
+    t = erased["t"]
+    [event] = audit_events(t, "visitor.erasure_receipt")
+    rewrite_and_export(api, tenant, tmp_path, event["seq"],
+                       lambda details: details["digest"].update(identity_link_removed=True), "edited")
+    # The chain was rehashed after the edit and no checkpoint was signed before it: only the receipt's
+    # own signature tells.
+    assert run_job("audit-verify")["broken"] == [
+        {"tenant_id": t, "seq": event["seq"], "reason": "its signed erasure_receipt does not verify"}]

@@ -70,6 +70,8 @@ def test_retention_attests_daily_what_it_shredded_and_the_oldest_survivor(api: A
     assert shredding["oldest_surviving_closed_at"] == iso(ConversationModel.get(t, second).closed_at)
     assert shredding["cutoff"] == iso(clock.utcnow() - timedelta(days=3)) and shredding["complete"]
 
+    assert run_job("audit-verify")["broken"] == []  # the nightly check verifies each attestation's signature
+
     # The auditor's view: attestations per day; days 1 and 3 had none (no run covered the tenant).
     tenant["admin_token"] = api.login(t, "admin@acme.com")
     key = write_public_key(api, tenant, tmp_path)
