@@ -1,11 +1,12 @@
 """Verify a switchboard.audit.v1 export offline, with nothing but the file and the public key.
 
     python -m chalicelib.audit.verify FILE --public-key KEY.pem [--tenant TENANT_ID]
-        [--checkpoint CHECKPOINTS.json ...] [--previous EARLIER_FILE]
+        [--checkpoint CHECKPOINTS.json ...] [--previous EARLIER_FILE] [--receipts] [--strict]
 
 What it reports comes from the signed digest alone: the unsigned header must agree with it, and no
 line may be anything but the header, an event or the trailer. Exits 0 with a summary when every
-hash, the chain, the digest and the signature hold; 1 naming the first failure otherwise; 2 on
+hash, the chain, the digest and the signature hold (and each erasure receipt's and retention
+attestation's own signature: verify_receipts.py); 1 naming the first failure otherwise; 2 on
 unusable arguments. Needs only the standard library and `cryptography`; docs/audit.md has the format.
 """
 from __future__ import annotations

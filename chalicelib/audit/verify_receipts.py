@@ -71,7 +71,7 @@ class Receipts:
 
     def flags(self, file_digest: dict[str, Any]) -> list[str]:
         flags = [f"FLAG seq {s.seq}: retention left a transcript closed {s.digest['oldest_surviving_closed_at']}, "
-                 f"before its cut-off {s.digest['cutoff']}"
+                 f"at or before its cut-off {s.digest['cutoff']}"
                  for s in self.attestations
                  if s.digest["complete"] and s.digest["oldest_surviving_closed_at"] is not None
                  and s.digest["oldest_surviving_closed_at"] <= s.digest["cutoff"]]
@@ -102,7 +102,8 @@ class Receipts:
                  + (f", {days[0]}" if len(days) == 1 else f", {days[0]}..{days[-1]}" if days else "")
                  + f", {sum(s.digest['shredded'] for s in self.attestations)} conversation(s) shredded"]
         if listing:
-            lines += [_erasure_line(s) for s in self.erasures] + [_attestation_line(s) for s in self.attestations]
+            lines += [_erasure_line(s) if s.digest["kind"] == ERASURE_RECEIPT else _attestation_line(s)
+                      for s in sorted(self.erasures + self.attestations, key=lambda s: s.seq)]
         return lines
 
 
