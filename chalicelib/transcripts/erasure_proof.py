@@ -13,7 +13,7 @@ trusts nothing the receipt says until the audit key's signature vouches for it, 
    receipt names (its row's tenant and conversation, which its associated data binds, and its
    key_version), and each of those conversation keys was wrapped under a visitor key the receipt names.
 So nothing left can be opened by a key that still exists. Exits 0 with a report, 1 naming the first
-thing that fails, 2 on unusable arguments. Needs boto3 and cryptography.
+thing that fails, 2 on unusable arguments or a store it cannot read. Needs boto3 and cryptography.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ..audit.chain import ERASURE_RECEIPT
 from ..audit.verify import Invalid, Unusable, _signed_digest, load_public_key
@@ -170,6 +171,12 @@ def main(argv: list[str] | None = None) -> int:
         store = KeyStore(boto3.client("dynamodb", endpoint_url=args.endpoint_url, region_name=args.region),
                          args.tables_prefix)
         lines = prove(receipt, store)
+    except BotoCoreError as err:  # no region, no credentials, no endpoint
+        print(f"cannot read the store: {err}", file=sys.stderr)
+        return 2
+    except ClientError as err:  # e.g. a role without the reads docs/audit.md lists
+        print(f"cannot read the store: {err.response['Error'].get('Message', err)}", file=sys.stderr)
+        return 2
     except Unusable as err:
         print(f"cannot check: {err}", file=sys.stderr)
         return 2
