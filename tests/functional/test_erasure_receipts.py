@@ -37,11 +37,17 @@ def ck(t: str, c: str, n: int) -> str:
 
 
 @pytest.fixture
-def erased(api: Api, tenant: dict) -> dict:
-    """A visitor with two conversations, one closed before a key rotation and one open across it, erased."""
+def erased(api: Api, tenant: dict, clock) -> dict:
+    """A visitor with two conversations, one closed (its survey answered with a comment) before a key
+    rotation and one open across it, erased."""
     t = tenant["tenant_id"]
     vera, sam, first = chat(api, tenant, visitor_text="first chat")
     vera.send(action="conversation.close", conversation_id=first)
+    clock.advance(301)  # the survey's delay
+    assert run_job("send-surveys")["websocket"] == 1
+    [survey] = vera.of_type("survey.request")
+    answered = api.call("POST", f"/v1/surveys/{survey['survey_token']}", {"rating": 4, "comment": "kind"})
+    assert answered.status_code == 200
     vera.send(action="message.send", client_msg_id="v2", text="second chat")
     second = vera.of_type("ack")[-1]["conversation_id"]
     assert api.call("POST", "/v1/keys/rotate", token=tenant["admin_token"]).status_code == 200
@@ -169,7 +175,7 @@ def test_the_key_store_check_proves_a_real_erasure_and_writes_nothing(api: Api, 
                           "opens with a key that still exists\n")
     assert "  conversations  2 named, 2 in the store for the visitor, none unnamed; none holds a wrapped key\n" in out
     # The visitor's three messages and the agent's reply in the first; the close markers are not ciphertexts.
-    assert "  ciphertexts    4 message(s) and 0 survey comment(s) left, each bound to a key id the receipt names\n" \
+    assert "  ciphertexts    4 message(s) and 1 survey comment(s) left, each bound to a key id the receipt names\n" \
         in out
     assert without_rate_limits(all_items()) == before
 
@@ -208,6 +214,14 @@ def test_the_key_store_check_fails_when_a_named_key_or_a_foreign_ciphertext_is_l
     assert code == 1 and (f"message seq 99 of conversation {second} is bound to key {ck(t, second, 7)}, which the "
                           "receipt does not name") in out, out
     ddb.delete_item(TableName=MESSAGES, Key=raw_key(conversation_key=f"{t}#{second}", seq=99))
+    # A survey comment bound to a key the receipt does not name.
+    first = next(c for c in erased["conversations"] if c != second)
+    ddb.update_item(TableName="switchboard-test-surveys", Key=raw_key(tenant_id=t, conversation_id=first),
+                    UpdateExpression="SET comment_key_version = :v", ExpressionAttributeValues={":v": {"N": "3"}})
+    code, out = prove(api, tenant, tmp_path, capsys)
+    assert code == 1 and f"the survey comment of conversation {first} is bound to key {ck(t, first, 3)}" in out, out
+    ddb.update_item(TableName="switchboard-test-surveys", Key=raw_key(tenant_id=t, conversation_id=first),
+                    UpdateExpression="SET comment_key_version = :v", ExpressionAttributeValues={":v": {"N": "1"}})
 
     # A receipt that leaves out one of the visitor's conversations (re-signed, so the signature holds).
     [event] = audit_events(t, "visitor.erasure_receipt")
