@@ -25,6 +25,9 @@ DIGEST_FIELDS = {
              "event_count", "generated_at"),
     CHECKPOINT: ("kind", "tenant_id", "first_seq", "first_prev_hash", "last_seq", "last_hash", "event_count",
                  "generated_at", "prev_digest_hash"),
+    # A visitor's access bundle (chalicelib/audit/verify_access.py): its every file by name, sha256 and size.
+    "access_manifest": ("kind", "format", "tenant_id", "visitor_id", "export_id", "generated_at", "requested_by",
+                        "erased_at", "files"),
 }
 
 
