@@ -18,7 +18,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from ..access.principals import Principal
+from ..access.principals import Actor, Principal
 from ..clock import iso
 from ..errors import NotFound
 from ..ids import new_id
@@ -49,17 +49,22 @@ def request_export(principal: Principal, body: s.ExportIn) -> s.ExportAccepted:
     export = AuditExportModel(principal.tenant_id, new_id("x"), status="pending", range_from=body.range_from,
                               range_to=body.range_to, requested_by=principal.actor, created_at=rt.clock.utcnow(),
                               step=1)
+    start(export, principal.actor, "audit.export_requested", export.export_id,
+          {"from": body.range_from, "to": body.range_to})
+    return s.ExportAccepted(export_id=export.export_id)
+
+
+def start(export: AuditExportModel, actor: Actor, action: str, target: str, details: dict[str, Any]) -> None:
+    """A new export of any kind saved, its request recorded (action, target, details), its first step queued."""
     export.save(condition=AuditExportModel.export_id.does_not_exist())
-    record_event(principal.tenant_id, principal.actor, "audit.export_requested", export.export_id,
-                 {"from": body.range_from, "to": body.range_to})
+    record_event(export.tenant_id, actor, action, target, details)
     try:
-        queue_step(principal.tenant_id, export.export_id)
+        queue_step(export.tenant_id, export.export_id)
     except Exception:
         # Never left pending forever: the export says it failed, the caller gets a 500.
         _finish(export, [AuditExportModel.status.set("failed"),
                          AuditExportModel.error.set("The export could not be queued; request it again.")])
         raise
-    return s.ExportAccepted(export_id=export.export_id)
 
 
 def export_status(principal: Principal, export_id: str) -> s.ExportStatus:

@@ -42,17 +42,9 @@ def request_export(principal: Principal, visitor_id: str) -> s.AccessExportAccep
     export = AuditExportModel(principal.tenant_id, new_id("x"), kind=ACCESS, status="pending", visitor_id=visitor_id,
                               requested_by=principal.actor, created_at=now,
                               expires_at=now + timedelta(days=BUNDLE_DAYS), step=1)
-    export.save(condition=AuditExportModel.export_id.does_not_exist())
-    # Before the bundle is built: the bundle holds its own request.
-    record_event(principal.tenant_id, principal.actor, "visitor.access_export_requested", visitor_id,
-                 {"export_id": export.export_id})
-    try:
-        exports.queue_step(principal.tenant_id, export.export_id)
-    except Exception:
-        # Never left pending forever: the export says it failed, the caller gets a 500.
-        export.update(actions=[AuditExportModel.status.set("failed"), AuditExportModel.error.set(
-            "The export could not be queued; request it again."), AuditExportModel.finished_at.set(now)])
-        raise
+    # The request is recorded before the bundle is built: the bundle holds its own request.
+    exports.start(export, principal.actor, "visitor.access_export_requested", visitor_id,
+                  {"export_id": export.export_id})
     return s.AccessExportAccepted(export_id=export.export_id)
 
 
