@@ -59,9 +59,11 @@ def verify_bundle(path: str, public_key: ec.EllipticCurvePublicKey, *, tenant: s
             if name not in names:
                 raise Invalid(f"{name} is in the signed manifest but not in the bundle: it was removed")
             content = _read(bundle, name)
-            if len(content) != size or hashlib.sha256(content).hexdigest() != sha256:
-                raise Invalid(f"{name} does not match the signed manifest (size {len(content)}, signed {size}; "
-                              "or its SHA-256 differs): it was changed")
+            if len(content) != size:
+                raise Invalid(f"{name} does not match the signed manifest: {len(content)} bytes, {size} signed; "
+                              "it was changed")
+            if hashlib.sha256(content).hexdigest() != sha256:
+                raise Invalid(f"{name} does not match the signed manifest: its SHA-256 differs; it was changed")
     if tenant is not None and digest["tenant_id"] != tenant:
         raise Invalid(f"the bundle is signed for tenant {digest['tenant_id']}, not {tenant}")
     if visitor is not None and digest["visitor_id"] != visitor:
@@ -101,7 +103,8 @@ def summary(path: str, manifest: dict[str, Any], key_path: str) -> list[str]:
                                                              if manifest["erased_at"] else ""),
              f"  export        {manifest['export_id']}, requested by {manifest['requested_by'].get('kind')} "
              f"{manifest['requested_by'].get('id')}",
-             f"  files         {len(files)}, {total} bytes: " + ", ".join(entry["name"] for entry in files),
+             f"  files         {len(files)} and the manifest, {total} bytes (conversations: "
+             f"{sum(entry['name'].startswith('conversations/') for entry in files)})",
              f"  generated at  {manifest['generated_at']}",
              f"  signed by     key {manifest['key_id']} ({ALGORITHM}), verified with {key_path}"]
     return lines
