@@ -6,6 +6,9 @@ queued by the one before: chunks of events streamed as gzip into the parts of on
 (chalicelib/audit/export_file.py), the last with the signed trailer, then a step that completes the
 upload and records the file's SHA-256. Memory stays flat whatever the number of events, and no step
 is bounded by one Lambda's 15 minutes but its own chunk. The bucket keeps the file under Object Lock.
+
+The engine (start, run_step, the lease and the finish) serves every kind of export the audit-export
+function writes: a visitor's access bundle (chalicelib/visitors/access_exports.py) is another.
 """
 from __future__ import annotations
 

@@ -21,6 +21,7 @@ from chalicelib.transcripts.envelope import MAGIC
 from chalicelib.visitors import access_bundle
 from devstack.harness import Api, agent, run_job, visitor
 from tests.functional.audit_exports import run_queued_exports, write_public_key
+from tests.functional.test_audit_export_chunks import deliver, take_message
 from tests.functional.test_surveys_and_reports import answer, closed_chat
 from tests.helpers import audit_events, error_of, signed_up
 
@@ -280,3 +281,18 @@ def test_the_bundle_expires_after_seven_days(api: Api, tenant: dict, clock):
 def test_an_unknown_visitor_is_not_found(api: Api, tenant: dict, visitor_id: str):
     response = api.call("POST", f"/v1/visitors/{visitor_id}/access-exports", token=tenant["admin_token"])
     assert response.status_code == 404
+
+
+def test_a_message_delivered_twice_builds_one_bundle(api: Api, tenant: dict, clock):
+    """SQS delivers at least once: the engine's claim and the pending check make the second a no-op."""
+    visitor_id, _ = served_visitor(api, tenant, clock)
+    accepted = api.call("POST", f"/v1/visitors/{visitor_id}/access-exports", token=tenant["admin_token"])
+    body = take_message()
+    deliver(body)
+    status_path = f"/v1/visitors/{visitor_id}/access-exports/{accepted.json_body['export_id']}"
+    first = api.call("GET", status_path, token=tenant["admin_token"]).json_body
+    clock.advance(60)
+    deliver(body)
+    assert api.call("GET", status_path, token=tenant["admin_token"]).json_body == first
+    versions = boto3.client("s3").list_object_versions(Bucket=BUCKET, Prefix="access/").get("Versions", [])
+    assert first["status"] == "ready" and len(versions) == 1
