@@ -40,6 +40,7 @@ from .service import profile_out
 # Lambda answers at most 6 MB, and API Gateway sends a binary body base64-encoded (4 bytes per 3):
 # 4 MiB of zip is 5.6 MB on the wire.
 MAX_BUNDLE_BYTES = 4 * 1024 * 1024
+TOO_LARGE = "bundle_too_large"
 
 README = """Your data held by {tenant_name}, as of {generated_at}
 =====================================================================
@@ -169,7 +170,7 @@ class _Zip:
         if listed:
             self.listed.append({"name": name, "sha256": hashlib.sha256(content).hexdigest(), "size": len(content)})
         if self._buffer.tell() > MAX_BUNDLE_BYTES:
-            raise ExportRefused("bundle_too_large", f"Everything held about this visitor is more than "
+            raise ExportRefused(TOO_LARGE, f"Everything held about this visitor is more than "
                                 f"{MAX_BUNDLE_BYTES // (1024 * 1024)} MiB zipped, the most one download answers. "
                                 "Download each conversation's transcript (GET /v1/conversations/{id}/transcript) "
                                 "and export the audit trail (POST /v1/audit/exports) instead.")

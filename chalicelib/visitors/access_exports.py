@@ -21,14 +21,14 @@ from ..access.principals import Principal
 from ..audit import exports
 from ..audit.trail import record_event
 from ..clock import iso
-from ..errors import Conflict, Gone, NotFound
+from ..errors import Conflict, Gone, NotFound, TooLarge
 from ..ids import new_id
 from ..runtime import runtime
 from ..storage.audit import AuditExportModel
 from ..storage.tenants import TenantModel
 from ..transcripts.envelope import open_object, seal_object
 from . import schemas as s
-from .access_bundle import BundleRequest, build_bundle
+from .access_bundle import TOO_LARGE, BundleRequest, build_bundle
 from .service import find_visitor
 
 ACCESS = "access"
@@ -76,6 +76,8 @@ def export_status(principal: Principal, visitor_id: str, export_id: str) -> s.Ac
 def download(principal: Principal, visitor_id: str, export_id: str) -> Response:
     """The zip, opened from its sealed object; every download is an audit event."""
     export = _export(principal, visitor_id, export_id)
+    if export.error_code == TOO_LARGE:
+        raise TooLarge(export.error or "The bundle is too large to download.", code=TOO_LARGE)
     if export.status != "ready" or export.s3_key is None:
         raise Conflict("The bundle is not ready; GET the export's status until it is.", code="export_not_ready")
     rt = runtime()

@@ -63,6 +63,6 @@ def access_export_status(call: Call[None], visitor_id: str, export_id: str) -> s
 
 @endpoint(bp, "GET", "/v1/visitors/{visitor_id}/access-exports/{export_id}/bundle",
           summary="Download the access bundle (application/zip; send Accept: application/zip); audited",
-          tag=TAG, auth=COMPLIANCE, errors=(404, 409, 410))
+          tag=TAG, auth=COMPLIANCE, errors=(404, 409, 410, 413))
 def download_access_bundle(call: Call[None], visitor_id: str, export_id: str) -> Response:
     return access_exports.download(call.principal, visitor_id, export_id)

@@ -68,6 +68,8 @@ def exported(api: Api, token: str, visitor_id: str) -> tuple[dict, bytes]:
     status_path = f"/v1/visitors/{visitor_id}/access-exports/{export_id}"
     pending = api.call("GET", status_path, token=token).json_body
     assert pending["status"] == "pending" and pending["url"] is None and pending["sha256"] is None
+    early = api.call("GET", f"{status_path}/bundle", token=token, headers={"Accept": "application/zip"})
+    assert early.status_code == 409 and error_of(early)["code"] == "export_not_ready"
     assert run_queued_exports() == 1  # one step: the bundle is bounded
     ready = api.call("GET", status_path, token=token).json_body
     assert ready["status"] == "ready", ready
@@ -261,7 +263,7 @@ def test_a_bundle_too_large_for_one_answer_fails_cleanly(api: Api, tenant: dict,
     assert "/transcript" in status["error"]
     refused = api.call("GET", f"/v1/visitors/{visitor_id}/access-exports/{export_id}/bundle",
                        token=tenant["admin_token"])
-    assert refused.status_code == 409 and error_of(refused)["code"] == "export_not_ready"
+    assert refused.status_code == 413 and error_of(refused)["code"] == "bundle_too_large"
     assert boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix="access/").get("KeyCount") == 0
 
 
