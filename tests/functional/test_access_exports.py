@@ -298,3 +298,16 @@ def test_a_message_delivered_twice_builds_one_bundle(api: Api, tenant: dict, clo
     assert api.call("GET", status_path, token=tenant["admin_token"]).json_body == first
     versions = boto3.client("s3").list_object_versions(Bucket=BUCKET, Prefix="access/").get("Versions", [])
     assert first["status"] == "ready" and len(versions) == 1
+
+
+def test_the_subject_index_holds_only_events_about_visitors_and_conversations(api: Api, tenant: dict, clock):
+    """Sparse: logins, agent and settings changes cost the index nothing."""
+    served_visitor(api, tenant, clock)
+    items = boto3.client("dynamodb").scan(TableName="switchboard-test-audit-events")["Items"]
+    about = {item["target"]["S"] for item in items if "subject_key" in item}
+    others = {item["action"]["S"] for item in items if "subject_key" not in item}
+    assert about and all(target.startswith(("v_", "c_")) for target in about)
+    assert {"tenant.created", "agent.created", "auth.login"} <= others
+    for item in items:
+        if "subject_key" in item:
+            assert item["subject_key"]["S"] == f"{item['tenant_id']['S']}#{item['target']['S']}"
