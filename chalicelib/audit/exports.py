@@ -141,9 +141,8 @@ def run_step(tenant_id: str, export_id: str, step: int, context: Any = None,
         return
     if not _claim(export, step, now):
         return  # another delivery of this step holds it
-    work = (works or {AUDIT: write_audit_file})[export.kind or AUDIT]
-    try:
-        done = work(export, step, context)
+    try:  # a kind this consumer was not given the work of fails too, rather than staying pending
+        done = (works or {AUDIT: write_audit_file})[export.kind or AUDIT](export, step, context)
     except ExportRefused as refused:
         _finish(export, [AuditExportModel.status.set("failed"), AuditExportModel.error.set(refused.message),
                          AuditExportModel.error_code.set(refused.code)])
