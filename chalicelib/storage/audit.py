@@ -1,6 +1,7 @@
 """The audit trail: events, the chain head, signed digests, alarms and exports (docs/audit.md)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -32,8 +33,9 @@ class AuditSubjectIndex(GlobalSecondaryIndex["AuditEventModel"]):
     seq = NumberAttribute(range_key=True)
 
 
-# Ids minted by chalicelib.ids.new_id for visitors ("v_...") and conversations ("c_...").
-SUBJECT_PREFIXES = ("v_", "c_")
+# Ids minted by chalicelib.ids.new_id for visitors and conversations ("v_" or "c_", then 26 characters
+# of base32hex): the whole shape, so no other target (a canned response's shortcut, say) can pass for one.
+SUBJECT_ID = re.compile(r"[vc]_[0-9a-v]{26}")
 
 
 def subject_key(tenant_id: str, target: str) -> str:
@@ -60,7 +62,7 @@ class AuditEventModel(TableModel):
 
     @classmethod
     def of(cls, tenant_id: str, event: dict[str, Any]) -> AuditEventModel:
-        about = event["target"].startswith(SUBJECT_PREFIXES)
+        about = SUBJECT_ID.fullmatch(event["target"]) is not None
         return cls(tenant_id, **event, ts_seq=f"{event['ts']}#{event['seq']:012d}",
                    subject_key=subject_key(tenant_id, event["target"]) if about else None)
 
