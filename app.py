@@ -116,7 +116,7 @@ def audit_login_failures(event: CloudWatchEvent) -> dict[str, Any]:
 
 @app.on_sqs_message(queue=get_config().audit_export_queue, batch_size=1)
 def audit_export(event: SQSEvent) -> None:
-    from chalicelib.audit.exports import handle_export_messages
+    from chalicelib.visitors.access_exports import handle_export_messages  # audit files and access bundles
 
     handle_export_messages((record.body for record in event), event.context)
 

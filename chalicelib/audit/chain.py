@@ -32,6 +32,9 @@ DIGEST_FIELDS = {
     RETENTION_ATTESTATION: ("kind", "tenant_id", "generated_at", "retention_days", "cutoff", "shredded",
                             "conversations_sha256", "keys_destroyed", "keys_sha256", "oldest_surviving_closed_at",
                             "complete"),
+    # A visitor's access bundle (chalicelib/audit/verify_access.py): its every file by name, sha256 and size.
+    "access_manifest": ("kind", "format", "tenant_id", "visitor_id", "export_id", "generated_at", "requested_by",
+                        "erased_at", "files"),
 }
 
 

@@ -1,6 +1,7 @@
 """Reading conversations and transcripts over REST: agents see their own, other roles all."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist
@@ -128,9 +129,7 @@ def transcript(principal: Principal, conversation_id: str) -> s.Transcript:
     """The whole conversation, decrypted, for download; every download is audited."""
     conversation = get_conversation(principal, conversation_id)
     messages, size = [], 0
-    for message in visible(MessageModel.query(conversation_key(principal.tenant_id, conversation_id),
-                                              consistent_read=True, page_size=MESSAGE_PAGE)):
-        out = _message_out(conversation, message)
+    for out in messages_of(conversation):
         size += len(out.model_dump_json())
         if size > TRANSCRIPT_MAX_BYTES:
             raise TooLarge("This transcript is too long to download at once; page through "
@@ -141,6 +140,14 @@ def transcript(principal: Principal, conversation_id: str) -> s.Transcript:
                  {"count": len(messages)})
     return s.Transcript(conversation=conversation_out(conversation), messages=messages,
                         exported_at=iso(runtime().clock.utcnow()))
+
+
+def messages_of(conversation: ConversationModel) -> Iterator[s.MessageOut]:
+    """Every message of the conversation in seq order, decrypted (the caller checked who may read it
+    and audits the reading)."""
+    key = conversation_key(conversation.tenant_id, conversation.conversation_id)
+    for message in visible(MessageModel.query(key, consistent_read=True, page_size=MESSAGE_PAGE)):
+        yield _message_out(conversation, message)
 
 
 def transcript_text(transcript: s.Transcript) -> str:

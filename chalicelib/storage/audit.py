@@ -1,6 +1,7 @@
 """The audit trail: events, the chain head, signed digests, alarms and exports (docs/audit.md)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -20,6 +21,27 @@ class AuditTimeIndex(GlobalSecondaryIndex["AuditEventModel"]):
     ts_seq = UnicodeAttribute(range_key=True)
 
 
+class AuditSubjectIndex(GlobalSecondaryIndex["AuditEventModel"]):
+    """Events about one visitor or one conversation, in seq order: what a visitor's access export
+    holds (chalicelib/visitors/access_exports.py). Sparse: only events whose target is a visitor or a
+    conversation carry subject_key, so logins and settings changes cost the index nothing."""
+    class Meta:
+        index_name = "subject-index"
+        projection = KeysOnlyProjection()
+
+    subject_key = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+
+
+# Ids minted by chalicelib.ids.new_id for visitors and conversations ("v_" or "c_", then 26 characters
+# of base32hex): the whole shape, so no other target (a canned response's shortcut, say) can pass for one.
+SUBJECT_ID = re.compile(r"[vc]_[0-9a-v]{26}")
+
+
+def subject_key(tenant_id: str, target: str) -> str:
+    return f"{tenant_id}#{target}"
+
+
 class AuditEventModel(TableModel):
     """One link of a tenant's hash chain, exactly as exported (chalicelib/audit/chain.py)."""
     Meta = table_meta("audit-events")
@@ -34,11 +56,15 @@ class AuditEventModel(TableModel):
     prev_hash = UnicodeAttribute()
     hash = UnicodeAttribute()
     ts_seq = UnicodeAttribute()  # not part of the event: the time-index's sort key
+    subject_key = UnicodeAttribute(null=True)  # not part of the event: "{tenant_id}#{target}", or absent
     time_index = AuditTimeIndex()
+    subject_index = AuditSubjectIndex()
 
     @classmethod
     def of(cls, tenant_id: str, event: dict[str, Any]) -> AuditEventModel:
-        return cls(tenant_id, **event, ts_seq=f"{event['ts']}#{event['seq']:012d}")
+        about = SUBJECT_ID.fullmatch(event["target"]) is not None
+        return cls(tenant_id, **event, ts_seq=f"{event['ts']}#{event['seq']:012d}",
+                   subject_key=subject_key(tenant_id, event["target"]) if about else None)
 
     def as_event(self) -> dict[str, Any]:
         """The stored event exactly as hashed and exported."""
@@ -91,12 +117,17 @@ class AuditAlarmModel(TableModel):
 
 
 class AuditExportModel(TableModel):
+    """An export worked step by step by the audit-export function: an audit file (kind absent; a
+    time range) or a visitor's access bundle (kind "access"; a visitor)."""
     Meta = table_meta("audit-exports")
     tenant_id = UnicodeAttribute(hash_key=True)
     export_id = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute(null=True)  # absent: an audit file; "access": a visitor's access bundle
     status = UnicodeAttribute()  # pending | ready | failed
-    range_from = UnicodeAttribute()
-    range_to = UnicodeAttribute()
+    range_from = UnicodeAttribute(null=True)  # audit files only
+    range_to = UnicodeAttribute(null=True)
+    visitor_id = UnicodeAttribute(null=True)  # access bundles only
+    expires_at = UTCDateTimeAttribute(null=True)  # access bundles: S3 drops the object after this
     requested_by = JSONAttribute()
     created_at = UTCDateTimeAttribute()
     finished_at = UTCDateTimeAttribute(null=True)
@@ -107,6 +138,7 @@ class AuditExportModel(TableModel):
     # Set when the exported events do not form an intact chain (the file still holds them as stored).
     broken_seq = NumberAttribute(null=True)
     error = UnicodeAttribute(null=True)
+    error_code = UnicodeAttribute(null=True)
     # While pending: the step the export is at (each step one invocation), the claim on it, and the
     # progress carried between steps (chalicelib/audit/export_file.py: Progress).
     step = NumberAttribute(null=True)

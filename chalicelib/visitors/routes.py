@@ -3,19 +3,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from ..access.roles import COMPLIANCE, STAFF
 from ..lazy import lazy_modules
 from ..web.routing import PUBLIC, Call, PublicCall, endpoint
 
 if TYPE_CHECKING:
-    from . import erasure, erasure_receipt, service, widget_sessions
+    from . import access_exports, erasure, erasure_receipt, service, widget_sessions
     from . import schemas as s
 else:  # loaded by the first request that needs them (see chalicelib/lazy.py); the schemas too:
     # the handlers' annotations name the models, read on a route's first call (chalicelib/web/routing.py)
-    s, erasure, erasure_receipt, service, widget_sessions = lazy_modules(
-        __package__, "schemas", "erasure", "erasure_receipt", "service", "widget_sessions")
+    s, access_exports, erasure, erasure_receipt, service, widget_sessions = lazy_modules(
+        __package__, "schemas", "access_exports", "erasure", "erasure_receipt", "service", "widget_sessions")
 
 bp = Blueprint(__name__)
 TAG = "visitors"
@@ -52,3 +52,24 @@ def erase_visitor(call: Call[None], visitor_id: str) -> s.ErasureOut:
           auth=COMPLIANCE, errors=(404,))
 def get_erasure_receipt(call: Call[None], visitor_id: str) -> s.ErasureReceipt:
     return erasure_receipt.read_receipt(call.principal, visitor_id)
+
+
+@endpoint(bp, "POST", "/v1/visitors/{visitor_id}/access-exports",
+          summary="Right of access: bundle everything held about the visitor, with a signed manifest", tag=TAG,
+          auth=COMPLIANCE, status=202, errors=(404,))
+def request_access_export(call: Call[None], visitor_id: str) -> s.AccessExportAccepted:
+    return access_exports.request_export(call.principal, visitor_id)
+
+
+@endpoint(bp, "GET", "/v1/visitors/{visitor_id}/access-exports/{export_id}",
+          summary="An access export's status, and its bundle's download route once ready", tag=TAG,
+          auth=COMPLIANCE, errors=(404,))
+def access_export_status(call: Call[None], visitor_id: str, export_id: str) -> s.AccessExportStatus:
+    return access_exports.export_status(call.principal, visitor_id, export_id)
+
+
+@endpoint(bp, "GET", "/v1/visitors/{visitor_id}/access-exports/{export_id}/bundle",
+          summary="Download the access bundle (application/zip; send Accept: application/zip); audited",
+          tag=TAG, auth=COMPLIANCE, errors=(404, 409, 410, 413))
+def download_access_bundle(call: Call[None], visitor_id: str, export_id: str) -> Response:
+    return access_exports.download(call.principal, visitor_id, export_id)

@@ -95,3 +95,23 @@ class WidgetSessionOut(Output):
     open_conversation_id: str | None = Field(
         description="the visitor's conversation that is not closed (resume it with messages.sync); "
                     "always null for a new visitor")
+
+
+# --- Access exports (the right of access) -------------------------------------------------
+class AccessExportAccepted(Output):
+    export_id: str
+
+
+class AccessExportStatus(Output):
+    export_id: str
+    visitor_id: str
+    status: Literal["pending", "ready", "failed"]
+    created_at: str
+    finished_at: str | None = None
+    expires_at: str = Field(description="the bundle is deleted then (7 days after the request)")
+    url: str | None = Field(default=None, description="the bundle's download route (ready only): GET it with "
+                                                      "the same credentials; each download is audited")
+    sha256: str | None = Field(default=None, description="of the zip the download answers")
+    size_bytes: int | None = None
+    error: str | None = None
+    error_code: str | None = Field(default=None, description="bundle_too_large: more than the 4 MiB one answer holds")

@@ -46,7 +46,7 @@ def _get_visitor(tenant_id: str, visitor_id: str) -> VisitorModel:
 
 
 # --- Profiles -----------------------------------------------------------------------------
-def _profile(visitor: VisitorModel) -> s.VisitorProfile:
+def profile_out(visitor: VisitorModel) -> s.VisitorProfile:
     # This visitor's own conversations only: a verified user is one visitor already, and an email
     # match is a stranger until proven otherwise (shown as a hint, never with its history).
     conversations = ConversationModel.visitor_index.query(
@@ -69,7 +69,7 @@ def _possible_match(visitor: VisitorModel) -> s.PossibleMatch | None:
 
 
 def read_profile(principal: Principal, visitor_id: str) -> s.VisitorProfile:
-    profile = _profile(_get_visitor(principal.tenant_id, visitor_id))
+    profile = profile_out(_get_visitor(principal.tenant_id, visitor_id))
     # Agents read the profiles of the visitors they serve all day; reads by the other roles are
     # personal-data access worth an audit record (as transcript reads are).
     if principal.role != "agent":
@@ -90,7 +90,7 @@ def update_profile(principal: Principal, visitor_id: str, patch: s.VisitorPatch)
         # Field names only: notes are personal data and never enter the audit trail.
         record_event(principal.tenant_id, principal.actor, "visitor.updated", visitor_id,
                      {"fields": sorted(changes)})
-    return _profile(visitor)
+    return profile_out(visitor)
 
 
 # --- Returning visitors -------------------------------------------------------------------

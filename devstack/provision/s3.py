@@ -18,15 +18,25 @@ def _bucket_encryption(encryption: dict[str, Any]) -> dict[str, Any]:
     return {"Rules": rules}
 
 
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """CFN's rule as the API takes it: "Id" is "ID", "Prefix" a Filter (none: an empty one), and
+    "ExpirationInDays" an Expiration."""
+    out: dict[str, Any] = {"Filter": {"Prefix": rule["Prefix"]} if "Prefix" in rule else {}}
+    for key, value in rule.items():
+        if key == "ExpirationInDays":
+            out["Expiration"] = {"Days": value}
+        elif key != "Prefix":
+            out["ID" if key == "Id" else key] = value
+    return out
+
+
 def _configure_bucket(s3: Any, name: str, props: dict[str, Any]) -> None:
     if "VersioningConfiguration" in props:
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
     if "ObjectLockConfiguration" in props:
         s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration=props["ObjectLockConfiguration"])
     if "LifecycleConfiguration" in props:
-        # CFN spells the API's "ID" "Id", and its rule without a Filter is the API's with an empty one.
-        rules = [{"Filter": {}, **{("ID" if key == "Id" else key): value for key, value in rule.items()}}
-                 for rule in props["LifecycleConfiguration"]["Rules"]]
+        rules = [_lifecycle_rule(rule) for rule in props["LifecycleConfiguration"]["Rules"]]
         s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
     if "BucketEncryption" in props:
         s3.put_bucket_encryption(

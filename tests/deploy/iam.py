@@ -130,7 +130,10 @@ def requests_of(call: Call, names: Names) -> list[Request]:
         keys = tuple(("kms:EncryptionContextKeys", k) for k, _ in sorted(p.get("EncryptionContext", {}).items()))
         return [Request(f"kms:{op}", names.key_arns[p["KeyId"]] if "KeyId" in p else names.data_key, context + keys)]
     if call.service == "s3":
-        return [Request(f"s3:{_S3_ACTIONS[op]}", f"arn:aws:s3:::{p['Bucket']}/{p['Key']}")]
+        arn = f"arn:aws:s3:::{p['Bucket']}/{p['Key']}"
+        if op == "PutObject" and "ObjectLockMode" in p:  # S3 authorizes the retention an object is put with too
+            return [Request("s3:PutObject", arn), Request("s3:PutObjectRetention", arn)]
+        return [Request(f"s3:{_S3_ACTIONS[op]}", arn)]
     if call.service == "sqs":
         name = p["QueueName"] if "QueueName" in p else p["QueueUrl"].rstrip("/").rsplit("/", 1)[1]
         return [Request(f"sqs:{op}", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}")]

@@ -49,7 +49,8 @@ PARAMETERS = {"Stage": "dev", "MailDomain": "mail.switchboard.example", "PublicU
 NARROW_WILDCARDS = {
     "execute-api": re.compile(r"^arn:aws:execute-api:[^*]+/(POST|GET|DELETE)/@connections/\*$"),  # connection ids
     "logs": re.compile(r"^arn:aws:logs:[^*]+:log-group:/aws/lambda/[^*]+:\*$"),  # log streams
-    "s3": re.compile(r"^arn:aws:s3:::[^*/]+/\*/audit/\*$"),  # {tenant_id}/audit/{export_id}.jsonl.gz
+    # {tenant_id}/audit/{export_id}.jsonl.gz, access/{tenant_id}/{export_id}.zip.sealed
+    "s3": re.compile(r"^arn:aws:s3:::[^*/]+/(\*/audit|access)/\*$"),
 }
 # Grants only a failure uses (the workload succeeds), each with the code that needs it.
 ERROR_PATHS = {
@@ -80,9 +81,9 @@ class Workload:
         self.routes: set[tuple[str, str]] = set()
 
     def call(self, method: str, route: str, body: Any = None, token: str | None = None, query: str = "",
-             status: int | None = None, **params: str) -> Any:
+             status: int | None = None, headers: dict[str, str] | None = None, **params: str) -> Any:
         path = route.format(**{name: quote(value, safe="") for name, value in params.items()})
-        response = self.api.call(method, path + query, body, token=token)
+        response = self.api.call(method, path + query, body, token=token, headers=headers)
         assert response.status_code == status if status else response.status_code < 300, (route, response.body)
         self.routes.add((method, route))
         content_type = {name.lower(): value for name, value in response.headers.items()}.get("content-type", "")
@@ -125,6 +126,7 @@ class Workload:
         self.call("GET", "/v1/visitors/{visitor_id}", token=admin, visitor_id=visitor_id)
         self.call("PATCH", "/v1/visitors/{visitor_id}", {"tags": ["vip"]}, token=admin, visitor_id=visitor_id)
         self.audit()
+        self.access_export(visitor_id)
         self.call("DELETE", "/v1/visitors/{visitor_id}", token=admin, visitor_id=visitor_id)
         self.call("GET", "/v1/visitors/{visitor_id}/erasure-receipt", token=admin, visitor_id=visitor_id)
         self.verified_visitor_erased_mid_chat()
@@ -267,6 +269,18 @@ class Workload:
         assert deliver_once(consumer, boto3.client("sqs")) == 2  # one chunk of events, then completing the file
         ready = self.call("GET", "/v1/audit/exports/{export_id}", token=self.admin, export_id=accepted["export_id"])
         assert ready["status"] == "ready"
+
+    def access_export(self, visitor_id: str) -> None:
+        """The right of access: the bundle built by the export consumer, downloaded through our route."""
+        accepted = self.call("POST", "/v1/visitors/{visitor_id}/access-exports", token=self.admin,
+                             visitor_id=visitor_id)
+        [consumer] = chalice_consumers(app_module.app, app_module)
+        assert deliver_once(consumer, boto3.client("sqs")) == 1
+        route = "/v1/visitors/{visitor_id}/access-exports/{export_id}"
+        assert self.call("GET", route, token=self.admin, visitor_id=visitor_id,
+                         export_id=accepted["export_id"])["status"] == "ready"
+        self.call("GET", route + "/bundle", token=self.admin, headers={"Accept": "application/zip"},
+                  visitor_id=visitor_id, export_id=accepted["export_id"])
 
     def jobs(self) -> None:
         self.call("PUT", "/v1/settings", {"retention_days": 1}, token=self.admin)

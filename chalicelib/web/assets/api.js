@@ -37,6 +37,17 @@ export class Api {
     return data;
   }
 
+  // A binary download, as a Blob.
+  async blob(path, accept) {
+    const response = await fetch(this.url(path), {headers: {Authorization: `Bearer ${this.token()}`, Accept: accept}});
+    if (response.status === 401) this.onUnauthorized();
+    if (!response.ok) {
+      const error = ((await response.json().catch(() => null)) || {}).error || {};
+      throw new ApiError(error.message || `The download failed (${response.status}).`, response.status, error.code);
+    }
+    return response.blob();
+  }
+
   get(path, query) { return this.call("GET", path, {query}); }
   post(path, body) { return this.call("POST", path, {body}); }
   patch(path, body) { return this.call("PATCH", path, {body}); }

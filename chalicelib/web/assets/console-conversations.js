@@ -141,7 +141,7 @@ export class Conversations {
     if (!this.isMine(entry)) await this.loadHistory(entry);  // someone else's: read it over REST
     this.markRead(entry);
     drawVisitorPanel(this.visitorPanel, entry.item.visitor_id,
-                     {api: this.app.api, onProfile: (profile) => this.visitorKnown(entry, profile)});
+                     {api: this.app.api, role: this.me.role, onProfile: (profile) => this.visitorKnown(entry, profile)});
   }
 
   async loadHistory(entry) {
