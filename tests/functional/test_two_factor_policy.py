@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from devstack.harness import Api, Party, connect
+from devstack.harness import PASSWORD, Api, Party, connect
 from tests.functional.two_factor import Enrolled, login
 from tests.helpers import agent_id_of, audit_events, error_of, from_source, use_limits
 
@@ -84,6 +84,18 @@ def test_turning_it_off_takes_proof_and_is_refused_while_the_tenant_requires_it(
     assert event["details"] == {"proof": "totp"}
     gone = api.call("DELETE", "/v1/auth/totp", {"password": "x"}, token=enrolled.token)
     assert gone.status_code == 409 and error_of(gone)["code"] == "totp_not_enrolled"
+
+
+def test_the_password_turns_it_off_and_forgets_remembered_devices(api: Api, tenant: dict, clock):
+    enrolled = Enrolled(api, tenant["admin_token"], clock)
+    enrolled.next_step()
+    device = login(api, tenant, totp_code=enrolled.code(), remember_device=True).json_body["device_token"]
+    assert api.call("DELETE", "/v1/auth/totp", {"password": PASSWORD}, token=enrolled.token).status_code == 204
+    [event] = audit_events(tenant["tenant_id"], "auth.totp_removed")
+    assert event["details"] == {"proof": "password"}
+    again = Enrolled(api, enrolled.token, clock)  # on again: the device of the earlier enrolment is no use
+    refused = login(api, tenant, device_token=device)
+    assert refused.status_code == 401 and error_of(refused)["code"] == "totp_required" and again.secret
 
 
 def test_an_admin_reset_ends_the_agents_sessions_and_is_audited(api: Api, tenant: dict, clock):

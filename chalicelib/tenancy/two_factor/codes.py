@@ -9,7 +9,6 @@ import re
 import secrets
 
 import pyotp
-import segno
 
 ISSUER = "Switchboard"
 STEP_SECONDS = 30
@@ -31,6 +30,8 @@ def otpauth_uri(secret: str, email: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """The URI as a QR code, a standalone SVG document (the console shows it as an image)."""
+    import segno  # only enrolment draws one: logins do not load it
+
     out = io.BytesIO()
     segno.make(uri, error="m").save(out, kind="svg", scale=5, border=2, xmldecl=False)
     return out.getvalue().decode()
