@@ -81,9 +81,18 @@ def test_a_required_second_factor_walks_an_agent_through_enrolment_first(stack, 
     shop.sign_in(page, "max@masts.com")
     page.wait_for_selector("#enrolment-required")
     assert page.query_selector("#tab-conversations") is None and page.query_selector("#tab-account") is None
-    set_up_two_factor(page)
+    secret, codes = set_up_two_factor(page)
     page.wait_for_selector("#tab-conversations")
     page.wait_for_selector("#connection[data-state=online]")  # the same session, now a full one
+
+    page.click("#tab-account")  # new recovery codes, for a code newer than the one enrolment used
+    page.click("#totp-new-codes")
+    page.fill("#totp-new-codes-code", next_step_code(secret))
+    page.click("#totp-new-codes-confirm")
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    assert not set(page.locator("#recovery-codes li").all_inner_texts()) & set(codes)
+    page.click("#recovery-done")
+    expect(page.locator("#totp-status")).to_contain_text("10 recovery codes left")
 
     page.click("#sign-out")
     shop.sign_in(page, "max@masts.com")

@@ -166,6 +166,9 @@ class Workload:
         device = self.call("POST", "/v1/auth/login", {**tia, "totp_code": ahead, "remember_device": True})
         self.call("POST", "/v1/auth/login", {**tia, "device_token": device["device_token"]})
         token = self.call("POST", "/v1/auth/login", {**tia, "recovery_code": codes[0]})["token"]
+        self.clock.advance(30)  # a step past the last code used
+        codes = self.call("POST", "/v1/auth/totp/recovery-codes",
+                          {"totp_code": pyotp.TOTP(secret).at(self.clock.now() + 30)}, token=token)["recovery_codes"]
         self.call("DELETE", "/v1/auth/totp", {"recovery_code": codes[1]}, token=token)
         secret = self.call("POST", "/v1/auth/totp", token=token)["secret"]
         self.call("POST", "/v1/auth/totp/confirm", {"code": pyotp.TOTP(secret).at(self.clock.now())}, token=token)

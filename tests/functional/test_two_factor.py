@@ -113,6 +113,23 @@ def test_each_recovery_code_signs_in_once_and_the_count_is_audited(api: Api, ten
     assert status["recovery_codes_left"] == 8
 
 
+def test_new_recovery_codes_take_a_current_code_and_replace_the_old(api: Api, tenant: dict, clock):
+    enrolled = Enrolled(api, tenant["admin_token"], clock)
+    assert login(api, tenant, recovery_code=enrolled.recovery_codes[0]).status_code == 200
+    path = "/v1/auth/totp/recovery-codes"
+    wrong = api.call("POST", path, {"totp_code": enrolled.code()}, token=enrolled.token)  # the confirming step: used
+    assert wrong.status_code == 400 and error_of(wrong)["code"] == "totp_invalid"
+    enrolled.next_step()
+    replaced = api.call("POST", path, {"totp_code": enrolled.code()}, token=enrolled.token)
+    assert replaced.status_code == 200
+    fresh = replaced.json_body["recovery_codes"]
+    assert len(fresh) == 10 and not set(fresh) & set(enrolled.recovery_codes)
+    assert login(api, tenant, recovery_code=enrolled.recovery_codes[1]).status_code == 401
+    assert login(api, tenant, recovery_code=fresh[0]).status_code == 200
+    [event] = audit_events(tenant["tenant_id"], "auth.recovery_codes_replaced")
+    assert event["details"] == {"recovery_codes": 10}
+
+
 def test_two_uses_of_one_recovery_code_read_together_spend_it_once(api: Api, tenant: dict, clock):
     enrolled = Enrolled(api, tenant["admin_token"], clock)
     agent_id = agent_id_of(tenant, "admin@acme.com")

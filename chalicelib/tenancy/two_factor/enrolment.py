@@ -83,8 +83,7 @@ def start(tenant_id: str, agent_id: str, email: str) -> Started:
 def confirm(item: TwoFactorModel, step: int) -> list[str]:
     """The pending enrolment becomes active at the step of the code that confirmed it; its recovery
     codes, shown only now. Two confirmations at once: one wins, the other is 409."""
-    recovery = codes.new_recovery_codes()
-    digests = {codes.recovery_digest(item.tenant_id, item.agent_id, code) for code in recovery}
+    recovery, digests = _new_recovery_codes(item)
     with refusal_means(NOT_STARTED):
         item.update(actions=[TwoFactorModel.status.set("active"), TwoFactorModel.last_step.set(step),
                              TwoFactorModel.recovery_sha256.set(digests),
@@ -93,6 +92,21 @@ def confirm(item: TwoFactorModel, step: int) -> list[str]:
                     condition=(TwoFactorModel.status == "pending")
                     & (TwoFactorModel.enrolment_id == item.enrolment_id))
     return recovery
+
+
+def replace_recovery_codes(item: TwoFactorModel) -> list[str] | None:
+    """A new set of recovery codes in place of whatever is left of the old; None when the enrolment
+    was removed or replaced meanwhile."""
+    recovery, digests = _new_recovery_codes(item)
+    with refusal_means() as gone:
+        item.update(actions=[TwoFactorModel.recovery_sha256.set(digests)],
+                    condition=(TwoFactorModel.status == "active") & (TwoFactorModel.enrolment_id == item.enrolment_id))
+    return None if gone else recovery
+
+
+def _new_recovery_codes(item: TwoFactorModel) -> tuple[list[str], set[str]]:
+    recovery = codes.new_recovery_codes()
+    return recovery, {codes.recovery_digest(item.tenant_id, item.agent_id, code) for code in recovery}
 
 
 def accept_code(item: TwoFactorModel, code: str) -> bool:

@@ -40,6 +40,13 @@ def confirm_totp(call: Call[s.TotpConfirmIn]) -> s.RecoveryCodesOut:
     return service.confirm(call.principal, call.body, call.source_ip)
 
 
+@endpoint(bp, "POST", "/v1/auth/totp/recovery-codes",
+          summary="New recovery codes for a current code (shown once; the old ones stop working)", tag=TAG,
+          auth=STAFF, errors=(409, 429))
+def replace_recovery_codes(call: Call[s.RecoveryCodesIn]) -> s.RecoveryCodesOut:
+    return service.replace_recovery_codes(call.principal, call.body, call.source_ip)
+
+
 @endpoint(bp, "DELETE", "/v1/auth/totp",
           summary="Turn off your two-factor (a code, a recovery code or your password)", tag=TAG, auth=STAFF,
           status=204, errors=(409, 429))

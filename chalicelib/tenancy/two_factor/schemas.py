@@ -29,6 +29,10 @@ class TotpConfirmIn(Input):
     code: TotpCode
 
 
+class RecoveryCodesIn(Input):
+    totp_code: TotpCode
+
+
 class RecoveryCodesOut(Output):
     recovery_codes: list[str] = Field(description="shown once; each signs in once instead of a code")
 

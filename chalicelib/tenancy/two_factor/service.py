@@ -8,7 +8,9 @@ is what happens when an account's second factor may be in the wrong hands.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from ...access import sessions
 from ...access.principals import Principal
@@ -30,6 +32,7 @@ from . import codes, enrolment
 from . import schemas as s
 
 NOT_ENROLLED = Conflict("Two-factor sign-in is not on for this agent.", code="totp_not_enrolled")
+Proof = TypeVar("Proof")
 
 
 def status(principal: Principal) -> s.TotpStatusOut:
@@ -58,13 +61,8 @@ def confirm(principal: Principal, body: s.TotpConfirmIn, source_ip: str) -> s.Re
     if item is None or item.status != "pending":
         raise (Conflict("Two-factor sign-in is already on.", code="totp_already_enrolled")
                if item is not None else enrolment.NOT_STARTED)
-    agent = get_agent(principal.tenant_id, principal.id)
-    attempt = login_throttle.begin(principal.tenant_id, agent.email, source_key(source_ip))
-    step = codes.matching_step(enrolment.secret_of(item), body.code, runtime().clock.now())
-    if step is None:
-        attempt.failed(agent.agent_id)
-        raise InvalidInput("code: not the code the authenticator app shows now", code="totp_invalid")
-    attempt.succeeded()
+    step = _proved(get_agent(principal.tenant_id, principal.id), source_ip, lambda: codes.matching_step(
+        enrolment.secret_of(item), body.code, runtime().clock.now()), "code: not what the authenticator app shows now")
     recovery = enrolment.confirm(item, step)
     if session.enrolment_only:  # the smoother way: the same session goes on, now a full one
         sessions.lift_enrolment_only(principal.tenant_id, session.id)
@@ -85,15 +83,41 @@ def remove(principal: Principal, body: s.TotpRemoveIn, source_ip: str) -> None:
         raise Conflict("Your organisation requires two-factor sign-in; an admin can reset it.",
                        code="totp_required_by_tenant")
     agent = get_agent(principal.tenant_id, principal.id)
-    attempt = login_throttle.begin(principal.tenant_id, agent.email, source_key(source_ip))
-    proof = _check_proof(agent, item, body)
-    if proof is None:
-        attempt.failed(agent.agent_id)
-        raise InvalidInput("Wrong or already used code or password.", code="totp_invalid")
-    attempt.succeeded()
+    proof = _proved(agent, source_ip, lambda: _check_proof(agent, item, body),
+                    "Wrong or already used code, or wrong password.")
     if not enrolment.remove(item):
         raise NOT_ENROLLED
     record_event(principal.tenant_id, principal.actor, "auth.totp_removed", principal.id, {"proof": proof})
+
+
+def replace_recovery_codes(principal: Principal, body: s.RecoveryCodesIn, source_ip: str) -> s.RecoveryCodesOut:
+    """New recovery codes (shown once) for a current code; the unused old ones stop working."""
+    own_session(principal)
+    item = enrolment.active(principal.tenant_id, principal.id)
+    if item is None:
+        raise NOT_ENROLLED
+    _proved(get_agent(principal.tenant_id, principal.id), source_ip,
+            lambda: True if enrolment.accept_code(item, body.totp_code) else None,
+            "totp_code: wrong or already used")
+    recovery = enrolment.replace_recovery_codes(item)
+    if recovery is None:
+        raise NOT_ENROLLED
+    record_event(principal.tenant_id, principal.actor, "auth.recovery_codes_replaced", principal.id,
+                 {"recovery_codes": len(recovery)})
+    return s.RecoveryCodesOut(recovery_codes=recovery)
+
+
+def _proved(agent: AgentModel, source_ip: str, check: Callable[[], Proof | None],
+            wrong: str = "code: wrong or already used") -> Proof:
+    """What `check` found, or 400 `totp_invalid`: a wrong proof counts as a failed login of the agent
+    from this source, and a source that failed too often waits (429) before it is even checked."""
+    attempt = login_throttle.begin(agent.tenant_id, agent.email, source_key(source_ip))
+    proved = check()
+    if proved is None:
+        attempt.failed(agent.agent_id)
+        raise InvalidInput(wrong, code="totp_invalid")
+    attempt.succeeded()
+    return proved
 
 
 def _check_proof(agent: AgentModel, item: TwoFactorModel, body: s.TotpRemoveIn) -> str | None:

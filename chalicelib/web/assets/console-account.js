@@ -1,7 +1,8 @@
 // The Account tab (every staff role): who is signed in, and their two-factor sign-in: its status,
-// setting it up (console-two-factor.js), and turning it off with a current code or the password.
+// setting it up (console-two-factor.js), new recovery codes for a current code, and turning it off
+// with a current code or the password.
 import {el, replace} from "./dom.js";
-import {enrol} from "./console-two-factor.js";
+import {CODE_INPUT, enrol, showRecoveryCodes} from "./console-two-factor.js";
 
 const TEXT = {
   title: "Account",
@@ -15,6 +16,9 @@ const TEXT = {
   codeLabel: "Current code from your app",
   passwordLabel: "Or your password",
   confirmOff: "Turn off two-factor",
+  newCodes: "New recovery codes",
+  newCodesLabel: "Current code from your app (your unused recovery codes stop working)",
+  newCodesConfirm: "Show new codes",
   cancel: "Cancel",
 };
 
@@ -44,19 +48,41 @@ export class Account {
     const on = status.status === "active";
     const text = on ? TEXT.on(status.confirmed_at, status.recovery_codes_left)
       : status.status === "pending" ? TEXT.pending : TEXT.off;
-    const action = on
-      ? (status.required ? null : el("button", {type: "button", id: "totp-off", onclick: () => this.askToTurnOff()},
-                                     TEXT.turnOff))
-      : el("button", {type: "button", id: "totp-set-up", onclick: () => this.setUp()}, TEXT.setUp);
+    const actions = on
+      ? [el("button", {type: "button", id: "totp-new-codes", onclick: () => this.askForNewCodes()}, TEXT.newCodes),
+         status.required ? null : el("button", {type: "button", id: "totp-off", onclick: () => this.askToTurnOff()},
+                                     TEXT.turnOff)]
+      : [el("button", {type: "button", id: "totp-set-up", onclick: () => this.setUp()}, TEXT.setUp)];
     replace(this.box,
       el("p", {id: "totp-status", "data-status": status.status}, text),
-      status.required ? el("p", {class: "muted"}, TEXT.required) : null, action);
+      status.required ? el("p", {class: "muted"}, TEXT.required) : null, el("div", {class: "toolbar"}, actions));
   }
 
   setUp() {
     const flow = el("div", {id: "totp-enrol"});
     replace(this.box, flow);
     enrol(this.api, flow, () => this.showStatus());
+  }
+
+  askForNewCodes() {
+    const code = el("input", {id: "totp-new-codes-code", ...CODE_INPUT});
+    const error = el("p", {class: "error", role: "alert"});
+    replace(this.box, el("form", {id: "totp-new-codes-form", class: "enrol", onsubmit: async (event) => {
+      event.preventDefault();
+      try {
+        const {recovery_codes: codes} = await this.api.post("v1/auth/totp/recovery-codes",
+                                                            {totp_code: code.value.replace(/\D/g, "")});
+        showRecoveryCodes(this.box, codes, () => this.showStatus());
+      } catch (failure) {
+        error.textContent = failure.message;
+      }
+    }},
+      el("label", {for: "totp-new-codes-code"}, TEXT.newCodesLabel), code,
+      el("div", {class: "toolbar"},
+         el("button", {type: "submit", id: "totp-new-codes-confirm"}, TEXT.newCodesConfirm),
+         el("button", {type: "button", onclick: () => this.showStatus()}, TEXT.cancel)),
+      error));
+    code.focus();
   }
 
   askToTurnOff() {

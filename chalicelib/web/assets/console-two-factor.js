@@ -29,7 +29,7 @@ const TEXT = {
   starting: "Preparing…",
 };
 const DEVICE = "switchboard.console.device";
-const CODE_INPUT = {inputmode: "numeric", pattern: "[0-9]{6}", maxlength: 6, autocomplete: "one-time-code",
+export const CODE_INPUT = {inputmode: "numeric", pattern: "[0-9]{6}", maxlength: 6, autocomplete: "one-time-code",
                     required: true};
 
 function deviceKey(tenantId, email) {
@@ -130,7 +130,8 @@ export async function enrol(api, container, onDone) {
   code.focus();
 }
 
-function showRecoveryCodes(container, codes, onDone) {
+// The recovery codes, shown once: copy, download, and "I have saved them" (onDone).
+export function showRecoveryCodes(container, codes, onDone) {
   const status = el("span", {class: "muted", role: "status"});
   const text = `${codes.join("\n")}\n`;
   const copy = async () => {
