@@ -72,6 +72,14 @@ def test_enrol_from_the_account_tab_then_sign_in_with_a_code_a_device_and_a_reco
     page.click("#tab-account")
     expect(page.locator("#totp-status")).to_contain_text("9 recovery codes left")
 
+    page.click("#totp-off")  # turned off with the password: the password alone signs in again
+    page.fill("#totp-off-password", PASSWORD)
+    page.click("#totp-off-confirm")
+    expect(page.locator("#totp-status")).to_have_attribute("data-status", "none")
+    page.click("#sign-out")
+    shop.sign_in(page, "kim@kites.com")
+    page.wait_for_selector("#tab-account")
+
 
 def test_a_required_second_factor_walks_an_agent_through_enrolment_first(stack, contexts):
     shop = Shop(stack, "Masts")
