@@ -124,10 +124,10 @@ def test_an_admin_sees_each_agents_two_factor_resets_it_and_requires_it(stack, c
     page.click("#tab-security")
     row = page.locator(f"tr[data-agent={agent['agent_id']}]")
     expect(row.locator(".two-factor-status")).to_have_text("On")
+    screenshot(page, "console-security")
     page.once("dialog", lambda dialog: dialog.accept())
     row.locator(".reset-2fa").click()
     expect(row.locator(".two-factor-status")).to_have_text("Off")
     page.check("#require-2fa")
     expect(page.locator("#require-2fa-saved")).to_have_text("Saved.")
     assert shop.call("GET", "/v1/settings").json()["totp_required"] is True
-    screenshot(page, "console-security")
