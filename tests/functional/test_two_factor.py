@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pyotp
 import pytest
 
+from chalicelib.errors import ApiError
 from chalicelib.storage.two_factor import TwoFactorModel, enrolment_item
 from chalicelib.tenancy.two_factor import enrolment
 from devstack.harness import Api
@@ -46,6 +47,21 @@ def test_a_pending_enrolment_changes_nothing_until_a_code_confirms_it(api: Api, 
     assert required.status_code == 401 and error_of(required)["code"] == "totp_required"
     [event] = audit_events(tenant["tenant_id"], "auth.totp_enrolled")
     assert event["details"] == {"recovery_codes": 10}
+
+
+def test_two_confirmations_of_one_enrolment_at_once_issue_one_set_of_codes(api: Api, tenant: dict, clock):
+    api.call("POST", "/v1/auth/totp", token=tenant["admin_token"])
+    agent_id = agent_id_of(tenant, "admin@acme.com")
+    first, second = (enrolment.find(tenant["tenant_id"], agent_id) for _ in range(2))
+    assert first is not None and second is not None
+    step = int(clock.now() // 30)
+    codes = enrolment.confirm(first, step)
+    with pytest.raises(ApiError) as lost:
+        enrolment.confirm(second, step)
+    assert lost.value.status == 409 and lost.value.code == "conflict"
+    stored = TwoFactorModel.get(tenant["tenant_id"], enrolment_item(agent_id))
+    assert stored.status == "active" and enrolment.recovery_codes_left(stored) == len(codes) == 10
+    assert login(api, tenant, recovery_code=codes[0]).status_code == 200  # the winner's codes are the ones kept
 
 
 def test_an_unconfirmed_enrolment_lapses(api: Api, tenant: dict, clock):

@@ -84,7 +84,7 @@ def confirm(item: TwoFactorModel, step: int) -> list[str]:
     """The pending enrolment becomes active at the step of the code that confirmed it; its recovery
     codes, shown only now. Two confirmations at once: one wins, the other is 409."""
     recovery, digests = _new_recovery_codes(item)
-    with refusal_means(NOT_STARTED):
+    with refusal_means(Conflict("The set-up changed meanwhile (confirmed elsewhere, or started again).")):
         item.update(actions=[TwoFactorModel.status.set("active"), TwoFactorModel.last_step.set(step),
                              TwoFactorModel.recovery_sha256.set(digests),
                              TwoFactorModel.confirmed_at.set(runtime().clock.utcnow()),
