@@ -22,6 +22,7 @@ from chalicelib.surveys import routes as survey_routes
 from chalicelib.system import middleware
 from chalicelib.system import routes as system_routes
 from chalicelib.tenancy import routes as tenancy_routes
+from chalicelib.tenancy.two_factor import routes as two_factor_routes
 from chalicelib.transcripts import routes as key_routes
 from chalicelib.visitors import routes as visitor_routes
 from chalicelib.web import pages
@@ -40,6 +41,7 @@ app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.register_middleware(middleware.contract_responses, "http")
 app.register_blueprint(system_routes.bp)
 app.register_blueprint(tenancy_routes.bp)
+app.register_blueprint(two_factor_routes.bp)
 app.register_blueprint(bot_routes.bp)
 app.register_blueprint(canned_routes.bp)
 app.register_blueprint(conversation_routes.bp)

@@ -28,14 +28,16 @@ class Session:
     id: str
     version: int  # the agent's session_version when it began
     ends_at: float  # epoch seconds: no token of it is valid after this
+    enrolment_only: bool = False  # owes two-factor enrolment: every other route is 403
 
 
-def start(agent: AgentModel) -> Session:
+def start(agent: AgentModel, *, enrolment_only: bool = False) -> Session:
     rt = runtime()
     ends_at = int(rt.clock.now()) + rt.config.agent_session_max_seconds  # whole seconds, as a token's exp
-    session = Session(new_id("s"), int(agent.session_version), ends_at)
+    session = Session(new_id("s"), int(agent.session_version), ends_at, enrolment_only)
     AgentSessionModel(agent.tenant_id, session.id, agent_id=agent.agent_id, created_at=rt.clock.utcnow(),
-                      expires_at=datetime.fromtimestamp(session.ends_at, tz=UTC)).save(
+                      expires_at=datetime.fromtimestamp(session.ends_at, tz=UTC),
+                      enrolment_only=enrolment_only or None).save(
         condition=AgentSessionModel.session_id.does_not_exist())
     return session
 
@@ -52,7 +54,13 @@ def live(tenant_id: str, session_id: object, agent: AgentModel) -> Session | Non
     ends_at = record.expires_at.timestamp()
     if record.agent_id != agent.agent_id or ends_at <= runtime().clock.now():
         return None
-    return Session(record.session_id, int(agent.session_version), ends_at)
+    return Session(record.session_id, int(agent.session_version), ends_at, bool(record.enrolment_only))
+
+
+def lift_enrolment_only(tenant_id: str, session_id: str) -> None:
+    """The session's agent has just enrolled: from now on it is a full session (same tokens)."""
+    AgentSessionModel(tenant_id, session_id).update(actions=[AgentSessionModel.enrolment_only.remove()],
+                                                   condition=AgentSessionModel.session_id.exists())
 
 
 def issue_token(tenant_id: str, agent_id: str, session: Session) -> IssuedToken:

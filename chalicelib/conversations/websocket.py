@@ -49,6 +49,9 @@ def _ws_principal(token: str) -> tuple[Principal, str | None]:
         # API keys are for servers calling REST; a WebSocket is an agent's or a visitor's.
         raise Unauthorized("An agent or visitor token is required.")
     principal = principal_from_token(token, allow_visitor=True)
+    if principal.session is not None and principal.session.enrolment_only:
+        raise Forbidden("Set up two-factor sign-in first: your organisation requires it.",
+                        code="totp_enrolment_required")
     if principal.kind != "visitor":
         return principal, principal.name
     try:

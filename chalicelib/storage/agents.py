@@ -58,6 +58,9 @@ class AgentSessionModel(TableModel):
     agent_id = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute()
+    # Set on a login that owes two-factor enrolment (the tenant requires it): such a session may only
+    # enrol, read /v1/me and log out; confirming enrolment removes it (tenancy/two_factor/).
+    enrolment_only = BooleanAttribute(null=True)
 
 
 class ApiKeyModel(TableModel):

@@ -62,6 +62,11 @@ class Settings(BaseModel):
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 365
     allowed_origins: Annotated[list[Origin], Field(max_length=50)] = Field(
         default_factory=list, description="[] = any origin")
+    totp_required: bool = Field(
+        default=False, description="staff must sign in with two-factor; those not enrolled are walked "
+                                   "through enrolment at their next login (API keys are unaffected)")
+    remember_device_days: Annotated[int, Field(ge=0, le=90)] = Field(
+        default=30, description="how long a device remembered at a two-factor login skips the code; 0 = never")
     identity_verification: bool = Field(
         default=False, description="read-only: an identity secret is set (POST /v1/identity-secret); "
                                    "the secret itself is never shown again")

@@ -21,12 +21,13 @@ from .reports import ReportCounterModel
 from .surveys import FollowUpModel, SurveyModel
 from .sweeps import JobCursorModel
 from .tenants import TenantModel
+from .two_factor import TwoFactorModel
 from .visitors import VisitorIdentityModel, VisitorModel
 
 ALL_MODELS: tuple[type[Model], ...] = (
 
     TenantModel, AgentModel, CredentialModel, ApiKeyModel, VisitorModel, VisitorIdentityModel,
-    AgentSessionModel, LoginFailureModel,
+    AgentSessionModel, LoginFailureModel, TwoFactorModel,
     ConnectionModel, RateLimitModel, ConversationModel, MessageModel, MessageIdModel, RosterModel,
     FaqModel, CannedResponseModel,
     AuditEventModel, AuditChainModel, AuditPendingModel, AuditDigestModel, AuditAlarmModel, AuditExportModel,

@@ -1,5 +1,5 @@
-"""Logging in and out: passwords (rehashed at today's cost), failed-login throttling, sessions; and
-who is calling (GET /v1/me)."""
+"""Logging in and out: passwords (rehashed at today's cost), the second factor (two_factor/sign_in.py),
+failed-login throttling, sessions; and who is calling (GET /v1/me)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -20,6 +20,7 @@ from . import login_throttle, revocation
 from . import schemas as s
 from .agents import agent_out, find_agent, get_agent
 from .passwords import burn_verification_time, hash_password, needs_rehash, verify_password
+from .two_factor import sign_in
 
 
 def login(body: s.LoginIn, source_ip: str) -> s.LoginOut:
@@ -32,14 +33,22 @@ def login(body: s.LoginIn, source_ip: str) -> s.LoginOut:
         attempt.failed(agent_id)
         # One answer for every wrong part: unknown tenant, unknown email, wrong password, inactive.
         raise Unauthorized("Wrong tenant, email or password.")
+    try:
+        passed = sign_in.second_factor(agent, body)
+    except sign_in.WrongCode:
+        attempt.failed(agent.agent_id)  # codes are throttled as passwords are
+        raise
     attempt.succeeded()
-    session = sessions.start(agent)
+    session = sessions.start(agent, enrolment_only=passed.enrolment_only)
     record_event(agent.tenant_id, actor("agent", agent.agent_id), "auth.login", agent.agent_id,
-                 {"source_ip": source_ip, "session_id": session.id})
+                 {"source_ip": source_ip, "session_id": session.id, "second_factor": passed.method,
+                  **({"enrolment_only": True} if passed.enrolment_only else {})})
     issued = sessions.issue_token(agent.tenant_id, agent.agent_id, session)
     return s.LoginOut(token=issued.token, expires_at=_iso_epoch(issued.expires_at),
                       session_expires_at=_iso_epoch(session.ends_at), ws_url=rt.config.ws_public_url,
-                      agent=agent_out(agent))
+                      agent=agent_out(agent), totp_enrolment_required=passed.enrolment_only,
+                      device_token=passed.device_token,
+                      device_expires_at=iso(passed.device_expires_at) if passed.device_expires_at else None)
 
 
 def _check_password(body: s.LoginIn) -> tuple[AgentModel | None, str | None]:
@@ -68,20 +77,21 @@ def _rehash(credential: CredentialModel, password: str) -> None:
 
 def refresh(principal: Principal) -> s.RefreshOut:
     """A fresh token of the same session: it expires at the session's absolute end at the latest."""
-    session = _own_session(principal)
+    session = own_session(principal)
     issued = sessions.issue_token(principal.tenant_id, principal.id, session)
     return s.RefreshOut(token=issued.token, expires_at=_iso_epoch(issued.expires_at),
                         session_expires_at=_iso_epoch(session.ends_at))
 
 
 def logout(principal: Principal) -> None:
-    session = _own_session(principal)
+    session = own_session(principal)
     revocation.end(principal.tenant_id, principal.id, session.id)
     record_event(principal.tenant_id, principal.actor, "auth.logout", principal.id, {"session_id": session.id})
 
 
 def me(principal: Principal) -> s.MeOut:
-    out = s.MeOut(kind=principal.kind, tenant_id=principal.tenant_id, role=principal.role)
+    out = s.MeOut(kind=principal.kind, tenant_id=principal.tenant_id, role=principal.role,
+                  totp_enrolment_required=principal.session is not None and principal.session.enrolment_only)
     if principal.kind == "agent":
         out.agent = agent_out(get_agent(principal.tenant_id, principal.id))
     elif principal.kind == "api_key":
@@ -91,7 +101,7 @@ def me(principal: Principal) -> s.MeOut:
     return out
 
 
-def _own_session(principal: Principal) -> sessions.Session:
+def own_session(principal: Principal) -> sessions.Session:
     if principal.session is None:  # an API key has no session
         raise Forbidden("Only an agent's session token can do this.")
     return principal.session

@@ -37,18 +37,18 @@ def login(call: PublicCall[s.LoginIn]) -> s.LoginOut:
 
 
 @endpoint(bp, "POST", "/v1/auth/refresh", summary="A fresh token of the same session (never past its end)",
-          tag=TAG, auth=STAFF)
+          tag=TAG, auth=STAFF, during_enrolment=True)
 def refresh(call: Call[None]) -> s.RefreshOut:
     return auth.refresh(call.principal)
 
 
 @endpoint(bp, "POST", "/v1/auth/logout", summary="End this session: its tokens and sockets; other logins go on",
-          tag=TAG, auth=STAFF, status=204)
+          tag=TAG, auth=STAFF, status=204, during_enrolment=True)
 def logout(call: Call[None]) -> None:
     auth.logout(call.principal)
 
 
-@endpoint(bp, "GET", "/v1/me", summary="Who the token belongs to", tag=TAG, auth=ANY_TOKEN)
+@endpoint(bp, "GET", "/v1/me", summary="Who the token belongs to", tag=TAG, auth=ANY_TOKEN, during_enrolment=True)
 def me(call: Call[None]) -> s.MeOut:
     return auth.me(call.principal)
 

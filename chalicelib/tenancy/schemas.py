@@ -12,6 +12,9 @@ Role = Literal["admin", "supervisor", "agent", "compliance"]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Password = Annotated[str, Field(min_length=8, max_length=256)]
+TotpCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="the 6 digits an authenticator app shows")]
+RecoveryCode = Annotated[str, Field(min_length=1, max_length=64,
+                                    description="one of the recovery codes shown at enrolment (dashes optional)")]
 
 
 class AgentRef(Output):
@@ -36,6 +39,12 @@ class LoginIn(Input):
     tenant_id: Id
     email: Email
     password: Annotated[str, Field(min_length=1, max_length=256)]
+    totp_code: TotpCode | None = None
+    recovery_code: RecoveryCode | None = None
+    remember_device: bool = Field(default=False, description="after a code is accepted: return a device_token "
+                                                             "that skips the code for this agent for a while")
+    device_token: Annotated[str, Field(min_length=1, max_length=128)] | None = Field(
+        default=None, description="a device_token an earlier two-factor login of this agent returned")
 
 
 class AgentOut(Output):
@@ -57,6 +66,12 @@ class LoginOut(Output):
     session_expires_at: str = Field(description="The session's absolute end: no refresh reaches past it")
     ws_url: str = Field(description="WebSocket URL to connect to with ?token=")
     agent: AgentOut
+    totp_enrolment_required: bool = Field(
+        default=False, description="the tenant requires two-factor and this agent has none: this session may "
+                                   "only enrol (POST /v1/auth/totp, /confirm), read /v1/me and log out")
+    device_token: str | None = Field(default=None, description="with remember_device: shown once; send it "
+                                                               "at later logins to skip the code")
+    device_expires_at: str | None = None
 
 
 class RefreshOut(Output):
@@ -72,6 +87,8 @@ class MeOut(Output):
     agent: AgentOut | None = None
     key_id: str | None = None
     visitor_id: str | None = None
+    totp_enrolment_required: bool = Field(
+        default=False, description="this session may only enrol in two-factor sign-in, read /v1/me and log out")
 
 
 class AgentIn(Input):
@@ -135,6 +152,8 @@ class SettingsPatch(PatchInput):
     survey_question: Annotated[str, Field(min_length=1, max_length=300)] | None = None
     retention_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     allowed_origins: Annotated[list[Origin], Field(max_length=50)] | None = None
+    totp_required: bool | None = None
+    remember_device_days: Annotated[int, Field(ge=0, le=90)] | None = None
 
 
 # --- Rotations ----------------------------------------------------------------------------

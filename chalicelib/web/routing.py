@@ -28,7 +28,7 @@ from chalice import Blueprint, Chalice, CORSConfig, Response
 from chalice.app import Request
 from typing_extensions import TypeVar  # a default for a type parameter (PEP 696) before Python 3.13
 
-from ..errors import ApiError, InvalidInput, NotFound, TooLarge, validation_message
+from ..errors import ApiError, Forbidden, InvalidInput, NotFound, TooLarge, validation_message
 from ..lazy import lazy_module
 from ..runtime import runtime
 
@@ -76,6 +76,7 @@ class RouteSpec:
     declared_errors: tuple[int, ...]  # beyond those the auth and the models imply
     cors: bool
     html_errors: bool  # a page for people: its own errors are pages too (the decorator's stay JSON)
+    during_enrolment: bool  # open to a session that owes two-factor enrolment (the rest answer 403)
     declared_by: Callable[..., Any]  # the handler whose annotations name the models
     _models: Models | None = field(default=None, init=False, repr=False)
     # Two first requests at once (the local stack's threads) resolve once; the other waits for it.
@@ -127,12 +128,13 @@ class Call(PublicCall[BodyT, QueryT]):
 def endpoint(bp: Blueprint | Chalice, method: str, path: str, *, summary: str, tag: str,
              auth: str | frozenset[str], status: int = 200, errors: tuple[int, ...] = (), cors: bool = False,
              html_errors: bool = False, content_types: tuple[str, ...] = ("application/json",),
-             models_of: Callable[..., Any] | None = None,
+             models_of: Callable[..., Any] | None = None, during_enrolment: bool = False,
              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """`models_of`: another handler whose annotations name this route's models (HEAD takes GET's)."""
+    """`models_of`: another handler whose annotations name this route's models (HEAD takes GET's).
+    `during_enrolment`: a session the tenant's mandatory two-factor restricts may call it."""
     def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
         spec = RouteSpec(method, path, summary, tag, auth, status, errors, cors, html_errors,
-                         models_of or handler)
+                         during_enrolment, models_of or handler)
         ROUTES.append(spec)
 
         @functools.wraps(handler)
@@ -214,6 +216,9 @@ def _build_call(spec: RouteSpec, request: Request) -> PublicCall[Any, Any]:
     principal = None
     if spec.auth != PUBLIC:
         principal = principals.authenticate(headers.get("authorization"), spec.auth)
+        if principal.session is not None and principal.session.enrolment_only and not spec.during_enrolment:
+            raise Forbidden("Set up two-factor sign-in first: your organisation requires it.",
+                            code="totp_enrolment_required")
         _count_request(principal, source_ip)
     body = _parse_body(spec.body, request.raw_body)
     query = _parse_query(spec.query, request.query_params)

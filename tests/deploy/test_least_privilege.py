@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 import boto3
+import pyotp
 import pytest
 
 import app as app_module
@@ -110,6 +111,7 @@ class Workload:
         self.other_tenant = self.call("POST", "/v1/tenants", {"name": "Other", "admin_email": "admin@other.com",
                                                               "admin_password": PASSWORD})["tenant_id"]
         self.knowledge()
+        self.two_factor()
         lee = self.call("POST", "/v1/agents", {"email": "lee@acme.com", "name": "Lee", "password": PASSWORD,
                                                "role": "supervisor"}, token=admin)
         self.call("GET", "/v1/agents", token=admin)
@@ -149,6 +151,32 @@ class Workload:
         self.call("PUT", "/v1/canned-responses/{canned_id}", {"shortcut": "bye", "text": "Bye!"}, token=self.admin,
                   canned_id=canned["canned_id"])
         self.call("DELETE", "/v1/canned-responses/{canned_id}", token=self.admin, canned_id=canned["canned_id"])
+
+    def two_factor(self) -> None:
+        """An agent enrols under the tenant's mandate (the enrolment-only session becomes a full one), signs
+        in with a code (remembering the device), with the device and with a recovery code, turns it off; then
+        enrols again and an admin lists and resets it."""
+        self.call("PUT", "/v1/settings", {"totp_required": True}, token=self.admin)
+        tia_id = self.api.add_agent(self.admin, "tia@acme.com")["agent_id"]
+        tia = {"tenant_id": self.tenant["tenant_id"], "email": "tia@acme.com", "password": PASSWORD}
+        token = self.call("POST", "/v1/auth/login", tia)["token"]
+        self.call("GET", "/v1/auth/totp", token=token)
+        secret = self.call("POST", "/v1/auth/totp", token=token)["secret"]
+        codes = self.call("POST", "/v1/auth/totp/confirm", {"code": pyotp.TOTP(secret).at(self.clock.now())},
+                          token=token)["recovery_codes"]
+        self.call("PUT", "/v1/settings", {"totp_required": False}, token=self.admin)
+        ahead = pyotp.TOTP(secret).at(self.clock.now() + 30)  # the next step: the confirming one is used
+        device = self.call("POST", "/v1/auth/login", {**tia, "totp_code": ahead, "remember_device": True})
+        self.call("POST", "/v1/auth/login", {**tia, "device_token": device["device_token"]})
+        token = self.call("POST", "/v1/auth/login", {**tia, "recovery_code": codes[0]})["token"]
+        self.clock.advance(30)  # a step past the last code used
+        codes = self.call("POST", "/v1/auth/totp/recovery-codes",
+                          {"totp_code": pyotp.TOTP(secret).at(self.clock.now() + 30)}, token=token)["recovery_codes"]
+        self.call("DELETE", "/v1/auth/totp", {"recovery_code": codes[1]}, token=token)
+        secret = self.call("POST", "/v1/auth/totp", token=token)["secret"]
+        self.call("POST", "/v1/auth/totp/confirm", {"code": pyotp.TOTP(secret).at(self.clock.now())}, token=token)
+        self.call("GET", "/v1/two-factor/enrolments", token=self.admin)
+        self.call("DELETE", "/v1/agents/{agent_id}/totp", token=self.admin, agent_id=tia_id)
 
     def chat(self) -> tuple[str, str]:
         sam_id = self.api.add_agent(self.admin, "sam@acme.com", teams=["billing"])["agent_id"]

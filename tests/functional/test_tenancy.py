@@ -334,7 +334,7 @@ def test_widget_session_issues_a_visitor_token(api: Api, tenant: dict):
     assert body["visitor_id"].startswith("v_") and body["ws_url"].startswith("wss://")
     me = api.call("GET", "/v1/me", token=body["visitor_token"]).json_body
     assert me == {"kind": "visitor", "tenant_id": tenant["tenant_id"], "role": None, "agent": None,
-                  "key_id": None, "visitor_id": body["visitor_id"]}
+                  "key_id": None, "visitor_id": body["visitor_id"], "totp_enrolment_required": False}
     [visitor] = all_items()["switchboard-test-visitors"]
     assert visitor["email"]["S"] == "vera@example.com"
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import pyotp
 import schemathesis
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -101,9 +102,14 @@ def build_tenant_a(api: Api, clock) -> TenantA:
     visitor_ids = [call("GET", f"/v1/conversations/{cid}")["visitor_id"] for cid in (closed_id, open_id)]
     call("PATCH", f"/v1/visitors/{visitor_ids[1]}", {"tags": ["alphatag"], "notes": "alpha secret note"})
     export = call("POST", "/v1/audit/exports", {"from": "2020-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"})
+    guard = api.add_agent(admin, "guard@alphaco.example", name="Alpha guard Person")  # with two-factor on
+    guard_token = api.login(tid, "guard@alphaco.example")
+    secret = api.call("POST", "/v1/auth/totp", token=guard_token).json_body["secret"]
+    assert api.call("POST", "/v1/auth/totp/confirm", {"code": pyotp.TOTP(secret).at(clock.now())},
+                    token=guard_token).status_code == 200
 
     ids = {
-        "agent_id": [signed["admin"]["agent_id"], *(a["agent_id"] for a in agents.values())],
+        "agent_id": [signed["admin"]["agent_id"], *(a["agent_id"] for a in agents.values()), guard["agent_id"]],
         "conversation_id": [closed_id, open_id],
         "visitor_id": visitor_ids,
         "faq_id": [faq["faq_id"]],
@@ -121,7 +127,7 @@ def build_tenant_a(api: Api, clock) -> TenantA:
     tenant.principals["agent token: admin"] = admin
     tenant.parties = [staff, closed_guest, open_guest]
     texts = {"Alphaco Hidden Shop", "alpha secret", "alphateam", "alphatag", "alphaco.example", "Alpha Guest",
-             "Alpha supervisor Person", "Alpha agent Person", "Alpha compliance Person"}
+             "Alpha supervisor Person", "Alpha agent Person", "Alpha compliance Person", "Alpha guard Person"}
     tenant.secrets = {*tenant.every_id, *texts, signed["widget_key"], signed["api_key"], survey_token,
                       *tenant.principals.values()}
     return tenant

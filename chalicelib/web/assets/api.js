@@ -51,6 +51,8 @@ export class Api {
   get(path, query) { return this.call("GET", path, {query}); }
   post(path, body) { return this.call("POST", path, {body}); }
   patch(path, body) { return this.call("PATCH", path, {body}); }
+  put(path, body) { return this.call("PUT", path, {body}); }
+  delete(path, body) { return this.call("DELETE", path, {body}); }
 
   // Every page of a listing that answers {items, next_cursor}, up to a bound.
   async all(path, query = {}, maxPages = 10) {
@@ -66,12 +68,14 @@ export class Api {
   }
 }
 
-// Logging in is the one call without a token.
-export async function login(tenantId, email, password) {
+// Logging in is the one call without a token. fields: {tenant_id, email, password} and, for
+// two-factor, totp_code, recovery_code, remember_device or device_token. A refusal keeps its code
+// (`totp_required`: the password was right and a second factor is due).
+export async function login(fields) {
   const response = await fetch(new URL("v1/auth/login", document.baseURI), {
-    method: "POST", headers: {"Content-Type": "application/json"},
-    body: JSON.stringify({tenant_id: tenantId, email, password})});
+    method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(fields)});
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError((data.error || {}).message || "Sign-in failed.", response.status);
+  const error = data.error || {};
+  if (!response.ok) throw new ApiError(error.message || "Sign-in failed.", response.status, error.code);
   return data;
 }

@@ -1,25 +1,35 @@
 // The signed-in console: the top bar (a tab for each screen the role may see, presence, the
 // connection's state, sign-out), a toast for what went wrong, the open screen, the WebSocket,
-// the session's renewal, and its end, whoever ends it.
+// the session's renewal, and its end, whoever ends it. A session that owes two-factor enrolment
+// (the workspace requires it) sees only that enrolment until it is done, then the whole console.
 import {Api} from "./api.js";
+import {Account} from "./console-account.js";
 import {AuditTrail} from "./console-audit.js";
 import {Conversations} from "./console-conversations.js";
 import {Dashboard} from "./console-dashboard.js";
-import {AUDITING_ROLES, CHATTING_ROLES, SUPERVISING_ROLES} from "./console-roles.js";
+import {ADMIN_ROLES, AUDITING_ROLES, CHATTING_ROLES, STAFF_ROLES, SUPERVISING_ROLES} from "./console-roles.js";
+import {Security} from "./console-security.js";
 import {forgetSession, savePresence, saveSession, savedPresence} from "./console-session.js";
 import {UnreadTitle} from "./console-title.js";
+import {enrol} from "./console-two-factor.js";
 import {el, replace} from "./dom.js";
 import {Channel} from "./realtime.js";
 
 const REFRESH_BEFORE_MS = 5 * 60 * 1000;
 // The screens, in the order of their tabs, and the roles that see each.
 const SCREENS = [["conversations", "Conversations", CHATTING_ROLES], ["dashboard", "Dashboard", SUPERVISING_ROLES],
-                 ["audit", "Audit trail", AUDITING_ROLES]];
+                 ["audit", "Audit trail", AUDITING_ROLES], ["security", "Security", ADMIN_ROLES],
+                 ["account", "Account", STAFF_ROLES]];
+const ENROLMENT = {
+  title: "Set up two-factor sign-in",
+  why: "Your organisation requires two-factor sign-in. Set it up now to continue.",
+};
 // Why the server ended this session (the `session.revoked` frame), as the sign-in form says it.
 const REVOKED = {
   deactivated: "Your account was deactivated.",
   role_changed: "Your role was changed; please sign in again.",
   password_changed: "Your password was changed; please sign in again.",
+  totp_reset: "Your two-factor sign-in was reset by an admin; please sign in again.",
   logged_out: "You were signed out.",
   ended: "Your session has ended; please sign in again.",
 };
@@ -37,11 +47,17 @@ export class Console {
     this.conversations = CHATTING_ROLES.has(this.me.role) ? new Conversations(this) : null;
     // Each screen draws itself into the view when its tab opens: draw(main).
     this.screens = {conversations: this.conversations, dashboard: new Dashboard(this.api),
-                    audit: new AuditTrail(this.api, (message) => this.notify(message))};
+                    audit: new AuditTrail(this.api, (message) => this.notify(message)),
+                    security: new Security(this.api, this.me, (message) => this.notify(message)),
+                    account: new Account(this.api, this.me, (message) => this.notify(message))};
     this.title = new UnreadTitle(() => (this.conversations ? this.conversations.unreadTotal() : 0));
   }
 
   start() {
+    if (this.session.totp_enrolment_required) {
+      this.enrolFirst();
+      return;
+    }
     this.draw();
     if (CHATTING_ROLES.has(this.me.role)) {
       this.channel = new Channel({url: this.session.ws_url, token: () => this.freshToken(),
@@ -54,6 +70,19 @@ export class Console {
       this.openTab(AUDITING_ROLES.has(this.me.role) ? "audit" : "dashboard");
     }
     window.addEventListener("focus", () => this.title.update());
+  }
+
+  // Only the enrolment, in a bare frame (sign-out still there); once done, the whole console.
+  enrolFirst() {
+    this.draw();
+    const flow = el("div", {id: "totp-enrol"});
+    replace(this.main, el("div", {class: "panel", id: "enrolment-required"},
+      el("h2", {}, ENROLMENT.title), el("p", {}, ENROLMENT.why), flow));
+    enrol(this.api, flow, () => {
+      this.session.totp_enrolment_required = false;
+      saveSession(this.session);
+      this.start();
+    });
   }
 
   // --- The session ---
@@ -97,7 +126,7 @@ export class Console {
   // --- Layout ---
 
   draw() {
-    const tabs = SCREENS.filter(([, , roles]) => roles.has(this.me.role));
+    const tabs = this.session.totp_enrolment_required ? [] : SCREENS.filter(([, , roles]) => roles.has(this.me.role));
     this.tabs = new Map(tabs.map(([name, label]) => [name, el("button", {type: "button", class: "tab", id: `tab-${name}`,
                                                                           onclick: () => this.openTab(name)}, label)]));
     this.connection = el("span", {id: "connection", class: "connection"});
@@ -109,7 +138,7 @@ export class Console {
     replace(this.root,
       el("header", {class: "topbar"}, el("strong", {class: "brand"}, "Switchboard"),
          el("nav", {}, [...this.tabs.values()]),
-         CHATTING_ROLES.has(this.me.role) ? this.presenceSelect : null, this.connection,
+         CHATTING_ROLES.has(this.me.role) && tabs.length ? this.presenceSelect : null, this.connection,
          el("span", {id: "me", class: "me"}, `${this.me.name} (${this.me.role})`),
          el("button", {type: "button", id: "sign-out", onclick: () => this.logOut()}, "Sign out")),
       this.toast, this.main);

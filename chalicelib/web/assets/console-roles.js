@@ -3,3 +3,5 @@
 export const CHATTING_ROLES = new Set(["admin", "supervisor", "agent"]);
 export const SUPERVISING_ROLES = new Set(["admin", "supervisor"]);
 export const AUDITING_ROLES = new Set(["admin", "compliance"]);
+export const STAFF_ROLES = new Set(["admin", "supervisor", "agent", "compliance"]);
+export const ADMIN_ROLES = new Set(["admin"]);

@@ -4,7 +4,8 @@
 //
 // This entry module only starts it; one module per screen or concern (docs/console.md lists them):
 // console-sign-in.js, console-app.js (the signed-in frame), console-conversations.js with
-// console-chat.js, console-canned.js and console-visitor.js, console-dashboard.js, console-audit.js.
+// console-chat.js, console-canned.js and console-visitor.js, console-dashboard.js, console-audit.js,
+// console-two-factor.js (the second sign-in step, enrolment), console-account.js, console-security.js.
 import {Console} from "./console-app.js";
 import {savedSession} from "./console-session.js";
 import {showSignIn} from "./console-sign-in.js";
