@@ -53,6 +53,7 @@ def test_enrol_from_the_account_tab_then_sign_in_with_a_code_a_device_and_a_reco
     page.click("#verify")
     expect(page.locator("#second-factor-error")).not_to_be_empty()
     page.fill("#totp-code", next_step_code(secret))
+    expect(page.locator("label.check")).to_have_text("Remember this device for 30 days")  # the tenant's setting
     page.check("#remember-device")
     page.click("#verify")
     page.wait_for_selector("#tab-account")

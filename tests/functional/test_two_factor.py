@@ -45,6 +45,7 @@ def test_a_pending_enrolment_changes_nothing_until_a_code_confirms_it(api: Api, 
     assert conflict.status_code == 409 and error_of(conflict)["code"] == "totp_already_enrolled"
     required = login(api, tenant)
     assert required.status_code == 401 and error_of(required)["code"] == "totp_required"
+    assert error_of(required)["details"] == {"remember_device_days": 30}  # the second step says so
     [event] = audit_events(tenant["tenant_id"], "auth.totp_enrolled")
     assert event["details"] == {"recovery_codes": 10}
 
@@ -214,5 +215,6 @@ def test_no_device_is_remembered_where_the_tenant_turned_it_off(api: Api, tenant
                     token=tenant["admin_token"]).status_code == 200
     enrolled = Enrolled(api, tenant["admin_token"], clock)
     enrolled.next_step()
+    assert error_of(login(api, tenant))["details"] == {"remember_device_days": 0}  # no box to tick
     answer = login(api, tenant, totp_code=enrolled.code(), remember_device=True).json_body
     assert answer["device_token"] is None

@@ -55,7 +55,9 @@ def second_factor(agent: AgentModel, body: s.LoginIn) -> Passed:
                      {"remaining": left})
         method = "recovery_code"
     else:
-        raise Unauthorized("A two-factor code is required.", code="totp_required")
+        # The password was right: the second step may say for how long this tenant remembers a device.
+        raise Unauthorized("A two-factor code is required.", code="totp_required",
+                           details={"remember_device_days": _settings(agent.tenant_id).remember_device_days})
     days = _settings(agent.tenant_id).remember_device_days if body.remember_device else 0
     if not days:
         return Passed(method)

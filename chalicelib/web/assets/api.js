@@ -3,9 +3,9 @@
 // /api/app behind an API Gateway stage).
 
 export class ApiError extends Error {
-  constructor(message, status, code) {
+  constructor(message, status, code, details) {
     super(message);
-    Object.assign(this, {status, code});
+    Object.assign(this, {status, code, details});
   }
 }
 
@@ -70,12 +70,13 @@ export class Api {
 
 // Logging in is the one call without a token. fields: {tenant_id, email, password} and, for
 // two-factor, totp_code, recovery_code, remember_device or device_token. A refusal keeps its code
-// (`totp_required`: the password was right and a second factor is due).
+// (`totp_required`: the password was right and a second factor is due; its details say
+// `remember_device_days`).
 export async function login(fields) {
   const response = await fetch(new URL("v1/auth/login", document.baseURI), {
     method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(fields)});
   const data = await response.json().catch(() => ({}));
   const error = data.error || {};
-  if (!response.ok) throw new ApiError(error.message || "Sign-in failed.", response.status, error.code);
+  if (!response.ok) throw new ApiError(error.message || "Sign-in failed.", response.status, error.code, error.details);
   return data;
 }

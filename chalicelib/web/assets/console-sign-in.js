@@ -35,7 +35,8 @@ export function showSignIn(root, message, onSignedIn) {
         return;
       }
       if (device) forgetDevice(credentials.tenant_id, credentials.email);  // it no longer counts
-      showSecondStep(root, credentials, signedIn, () => showSignIn(root, "", onSignedIn));
+      const rememberDays = (failure.details && failure.details.remember_device_days) || 0;
+      showSecondStep(root, credentials, rememberDays, signedIn, () => showSignIn(root, "", onSignedIn));
     }
   }},
     el("h1", {}, "Switchboard"),

@@ -11,7 +11,7 @@ const TEXT = {
   recoveryLabel: "Enter one of your recovery codes",
   useRecovery: "Use a recovery code instead",
   useCode: "Use a code from your app instead",
-  remember: "Remember this device for 30 days",
+  remember: (days) => `Remember this device for ${days} days`,
   verify: "Verify",
   back: "Back",
   scan: "Scan this QR code with an authenticator app (Google Authenticator, 1Password, Authy…), "
@@ -53,8 +53,9 @@ function digits(value) {
 }
 
 // The second step, once the password was right. credentials: {tenant_id, email, password};
+// rememberDays: how long the tenant remembers a device (0: never, and no box to tick);
 // onAnswer(answer): the login's answer; onBack(): the first step again.
-export function showSecondStep(root, credentials, onAnswer, onBack) {
+export function showSecondStep(root, credentials, rememberDays, onAnswer, onBack) {
   let recovery = false;
   const code = el("input", {id: "totp-code", name: "totp-code", ...CODE_INPUT});
   const recoveryCode = el("input", {id: "recovery-code", name: "recovery-code", autocomplete: "off",
@@ -88,7 +89,7 @@ export function showSecondStep(root, credentials, onAnswer, onBack) {
   }},
     el("h1", {}, TEXT.secondStepTitle),
     label, code, recoveryCode, toggle,
-    el("label", {class: "check"}, remember, TEXT.remember),
+    rememberDays > 0 ? el("label", {class: "check"}, remember, TEXT.remember(rememberDays)) : null,
     el("button", {type: "submit", id: "verify"}, TEXT.verify),
     el("button", {type: "button", id: "second-factor-back", class: "link", onclick: onBack}, TEXT.back),
     error);
