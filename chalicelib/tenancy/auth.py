@@ -9,6 +9,7 @@ from pynamodb.exceptions import DoesNotExist
 from .. import ratelimit
 from ..access import sessions
 from ..access.principals import Principal, actor
+from ..access.roles import ADMIN
 from ..access.visitor_limits import source_key
 from ..audit.trail import record_event
 from ..clock import iso
@@ -16,6 +17,7 @@ from ..errors import Forbidden, Unauthorized
 from ..runtime import runtime
 from ..storage.agents import AgentModel, CredentialModel
 from ..storage.helpers import refusal_means
+from ..storage.sso import sso_only
 from . import login_throttle, revocation
 from . import schemas as s
 from .agents import agent_out, find_agent, get_agent
@@ -33,9 +35,19 @@ def login(body: s.LoginIn, source_ip: str) -> s.LoginOut:
         # One answer for every wrong part: unknown tenant, unknown email, wrong password, inactive.
         raise Unauthorized("Wrong tenant, email or password.")
     attempt.succeeded()
+    # Only once the password checked out, so a 401 tells nobody whether the tenant is SSO-only. Admins
+    # keep their passwords (break-glass: an issuer that is down or misconfigured locks nobody out for good).
+    if agent.role not in ADMIN and sso_only(agent.tenant_id):
+        raise Forbidden("This workspace signs in with single sign-on.", code="sso_required")
+    return signed_in(agent, {"source_ip": source_ip})
+
+
+def signed_in(agent: AgentModel, details: dict[str, str]) -> s.LoginOut:
+    """A new session for an agent whose identity was just proven (password or single sign-on)."""
+    rt = runtime()
     session = sessions.start(agent)
     record_event(agent.tenant_id, actor("agent", agent.agent_id), "auth.login", agent.agent_id,
-                 {"source_ip": source_ip, "session_id": session.id})
+                 {**details, "session_id": session.id})
     issued = sessions.issue_token(agent.tenant_id, agent.agent_id, session)
     return s.LoginOut(token=issued.token, expires_at=_iso_epoch(issued.expires_at),
                       session_expires_at=_iso_epoch(session.ends_at), ws_url=rt.config.ws_public_url,
