@@ -7,6 +7,7 @@ import {Conversations} from "./console-conversations.js";
 import {Dashboard} from "./console-dashboard.js";
 import {AUDITING_ROLES, CHATTING_ROLES, SUPERVISING_ROLES} from "./console-roles.js";
 import {forgetSession, savePresence, saveSession, savedPresence} from "./console-session.js";
+import {SSO_ROLES, SsoSettings} from "./console-sso.js";
 import {UnreadTitle} from "./console-title.js";
 import {el, replace} from "./dom.js";
 import {Channel} from "./realtime.js";
@@ -14,7 +15,7 @@ import {Channel} from "./realtime.js";
 const REFRESH_BEFORE_MS = 5 * 60 * 1000;
 // The screens, in the order of their tabs, and the roles that see each.
 const SCREENS = [["conversations", "Conversations", CHATTING_ROLES], ["dashboard", "Dashboard", SUPERVISING_ROLES],
-                 ["audit", "Audit trail", AUDITING_ROLES]];
+                 ["audit", "Audit trail", AUDITING_ROLES], ["sso", "Single sign-on", SSO_ROLES]];
 // Why the server ended this session (the `session.revoked` frame), as the sign-in form says it.
 const REVOKED = {
   deactivated: "Your account was deactivated.",
@@ -37,7 +38,8 @@ export class Console {
     this.conversations = CHATTING_ROLES.has(this.me.role) ? new Conversations(this) : null;
     // Each screen draws itself into the view when its tab opens: draw(main).
     this.screens = {conversations: this.conversations, dashboard: new Dashboard(this.api),
-                    audit: new AuditTrail(this.api, (message) => this.notify(message))};
+                    audit: new AuditTrail(this.api, (message) => this.notify(message)),
+                    sso: new SsoSettings(this.api, (message) => this.notify(message))};
     this.title = new UnreadTitle(() => (this.conversations ? this.conversations.unreadTotal() : 0));
   }
 
