@@ -59,7 +59,7 @@ class Config:
     export_events_per_chunk: int  # events an audit export writes per invocation (ends at a part boundary)
     sweep_items_per_run: int  # conversations a retention or send-surveys run handles
     # Outbound fetches (chalicelib/outbound/http.py) may reach http://127.0.0.1:<port>: the local stack's
-    # test issuer (and webhooks). Only the devstack and tests set it; a deployed stack never does.
+    # test issuer (and webhooks). Only the local stack and tests set it; a deployed stack never does.
     outbound_allow_loopback: bool
 
     def table(self, name: str) -> str:

@@ -3,7 +3,7 @@
 Any tenant can sign up and name an address (an OpenID issuer, later a webhook), so every outbound call
 goes through `fetch`, which:
 - takes https only (the local stack may also name http://127.0.0.1:<port>, with
-  SWITCHBOARD_OUTBOUND_ALLOW_LOOPBACK, which only the devstack and tests set);
+  SWITCHBOARD_OUTBOUND_ALLOW_LOOPBACK, which only the local stack and tests set);
 - resolves the host itself and refuses it if any address is not a public unicast one (private, loopback,
   link-local, shared, multicast, reserved, unspecified; IPv4-mapped and 6to4 forms are judged by the IPv4
   address inside), then connects to the very address it checked (TLS still verifies the host's name), so
