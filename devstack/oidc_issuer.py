@@ -32,7 +32,7 @@ CLIENT_SECRET = "local-oidc-client-secret"
 @dataclass
 class Misbehave:
     rogue_key: bool = False  # sign with a key that is not in the JWKS (under the published key id)
-    audience: str | None = None  # this aud instead of the client id
+    audience: str | list[str] | None = None  # this aud instead of the client id (a list: several, no azp)
     expired: bool = False  # exp and iat an hour ago
     unverified: bool = False  # email_verified false
     replay_nonce: bool = False  # every token carries the first nonce it ever saw

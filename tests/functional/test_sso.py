@@ -165,6 +165,7 @@ def test_a_state_past_ten_minutes_is_refused(api: Api, tenant: dict, issuer: Oid
 @pytest.mark.parametrize(("misbehaviour", "reason"), [
     ({"rogue_key": True}, "bad_signature"),
     ({"audience": "someone-else"}, "wrong_audience"),
+    ({"audience": [CLIENT_ID, "someone-else"]}, "wrong_audience"),  # several audiences and no azp naming us
     ({"expired": True}, "token_expired"),
     ({"unverified": True}, "email_unverified"),
     ({"token_error": True}, "token_endpoint_error"),
@@ -175,7 +176,7 @@ def test_a_token_the_issuer_got_wrong_is_refused_and_audited(api: Api, tenant: d
         setattr(issuer.misbehave, name, value)
     assert sign_in(api, tenant, "admin@acme.com") == f"sso_error={reason}"
     assert failures(tenant) == [reason]
-    assert audit_events(tenant["tenant_id"], "auth.login") == [audit_events(tenant["tenant_id"], "auth.login")[0]]
+    assert len(audit_events(tenant["tenant_id"], "auth.login")) == 1  # the fixture's password login only
 
 
 def test_a_replayed_nonce_is_refused(api: Api, tenant: dict, issuer: OidcIssuer, sso: dict):
