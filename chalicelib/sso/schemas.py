@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from ..tenancy.schemas import Id
 from ..web.schemas import Email, Input, Output, QueryInput
@@ -35,17 +35,15 @@ class StartQuery(QueryInput):
 
 
 class CallbackQuery(QueryInput):
-    """What the issuer sends the browser back with (OAuth 2.0, RFC 6749 4.1.2)."""
+    """What the issuer sends the browser back with (OAuth 2.0, RFC 6749 4.1.2; RFC 9207's iss). Issuers add
+    parameters of their own (Google's authuser, hd, prompt; Entra's and Keycloak's session_state): they are
+    ignored rather than refused, so a browser never lands on a JSON error for them."""
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
     code: Opaque | None = None
     state: Opaque | None = None
     error: Opaque | None = None
     error_description: Opaque | None = None
     iss: Opaque | None = None
-    session_state: Opaque | None = None
-    scope: Opaque | None = None
-    authuser: Opaque | None = None
-    hd: Opaque | None = None
-    prompt: Opaque | None = None
 
 
 class RedeemIn(Input):
