@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..access.principals import Principal
 from ..audit.trail import record_event
 from ..clock import iso
-from ..errors import InvalidInput, NotFound
+from ..errors import Conflict, InvalidInput, NotFound
 from ..runtime import runtime
 from ..storage.helpers import refusal_means
 from ..storage.sso import REGISTRATION, SsoModel, registration
@@ -50,7 +50,10 @@ def put_sso(principal: Principal, body: s.SsoIn) -> s.SsoOut:
         key = key_ring().tenant_keys.current(tenant_id)
         item.client_secret_wrapped = wrap(key.secret, body.client_secret.encode(), _place(tenant_id, key.version))
         item.secret_key_version = key.version
-    item.save()
+    # Two admins saving at once: the second to write finds the registration changed and gets 409, not a silent loss.
+    with refusal_means(Conflict("The single sign-on registration changed meanwhile; reload it and try again.")):
+        item.save(condition=SsoModel.item.does_not_exist() if before is None
+                  else SsoModel.updated_at == before.updated_at)
     record_event(tenant_id, principal.actor, "sso.registered" if before is None else "sso.changed", "sso",
                  {"issuer": body.issuer, "client_id": body.client_id, "sso_only": body.sso_only,
                   "secret_changed": not keeps_secret})

@@ -32,7 +32,7 @@ def get_sso(call: Call[None]) -> s.SsoOut:
 
 
 @endpoint(bp, "PUT", "/v1/sso", summary="Register or change the tenant's OpenID issuer (its discovery is checked)",
-          tag=TAG, auth=ADMIN)
+          tag=TAG, auth=ADMIN, errors=(409,))
 def put_sso(call: Call[s.SsoIn]) -> s.SsoOut:
     return registration.put_sso(call.principal, call.body)
 

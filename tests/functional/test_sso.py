@@ -125,6 +125,29 @@ def test_registration_checks_the_discovery_document_and_names_what_is_wrong(api:
     assert agent["role"] == "supervisor"
 
 
+def test_two_admins_saving_at_once_one_wins_and_the_other_is_told(api: Api, tenant: dict, issuer: OidcIssuer,
+                                                                   sso: dict, monkeypatch):
+    from chalicelib.sso import registration
+
+    check_discovery, raced = registration.discover, []
+
+    def another_admin_saves_meanwhile(issuer_url: str, *, fresh: bool = False):
+        if not raced:  # between this PUT's read and its write, another PUT lands
+            raced.append(None)
+            raced[0] = api.call("PUT", "/v1/sso", {"issuer": issuer.issuer, "client_id": CLIENT_ID,
+                                                   "sso_only": True}, token=tenant["admin_token"])
+        return check_discovery(issuer_url, fresh=fresh)
+
+    monkeypatch.setattr(registration, "discover", another_admin_saves_meanwhile)
+    loser = api.call("PUT", "/v1/sso", {"issuer": issuer.issuer, "client_id": "other-client",
+                                              "client_secret": "another secret"}, token=tenant["admin_token"])
+    assert raced[0].status_code == 200
+    assert loser.status_code == 409 and error_of(loser)["code"] == "conflict"
+    assert api.call("GET", "/v1/sso", token=tenant["admin_token"]).json_body["client_id"] == CLIENT_ID
+    assert [e["action"] for e in audit_events(tenant["tenant_id"]) if e["action"].startswith("sso.")] == \
+        ["sso.registered", "sso.changed"]  # the loser wrote nothing
+
+
 # --- The flow -----------------------------------------------------------------------------------------
 def test_signing_in_through_the_issuer_starts_a_session_like_a_password_login(api: Api, tenant: dict,
                                                                               issuer: OidcIssuer, sso: dict):
