@@ -6,7 +6,9 @@
                                                    verified email; a one-time code (1 minute); 302 to /app#sso=CODE
   redeem    POST /v1/auth/sso/redeem {code}       the code consumed once; a session, as POST /v1/auth/login answers
 
-The session token never travels in a URL, only the one-time code does (in the fragment, which browsers do not
+Start sets a cookie (HttpOnly, SameSite=Lax, scoped to the callback's path) whose SHA-256 the state item keeps:
+the callback must come from the browser that started (no login CSRF). The session token never travels in a
+URL, only the one-time code does (in the fragment, which browsers do not
 send on). State and codes are "<tenant_id>.<random>": the tenant keys the item, and only the random part's SHA-256
 is stored. Every failure ends at the console as /app#sso_error=REASON and, for a tenant with SSO registered, as
 one `auth.sso_failed` audit event naming the reason (never token content).
@@ -18,9 +20,10 @@ import hashlib
 import logging
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
@@ -50,6 +53,12 @@ SCOPE = "openid email profile"
 _HANDLE = re.compile(r"^([A-Za-z0-9_\-]{1,64})\.([A-Za-z0-9_\-]{40,100})$")
 
 
+@dataclass(frozen=True)
+class Redirect:
+    location: str
+    cookie: str | None = None  # a Set-Cookie header value
+
+
 class Failed(Exception):
     def __init__(self, reason: str, tenant_id: str | None = None, **details: Any) -> None:
         super().__init__(reason)
@@ -61,8 +70,9 @@ def console_url(fragment: str) -> str:
 
 
 # --- start ------------------------------------------------------------------------------------------
-def start(query: s.StartQuery, source_ip: str) -> str:
-    """Where to send the browser: the issuer's authorization endpoint, or the console with the reason."""
+def start(query: s.StartQuery, source_ip: str) -> Redirect:
+    """Where to send the browser: the issuer's authorization endpoint (with a cookie binding the sign-in to this
+    browser), or the console with the reason."""
     tenant_id = query.tenant_id
     try:
         ratelimit.enforce("sso-start", source_key(source_ip), runtime().config.login_limit_per_minute, 60)
@@ -74,38 +84,43 @@ def start(query: s.StartQuery, source_ip: str) -> str:
         except ProviderError:
             raise Failed("issuer_unavailable", tenant_id) from None
         state, nonce, verifier = _handle(tenant_id), secrets.token_urlsafe(32), secrets.token_urlsafe(64)
-        _put(tenant_id, "state#" + _digest(state), STATE_SECONDS, nonce=nonce, code_verifier=verifier)
+        binding = secrets.token_urlsafe(32)
+        _put(tenant_id, "state#" + _digest(state), STATE_SECONDS, nonce=nonce, code_verifier=verifier,
+             browser=_digest(binding))
     except RateLimited:
-        return console_url("sso_error=rate_limited")
+        return Redirect(console_url("sso_error=rate_limited"))
     except Failed as failed:
-        return _failed(failed, source_ip)
+        return Redirect(_failed(failed, source_ip))
     except Exception:  # a dependency failed (DynamoDB, KMS): the browser still lands on the console
         log.exception("single sign-on could not start")
-        return console_url("sso_error=unavailable")
+        return Redirect(console_url("sso_error=unavailable"))
     params = [("response_type", "code"), ("client_id", found.client_id), ("redirect_uri", redirect_uri()),
               ("scope", SCOPE), ("state", state), ("nonce", nonce),
               ("code_challenge", create_s256_code_challenge(verifier)), ("code_challenge_method", "S256")]
     if query.email:
         params.append(("login_hint", query.email))
-    return str(add_params_to_uri(provider.authorization_endpoint, params))
+    return Redirect(str(add_params_to_uri(provider.authorization_endpoint, params)),
+                    _cookie(state, binding, STATE_SECONDS))
 
 
 # --- callback ---------------------------------------------------------------------------------------
-def callback(query: s.CallbackQuery, source_ip: str) -> str:
-    """Where to send the browser back from the issuer: the console, with a one-time code or the reason."""
+def callback(query: s.CallbackQuery, cookies: str | None, source_ip: str) -> Redirect:
+    """Where to send the browser back from the issuer: the console, with a one-time code or the reason; the
+    binding cookie is cleared either way."""
+    cleared = _cookie(query.state, "", 0) if query.state and _tenant_of(query.state) else None
     try:
         ratelimit.enforce("sso-callback", source_key(source_ip), runtime().config.login_limit_per_minute, 60)
-        return console_url("sso=" + _complete(query))
+        return Redirect(console_url("sso=" + _complete(query, cookies)), cleared)
     except RateLimited:
-        return console_url("sso_error=rate_limited")
+        return Redirect(console_url("sso_error=rate_limited"), cleared)
     except Failed as failed:
-        return _failed(failed, source_ip)
+        return Redirect(_failed(failed, source_ip), cleared)
     except Exception:  # as in start
         log.exception("single sign-on could not complete")
-        return console_url("sso_error=unavailable")
+        return Redirect(console_url("sso_error=unavailable"), cleared)
 
 
-def _complete(query: s.CallbackQuery) -> str:
+def _complete(query: s.CallbackQuery, cookies: str | None) -> str:
     tenant_id = _tenant_of(query.state)
     if tenant_id is None or query.state is None:
         raise Failed("state_unknown")
@@ -115,6 +130,11 @@ def _complete(query: s.CallbackQuery) -> str:
     flow = _consume(tenant_id, "state#" + _digest(query.state))
     if flow is None:  # never issued, already used (a replay) or expired
         raise Failed("state_unknown", tenant_id)
+    # The browser that started the sign-in must be the one finishing it: a callback link an attacker got for
+    # their own account and sent to someone else signs nobody in (login CSRF).
+    binding = _cookie_value(cookies, _cookie_name(query.state))
+    if binding is None or not secrets.compare_digest(_digest(binding), flow.browser or ""):
+        raise Failed("browser_mismatch", tenant_id)
     if query.error:
         raise Failed("issuer_refused", tenant_id, error=query.error[:64])
     if query.iss is not None and query.iss != found.issuer:  # RFC 9207: a response from another issuer
@@ -201,6 +221,27 @@ def _tenant_of(handle: str | None) -> str | None:
 
 def _digest(handle: str) -> str:
     return hashlib.sha256(handle.encode()).hexdigest()
+
+
+def _cookie_name(state: str) -> str:
+    """One cookie per sign-in under way, so sign-ins started in two tabs do not undo each other."""
+    return "sso_" + _digest(state)[:16]
+
+
+def _cookie(state: str, value: str, seconds: int) -> str:
+    public = urlsplit(runtime().config.public_url)
+    secure = "; Secure" if public.scheme == "https" else ""
+    # Lax: sent on the issuer's top-level redirect back; the path keeps it off every other request.
+    return (f"{_cookie_name(state)}={value}; Max-Age={seconds}; Path={public.path}/v1/auth/sso/callback; "
+            f"HttpOnly; SameSite=Lax{secure}")
+
+
+def _cookie_value(cookies: str | None, name: str) -> str | None:
+    for pair in (cookies or "").split(";"):
+        key, _, value = pair.strip().partition("=")
+        if key == name and value:
+            return value
+    return None
 
 
 def _put(tenant_id: str, item: str, seconds: int, **fields: Any) -> None:

@@ -21,8 +21,11 @@ bp = Blueprint(__name__)
 TAG = "sso"
 
 
-def _redirect(location: str) -> Response:
-    return Response(body="", status_code=302, headers={"Location": location})
+def _redirect(to: flow.Redirect) -> Response:
+    headers: dict[str, str | list[str]] = {"Location": to.location}
+    if to.cookie:
+        headers["Set-Cookie"] = to.cookie
+    return Response(body="", status_code=302, headers=headers)
 
 
 @endpoint(bp, "GET", "/v1/sso", summary="The tenant's single sign-on registration (never the client secret)",
@@ -52,7 +55,7 @@ def sso_start(call: PublicCall[None, s.StartQuery]) -> Response:
 @endpoint(bp, "GET", "/v1/auth/sso/callback", summary="Where the issuer sends the browser back: a redirect to "
           "the console with #sso=CODE (or #sso_error=REASON)", tag=TAG, auth=PUBLIC, status=302)
 def sso_callback(call: PublicCall[None, s.CallbackQuery]) -> Response:
-    return _redirect(flow.callback(call.query, call.source_ip))
+    return _redirect(flow.callback(call.query, call.headers.get("cookie"), call.source_ip))
 
 
 @endpoint(bp, "POST", "/v1/auth/sso/redeem", summary="Trade the one-time code for a session (as /v1/auth/login)",

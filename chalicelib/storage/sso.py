@@ -20,8 +20,8 @@ class SsoModel(TableModel):
     """Three kinds of item under the tenant, by `item`:
     "registration": the issuer, client id, the client secret wrapped (AES-256-GCM, bound to the tenant) by
       a version of the tenant's key (itself wrapped by KMS, transcripts/keys.py) and sso_only; no TTL.
-    "state#<SHA-256 of the state>": one sign-in under way: its nonce and PKCE verifier; deleted (once, by
-      condition) when the issuer sends the browser back, else gone with its TTL.
+    "state#<SHA-256 of the state>": one sign-in under way: its nonce, PKCE verifier and browser binding;
+      deleted (once, by condition) when the issuer sends the browser back, else gone with its TTL.
     "code#<SHA-256 of the code>": the one-time code the console redeems for a session: the agent; deleted
       (once, by condition) when redeemed, else gone with its TTL."""
     Meta = table_meta("sso")
@@ -37,6 +37,7 @@ class SsoModel(TableModel):
     # A sign-in under way.
     nonce = UnicodeAttribute(null=True)
     code_verifier = UnicodeAttribute(null=True)
+    browser = UnicodeAttribute(null=True)  # SHA-256 of the cookie that binds the sign-in to its browser
     # A code to redeem.
     agent_id = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)

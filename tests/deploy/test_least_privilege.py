@@ -234,7 +234,8 @@ class Workload:
             back = browser_get(response.headers["Location"] + "&user=admin@acme.com", allow_redirects=False,
                                timeout=10).headers["Location"]
             self.routes.add(("GET", "/v1/auth/sso/start"))
-            response = self.api.call("GET", back.removeprefix(get_config().public_url))
+            cookie = response.headers["Set-Cookie"].split(";", 1)[0]  # binds the sign-in to this "browser"
+            response = self.api.call("GET", back.removeprefix(get_config().public_url), headers={"Cookie": cookie})
             self.routes.add(("GET", "/v1/auth/sso/callback"))
             code = response.headers["Location"].split("#sso=", 1)[1]
             self.call("POST", "/v1/auth/sso/redeem", {"code": code})

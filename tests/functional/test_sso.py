@@ -36,10 +36,33 @@ def sso(api: Api, tenant: dict, issuer: OidcIssuer) -> dict:
     return response.json_body
 
 
+# The test's browser: the cookies the app set (name -> value), sent back as a browser would.
+JAR: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def fresh_browser() -> None:
+    JAR.clear()
+
+
+def as_browser(api: Api, path: str):
+    """GET path with the jar's cookies; the cookies it sets or clears kept."""
+    cookie = "; ".join(f"{name}={value}" for name, value in JAR.items())
+    response = api.call("GET", path, headers={"Cookie": cookie} if cookie else None)
+    set_cookie = header(response, "Set-Cookie")
+    if set_cookie:
+        name, _, value = set_cookie.split(";", 1)[0].partition("=")
+        if "Max-Age=0" in set_cookie:
+            JAR.pop(name, None)
+        else:
+            JAR[name] = value
+    return response
+
+
 def start(api: Api, tenant_id: str, email: str | None = None) -> str:
     """GET /v1/auth/sso/start: where it sends the browser."""
     query = f"?tenant_id={tenant_id}" + (f"&email={email}" if email else "")
-    response = api.call("GET", "/v1/auth/sso/start" + query)
+    response = as_browser(api, "/v1/auth/sso/start" + query)
     assert response.status_code == 302, response.body
     return header(response, "Location")
 
@@ -55,7 +78,7 @@ def pick_user(authorize_url: str, email: str) -> str:
 
 def callback(api: Api, url: str) -> str:
     """The issuer's redirect followed into the app: the fragment of the console URL it answers with."""
-    response = api.call("GET", url.removeprefix(PUBLIC_URL))
+    response = as_browser(api, url.removeprefix(PUBLIC_URL))
     assert response.status_code == 302, response.body
     location = header(response, "Location")
     console, _, fragment = location.partition("#")
@@ -179,6 +202,31 @@ def test_a_replayed_state_is_refused(api: Api, tenant: dict, issuer: OidcIssuer,
     assert failures(tenant) == ["state_unknown"]
 
 
+def test_a_callback_from_another_browser_signs_nobody_in(api: Api, tenant: dict, issuer: OidcIssuer, sso: dict):
+    """Login CSRF: an attacker signs in at the issuer as themselves and sends the victim the callback link."""
+    set_cookie = header(api.call("GET", f"/v1/auth/sso/start?tenant_id={tenant['tenant_id']}"), "Set-Cookie")
+    assert "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie and "Secure" in set_cookie
+    assert "Path=/api/v1/auth/sso/callback" in set_cookie
+    back = pick_user(start(api, tenant["tenant_id"]), "admin@acme.com")
+    JAR.clear()  # the victim's browser holds no cookie of that sign-in
+    assert callback(api, back) == "sso_error=browser_mismatch"
+    authorize = start(api, tenant["tenant_id"])
+    (name,) = JAR
+    JAR[name] = "a-guess"  # the right cookie's name with a guessed value
+    assert callback(api, pick_user(authorize, "admin@acme.com")) == "sso_error=browser_mismatch"
+    assert failures(tenant) == ["browser_mismatch", "browser_mismatch"]
+    assert audit_events(tenant["tenant_id"], "auth.login")[-1]["details"].get("method") is None  # no SSO login
+
+
+def test_sign_ins_started_in_two_tabs_both_finish(api: Api, tenant: dict, issuer: OidcIssuer, sso: dict):
+    first = start(api, tenant["tenant_id"])
+    second = start(api, tenant["tenant_id"])
+    assert len(JAR) == 2
+    assert redeem(api, callback(api, pick_user(second, "admin@acme.com"))).status_code == 200
+    assert redeem(api, callback(api, pick_user(first, "admin@acme.com"))).status_code == 200
+    assert JAR == {}  # each callback cleared its own cookie
+
+
 def test_a_state_past_ten_minutes_is_refused(api: Api, tenant: dict, issuer: OidcIssuer, sso: dict, clock):
     back = pick_user(start(api, tenant["tenant_id"]), "admin@acme.com")
     clock.advance(601)
@@ -263,7 +311,7 @@ def test_an_unconfigured_tenant_or_a_garbled_callback_ends_at_the_console(api: A
     for query, reason in (("", "state_unknown"), ("?state=junk&code=x", "state_unknown"),
                           ("?error=access_denied", "state_unknown"),
                           (f"?state={tenant['tenant_id']}.{'a' * 64}&code=x", "not_configured")):
-        response = api.call("GET", "/v1/auth/sso/callback" + query)
+        response = as_browser(api, "/v1/auth/sso/callback" + query)
         assert response.status_code == 302
         assert header(response, "Location") == PUBLIC_URL + "/app#sso_error=" + reason
     assert audit_events(tenant["tenant_id"], "auth.sso_failed") == []  # no SSO here: nothing to record

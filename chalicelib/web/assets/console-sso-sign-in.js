@@ -13,6 +13,7 @@ const TEXT = {
   reasons: {
     not_configured: "This workspace has no single sign-on. Sign in with your password.",
     state_unknown: "That sign-in link was already used or has expired. Please try again.",
+    browser_mismatch: "That sign-in was started in another browser. Please start it again here.",
     issuer_refused: "The identity provider did not sign you in.",
     issuer_unavailable: "The identity provider could not be reached. Please try again later.",
     token_endpoint_error: "The identity provider refused to complete the sign-in.",
