@@ -197,7 +197,8 @@ def _agent_id(tenant_id: str, email: str) -> str:
 
 # --- redeem -----------------------------------------------------------------------------------------
 def redeem(body: s.RedeemIn, source_ip: str) -> LoginOut:
-    ratelimit.enforce("login-ip", source_key(source_ip), runtime().config.login_limit_per_minute, 60)
+    # A counter of its own: redeeming (a 64-character random code) never spends the source's password logins.
+    ratelimit.enforce("sso-redeem", source_key(source_ip), runtime().config.login_limit_per_minute, 60)
     tenant_id = _tenant_of(body.code)
     item = _consume(tenant_id, "code#" + _digest(body.code)) if tenant_id else None
     agent = find_agent(item.tenant_id, item.agent_id or "") if item else None
