@@ -18,6 +18,7 @@ from chalicelib.conversations import routes as conversation_routes
 from chalicelib.lazy import lazy_module
 from chalicelib.mail import routes as mail_routes
 from chalicelib.reports import routes as report_routes
+from chalicelib.sso import routes as sso_routes
 from chalicelib.surveys import routes as survey_routes
 from chalicelib.system import middleware
 from chalicelib.system import routes as system_routes
@@ -51,6 +52,7 @@ app.register_blueprint(audit_routes.bp)
 app.register_blueprint(survey_routes.bp)
 app.register_blueprint(mail_routes.bp)
 app.register_blueprint(report_routes.bp)
+app.register_blueprint(sso_routes.bp)
 app.register_blueprint(pages.bp)
 pages.answer_head_like_get(app)  # after every blueprint: each public GET gets its HEAD
 

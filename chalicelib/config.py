@@ -58,6 +58,9 @@ class Config:
     # at most this many items per invocation, fewer when Lambda's remaining time runs short.
     export_events_per_chunk: int  # events an audit export writes per invocation (ends at a part boundary)
     sweep_items_per_run: int  # conversations a retention or send-surveys run handles
+    # Outbound fetches (chalicelib/outbound/http.py) may reach http://127.0.0.1:<port>: the local stack's
+    # test issuer (and webhooks). Only the local stack and tests set it; a deployed stack never does.
+    outbound_allow_loopback: bool
 
     def table(self, name: str) -> str:
         return f"{self.stack}-{name}"
@@ -130,4 +133,5 @@ def get_config() -> Config:
         log_level=os.environ.get("SWITCHBOARD_LOG_LEVEL", "INFO").upper(),
         export_events_per_chunk=_int("SWITCHBOARD_EXPORT_EVENTS_PER_CHUNK", 500_000),
         sweep_items_per_run=_int("SWITCHBOARD_SWEEP_ITEMS_PER_RUN", 1000),
+        outbound_allow_loopback=os.environ.get("SWITCHBOARD_OUTBOUND_ALLOW_LOOPBACK") == "1",
     )

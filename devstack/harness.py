@@ -201,7 +201,7 @@ def free_port() -> int:
 class RunningStack:
     def __init__(self, **settings: str) -> None:
         """`settings`: more SWITCHBOARD_* variables for the stack (limits a test needs raised)."""
-        self.ports = {name: free_port() for name in ("HTTP", "WS", "WS_MANAGEMENT", "AWS")}
+        self.ports = {name: free_port() for name in ("HTTP", "WS", "WS_MANAGEMENT", "AWS", "OIDC")}
         self.base = f"http://127.0.0.1:{self.ports['HTTP']}"
         self.ws = f"ws://127.0.0.1:{self.ports['WS']}"
         self.aws = f"http://127.0.0.1:{self.ports['AWS']}"

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import requests
 
+from .oidc_issuer import OidcIssuer
+
 DEMO_PASSWORD = "switchboard-demo"
 DEMO_PEOPLE = [  # (email, name, role, teams)
     ("supervisor@example.com", "Sam Supervisor", "supervisor", ["support", "billing"]),
@@ -33,7 +35,7 @@ class DemoTenant:
     logins: list[tuple[str, str]]  # (email, role)
 
 
-def seed_demo_tenant(base_url: str) -> DemoTenant:
+def seed_demo_tenant(base_url: str, issuer: OidcIssuer) -> DemoTenant:
     signup = _post(base_url, "/v1/tenants", {"name": "Demo Shop", "admin_email": "admin@example.com",
                                               "admin_password": DEMO_PASSWORD})
     token = _post(base_url, "/v1/auth/login", {"tenant_id": signup["tenant_id"],
@@ -52,6 +54,11 @@ def seed_demo_tenant(base_url: str) -> DemoTenant:
     # close within a minute.
     origins = [base_url, base_url.replace("127.0.0.1", "localhost")]
     requests.put(base_url + "/v1/settings", json={"allowed_origins": origins, "survey_delay_seconds": 30},
+                 headers={"Authorization": f"Bearer {token}"}, timeout=30).raise_for_status()
+    # Single sign-on with the local test issuer: its page offers every demo login (passwords still work).
+    issuer.users = [email for email, _ in logins]
+    requests.put(base_url + "/v1/sso", json={"issuer": issuer.issuer, "client_id": issuer.client_id,
+                                             "client_secret": issuer.client_secret},
                  headers={"Authorization": f"Bearer {token}"}, timeout=30).raise_for_status()
     return DemoTenant(signup["tenant_id"], signup["api_key"], signup["widget_key"], logins)
 

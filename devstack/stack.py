@@ -16,6 +16,7 @@ import requests
 from .aws import AwsProcess
 from .http_server import rest_server
 from .mailbox import Mailbox, chalice_sns_subscribers
+from .oidc_issuer import OidcIssuer
 from .provision import provision
 from .queues import QueueWorker, chalice_consumers
 from .scheduler import Scheduler, chalice_jobs
@@ -35,13 +36,15 @@ class Ports:
     ws: int
     ws_management: int
     aws: int
+    oidc: int
 
     @classmethod
     def from_env(cls) -> Ports:
         return cls(http=int(os.environ.get("SWITCHBOARD_HTTP_PORT", 8000)),
                    ws=int(os.environ.get("SWITCHBOARD_WS_PORT", 8001)),
                    ws_management=int(os.environ.get("SWITCHBOARD_WS_MANAGEMENT_PORT", 8002)),
-                   aws=int(os.environ.get("SWITCHBOARD_AWS_PORT", 4566)))
+                   aws=int(os.environ.get("SWITCHBOARD_AWS_PORT", 4566)),
+                   oidc=int(os.environ.get("SWITCHBOARD_OIDC_PORT", 8003)))
 
 
 class LocalStack:
@@ -52,6 +55,8 @@ class LocalStack:
         self.aws_url = f"http://{host}:{ports.aws}"
         self.demo: DemoTenant | None = None
         self._moto = self._gateway = self._rest = self._scheduler = self._queues = None
+        # The demo tenant's single sign-on issuer: a local OpenID provider (devstack/oidc_issuer.py).
+        self.issuer = OidcIssuer(host, ports.oidc, redirect_uris=[f"{self.base_url}/v1/auth/sso/callback"])
 
     def start(self) -> None:
         self._check_ports_free()
@@ -75,6 +80,8 @@ class LocalStack:
         threading.Thread(target=self._rest.server.serve_forever, name="rest", daemon=True).start()
         self._wait_healthy()
         self.log(f"http     REST API on {self.base_url} (OpenAPI: {self.base_url}/openapi.json)")
+        self.issuer.start()
+        self.log(f"oidc     test OpenID issuer on {self.issuer.issuer} (client id {self.issuer.client_id})")
         self._scheduler.start()
         consumers = chalice_consumers(app, app_module)
         self._queues = QueueWorker(consumers, boto3.client("sqs"), log=self.log)
@@ -83,13 +90,13 @@ class LocalStack:
         self.log("jobs     " + (", ".join(f"{j.name} [{j.expression}]" for j in self._scheduler.jobs.values())
                                or "none registered") + f"; run one now: POST {self.base_url}/dev/jobs/NAME")
         if self.seed:
-            self.demo = seed_demo_tenant(self.base_url)
+            self.demo = seed_demo_tenant(self.base_url, self.issuer)
 
     def _check_ports_free(self) -> None:
         # Check every port before starting anything, so nothing is left half-started.
         for env_name, port in (("SWITCHBOARD_HTTP_PORT", self.ports.http), ("SWITCHBOARD_WS_PORT", self.ports.ws),
                                ("SWITCHBOARD_WS_MANAGEMENT_PORT", self.ports.ws_management),
-                               ("SWITCHBOARD_AWS_PORT", self.ports.aws)):
+                               ("SWITCHBOARD_AWS_PORT", self.ports.aws), ("SWITCHBOARD_OIDC_PORT", self.ports.oidc)):
             with socket.socket() as probe:
                 # As the servers themselves do: a port a stopped stack left in TIME_WAIT is free.
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -110,6 +117,8 @@ class LocalStack:
             "SWITCHBOARD_PUBLIC_URL": self.base_url,
             "SWITCHBOARD_SURVEY_EVERY_MINUTES": "1",
             "SWITCHBOARD_WS_MANAGEMENT_ENDPOINT": f"http://{self.host}:{self.ports.ws_management}/dev",
+            # The test issuer (and webhooks to a local receiver) are on http://127.0.0.1; never set deployed.
+            "SWITCHBOARD_OUTBOUND_ALLOW_LOOPBACK": "1",
         }
 
     def _wait_healthy(self, timeout: float = 30.0) -> None:
@@ -132,6 +141,8 @@ class LocalStack:
                  f"  AWS (moto)    {self.aws_url}   (aws --endpoint-url {self.aws_url} dynamodb list-tables)",
                  f"  Jobs          GET {self.base_url}/dev/jobs, POST {self.base_url}/dev/jobs/NAME",
                  f"  Emails sent   GET {self.base_url}/dev/outbox (SES bounces, complaints: POST /dev/ses-events)",
+                 f"  OpenID issuer {self.issuer.issuer}   (single sign-on for the demo tenant: \"Sign in with "
+                 "single sign-on\" in the console)",
                  "  Audit verify  python -m chalicelib.audit.verify EXPORT.jsonl.gz --public-key KEY.pem"]
         if self.demo:
             lines += ["", f"Demo tenant {self.demo.tenant_id} (password for every login: {DEMO_PASSWORD})"]
@@ -144,6 +155,6 @@ class LocalStack:
 
     def stop(self) -> None:
         for part, stop in ((self._queues, "stop"), (self._scheduler, "stop"), (self._rest, "shutdown"),
-                           (self._gateway, "stop"), (self._moto, "stop")):
+                           (self.issuer, "stop"), (self._gateway, "stop"), (self._moto, "stop")):
             if part is not None:
                 getattr(part, stop)()

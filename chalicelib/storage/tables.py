@@ -18,6 +18,7 @@ from .conversations import ConversationModel, MessageIdModel, MessageModel
 from .limits import RateLimitModel
 from .mail import EmailSuppressionModel
 from .reports import ReportCounterModel
+from .sso import SsoModel
 from .surveys import FollowUpModel, SurveyModel
 from .sweeps import JobCursorModel
 from .tenants import TenantModel
@@ -31,5 +32,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     ConnectionModel, RateLimitModel, ConversationModel, MessageModel, MessageIdModel, RosterModel,
     FaqModel, CannedResponseModel,
     AuditEventModel, AuditChainModel, AuditPendingModel, AuditDigestModel, AuditAlarmModel, AuditExportModel,
-    SurveyModel, FollowUpModel, ReportCounterModel, EmailSuppressionModel, JobCursorModel,
+    SurveyModel, FollowUpModel, ReportCounterModel, EmailSuppressionModel, JobCursorModel, SsoModel,
 )

@@ -9,6 +9,8 @@ from pynamodb.exceptions import DoesNotExist
 from .. import ratelimit
 from ..access import sessions
 from ..access.principals import Principal, actor
+from ..access.roles import ADMIN
+from ..access.roles import ADMIN
 from ..access.visitor_limits import source_key
 from ..audit.trail import record_event
 from ..clock import iso
@@ -16,6 +18,8 @@ from ..errors import Forbidden, Unauthorized
 from ..runtime import runtime
 from ..storage.agents import AgentModel, CredentialModel
 from ..storage.helpers import refusal_means
+from ..storage.sso import sso_only
+from ..storage.sso import sso_only
 from . import login_throttle, revocation
 from . import schemas as s
 from .agents import agent_out, find_agent, get_agent
@@ -33,16 +37,28 @@ def login(body: s.LoginIn, source_ip: str) -> s.LoginOut:
         attempt.failed(agent_id)
         # One answer for every wrong part: unknown tenant, unknown email, wrong password, inactive.
         raise Unauthorized("Wrong tenant, email or password.")
+    # Only once the password checked out, so a 401 tells nobody whether the tenant is SSO-only. Admins
+    # keep their passwords (break-glass: an issuer that is down or misconfigured locks nobody out for good).
+    if agent.role not in ADMIN and sso_only(agent.tenant_id):
+        attempt.succeeded()
+        raise Forbidden("This workspace signs in with single sign-on.", code="sso_required")
     try:
         passed = sign_in.second_factor(agent, body)
     except sign_in.WrongCode:
         attempt.failed(agent.agent_id)  # codes are throttled as passwords are
         raise
     attempt.succeeded()
+    return signed_in(agent, {"source_ip": source_ip, "second_factor": passed.method}, passed)
+
+
+def signed_in(agent: AgentModel, details: dict[str, str | None], passed: sign_in.Passed | None = None) -> s.LoginOut:
+    """A new session for an agent whose identity was just proven: a password and the second factor
+    the tenant asks for (passed), or single sign-on (None: the issuer is where its second factor belongs)."""
+    rt = runtime()
+    passed = passed or sign_in.Passed(None)
     session = sessions.start(agent, enrolment_only=passed.enrolment_only)
     record_event(agent.tenant_id, actor("agent", agent.agent_id), "auth.login", agent.agent_id,
-                 {"source_ip": source_ip, "session_id": session.id, "second_factor": passed.method,
-                  **({"enrolment_only": True} if passed.enrolment_only else {})})
+                 {**details, "session_id": session.id, **({"enrolment_only": True} if passed.enrolment_only else {})})
     issued = sessions.issue_token(agent.tenant_id, agent.agent_id, session)
     return s.LoginOut(token=issued.token, expires_at=_iso_epoch(issued.expires_at),
                       session_expires_at=_iso_epoch(session.ends_at), ws_url=rt.config.ws_public_url,

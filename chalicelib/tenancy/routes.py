@@ -31,7 +31,8 @@ def signup(call: PublicCall[s.SignupIn]) -> s.SignupOut:
     return tenants.signup(call.body, call.source_ip)
 
 
-@endpoint(bp, "POST", "/v1/auth/login", summary="Log in as an agent", tag=TAG, auth=PUBLIC, errors=(401, 429))
+@endpoint(bp, "POST", "/v1/auth/login", summary="Log in as an agent (403 sso_required: the tenant is SSO-only)",
+          tag=TAG, auth=PUBLIC, errors=(401, 403, 429))
 def login(call: PublicCall[s.LoginIn]) -> s.LoginOut:
     return auth.login(call.body, call.source_ip)
 

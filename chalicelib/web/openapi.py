@@ -11,7 +11,8 @@ from .routing import PUBLIC, ROUTES, RouteSpec
 from .schemas import ErrorResponse
 
 _REF = "#/components/schemas/{model}"
-_STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Invalid input",
+_STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 302: "A redirect (see Location)",
+                400: "Invalid input",
                 401: "No or bad credentials", 403: "Not allowed for this role",
                 404: "Not found (or another tenant's)", 409: "Conflict", 410: "Gone",
                 413: "Body too large", 429: "Rate limited (see Retry-After)"}

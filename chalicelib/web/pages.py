@@ -110,5 +110,5 @@ def answer_head_like_get(app: Chalice) -> None:
 
         head.__name__ = f"head_{get_view.__name__}"
         endpoint(app, "HEAD", spec.path, summary=f"{spec.summary}: the headers of GET, no body", tag=spec.tag,
-                 auth=PUBLIC, errors=spec.declared_errors, html_errors=spec.html_errors,
+                 auth=PUBLIC, status=spec.status, errors=spec.declared_errors, html_errors=spec.html_errors,
                  models_of=spec.declared_by)(head)

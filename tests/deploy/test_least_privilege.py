@@ -21,12 +21,14 @@ from urllib.parse import quote
 import boto3
 import pyotp
 import pytest
+from requests import get as browser_get  # the browser's hop through the issuer's page
 
 import app as app_module
 from chalicelib.config import get_config
 from chalicelib.runtime import Runtime, use_runtime
 from chalicelib.web.routing import ROUTES
 from devstack.harness import PASSWORD, Api, Party, agent, run_job, run_sweep, visitor, ws_event
+from devstack.oidc_issuer import CLIENT_ID, CLIENT_SECRET, OidcIssuer
 from devstack.queues import chalice_consumers, deliver_once
 from tests.deploy.conftest import functions
 from tests.deploy.iam import (
@@ -104,6 +106,7 @@ class Workload:
         self.call("POST", "/v1/auth/login", {**right, "email": "nobody@acme.com"}, status=401)
         self.call("POST", "/v1/auth/login", right)
         self.call("POST", "/v1/auth/refresh", token=admin)
+        self.single_sign_on()
         self.call("GET", "/v1/me", token=admin)
         self.call("GET", "/v1/settings", token=admin)
         self.call("PUT", "/v1/settings", {"survey_delay_seconds": 0, "first_response_timeout_seconds": 30,
@@ -247,6 +250,29 @@ class Workload:
         ed.send(action="presence.set", status="offline")
         app_module.websocket_disconnect(ws_event("$disconnect", ed.connection_id), None)
         self.tenant["widget_key"] = self.call("POST", "/v1/widget-key", token=self.admin)["widget_key"]
+
+    def single_sign_on(self) -> None:
+        """Register the test issuer, sign in through it (start, callback, redeem, HEAD included), remove it."""
+        issuer = OidcIssuer(redirect_uris=[get_config().public_url + "/v1/auth/sso/callback"]).start()
+        try:
+            self.call("PUT", "/v1/sso", {"issuer": issuer.issuer, "client_id": CLIENT_ID,
+                                         "client_secret": CLIENT_SECRET}, token=self.admin)
+            self.call("GET", "/v1/sso", token=self.admin)
+            start = f"?tenant_id={self.tenant['tenant_id']}"
+            self.call("HEAD", "/v1/auth/sso/start", query=start, status=302)
+            self.call("HEAD", "/v1/auth/sso/callback", query="?error=access_denied", status=302)
+            response = self.api.call("GET", "/v1/auth/sso/start" + start)
+            back = browser_get(response.headers["Location"] + "&user=admin@acme.com", allow_redirects=False,
+                               timeout=10).headers["Location"]
+            self.routes.add(("GET", "/v1/auth/sso/start"))
+            cookie = response.headers["Set-Cookie"].split(";", 1)[0]  # binds the sign-in to this "browser"
+            response = self.api.call("GET", back.removeprefix(get_config().public_url), headers={"Cookie": cookie})
+            self.routes.add(("GET", "/v1/auth/sso/callback"))
+            code = response.headers["Location"].split("#sso=", 1)[1]
+            self.call("POST", "/v1/auth/sso/redeem", {"code": code})
+            self.call("DELETE", "/v1/sso", token=self.admin, status=204)
+        finally:
+            issuer.stop()
 
     def power_taken_away(self) -> None:
         """A supervisor demoted with a chat in hand: their socket closes and the chat goes on to another
@@ -396,7 +422,8 @@ def sse_kms_requests(request: Request, bucket_key: str) -> list[Request]:
 def recorded(api: Api, tenant: dict, clock, boto_session) -> tuple[list[Call], Workload]:
     containers: dict[str, Runtime] = {}
     # Sweeps of one page a run: retention and send-surveys keep their cursors between runs (run_sweep).
-    config = replace(get_config(), sweep_items_per_run=1)
+    # The test OpenID issuer is on http://127.0.0.1 (single_sign_on), as on the local stack.
+    config = replace(get_config(), sweep_items_per_run=1, outbound_allow_loopback=True)
 
     def enter_container(function: str) -> None:
         use_runtime(containers.setdefault(function, Runtime(config=config, clock=clock, session=boto_session)))

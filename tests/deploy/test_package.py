@@ -25,7 +25,9 @@ TUNABLES = {"SWITCHBOARD_AGENT_TOKEN_TTL", "SWITCHBOARD_VISITOR_TOKEN_TTL", "SWI
             "SWITCHBOARD_VISITOR_SOURCE_REQUESTS_PER_MINUTE", "SWITCHBOARD_TENANT_NEW_VISITORS_PER_MINUTE",
             "SWITCHBOARD_TENANT_OPEN_VISITOR_CONVERSATIONS", "SWITCHBOARD_VISITOR_SESSION_MAX_SECONDS",
             "SWITCHBOARD_WS_FRAMES_PER_SECOND", "SWITCHBOARD_EXPORT_EVENTS_PER_CHUNK",
-            "SWITCHBOARD_SWEEP_ITEMS_PER_RUN"}
+            "SWITCHBOARD_SWEEP_ITEMS_PER_RUN",
+            # Local stack and tests only (http://127.0.0.1 for the test issuer); never set deployed.
+            "SWITCHBOARD_OUTBOUND_ALLOW_LOOPBACK"}
 FUNCTIONS = {"APIHandler", "WebsocketConnect", "WebsocketMessage", "WebsocketDisconnect", "RerouteStale",
              "Retention", "SendSurveys", "AuditVerify", "AuditExport", "ReconcileCapacity", "SesFeedback",
              "AuditLoginFailures"}

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 
 def test_make_dev_prints_where_everything_runs_and_a_demo_login(stack: RunningStack):
     printed = "".join(stack.output)
-    for url in (stack.base, stack.ws, stack.aws):
+    for url in (stack.base, stack.ws, stack.aws, f"http://127.0.0.1:{stack.ports['OIDC']}"):  # OIDC: the test issuer
         assert url in printed
     assert "admin@example.com" in printed and "widget key" in printed
     demo_tenant = next(line.split()[2] for line in stack.output if line.startswith("Demo tenant"))

@@ -19,7 +19,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("config", "lazy"),
     ("clock", "errors", "ids"),
     ("runtime",),
-    ("storage",),
+    ("storage", "outbound"),
     ("ratelimit",),
     ("access",),
     ("web", "realtime"),
@@ -29,7 +29,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("conversations",),
     ("visitors",),
     ("tenancy",),
-    ("system",),
+    ("system", "sso"),
 ]
 FLOOR_OF = {package: level for level, floor in enumerate(FLOORS) for package in floor}
 

@@ -10,6 +10,7 @@ import {Dashboard} from "./console-dashboard.js";
 import {ADMIN_ROLES, AUDITING_ROLES, CHATTING_ROLES, STAFF_ROLES, SUPERVISING_ROLES} from "./console-roles.js";
 import {Security} from "./console-security.js";
 import {forgetSession, savePresence, saveSession, savedPresence} from "./console-session.js";
+import {SsoSettings} from "./console-sso.js";
 import {UnreadTitle} from "./console-title.js";
 import {enrol} from "./console-two-factor.js";
 import {el, replace} from "./dom.js";
@@ -19,7 +20,7 @@ const REFRESH_BEFORE_MS = 5 * 60 * 1000;
 // The screens, in the order of their tabs, and the roles that see each.
 const SCREENS = [["conversations", "Conversations", CHATTING_ROLES], ["dashboard", "Dashboard", SUPERVISING_ROLES],
                  ["audit", "Audit trail", AUDITING_ROLES], ["security", "Security", ADMIN_ROLES],
-                 ["account", "Account", STAFF_ROLES]];
+                 ["sso", "Single sign-on", ADMIN_ROLES], ["account", "Account", STAFF_ROLES]];
 const ENROLMENT = {
   title: "Set up two-factor sign-in",
   why: "Your organisation requires two-factor sign-in. Set it up now to continue.",
@@ -49,6 +50,7 @@ export class Console {
     this.screens = {conversations: this.conversations, dashboard: new Dashboard(this.api),
                     audit: new AuditTrail(this.api, (message) => this.notify(message)),
                     security: new Security(this.api, this.me, (message) => this.notify(message)),
+                    sso: new SsoSettings(this.api, (message) => this.notify(message)),
                     account: new Account(this.api, this.me, (message) => this.notify(message))};
     this.title = new UnreadTitle(() => (this.conversations ? this.conversations.unreadTotal() : 0));
   }

@@ -5,10 +5,12 @@
 // This entry module only starts it; one module per screen or concern (docs/console.md lists them):
 // console-sign-in.js, console-app.js (the signed-in frame), console-conversations.js with
 // console-chat.js, console-canned.js and console-visitor.js, console-dashboard.js, console-audit.js,
-// console-two-factor.js (the second sign-in step, enrolment), console-account.js, console-security.js.
+// console-two-factor.js (the second sign-in step, enrolment), console-account.js, console-security.js,
+// console-sso.js (the admin's single sign-on tab) and console-sso-sign-in.js (signing in through it).
 import {Console} from "./console-app.js";
-import {savedSession} from "./console-session.js";
+import {saveSession, savedSession} from "./console-session.js";
 import {showSignIn} from "./console-sign-in.js";
+import {ssoReturn} from "./console-sso-sign-in.js";
 
 const root = document.getElementById("root");
 
@@ -16,7 +18,13 @@ function signIn(message = "") {
   showSignIn(root, message, (session) => new Console(root, session, signIn).start());
 }
 
-// A session kept in this tab resumes; else the sign-in form.
+// Back from single sign-on: its session (or why not); else a session kept in this tab resumes; else the form.
+const returning = ssoReturn();
 const saved = savedSession();
-if (saved) new Console(root, saved, signIn).start();
+if (returning) {
+  returning.then((session) => {
+    saveSession(session);
+    new Console(root, session, signIn).start();
+  }, (failure) => signIn(failure.message));
+} else if (saved) new Console(root, saved, signIn).start();
 else signIn();

@@ -1,0 +1,1 @@
+"""Outbound HTTP to places a tenant names (an OpenID issuer; webhooks next): see http.py."""
