@@ -35,6 +35,8 @@ class Misbehave:
     audience: str | list[str] | None = None  # this aud instead of the client id (a list: several, no azp)
     expired: bool = False  # exp and iat an hour ago
     unverified: bool = False  # email_verified false
+    no_email_verified: bool = False  # as Microsoft Entra for work accounts: no email_verified claim at all
+    xms_edov: object = None  # Entra's optional "email domain owner verified" claim, sent when not None
     replay_nonce: bool = False  # every token carries the first nonce it ever saw
     token_error: bool = False  # the token endpoint answers 400 invalid_grant
 
@@ -158,6 +160,10 @@ class OidcIssuer:
                   "aud": self.misbehave.audience or grant.client_id, "iat": now, "exp": now + 300,
                   "nonce": nonce, "email": grant.email, "email_verified": not self.misbehave.unverified,
                   "name": grant.email.split("@")[0].title()}
+        if self.misbehave.no_email_verified:
+            del claims["email_verified"]
+        if self.misbehave.xms_edov is not None:
+            claims["xms_edov"] = self.misbehave.xms_edov
         key = self._new_key() if self.misbehave.rogue_key else self.key
         return jwt.encode({"alg": "ES256", "kid": self.key.kid}, claims, key)
 

@@ -65,9 +65,18 @@ def verify(id_token: str, provider: Provider, client_id: str, nonce: str) -> Ide
     email = claims.get("email")
     if not isinstance(email, str) or "@" not in email or len(email) > 320:
         raise TokenRejected("email_missing")
-    if claims.get("email_verified") is not True:
+    if not _email_verified(claims):
         raise TokenRejected("email_unverified")
     return Identity(subject=str(claims["sub"]), email=email.strip().lower())
+
+
+def _email_verified(claims: dict[str, Any]) -> bool:
+    """email_verified exactly true; or, from an issuer that sends no email_verified at all (Microsoft Entra
+    does not for work accounts), Entra's optional claim xms_edov exactly true: the email's domain is one the
+    issuer's directory owns and verified."""
+    if "email_verified" in claims:
+        return claims["email_verified"] is True
+    return claims.get("xms_edov") is True
 
 
 def _verified_signature(id_token: str, provider: Provider) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from .. import ratelimit
 from ..access import sessions
 from ..access.principals import Principal, actor
 from ..access.roles import ADMIN
-from ..access.roles import ADMIN
 from ..access.visitor_limits import source_key
 from ..audit.trail import record_event
 from ..clock import iso
@@ -18,7 +17,6 @@ from ..errors import Forbidden, Unauthorized
 from ..runtime import runtime
 from ..storage.agents import AgentModel, CredentialModel
 from ..storage.helpers import refusal_means
-from ..storage.sso import sso_only
 from ..storage.sso import sso_only
 from . import login_throttle, revocation
 from . import schemas as s

@@ -184,7 +184,9 @@ def test_signing_in_through_the_issuer_starts_a_session_like_a_password_login(ap
     response = redeem(api, fragment)
     assert response.status_code == 200, response.body
     body = response.json_body
-    assert body.keys() == {"token", "expires_at", "session_expires_at", "ws_url", "agent"}
+    assert body.keys() == {"token", "expires_at", "session_expires_at", "ws_url", "agent", "totp_enrolment_required",
+                           "device_token", "device_expires_at"}  # a password login's answer
+    assert body["totp_enrolment_required"] is False and body["device_token"] is None  # the issuer's factors count
     assert body["agent"]["email"] == "admin@acme.com"
     assert api.call("GET", "/v1/me", token=body["token"]).json_body["agent"]["email"] == "admin@acme.com"
     login = audit_events(tenant["tenant_id"], "auth.login")[-1]
@@ -248,6 +250,20 @@ def test_a_token_the_issuer_got_wrong_is_refused_and_audited(api: Api, tenant: d
     assert sign_in(api, tenant, "admin@acme.com") == f"sso_error={reason}"
     assert failures(tenant) == [reason]
     assert len(audit_events(tenant["tenant_id"], "auth.login")) == 1  # the fixture's password login only
+
+
+@pytest.mark.parametrize(("claims", "signed_in"), [
+    ({"no_email_verified": True, "xms_edov": True}, True),  # Entra with its optional claim added
+    ({"no_email_verified": True}, False),  # Entra without it: nothing says the email is the user's
+    ({"no_email_verified": True, "xms_edov": "true"}, False),  # only a JSON true counts
+    ({"unverified": True, "xms_edov": True}, False),  # an email_verified false is never overruled
+])
+def test_an_issuer_without_email_verified_is_trusted_only_on_entras_domain_verified_claim(
+        api: Api, tenant: dict, issuer: OidcIssuer, sso: dict, claims: dict, signed_in: bool):
+    for name, value in claims.items():
+        setattr(issuer.misbehave, name, value)
+    back = sign_in(api, tenant, "admin@acme.com")
+    assert back.startswith("sso=") if signed_in else back == "sso_error=email_unverified"
 
 
 def test_a_replayed_nonce_is_refused(api: Api, tenant: dict, issuer: OidcIssuer, sso: dict):
