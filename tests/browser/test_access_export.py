@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import expect
 from websockets.sync.client import connect
 
 from tests.browser.conftest import Shop, online_agent, screenshot
@@ -73,3 +74,35 @@ def test_admin_and_compliance_export_a_visitors_data_from_the_console(stack, con
                           headers={"Authorization": f"Bearer {shop.admin_token}"}).json()["items"]
     assert [e["action"] for e in events].count("visitor.access_export_downloaded") == 2
     assert bundle  # what the admin's browser saved is the zip itself
+
+
+def test_compliance_erases_a_visitor_from_the_console_and_the_receipt_proves_it(stack, contexts, tmp_path):
+    shop = Shop(stack, "Lamps")
+    shop.add_agent("cora@lamps.com", "Cora Compliance", role="compliance")
+    visitor_writes(shop, SECRET)
+    visitor_id = shop.call("GET", "/v1/conversations").json()["items"][0]["visitor_id"]
+    page = contexts(accept_downloads=True)
+    shop.sign_in(page, "cora@lamps.com")
+    page.wait_for_selector("#audit-rows tr")
+    page.fill("#access-visitor", visitor_id)
+    page.click("#erasure-receipt")  # before any erasure there is nothing to prove
+    expect(page.locator("#erasure-status")).to_contain_text("No finished erasure")
+    page.click("#erase-visitor")  # asks once more, and nothing is erased until it is confirmed
+    expect(page.locator("#erasure-status")).to_contain_text(f"Erase visitor {visitor_id} for good?")
+    assert shop.call("GET", f"/v1/visitors/{visitor_id}").json()["erased_at"] is None
+    with page.expect_download(timeout=60000) as started:
+        page.click("#erase-confirm")
+    expect(page.locator("#erasure-status")).to_contain_text("Erased: 1 conversation(s) shredded.")
+    screenshot(page, "console-erasure")
+    path = tmp_path / started.value.suggested_filename
+    started.value.save_as(path)
+    assert path.name == f"erasure-receipt-{visitor_id}.json"
+    assert page.inner_text("#erasure-proof-command").startswith(
+        f"python -m chalicelib.transcripts.erasure_proof --receipt {path.name} --public-key audit.pem")
+    pem = shop.call("GET", "/v1/audit/public-keys").json()["keys"][0]["public_key_pem"]
+    (tmp_path / "audit.pem").write_text(pem)
+    proven = subprocess.run([sys.executable, "-m", "chalicelib.transcripts.erasure_proof", "--receipt", str(path),
+                             "--public-key", str(tmp_path / "audit.pem"), "--tables-prefix", "switchboard-dev",
+                             "--endpoint-url", stack.aws], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proven.returncode == 0 and proven.stdout.startswith("PROVEN"), proven.stdout + proven.stderr
+    assert f"visitor {visitor_id}" in proven.stdout

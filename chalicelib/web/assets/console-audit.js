@@ -1,11 +1,12 @@
 // The audit trail (compliance and admins): events for a time range, page by page, and the signed
 // export file, followed until it can be downloaded.
 import {accessExportControls} from "./console-access-export.js";
+import {erasureControls} from "./console-erasure.js";
 import {isoSeconds, localInput} from "./dates.js";
 import {append, el, replace} from "./dom.js";
 
 const EXPORT_POLL_MS = 1500;
-const ACCESS_TEXT = {heading: "Visitor data (right of access)", visitor: "Visitor id"};
+const ACCESS_TEXT = {heading: "Visitor data (right of access, erasure)", visitor: "Visitor id"};
 
 export class AuditTrail {
   // notify(message): shows a failure in the console's toast.
@@ -23,6 +24,7 @@ export class AuditTrail {
     const exportStatus = el("p", {id: "export-status", role: "status"});
     const visitor = el("input", {id: "access-visitor", placeholder: "v_…", "aria-label": ACCESS_TEXT.visitor});
     const [accessButton, accessStatus] = accessExportControls(this.api, () => visitor.value.trim());
+    const [eraseButton, receiptButton, erasureStatus] = erasureControls(this.api, () => visitor.value.trim());
     const range = () => ({from: isoSeconds(new Date(from.value)), to: isoSeconds(new Date(to.value))});
     const load = async (cursor = null) => {
       try {
@@ -56,8 +58,9 @@ export class AuditTrail {
       el("table", {id: "audit-events"}, el("thead", {}, el("tr", {}, ["Seq", "When", "Actor", "Action", "Target"].map((h) => el("th", {}, h)))), rows),
       more,
       el("h3", {}, ACCESS_TEXT.heading),
-      el("div", {class: "toolbar"}, el("label", {for: "access-visitor"}, ACCESS_TEXT.visitor), visitor, accessButton),
-      accessStatus));
+      el("div", {class: "toolbar"}, el("label", {for: "access-visitor"}, ACCESS_TEXT.visitor), visitor, accessButton,
+         receiptButton, eraseButton),
+      accessStatus, erasureStatus));
     load();
   }
 

@@ -1,11 +1,12 @@
 // The visitor panel beside the open chat: the visitor's profile, tags and notes (saved with
 // PATCH /v1/visitors/{id}) and their past conversations.
 import {accessExportControls} from "./console-access-export.js";
+import {erasureControls} from "./console-erasure.js";
 import {AUDITING_ROLES} from "./console-roles.js";
 import {el, replace} from "./dom.js";
 
 // onProfile(profile): called once the profile is read, before the panel is drawn; role: the
-// signed-in user's (admins get the right-of-access export).
+// signed-in user's (admins get the right-of-access export, erasure and its receipt).
 export async function drawVisitorPanel(panel, visitorId, {api, onProfile, role}) {
   if (!visitorId) { replace(panel); return; }
   let profile;
@@ -42,6 +43,7 @@ export async function drawVisitorPanel(panel, visitorId, {api, onProfile, role})
     el("label", {for: "visitor-notes"}, "Notes"), notes,
     el("button", {type: "button", id: "visitor-save", onclick: save}, "Save"), status,
     ...(AUDITING_ROLES.has(role) ? accessExportControls(api, () => visitorId) : []),
+    ...(AUDITING_ROLES.has(role) ? erasureControls(api, () => visitorId) : []),
     el("h3", {}, "History"),
     el("ul", {id: "visitor-history", class: "history"}, profile.conversations.map((item) =>
       el("li", {}, `${new Date(item.created_at).toLocaleDateString()} · ${item.status}${item.resolution ? ` (${item.resolution})` : ""}`))));
