@@ -86,6 +86,7 @@ def backfill_segment(client: Any, table: str, progress: Progress, segment: int) 
     request: dict[str, Any] = {
         "TableName": table, "Segment": segment, "TotalSegments": progress.segments,
         # Only what deciding needs; the events already keyed are read (a Scan reads all) but not sent back.
+        "Select": "SPECIFIC_ATTRIBUTES",  # said outright, for the operator policy's dynamodb:Select condition
         "ProjectionExpression": "tenant_id, seq, #target", "FilterExpression": "attribute_not_exists(#key)",
         "ExpressionAttributeNames": {"#target": "target", "#key": KEY_FIELD},
         **({"Limit": progress.page_size} if progress.page_size else {})}
