@@ -26,7 +26,7 @@ from ..audit.chain import ERASURE_RECEIPT, canonical
 from ..audit.signing import signed
 from ..audit.trail import record_event
 from ..clock import iso
-from ..errors import NotFound
+from ..errors import Conflict, NotFound
 from ..ids import new_id
 from ..runtime import runtime
 from ..storage.audit import AuditEventModel, subject_key
@@ -92,7 +92,7 @@ def write_receipt(principal: Principal, visitor: VisitorModel, conversation_ids:
 
 def read_receipt(principal: Principal, visitor_id: str) -> s.ErasureReceipt:
     """The latest receipt of the visitor's erasure: part 1, with any further parts; 404 before an
-    erasure has finished."""
+    erasure has finished, 409 while a part cannot be read yet."""
     try:
         visitor = VisitorModel.get(principal.tenant_id, visitor_id, consistent_read=True)
     except DoesNotExist:
@@ -106,8 +106,9 @@ def read_receipt(principal: Principal, visitor_id: str) -> s.ErasureReceipt:
 
 def _further_parts(tenant_id: str, visitor_id: str, digest: dict[str, Any]) -> list[dict[str, Any]]:
     """Parts 2.. of the receipt, from the trail: the events about the visitor, newest first (few: the
-    visitor's own events, not their conversations'), until every part is found. A part the trail does
-    not hold is left out, and erasure_proof refuses the receipt naming it."""
+    visitor's own events, not their conversations'), until every part is found. The tombstone names the
+    receipt only once every part is on the trail, but the index is read eventually consistent: a part
+    not found yet is a 409 to ask again, never an answer that leaves it out."""
     wanted = set(range(2, int(digest.get("parts", 1)) + 1))  # none for a receipt of one part (or older)
     found: dict[int, dict[str, Any]] = {}
     if not wanted:
@@ -120,4 +121,6 @@ def _further_parts(tenant_id: str, visitor_id: str, digest: dict[str, Any]) -> l
         part = details.get("digest", {}) if isinstance(details, dict) else {}
         if part.get("receipt_id") == digest["receipt_id"] and part.get("part") in wanted:
             found[part["part"]] = details
+    if wanted - set(found):
+        raise Conflict("Not every part of the receipt can be read yet; ask again in a moment.")
     return [found[number] for number in sorted(found)]
