@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from chalicelib.audit.chain import canonical
+from chalicelib.audit.signing import audit_signer
 from chalicelib.ids import new_id
 from chalicelib.transcripts import erasure_proof
 from chalicelib.visitors import erasure_receipt
@@ -145,3 +146,14 @@ def test_a_visitor_with_2000_conversations_gets_a_receipt_in_parts_each_within_a
     assert all(len(canonical(e["details"])) <= erasure_receipt.PART_BYTES for e in events)
     answer = api.call("GET", f"/v1/visitors/{v}/erasure-receipt", token=tenant["admin_token"]).json_body
     assert [answer["digest"]["part"]] + [p["digest"]["part"] for p in answer["further_parts"]] == [1, 2]
+
+
+def test_a_receipt_signed_before_receipts_came_in_parts_still_proves(api: Api, tenant: dict, clock,
+                                                                     tmp_path: Path, capsys):
+    erased = erase_visitor(api, tenant, clock)
+    [event] = audit_events(erased["t"], "visitor.erasure_receipt")
+    earlier = {k: v for k, v in event["details"]["digest"].items()
+               if k not in ("receipt_id", "part", "parts", "conversation_count")}
+    code, out = proof(api, tenant, tmp_path, capsys,
+                      {**event["details"], "digest": earlier, "signature": audit_signer().sign(earlier)})
+    assert code == 0 and "signed erasure_receipt verified with" in out, out
