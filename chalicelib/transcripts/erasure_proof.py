@@ -89,8 +89,9 @@ def load_receipt(paths: list[str], public_key: Any) -> dict[str, Any]:
             raise Unusable(f"cannot read receipt file {path}: {err}") from None
         if isinstance(held, dict) and isinstance(held.get("further_parts"), list):
             held = [{k: v for k, v in held.items() if k != "further_parts"}, *held["further_parts"]]
-        for n, signed in enumerate(held if isinstance(held, list) else [held], start=1):
-            what = f"the receipt in {path}" if not isinstance(held, list) else f"part {n} given in {path}"
+        signed_parts = held if isinstance(held, list) else [held]
+        for n, signed in enumerate(signed_parts, start=1):
+            what = f"the receipt in {path}" if len(signed_parts) == 1 else f"part {n} given in {path}"
             parts.append((what, as_part(_signed_digest(signed, public_key, ERASURE_RECEIPT, what))))
     if not parts:
         raise Invalid(f"no receipt in {', '.join(paths)}")
