@@ -27,8 +27,9 @@ DIGEST_FIELDS = {
              "event_count", "generated_at"),
     CHECKPOINT: ("kind", "tenant_id", "first_seq", "first_prev_hash", "last_seq", "last_hash", "event_count",
                  "generated_at", "prev_digest_hash"),
-    ERASURE_RECEIPT: ("kind", "tenant_id", "visitor_id", "erased_at", "erased_by", "generated_at", "visitor_keys",
-                      "conversations", "identity_link_removed"),
+    # One part of a receipt (verify_receipts.py puts the parts together); most receipts are part 1 of 1.
+    ERASURE_RECEIPT: ("kind", "tenant_id", "visitor_id", "receipt_id", "part", "parts", "erased_at", "erased_by",
+                      "generated_at", "visitor_keys", "conversation_count", "conversations", "identity_link_removed"),
     RETENTION_ATTESTATION: ("kind", "tenant_id", "generated_at", "retention_days", "cutoff", "shredded",
                             "conversations_sha256", "keys_destroyed", "keys_sha256", "oldest_surviving_closed_at",
                             "complete"),
@@ -36,6 +37,10 @@ DIGEST_FIELDS = {
     "access_manifest": ("kind", "format", "tenant_id", "visitor_id", "export_id", "generated_at", "requested_by",
                         "erased_at", "files"),
 }
+# Receipts signed before they came in parts (without receipt_id, part, parts, conversation_count) still
+# verify: each is the whole receipt, read as part 1 of 1.
+EARLIER_DIGEST_FIELDS = {ERASURE_RECEIPT: ("kind", "tenant_id", "visitor_id", "erased_at", "erased_by",
+                                           "generated_at", "visitor_keys", "conversations", "identity_link_removed")}
 
 
 def canonical(value: Any) -> bytes:

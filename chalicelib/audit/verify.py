@@ -29,6 +29,7 @@ from .chain import (
     ALGORITHM,
     CHECKPOINT,
     DIGEST_FIELDS,
+    EARLIER_DIGEST_FIELDS,
     EVENT_FIELDS,
     EXPORT,
     FORMAT,
@@ -113,7 +114,7 @@ def _signed_digest(signed: Any, public_key: ec.EllipticCurvePublicKey, kind: str
     if digest.get("kind") != kind:
         raise Invalid(f"{what} is signed as {digest.get('kind')!r}, not as {kind!r}: a digest of one kind "
                       "never passes for another")
-    if sorted(digest) != sorted(DIGEST_FIELDS[kind]):
+    if sorted(digest) not in (sorted(DIGEST_FIELDS[kind]), sorted(EARLIER_DIGEST_FIELDS.get(kind, ()))):
         raise Invalid(f"{what}'s digest has the fields {sorted(digest)}, not an {kind} digest's")
     return digest
 

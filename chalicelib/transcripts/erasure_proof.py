@@ -1,11 +1,13 @@
 """Prove, from the key store itself, that an erased visitor's text cannot be opened any more.
 
-    python -m chalicelib.transcripts.erasure_proof --receipt RECEIPT.json --public-key KEY.pem
-        --tables-prefix STACK [--endpoint-url URL] [--region REGION]
+    python -m chalicelib.transcripts.erasure_proof --receipt RECEIPT.json [--receipt PART.json ...]
+        --public-key KEY.pem --tables-prefix STACK [--endpoint-url URL] [--region REGION]
 
 For an auditor with read-only access to the account's tables (docs/audit.md, Proof of forgetting): it
 trusts nothing the receipt says until the audit key's signature vouches for it, then reads the store
 (GetItem and Query only; it never writes) and checks that
+0. the parts given (a receipt too large for one audit event comes in parts: the route's answer holds
+   them all, or give each part's file) are every part of one receipt, and agree;
 1. the visitor is a tombstone that holds no wrapped key (so none of the visitor keys named remains);
 2. every conversation the store holds for the visitor is named by the receipt, and none holds a
    wrapped key any more;
@@ -28,6 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ..audit.chain import ERASURE_RECEIPT
 from ..audit.verify import Invalid, Unusable, _signed_digest, load_public_key
+from ..audit.verify_receipts import as_part, assemble
 from .key_ids import conversation_key_id, visitor_key_id
 
 PERSONAL_FIELDS = ("name", "email", "locale", "team", "notes", "known_as", "user_id")
@@ -73,15 +76,33 @@ def _projection(fields: list[str]) -> dict[str, Any]:
             "ExpressionAttributeNames": {f"#f{n}": field for n, field in enumerate(fields)}}
 
 
-def load_receipt(path: str, public_key: Any) -> dict[str, Any]:
-    """The signed receipt as GET /v1/visitors/{id}/erasure-receipt answers it (an export's
-    visitor.erasure_receipt event holds the same in its details)."""
-    try:
-        with open(path, encoding="utf-8") as stream:
-            signed = json.load(stream)
-    except (OSError, ValueError) as err:
-        raise Unusable(f"cannot read receipt file {path}: {err}") from None
-    return _signed_digest(signed, public_key, ERASURE_RECEIPT, f"the receipt in {path}")
+def load_receipt(paths: list[str], public_key: Any) -> dict[str, Any]:
+    """The whole receipt from files each holding the signed receipt as GET /v1/visitors/{id}/erasure-receipt
+    answers it (part 1 with its `further_parts`), one signed part (an export's visitor.erasure_receipt
+    event holds one in its details), or a list of them. Every part of one receipt, or Invalid."""
+    parts: list[tuple[str, dict[str, Any]]] = []
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as stream:
+                held = json.load(stream)
+        except (OSError, ValueError) as err:
+            raise Unusable(f"cannot read receipt file {path}: {err}") from None
+        if isinstance(held, dict) and isinstance(held.get("further_parts"), list):
+            held = [{k: v for k, v in held.items() if k != "further_parts"}, *held["further_parts"]]
+        signed_parts = held if isinstance(held, list) else [held]
+        for n, signed in enumerate(signed_parts, start=1):
+            what = f"the receipt in {path}" if len(signed_parts) == 1 else f"part {n} given in {path}"
+            parts.append((what, as_part(_signed_digest(signed, public_key, ERASURE_RECEIPT, what))))
+    if not parts:
+        raise Invalid(f"no receipt in {', '.join(paths)}")
+    ids = sorted({str(part["receipt_id"]) for _, part in parts})
+    if len(ids) > 1:
+        raise Invalid(f"the parts given are of {len(ids)} receipts ({', '.join(ids)}), not one")
+    receipt, missing = assemble(parts)
+    if missing:
+        raise Invalid(f"receipt {receipt['receipt_id']} has {receipt['parts']} parts and part(s) "
+                      f"{', '.join(map(str, missing))} were not given: the conversations they name are unaccounted for")
+    return receipt
 
 
 def prove(receipt: dict[str, Any], store: KeyStore) -> list[str]:
@@ -160,7 +181,8 @@ def _bound(keys: set[str], t: str, conversation_id: str, version: int, what: str
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.transcripts.erasure_proof",
                                      description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--receipt", required=True, help="JSON from GET /v1/visitors/{visitor_id}/erasure-receipt")
+    parser.add_argument("--receipt", required=True, action="append",
+                        help="JSON from GET /v1/visitors/{visitor_id}/erasure-receipt (again for each file of parts)")
     parser.add_argument("--public-key", required=True, help="PEM from GET /v1/audit/public-keys")
     parser.add_argument("--tables-prefix", required=True, help="the stack name the tables are named after")
     parser.add_argument("--endpoint-url", help="DynamoDB's endpoint (the local stack's moto server)")
@@ -168,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         receipt = load_receipt(args.receipt, load_public_key(args.public_key))
+        given = " ".join(args.receipt)
         store = KeyStore(boto3.client("dynamodb", endpoint_url=args.endpoint_url, region_name=args.region),
                          args.tables_prefix)
         lines = prove(receipt, store)
@@ -181,15 +204,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot check: {err}", file=sys.stderr)
         return 2
     except Invalid as err:
-        print(f"NOT PROVEN {args.receipt}: {err}")
+        print(f"NOT PROVEN {' '.join(args.receipt)}: {err}")
         return 1
     by = receipt["erased_by"]
     print("\n".join([
-        f"PROVEN {args.receipt}: nothing left of visitor {receipt['visitor_id']} opens with a key that still exists",
-        f"  receipt        signed erasure_receipt verified with {args.public_key}; tenant {receipt['tenant_id']}, "
+        f"PROVEN {given}: nothing left of visitor {receipt['visitor_id']} opens with a key that still exists",
+        f"  receipt        signed erasure_receipt{_parts(receipt)} verified with {args.public_key}; "
+        f"tenant {receipt['tenant_id']}, "
         f"erased {receipt['erased_at']} by {by['kind']} {by['id']}", *lines,
         f"  store          {store.reads} read(s) (GetItem, Query) of {store.table('*')}, nothing written"]))
     return 0
+
+
+def _parts(receipt: dict[str, Any]) -> str:
+    return "" if receipt["parts"] == 1 else f" ({receipt['receipt_id']}, all {receipt['parts']} parts)"
 
 
 if __name__ == "__main__":

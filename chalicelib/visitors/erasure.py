@@ -9,7 +9,7 @@ In order, so that a failure part-way leaves nothing readable and a repeat finish
 3. each of their conversations is closed if open and loses its own wrapped keys, so no container
    holding a cached visitor key can open it either;
 4. once all that is done, a signed receipt naming the keys and records destroyed goes on the trail
-   (erasure_receipt.py).
+   (erasure_receipt.py; in numbered parts when it outgrows one audit event).
 """
 from __future__ import annotations
 

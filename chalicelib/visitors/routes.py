@@ -49,7 +49,7 @@ def erase_visitor(call: Call[None], visitor_id: str) -> s.ErasureOut:
 
 @endpoint(bp, "GET", "/v1/visitors/{visitor_id}/erasure-receipt",
           summary="The signed receipt of a visitor's finished erasure (the keys and records destroyed)", tag=TAG,
-          auth=COMPLIANCE, errors=(404,))
+          auth=COMPLIANCE, errors=(404, 409))
 def get_erasure_receipt(call: Call[None], visitor_id: str) -> s.ErasureReceipt:
     return erasure_receipt.read_receipt(call.principal, visitor_id)
 

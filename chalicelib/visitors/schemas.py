@@ -55,12 +55,19 @@ class ErasureOut(Output):
     conversations_shredded: int = Field(description="conversations whose keys this request destroyed")
 
 
-class ErasureReceipt(Output):
-    """Signed with the audit key: save it as is for python -m chalicelib.transcripts.erasure_proof."""
-    digest: dict[str, Any] = Field(description='the receipt: kind "erasure_receipt", the keys and records destroyed')
+class SignedReceiptPart(Output):
+    digest: dict[str, Any] = Field(description='the receipt: kind "erasure_receipt", the keys and records destroyed '
+                                               "(`part` of `parts`; each part names some of the conversations)")
     algorithm: str
     key_id: str
     signature: str = Field(description="base64 DER ECDSA P-256 SHA-256 over the canonical JSON of digest")
+
+
+class ErasureReceipt(SignedReceiptPart):
+    """Signed with the audit key: save it as is for python -m chalicelib.transcripts.erasure_proof.
+    Part 1 of the receipt; a receipt too large for one audit event has further parts."""
+    further_parts: list[SignedReceiptPart] = Field(
+        default_factory=list, description="parts 2.. of the receipt, in order (empty when it has one part)")
 
 
 # --- Widget sessions ----------------------------------------------------------------------

@@ -38,6 +38,10 @@ def ck(t: str, c: str, n: int) -> str:
 
 @pytest.fixture
 def erased(api: Api, tenant: dict, clock) -> dict:
+    return erase_visitor(api, tenant, clock)
+
+
+def erase_visitor(api: Api, tenant: dict, clock) -> dict:
     """A visitor with two conversations, one closed (its survey answered with a comment) before a key
     rotation and one open across it, erased."""
     t = tenant["tenant_id"]
@@ -70,16 +74,19 @@ def test_an_erasure_writes_a_signed_receipt_naming_the_keys_and_records_it_destr
     assert receipt["key_id"] == audit_signer().key_id and receipt["algorithm"] == "ECDSA_P256_SHA256"
     digest = receipt["digest"]
     [erased_event] = audit_events(t, "visitor.erased")
+    assert digest["receipt_id"].startswith("er_")
     assert digest == {
-        "kind": "erasure_receipt", "tenant_id": t, "visitor_id": v, "erased_at": digest["erased_at"],
+        "kind": "erasure_receipt", "tenant_id": t, "visitor_id": v, "receipt_id": digest["receipt_id"],
+        "part": 1, "parts": 1, "erased_at": digest["erased_at"],  # small enough for one audit event
         "erased_by": erased_event["actor"], "generated_at": digest["generated_at"],
         "visitor_keys": [vk(t, v, 1), vk(t, v, 2)],  # one per tenant key version the visitor held
+        "conversation_count": 2,
         "conversations": [{"conversation_id": c, "keys": [ck(t, c, 1), ck(t, c, 2)]} for c in erased["conversations"]],
         "identity_link_removed": False}
     assert event["target"] == v and erased_event["actor"]["kind"] == "agent" and erased_event["seq"] < event["seq"]
     # Compliance reads the same signed receipt; nobody else, and not another tenant's.
     answer = api.call("GET", f"/v1/visitors/{v}/erasure-receipt", token=tenant["admin_token"])
-    assert answer.status_code == 200 and answer.json_body == receipt
+    assert answer.status_code == 200 and answer.json_body == {**receipt, "further_parts": []}
     sam_token = api.login(t, "sam@acme.com")
     assert api.call("GET", f"/v1/visitors/{v}/erasure-receipt", token=sam_token).status_code == 403
     other = api.signup(name="Other", email="boss@other.com")
@@ -227,6 +234,10 @@ def test_the_key_store_check_fails_when_a_named_key_or_a_foreign_ciphertext_is_l
     [event] = audit_events(t, "visitor.erasure_receipt")
     digest = copy.deepcopy(event["details"]["digest"])
     digest["conversations"] = [c for c in digest["conversations"] if c["conversation_id"] != second]
+    partial = {**event["details"], "digest": digest, "signature": audit_signer().sign(digest)}
+    code, out = prove(api, tenant, tmp_path, capsys, partial)
+    assert code == 1 and "name 1 conversation(s), the receipt says 2" in out, out
+    digest["conversation_count"] = 1  # and its count too: the store still tells
     partial = {**event["details"], "digest": digest, "signature": audit_signer().sign(digest)}
     code, out = prove(api, tenant, tmp_path, capsys, partial)
     assert code == 1 and f"conversation {second} of visitor {v} is in the store but not named by the receipt" in out

@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from chalicelib.audit.chain import DIGEST_FIELDS, canonical
+from chalicelib.audit.chain import DIGEST_FIELDS, EARLIER_DIGEST_FIELDS, canonical
 from chalicelib.audit.verify import Invalid
 from chalicelib.audit.verify_receipts import Receipts
 
@@ -34,10 +34,22 @@ def attestation(day: int, oldest: str | None = None, complete: bool = True, tena
             "oldest_surviving_closed_at": oldest, "complete": complete}
 
 
-def receipt(visitor: str = "v_1") -> dict[str, Any]:
-    return {"kind": "erasure_receipt", "tenant_id": T, "visitor_id": visitor, "erased_at": "2026-12-02T00:00:00Z",
+def receipt(visitor: str = "v_1", part: int = 1, parts: int = 1, conversations: tuple[str, ...] = (),
+            count: int | None = None) -> dict[str, Any]:
+    return {"kind": "erasure_receipt", "tenant_id": T, "visitor_id": visitor, "receipt_id": "er_1",
+            "part": part, "parts": parts, "erased_at": "2026-12-02T00:00:00Z",
             "erased_by": {"kind": "agent", "id": "a_1"}, "generated_at": "2026-12-02T00:00:00Z",
-            "visitor_keys": [], "conversations": [], "identity_link_removed": False}
+            "visitor_keys": ["vk|1"], "conversation_count": len(conversations) if count is None else count,
+            "conversations": [{"conversation_id": c, "keys": [f"ck|{c}|1"]} for c in conversations],
+            "identity_link_removed": False}
+
+
+def parts(*conversations: tuple[str, ...], total: int = 5, **fields: Any) -> list[dict[str, Any]]:
+    """A receipt in len(conversations) parts, part n naming conversations[n - 1], as erasure events."""
+    return [event(10 + n, "visitor.erasure_receipt", "v_1",
+                  signed({**receipt(part=n, parts=len(conversations), conversations=names, count=total),
+                          **(fields if n == len(conversations) else {})}))  # the last part altered
+            for n, names in enumerate(conversations, start=1)]
 
 
 def event(seq: int, action: str, target: str, details: Any, ts: str = "2026-12-01T09:00:00Z") -> dict[str, Any]:
@@ -82,3 +94,44 @@ def test_days_without_a_complete_attestation_and_late_survivors_are_flagged():
 def test_a_doctored_or_misplaced_receipt_is_refused(doctored: dict[str, Any], message: str):
     with pytest.raises(Invalid, match=message):
         collected(doctored)
+
+
+def test_the_parts_of_a_receipt_make_one_receipt():
+    receipts = collected(*parts(("c_1", "c_2"), ("c_3", "c_4"), ("c_5",)))
+    assert receipts.flags(FILE) == ["FLAG no complete retention attestation on 2026-12-02",
+                                    "FLAG no complete retention attestation on 2026-12-03",
+                                    "FLAG no complete retention attestation on 2026-12-04"]
+    report = receipts.report(listing=True)
+    assert report[0] == "  erasures      1 signed receipt(s) in 3 parts, 6 key id(s) named destroyed"
+    assert report[2] == ("    seq 11, 12, 13 erasure of visitor v_1 at 2026-12-02T00:00:00Z by agent a_1 (receipt "
+                         "er_1, 3 of 3 parts): 1 visitor key(s), 5 conversation(s) (5 key(s)), identity link none")
+
+
+def test_a_part_not_in_the_file_is_flagged():
+    first, _, third = parts(("c_1", "c_2"), ("c_3", "c_4"), ("c_5",))
+    receipts = collected(first, third)
+    assert receipts.flags(FILE)[-1] == ("FLAG seq 11, 13: erasure receipt er_1 of visitor v_1 has 3 parts, part(s) 2 "
+                                        "not in this file")
+    assert receipts.report(listing=False)[0] == \
+        "  erasures      1 signed receipt(s) in 2 parts, 4 key id(s) named destroyed"
+
+
+@pytest.mark.parametrize("events, message", [
+    (parts(("c_1",), ("c_2",), total=2, visitor_keys=["vk|1", "vk|2"]), "differs from .* on visitor_keys"),
+    (parts(("c_1",), ("c_1",), total=2), "names conversation c_1 in more than one part"),
+    (parts(("c_1",), ("c_2",), total=3), "name 2 conversation.s., the receipt says 3"),
+    (parts(("c_1",), ("c_2",), total=2)[:1] * 2, "repeats part 1"),
+    (parts(("c_1",), ("c_2",), total=2, part=3), "is numbered part 3 of 2"),
+])
+def test_parts_that_contradict_each_other_are_refused(events: list[dict[str, Any]], message: str):
+    with pytest.raises(Invalid, match=message):
+        collected(*events)
+
+
+def test_a_receipt_signed_before_receipts_came_in_parts_still_verifies():
+    earlier = {k: v for k, v in receipt(conversations=("c_1",)).items()
+               if k not in ("receipt_id", "part", "parts", "conversation_count")}
+    assert sorted(earlier) == sorted(EARLIER_DIGEST_FIELDS["erasure_receipt"])
+    receipts = collected(event(2, "visitor.erasure_receipt", "v_1", signed(earlier)),
+                         event(3, "visitor.erasure_receipt", "v_1", signed(earlier)))  # two erasures, two receipts
+    assert receipts.report(listing=False)[0] == "  erasures      2 signed receipt(s), 4 key id(s) named destroyed"
