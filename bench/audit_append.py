@@ -206,7 +206,7 @@ def run(levels: list[int], progress: Callable[[str], None],
     from moto import mock_aws
 
     from chalicelib.config import get_config
-    from devstack.aws import faster_moto
+    from devstack.aws import moto_fixes
     from devstack.provision import provision
 
     started = time.perf_counter()
@@ -217,7 +217,7 @@ def run(levels: list[int], progress: Callable[[str], None],
                   "partition limits"},
         "appends_per_writer": appends_per_writer, "levels": levels}
     session = boto3.session.Session()
-    with mock_aws(), faster_moto():
+    with mock_aws(), moto_fixes():
         provision(session, stack=get_config().stack)
         for design in DESIGNS:
             results[design] = {}

@@ -78,12 +78,12 @@ def chalice_on_moto(clock: Any, meter: Any) -> Iterator[Any]:
     import app as app_module
     from chalicelib.config import get_config
     from chalicelib.runtime import Runtime, use_runtime
-    from devstack.aws import faster_moto
+    from devstack.aws import moto_fixes
     from devstack.provision import provision
 
     session = boto3.session.Session()
     originals = {name: getattr(app_module, name) for name in HANDLERS}
-    with mock_aws(), faster_moto(), meter.installed():
+    with mock_aws(), moto_fixes(), meter.installed():
         provision(session, stack=get_config().stack)
         use_runtime(Runtime(clock=clock, session=session))
         for name, ws_frame in HANDLERS.items():

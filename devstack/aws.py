@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from .moto_kms_sign import kms_sign_as_aws
 from .moto_queries import partition_queries
 from .moto_serialization import plain_attribute_values
 from .moto_transactions import item_level_transactions
@@ -34,12 +35,13 @@ _START_TIMEOUT = 60.0
 
 
 @contextmanager
-def faster_moto() -> Iterator[None]:
-    """moto with three fixes (devstack/moto_*.py), each leaving DynamoDB's answers as they were.
-    Without them every chat message's transaction copies whole tables, every Query sorts a whole table,
-    and each item answered costs moto's generic serializer about a millisecond: the stack would get
-    slower the more it holds. The bench's in-process moto runs with them too."""
-    with item_level_transactions(), partition_queries(), plain_attribute_values():
+def moto_fixes() -> Iterator[None]:
+    """moto with four fixes (devstack/moto_*.py). Three leave DynamoDB's answers as they were: without
+    them every chat message's transaction copies whole tables, every Query sorts a whole table, and each
+    item answered costs moto's generic serializer about a millisecond, so the stack would get slower the
+    more it holds. The fourth makes KMS Sign answer as AWS does (devstack/moto_kms_sign.py). The bench's
+    in-process moto runs with them too, and the tests' with the KMS one (tests/aws_state.py)."""
+    with item_level_transactions(), partition_queries(), plain_attribute_values(), kms_sign_as_aws():
         yield
 
 
@@ -85,7 +87,7 @@ class EmbeddedAws:
         self._patches = ExitStack()
 
     def start(self) -> None:
-        self._patches.enter_context(faster_moto())
+        self._patches.enter_context(moto_fixes())
         self._thread.start()
 
     def stop(self) -> None:

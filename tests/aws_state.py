@@ -31,6 +31,8 @@ class ProvisionedAws:
         """moto on, with the template's resources and no data, for the length of the block."""
         from moto import mock_aws
 
+        from devstack.moto_kms_sign import kms_sign_as_aws
+
         mock = mock_aws()
         mock.start(reset=False)
         try:
@@ -38,7 +40,8 @@ class ProvisionedAws:
                 _remove_data()
             else:
                 self._provision(mock, session)
-            yield
+            with kms_sign_as_aws():  # KMS Sign refuses and signs as on AWS
+                yield
         finally:
             mock.stop(remove_data=False)
 

@@ -5,6 +5,7 @@ The private key never leaves KMS; the public key is fetched once per container a
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,10 +40,14 @@ class AuditSigner:
         self.public_key = PublicKey(self.key_id, ALGORITHM, pem.decode())
 
     def sign(self, digest: dict[str, Any]) -> str:
-        """base64 of the DER ECDSA signature over canonical(digest)."""
+        """base64 of the DER ECDSA signature over canonical(digest).
+
+        KMS is sent the message's SHA-256 (MessageType DIGEST), never the message: it signs a RAW message of
+        at most 4,096 bytes, and a receipt or a manifest is larger. The signature is the same either way:
+        ECDSA_SHA_256 signs the SHA-256 of the message, so it verifies over canonical(digest)."""
         signature = self._rt.client("kms").sign(
-            KeyId=self._rt.config.audit_key_alias, Message=canonical(digest), MessageType="RAW",
-            SigningAlgorithm=KMS_ALGORITHM)["Signature"]
+            KeyId=self._rt.config.audit_key_alias, Message=hashlib.sha256(canonical(digest)).digest(),
+            MessageType="DIGEST", SigningAlgorithm=KMS_ALGORITHM)["Signature"]
         return base64.b64encode(signature).decode()
 
     def verifies(self, digest: dict[str, Any], signature: str) -> bool:

@@ -17,7 +17,7 @@ from chalicelib.audit import trail
 from chalicelib.audit.chain import GENESIS, ChainState
 from chalicelib.audit.trail import chain_head, link, record_event, waiting
 from chalicelib.storage.audit import AuditPendingModel
-from devstack.aws import faster_moto
+from devstack.aws import moto_fixes
 from devstack.harness import Api, run_job
 from tests.functional.audit_exports import export, offline_verify, write_public_key
 from tests.helpers import audit_events
@@ -43,7 +43,7 @@ def slow_aws(monkeypatch):
         return answer(self, event_name, request, **kwargs)
 
     monkeypatch.setattr(BotocoreStubber, "__call__", after_a_round_trip)
-    with faster_moto():
+    with moto_fixes():
         yield left_waiting
 
 
