@@ -143,7 +143,10 @@ class LocalStack:
                  f"  Emails sent   GET {self.base_url}/dev/outbox (SES bounces, complaints: POST /dev/ses-events)",
                  f"  OpenID issuer {self.issuer.issuer}   (single sign-on for the demo tenant: \"Sign in with "
                  "single sign-on\" in the console)",
-                 "  Audit verify  python -m chalicelib.audit.verify EXPORT.jsonl.gz --public-key KEY.pem"]
+                 "  Audit verify  python -m chalicelib.audit.verify EXPORT.jsonl.gz --public-key KEY.pem [--receipts]",
+                 "  Access bundle python -m chalicelib.audit.verify_access BUNDLE.zip --public-key KEY.pem",
+                 "  Erasure proof python -m chalicelib.transcripts.erasure_proof --receipt RECEIPT.json "
+                 f"--public-key KEY.pem --tables-prefix {self.stack} --endpoint-url {self.aws_url}"]
         if self.demo:
             lines += ["", f"Demo tenant {self.demo.tenant_id} (password for every login: {DEMO_PASSWORD})"]
             lines += [f"  {role:<11} {email}" for email, role in self.demo.logins]
