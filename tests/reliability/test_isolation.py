@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import pyotp
+import pytest
 import schemathesis
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,7 +30,8 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.web.routing import ROUTES, RouteSpec
 from devstack.harness import Api, Party, frames_sent, run_job
-from tests.helpers import all_items, without_rate_limits
+from devstack.oidc_issuer import OidcIssuer
+from tests.helpers import all_items, use_limits, without_rate_limits
 
 STAFF_ROLES = ("admin", "supervisor", "agent", "compliance")
 # Path parameters that are not ids of a tenant's objects: the first three are credentials in
@@ -80,7 +82,15 @@ def _chat(api: Api, widget_key: str, staff: Party, text: str) -> tuple[Party, st
     return guest, conversation_id
 
 
-def build_tenant_a(api: Api, clock) -> TenantA:
+@pytest.fixture
+def issuer() -> Iterator[OidcIssuer]:
+    """Tenant A's OpenID issuer (devstack/oidc_issuer.py on a free port): A signs in with single sign-on."""
+    running = OidcIssuer(redirect_uris=[], users=["admin@alphaco.example"]).start()
+    yield running
+    running.stop()
+
+
+def build_tenant_a(api: Api, clock, issuer: OidcIssuer) -> TenantA:
     signed = api.signup(name="Alphaco Hidden Shop", email="admin@alphaco.example")
     tid = signed["tenant_id"]
     admin = api.login(tid, "admin@alphaco.example")
@@ -107,15 +117,22 @@ def build_tenant_a(api: Api, clock) -> TenantA:
     secret = api.call("POST", "/v1/auth/totp", token=guard_token).json_body["secret"]
     assert api.call("POST", "/v1/auth/totp/confirm", {"code": pyotp.TOTP(secret).at(clock.now())},
                     token=guard_token).status_code == 200
+    use_limits(outbound_allow_loopback=True)  # the issuer is on http://127.0.0.1, as on the local stack
+    call("PUT", "/v1/sso", {"issuer": issuer.issuer, "client_id": "alpha-secret-client",
+                            "client_secret": "alpha secret client secret"})
+    access = call("POST", f"/v1/visitors/{visitor_ids[0]}/access-exports")  # a visitor's bundle
+    erased_guest, erased_id = _chat(api, signed["widget_key"], staff, "three")
+    erased_visitor = call("GET", f"/v1/conversations/{erased_id}")["visitor_id"]
+    call("DELETE", f"/v1/visitors/{erased_visitor}")  # with its signed erasure receipt
 
     ids = {
         "agent_id": [signed["admin"]["agent_id"], *(a["agent_id"] for a in agents.values()), guard["agent_id"]],
-        "conversation_id": [closed_id, open_id],
-        "visitor_id": visitor_ids,
+        "conversation_id": [closed_id, open_id, erased_id],
+        "visitor_id": [*visitor_ids, erased_visitor],
         "faq_id": [faq["faq_id"]],
         "canned_id": [canned["canned_id"]],
         "key_id": [k["key_id"] for k in keys.values()],
-        "export_id": [export["export_id"]],
+        "export_id": [export["export_id"], access["export_id"]],
         "follow_up_id": [f"{closed_id}.unresolved"],
     }
     tenant = TenantA(tid, admin, ids, set())
@@ -125,10 +142,11 @@ def build_tenant_a(api: Api, clock) -> TenantA:
         "visitor token": api.call("POST", f"/v1/widget/{signed['widget_key']}/sessions", {}).json_body["visitor_token"],
     }
     tenant.principals["agent token: admin"] = admin
-    tenant.parties = [staff, closed_guest, open_guest]
+    tenant.parties = [staff, closed_guest, open_guest, erased_guest]
     texts = {"Alphaco Hidden Shop", "alpha secret", "alphateam", "alphatag", "alphaco.example", "Alpha Guest",
              "Alpha supervisor Person", "Alpha agent Person", "Alpha compliance Person", "Alpha guard Person"}
     tenant.secrets = {*tenant.every_id, *texts, signed["widget_key"], signed["api_key"], survey_token,
+                      "alpha-secret-client", issuer.issuer,
                       *tenant.principals.values()}
     return tenant
 
@@ -225,8 +243,8 @@ def _walk(operations, examples: int, attempt: Callable[..., None], tenant: Tenan
         tally.check(tenant.rows() == before, f"{op.label}: tenant A's rows changed")
 
 
-def test_tenant_b_reads_and_changes_nothing_of_tenant_a_through_any_rest_route(api: Api, clock):
-    tenant = build_tenant_a(api, clock)
+def test_tenant_b_reads_and_changes_nothing_of_tenant_a_through_any_rest_route(api: Api, clock, issuer):
+    tenant = build_tenant_a(api, clock, issuer)
     beta = api.signup(name="Betaco", email="admin@betaco.example")
     credentials = {"B admin token": api.login(beta["tenant_id"], "admin@betaco.example"),
                    "B admin API key": beta["api_key"]}
@@ -265,8 +283,8 @@ def test_tenant_b_reads_and_changes_nothing_of_tenant_a_through_any_rest_route(a
     assert tenant.frames() == frames_before
 
 
-def test_every_role_below_what_a_route_needs_is_refused_and_changes_nothing(api: Api, clock):
-    tenant = build_tenant_a(api, clock)
+def test_every_role_below_what_a_route_needs_is_refused_and_changes_nothing(api: Api, clock, issuer):
+    tenant = build_tenant_a(api, clock, issuer)
     document = api.call("GET", "/openapi.json").json_body
     protected = [(op, spec) for op, spec in _operations(document)
                  if document["paths"][op.path][op.method.lower()].get("security")]
@@ -328,10 +346,10 @@ def _frame_strategy(model: type[BaseModel], tenant: TenantA) -> st.SearchStrateg
     return st.fixed_dictionaries(required, optional=optional)
 
 
-def test_every_websocket_action_of_tenant_b_on_tenant_a_is_an_error_and_changes_nothing(api: Api, clock):
+def test_every_websocket_action_of_tenant_b_on_tenant_a_is_an_error_and_changes_nothing(api: Api, clock, issuer):
     from chalicelib.realtime.frames import CLIENT_FRAMES
 
-    tenant = build_tenant_a(api, clock)
+    tenant = build_tenant_a(api, clock, issuer)
     beta = api.signup(name="Betaco", email="admin@betaco.example")
     beta_admin = api.login(beta["tenant_id"], "admin@betaco.example")
     api.add_agent(beta_admin, "agent@betaco.example")
