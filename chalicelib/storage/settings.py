@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ..i18n import Locale
+
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
@@ -67,6 +69,9 @@ class Settings(BaseModel):
                                    "through enrolment at their next login (API keys are unaffected)")
     remember_device_days: Annotated[int, Field(ge=0, le=90)] = Field(
         default=30, description="how long a device remembered at a two-factor login skips the code; 0 = never")
+    default_locale: Locale = Field(
+        default="en", description="the language of the widget and of visitor texts when neither the page "
+                                  "(data-locale) nor the visitor's browser names one Switchboard speaks")
     identity_verification: bool = Field(
         default=False, description="read-only: an identity secret is set (POST /v1/identity-secret); "
                                    "the secret itself is never shown again")

@@ -5,6 +5,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
+from ..i18n import Locale
 from ..storage.settings import BusinessHours, Origin, Timezone
 from ..web.schemas import Email, Input, Output, Page, PatchInput, Team
 
@@ -154,6 +155,7 @@ class SettingsPatch(PatchInput):
     allowed_origins: Annotated[list[Origin], Field(max_length=50)] | None = None
     totp_required: bool | None = None
     remember_device_days: Annotated[int, Field(ge=0, le=90)] | None = None
+    default_locale: Locale | None = None
 
 
 # --- Rotations ----------------------------------------------------------------------------

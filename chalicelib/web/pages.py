@@ -8,6 +8,7 @@ the WebSocket API; nothing inline, so injected markup could not run even if it r
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Callable
 from functools import cache
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 from chalice import Blueprint, Chalice, Response
 
+from .. import i18n
 from ..config import get_config
 from ..errors import NotFound
 from ..lazy import lazy_modules
@@ -89,6 +91,16 @@ def widget(call: PublicCall[None]) -> Response:
           tag=TAG, auth=PUBLIC, errors=(404,))
 def asset(call: PublicCall[None], name: str) -> Response:
     return _static(name)
+
+
+@endpoint(bp, "GET", "/i18n/{scope}/{locale}", summary="The messages of the console or the widget in one language "
+          "(scope: console or widget; locale: en or zh-CN)", tag=TAG, auth=PUBLIC, errors=(404,))
+def catalog(call: PublicCall[None], scope: str, locale: str) -> Response:
+    if scope not in i18n.SCOPES or locale not in i18n.LOCALES:
+        raise NotFound("No such catalog.")
+    body = json.dumps({"locale": locale, "messages": i18n.scope_messages(scope, locale)},
+                      ensure_ascii=False, sort_keys=True)
+    return Response(body=body, headers={"Content-Type": "application/json; charset=utf-8", **_ASSET_HEADERS})
 
 
 def _static(name: str) -> Response:

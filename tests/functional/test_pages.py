@@ -89,3 +89,15 @@ def test_every_public_get_has_a_head_route():
     public_gets = {spec.path for spec in ROUTES if spec.method == "GET" and spec.auth == PUBLIC}
     assert {"/app", "/demo", "/widget.js", "/assets/{name}", "/health", "/openapi.json"} <= public_gets
     assert {path for path in public_gets if "HEAD" in app.routes[path]} == public_gets
+
+
+def test_the_catalogs_are_served_by_scope_and_locale(api):
+    chinese = api.call("GET", "/i18n/console/zh-CN")
+    assert chinese.status_code == 200 and chinese.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert chinese.headers["Access-Control-Allow-Origin"] == "*"  # the widget reads its own from tenants' pages
+    body = chinese.json_body
+    assert body["locale"] == "zh-CN" and body["messages"]["console-common.save"] == "保存"
+    assert all(key.startswith("console") for key in body["messages"])
+    assert api.call("GET", "/i18n/console/en").json_body["messages"]["console-common.save"] == "Save"
+    for path in ["/i18n/console/fr", "/i18n/server/en", "/i18n/console/zh-cn", "/i18n/bot/zh-CN"]:
+        assert api.call("GET", path).status_code == 404, path

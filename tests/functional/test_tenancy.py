@@ -295,6 +295,8 @@ def test_settings_defaults_and_partial_updates(api: Api, tenant: dict):
     settings = api.call("GET", "/v1/settings", token=admin).json_body
     assert settings["timezone"] == "UTC" and settings["business_hours"] is None
     assert settings["first_response_timeout_seconds"] == 120 and settings["allowed_origins"] == []
+    assert settings["default_locale"] == "en"
+    assert api.call("PUT", "/v1/settings", {"default_locale": "zh-CN"}, token=admin).json_body["default_locale"] == "zh-CN"
 
     hours = {"mon": [["09:00", "17:30"]], "sun": []}
     updated = api.call("PUT", "/v1/settings", {"timezone": "Europe/Paris", "business_hours": hours},
@@ -316,6 +318,7 @@ def test_settings_defaults_and_partial_updates(api: Api, tenant: dict):
     ({"bot_enabled": None}, "bot_enabled"),
     ({"bot_enabled": "yes"}, "bot_enabled"),
     ({"colour": "blue"}, "colour"),
+    ({"default_locale": "fr"}, "default_locale"),
 ])
 def test_bad_settings_are_400_and_change_nothing(api: Api, tenant: dict, patch: dict, field: str):
     before = without_rate_limits(all_items())

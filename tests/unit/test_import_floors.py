@@ -17,7 +17,7 @@ CHALICELIB = Path(__file__).resolve().parents[2] / "chalicelib"
 # line (a floor) may not import each other.
 FLOORS: list[tuple[str, ...]] = [
     ("config", "lazy"),
-    ("clock", "errors", "ids"),
+    ("clock", "errors", "ids", "i18n"),
     ("runtime",),
     ("storage", "outbound"),
     ("ratelimit",),

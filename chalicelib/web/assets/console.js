@@ -8,11 +8,15 @@
 // console-two-factor.js (the second sign-in step, enrolment), console-account.js, console-security.js,
 // console-sso.js (the admin's single sign-on tab) and console-sso-sign-in.js (signing in through it).
 import {Console} from "./console-app.js";
+import {useLocale} from "./i18n.js";
 import {saveSession, savedSession} from "./console-session.js";
 import {showSignIn} from "./console-sign-in.js";
 import {ssoReturn} from "./console-sso-sign-in.js";
 
 const root = document.getElementById("root");
+const saved = savedSession();
+// The agent's own language (from their last sign-in in this tab), else the browser's.
+await useLocale("console", [saved?.agent?.locale]);
 
 function signIn(message = "") {
   showSignIn(root, message, (session) => new Console(root, session, signIn).start());
@@ -20,7 +24,6 @@ function signIn(message = "") {
 
 // Back from single sign-on: its session (or why not); else a session kept in this tab resumes; else the form.
 const returning = ssoReturn();
-const saved = savedSession();
 if (returning) {
   returning.then((session) => {
     saveSession(session);
