@@ -37,6 +37,8 @@ class AgentModel(TableModel):
     lapse_index = AgentLapseIndex()
     # Bumped to end every session of this agent at once (deactivation, password change).
     session_version = NumberAttribute(default=1)
+    # The agent's own language for the console ("en", "zh-CN"); absent: the browser's (PATCH /v1/me).
+    locale = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 

@@ -24,7 +24,7 @@ from .passwords import hash_password
 def agent_out(agent: AgentModel) -> s.AgentOut:
     return s.AgentOut(agent_id=agent.agent_id, email=agent.email, name=agent.name, role=agent.role,
                       teams=list(agent.teams), max_concurrent=int(agent.max_concurrent),
-                      tier=int(agent.tier), active=agent.active, created_at=iso(agent.created_at),
+                      tier=int(agent.tier), active=agent.active, locale=agent.locale, created_at=iso(agent.created_at),
                       updated_at=iso(agent.updated_at))
 
 

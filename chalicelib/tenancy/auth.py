@@ -1,10 +1,12 @@
 """Logging in and out: passwords (rehashed at today's cost), the second factor (two_factor/sign_in.py),
-failed-login throttling, sessions; and who is calling (GET /v1/me)."""
+failed-login throttling, sessions; and who is calling (GET /v1/me), with what they set for themself
+(PATCH /v1/me: their console language)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
 
 from .. import ratelimit
 from ..access import sessions
@@ -13,7 +15,7 @@ from ..access.roles import ADMIN
 from ..access.visitor_limits import source_key
 from ..audit.trail import record_event
 from ..clock import iso
-from ..errors import Forbidden, Unauthorized
+from ..errors import Forbidden, NotFound, Unauthorized
 from ..runtime import runtime
 from ..storage.agents import AgentModel, CredentialModel
 from ..storage.helpers import refusal_means
@@ -113,6 +115,21 @@ def me(principal: Principal) -> s.MeOut:
     else:
         out.visitor_id = principal.id
     return out
+
+
+def update_me(principal: Principal, patch: s.MePatch) -> s.MeOut:
+    """An agent's own preferences. Not audited: the console's language grants and shows nothing new."""
+    if principal.kind != "agent":
+        raise Forbidden("Only an agent can change their own preferences.")
+    changes = patch.model_dump(exclude_unset=True)
+    if changes:
+        locale = changes["locale"]
+        actions: list[Action] = [AgentModel.locale.set(locale) if locale else AgentModel.locale.remove(),
+                                 AgentModel.updated_at.set(runtime().clock.utcnow())]
+        with refusal_means(NotFound("No such agent.")):
+            AgentModel(principal.tenant_id, principal.id).update(actions=actions,
+                                                                 condition=AgentModel.agent_id.exists())
+    return me(principal)
 
 
 def own_session(principal: Principal) -> sessions.Session:

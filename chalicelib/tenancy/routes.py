@@ -54,6 +54,12 @@ def me(call: Call[None]) -> s.MeOut:
     return auth.me(call.principal)
 
 
+@endpoint(bp, "PATCH", "/v1/me", summary="Change your own preferences (an agent's console language)", tag=TAG,
+          auth=STAFF, errors=(403,))
+def update_me(call: Call[s.MePatch]) -> s.MeOut:
+    return auth.update_me(call.principal, call.body)
+
+
 @endpoint(bp, "POST", "/v1/agents", summary="Add an agent", tag=TAG, auth=ADMIN, status=201, errors=(409,))
 def create_agent(call: Call[s.AgentIn]) -> s.AgentOut:
     return agents.create_agent(call.principal, call.body)

@@ -57,6 +57,7 @@ class AgentOut(Output):
     max_concurrent: int
     tier: int
     active: bool
+    locale: Locale | None = Field(default=None, description="the agent's own console language; null: the browser's")
     created_at: str
     updated_at: str
 
@@ -90,6 +91,13 @@ class MeOut(Output):
     visitor_id: str | None = None
     totp_enrolment_required: bool = Field(
         default=False, description="this session may only enrol in two-factor sign-in, read /v1/me and log out")
+
+
+class MePatch(PatchInput):
+    """PATCH /v1/me: what an agent sets for themself."""
+    nullable: ClassVar[frozenset[str]] = frozenset({"locale"})
+    locale: Locale | None = Field(default=None, description="the console's language for this agent; null: "
+                                                            "follow the browser")
 
 
 class AgentIn(Input):
