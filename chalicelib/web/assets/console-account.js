@@ -1,40 +1,41 @@
-// The Account tab (every staff role): who is signed in, and their two-factor sign-in: its status,
-// setting it up (console-two-factor.js), new recovery codes for a current code, and turning it off
-// with a current code or the password.
+// The Account tab (every staff role): who is signed in; their own language (PATCH /v1/me); and their
+// two-factor sign-in: its status, setting it up (console-two-factor.js), new recovery codes for a
+// current code, and turning it off with a current code or the password.
+import {errorParts} from "./api.js";
 import {el, replace} from "./dom.js";
+import {format, t} from "./i18n.js";
+import {languagePicker} from "./console-language.js";
+import {roleName} from "./console-roles.js";
 import {CODE_INPUT, enrol, showRecoveryCodes} from "./console-two-factor.js";
 
-const TEXT = {
-  title: "Account",
-  twoFactor: "Two-factor sign-in",
-  on: (since, left) => `On since ${new Date(since).toLocaleDateString()}. ${left} recovery codes left.`,
-  off: "Off: your password alone signs you in.",
-  pending: "Set-up was started but not finished.",
-  required: "Your organisation requires two-factor sign-in.",
-  setUp: "Set up two-factor",
-  turnOff: "Turn off",
-  codeLabel: "Current code from your app",
-  passwordLabel: "Or your password",
-  confirmOff: "Turn off two-factor",
-  newCodes: "New recovery codes",
-  newCodesLabel: "Current code from your app (your unused recovery codes stop working)",
-  newCodesConfirm: "Show new codes",
-  cancel: "Cancel",
-};
-
 export class Account {
-  // me: the signed-in agent; notify(message): shows a failure in the console's toast.
-  constructor(api, me, notify) {
-    Object.assign(this, {api, me, notify});
+  // me: the signed-in agent; notify(message or failure): shows a failure in the console's toast;
+  // onLanguage(agent): the agent's language changed (the answer's agent).
+  constructor(api, me, notify, onLanguage) {
+    Object.assign(this, {api, me, notify, onLanguage});
   }
 
   async draw(main) {
     this.box = el("section", {id: "two-factor", class: "account-section"});
-    replace(main, el("div", {class: "panel"},
-      el("h2", {}, TEXT.title),
-      el("p", {id: "account-who"}, `${this.me.name} · ${this.me.email} · ${this.me.role}`),
-      el("h3", {}, TEXT.twoFactor), this.box));
+    replace(main, el("div", {class: "panel", id: "account"},
+      el("h2", {}, t("console-account.title")),
+      el("p", {id: "account-who"}, el("span", {translate: "no"}, this.me.name), " · ",
+         el("span", {translate: "no"}, this.me.email), " · ", roleName(this.me.role)),
+      el("h3", {}, t("console-account.language")),
+      el("section", {class: "account-section settings-form", id: "account-language"},
+         ...languagePicker("account-locale", this.me.locale, (tag) => this.setLanguage(tag), true),
+         el("p", {class: "muted"}, t("console-account.language_help"))),
+      el("h3", {}, t("console-account.two_factor")), this.box));
     await this.showStatus();
+  }
+
+  async setLanguage(tag) {
+    try {
+      const answer = await this.api.patch("v1/me", {locale: tag});
+      await this.onLanguage(answer.agent);
+    } catch (failure) {
+      this.notify(failure);
+    }
   }
 
   async showStatus() {
@@ -42,20 +43,23 @@ export class Account {
     try {
       status = await this.api.get("v1/auth/totp");
     } catch (failure) {
-      this.notify(failure.message);
+      this.notify(failure);
       return;
     }
     const on = status.status === "active";
-    const text = on ? TEXT.on(status.confirmed_at, status.recovery_codes_left)
-      : status.status === "pending" ? TEXT.pending : TEXT.off;
+    const text = on
+      ? t("console-account.on", {date: format.date(status.confirmed_at), count: status.recovery_codes_left})
+      : t(status.status === "pending" ? "console-account.pending" : "console-account.off");
     const actions = on
-      ? [el("button", {type: "button", id: "totp-new-codes", onclick: () => this.askForNewCodes()}, TEXT.newCodes),
+      ? [el("button", {type: "button", id: "totp-new-codes", onclick: () => this.askForNewCodes()},
+            t("console-account.new_codes")),
          status.required ? null : el("button", {type: "button", id: "totp-off", onclick: () => this.askToTurnOff()},
-                                     TEXT.turnOff)]
-      : [el("button", {type: "button", id: "totp-set-up", onclick: () => this.setUp()}, TEXT.setUp)];
+                                     t("console-account.turn_off"))]
+      : [el("button", {type: "button", id: "totp-set-up", onclick: () => this.setUp()}, t("console-account.set_up"))];
     replace(this.box,
       el("p", {id: "totp-status", "data-status": status.status}, text),
-      status.required ? el("p", {class: "muted"}, TEXT.required) : null, el("div", {class: "toolbar"}, actions));
+      status.required ? el("p", {class: "muted"}, t("console-account.required")) : null,
+      el("div", {class: "toolbar"}, actions));
   }
 
   setUp() {
@@ -74,13 +78,13 @@ export class Account {
                                                             {totp_code: code.value.replace(/\D/g, "")});
         showRecoveryCodes(this.box, codes, () => this.showStatus());
       } catch (failure) {
-        error.textContent = failure.message;
+        replace(error, ...errorParts(failure));
       }
     }},
-      el("label", {for: "totp-new-codes-code"}, TEXT.newCodesLabel), code,
+      el("label", {for: "totp-new-codes-code"}, t("console-account.new_codes_label")), code,
       el("div", {class: "toolbar"},
-         el("button", {type: "submit", id: "totp-new-codes-confirm"}, TEXT.newCodesConfirm),
-         el("button", {type: "button", onclick: () => this.showStatus()}, TEXT.cancel)),
+         el("button", {type: "submit", id: "totp-new-codes-confirm"}, t("console-account.new_codes_confirm")),
+         el("button", {type: "button", onclick: () => this.showStatus()}, t("console-common.cancel"))),
       error));
     code.focus();
   }
@@ -97,14 +101,14 @@ export class Account {
         await this.api.delete("v1/auth/totp", proof);
         await this.showStatus();
       } catch (failure) {
-        error.textContent = failure.message;
+        replace(error, ...errorParts(failure));
       }
     }},
-      el("label", {for: "totp-off-code"}, TEXT.codeLabel), code,
-      el("label", {for: "totp-off-password"}, TEXT.passwordLabel), password,
+      el("label", {for: "totp-off-code"}, t("console-account.code_label")), code,
+      el("label", {for: "totp-off-password"}, t("console-account.password_label")), password,
       el("div", {class: "toolbar"},
-         el("button", {type: "submit", id: "totp-off-confirm"}, TEXT.confirmOff),
-         el("button", {type: "button", onclick: () => this.showStatus()}, TEXT.cancel)),
+         el("button", {type: "submit", id: "totp-off-confirm"}, t("console-account.confirm_off")),
+         el("button", {type: "button", onclick: () => this.showStatus()}, t("console-common.cancel"))),
       error));
     code.focus();
   }

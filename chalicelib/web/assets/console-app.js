@@ -2,38 +2,44 @@
 // connection's state, sign-out), a toast for what went wrong, the open screen, the WebSocket,
 // the session's renewal, and its end, whoever ends it. A session that owes two-factor enrolment
 // (the workspace requires it) sees only that enrolment until it is done, then the whole console.
-import {Api} from "./api.js";
+// A change of the agent's language (Account tab) redraws the console in it.
+import {Api, errorParts} from "./api.js";
 import {Account} from "./console-account.js";
 import {AuditTrail} from "./console-audit.js";
 import {Conversations} from "./console-conversations.js";
 import {Dashboard} from "./console-dashboard.js";
-import {ADMIN_ROLES, AUDITING_ROLES, CHATTING_ROLES, STAFF_ROLES, SUPERVISING_ROLES} from "./console-roles.js";
+import {useConsoleLocale} from "./console-language.js";
+import {ADMIN_ROLES, AUDITING_ROLES, CHATTING_ROLES, PRESENCE_STATUSES, STAFF_ROLES, SUPERVISING_ROLES, presenceName,
+        roleName} from "./console-roles.js";
 import {Security} from "./console-security.js";
-import {forgetSession, savePresence, saveSession, savedPresence} from "./console-session.js";
+import {forgetSession, saveLanguage, savePresence, saveSession, savedPresence} from "./console-session.js";
 import {SsoSettings} from "./console-sso.js";
 import {UnreadTitle} from "./console-title.js";
 import {enrol} from "./console-two-factor.js";
 import {el, replace} from "./dom.js";
+import {t} from "./i18n.js";
 import {Channel} from "./realtime.js";
 
 const REFRESH_BEFORE_MS = 5 * 60 * 1000;
-// The screens, in the order of their tabs, and the roles that see each.
-const SCREENS = [["conversations", "Conversations", CHATTING_ROLES], ["dashboard", "Dashboard", SUPERVISING_ROLES],
-                 ["audit", "Audit trail", AUDITING_ROLES], ["security", "Security", ADMIN_ROLES],
-                 ["sso", "Single sign-on", ADMIN_ROLES], ["account", "Account", STAFF_ROLES]];
-const ENROLMENT = {
-  title: "Set up two-factor sign-in",
-  why: "Your organisation requires two-factor sign-in. Set it up now to continue.",
-};
+// The screens, in the order of their tabs: each with its tab's label and the roles that see it.
+const SCREENS = [["conversations", () => t("console-app.tab_conversations"), CHATTING_ROLES],
+                 ["dashboard", () => t("console-app.tab_dashboard"), SUPERVISING_ROLES],
+                 ["audit", () => t("console-app.tab_audit"), AUDITING_ROLES],
+                 ["security", () => t("console-app.tab_security"), ADMIN_ROLES],
+                 ["sso", () => t("console-app.tab_sso"), ADMIN_ROLES],
+                 ["account", () => t("console-app.tab_account"), STAFF_ROLES]];
 // Why the server ended this session (the `session.revoked` frame), as the sign-in form says it.
 const REVOKED = {
-  deactivated: "Your account was deactivated.",
-  role_changed: "Your role was changed; please sign in again.",
-  password_changed: "Your password was changed; please sign in again.",
-  totp_reset: "Your two-factor sign-in was reset by an admin; please sign in again.",
-  logged_out: "You were signed out.",
-  ended: "Your session has ended; please sign in again.",
+  deactivated: () => t("console-app.revoked_deactivated"),
+  role_changed: () => t("console-app.revoked_role_changed"),
+  password_changed: () => t("console-app.revoked_password_changed"),
+  totp_reset: () => t("console-app.revoked_totp_reset"),
+  logged_out: () => t("console-app.revoked_logged_out"),
+  ended: () => t("console-app.revoked_ended"),
 };
+const CONNECTION = {connecting: () => t("console-app.connection_connecting"),
+                    online: () => t("console-app.connection_online"),
+                    reconnecting: () => t("console-app.connection_reconnecting")};
 const REVOKED_FRAME_WAIT_MS = 2000;
 
 export class Console {
@@ -51,7 +57,8 @@ export class Console {
                     audit: new AuditTrail(this.api, (message) => this.notify(message)),
                     security: new Security(this.api, this.me, (message) => this.notify(message)),
                     sso: new SsoSettings(this.api, (message) => this.notify(message)),
-                    account: new Account(this.api, this.me, (message) => this.notify(message))};
+                    account: new Account(this.api, this.me, (message) => this.notify(message),
+                                         (agent) => this.languageChanged(agent))};
     this.title = new UnreadTitle(() => (this.conversations ? this.conversations.unreadTotal() : 0));
   }
 
@@ -79,7 +86,7 @@ export class Console {
     this.draw();
     const flow = el("div", {id: "totp-enrol"});
     replace(this.main, el("div", {class: "panel", id: "enrolment-required"},
-      el("h2", {}, ENROLMENT.title), el("p", {}, ENROLMENT.why), flow));
+      el("h2", {}, t("console-app.enrolment_title")), el("p", {}, t("console-app.enrolment_why")), flow));
     enrol(this.api, flow, () => {
       this.session.totp_enrolment_required = false;
       saveSession(this.session);
@@ -112,7 +119,7 @@ export class Console {
   // (`session.revoked`) at this moment: give that frame a moment to arrive and name the reason.
   sessionRefused() {
     if (this.signedOut || this.refusedTimer) return;
-    this.refusedTimer = setTimeout(() => this.signOut(REVOKED.ended), REVOKED_FRAME_WAIT_MS);
+    this.refusedTimer = setTimeout(() => this.signOut(REVOKED.ended()), REVOKED_FRAME_WAIT_MS);
   }
 
   signOut(message = "") {
@@ -130,36 +137,56 @@ export class Console {
   draw() {
     const tabs = this.session.totp_enrolment_required ? [] : SCREENS.filter(([, , roles]) => roles.has(this.me.role));
     this.tabs = new Map(tabs.map(([name, label]) => [name, el("button", {type: "button", class: "tab", id: `tab-${name}`,
-                                                                          onclick: () => this.openTab(name)}, label)]));
+                                                                          onclick: () => this.openTab(name)}, label())]));
     this.connection = el("span", {id: "connection", class: "connection"});
-    this.presenceSelect = el("select", {id: "presence", "aria-label": "Presence", onchange: () => this.setPresence()},
-      ["online", "away", "offline"].map((status) => el("option", {value: status}, status)));
+    if (this.connectionNow) this.connectionState(this.connectionNow);
+    this.presenceSelect = el("select", {id: "presence", "aria-label": t("console-app.presence"),
+                                        onchange: () => this.setPresence()},
+      PRESENCE_STATUSES.map((status) => el("option", {value: status}, presenceName(status))));
     this.presenceSelect.value = this.presence;
     this.toast = el("p", {id: "toast", class: "toast", role: "alert", hidden: true});
     this.main = el("div", {class: "view"});
     replace(this.root,
-      el("header", {class: "topbar"}, el("strong", {class: "brand"}, "Switchboard"),
-         el("nav", {}, [...this.tabs.values()]),
+      el("header", {class: "topbar"}, el("strong", {class: "brand", translate: "no"}, "Switchboard"),  // not UI text
+         el("nav", {"aria-label": t("console-app.screens")}, [...this.tabs.values()]),
          CHATTING_ROLES.has(this.me.role) && tabs.length ? this.presenceSelect : null, this.connection,
-         el("span", {id: "me", class: "me"}, `${this.me.name} (${this.me.role})`),
-         el("button", {type: "button", id: "sign-out", onclick: () => this.logOut()}, "Sign out")),
+         el("span", {id: "me", class: "me"}, el("span", {translate: "no"}, this.me.name), " ",
+            t("console-app.me_role", {role: roleName(this.me.role)})),
+         el("button", {type: "button", id: "sign-out", onclick: () => this.logOut()}, t("console-app.sign_out"))),
       this.toast, this.main);
   }
 
   openTab(name) {
-    for (const [tab, button] of this.tabs) button.classList.toggle("active", tab === name);
+    this.openedTab = name;
+    for (const [tab, button] of this.tabs) {
+      button.classList.toggle("active", tab === name);
+      if (tab === name) button.setAttribute("aria-current", "page"); else button.removeAttribute("aria-current");
+    }
     this.screens[name].draw(this.main);
   }
 
+  // The agent changed their language (the answer of PATCH /v1/me): this tab keeps it, this browser
+  // remembers it for the sign-in form, and the console draws itself again in it.
+  async languageChanged(agent) {
+    Object.assign(this.me, agent);
+    saveSession(this.session);
+    saveLanguage(agent.locale);
+    await useConsoleLocale(agent.locale);
+    this.draw();
+    this.openTab(this.openedTab);
+  }
+
+  // message: a text, or a failure (an ApiError's server message then stays untranslated, marked so).
   notify(message) {
-    this.toast.textContent = message;
+    replace(this.toast, ...(message instanceof Error ? errorParts(message) : [message]));
     this.toast.hidden = false;
     clearTimeout(this.toastTimer);
     this.toastTimer = setTimeout(() => { this.toast.hidden = true; }, 6000);
   }
 
   connectionState(state) {
-    this.connection.textContent = {connecting: "connecting…", online: "connected", reconnecting: "reconnecting…"}[state];
+    this.connectionNow = state;
+    this.connection.textContent = CONNECTION[state]();
     this.connection.dataset.state = state;
   }
 
@@ -182,7 +209,7 @@ export class Console {
       this.presence = frame.status;
       this.presenceSelect.value = frame.status;
     } else if (frame.type === "session.revoked") {
-      this.signOut(REVOKED[frame.reason] || REVOKED.ended);
+      this.signOut((REVOKED[frame.reason] || REVOKED.ended)());
     } else {
       this.conversations.receive(frame);
     }

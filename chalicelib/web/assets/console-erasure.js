@@ -1,20 +1,10 @@
 // Erasing a visitor (admins and compliance) and the proof of it: an erase button that asks once more
 // before it crypto-shreds, then the signed erasure receipt saved as the file an auditor checks, with
 // the command that checks it against the key store (docs/audit.md, Proof of forgetting).
-import {el, replace} from "./dom.js";
-
-// Every string this module shows, in one place (#23 moves them to the catalogs).
-const TEXT = {
-  erase: "Erase visitor…",
-  confirm: (id) => `Erase visitor ${id} for good? Their transcripts can never be decrypted again.`,
-  eraseForGood: "Erase for good",
-  cancel: "Cancel",
-  erasing: "Erasing…",
-  erased: (count) => `Erased: ${count} conversation(s) shredded.`,
-  receipt: "Download erasure receipt",
-  saved: (name) => `Saved ${name}: the signed receipt of the keys and records destroyed.`,
-  check: "An auditor checks it against the key store (public key from GET /v1/audit/public-keys):",
-};
+import {errorParts} from "./api.js";
+import {PUBLIC_KEYS} from "./console-access-export.js";
+import {el, replace, withData} from "./dom.js";
+import {t} from "./i18n.js";
 
 // visitorIdOf() names the visitor when a button is clicked; onErased(answer) follows an erasure.
 export function erasureControls(api, visitorIdOf, onErased = () => {}) {
@@ -25,28 +15,30 @@ export function erasureControls(api, visitorIdOf, onErased = () => {}) {
     try {
       await saveReceipt(api, path(), visitorIdOf(), status);
     } catch (failure) {
-      replace(status, failure.message);
+      replace(status, ...errorParts(failure));
     }
-  }}, TEXT.receipt);
+  }}, t("console-visitor-data.receipt"));
   const erase = el("button", {type: "button", id: "erase-visitor", class: "danger", onclick: () => {
     const visitorId = visitorIdOf();
     if (!visitorId) return;
-    const cancel = el("button", {type: "button", id: "erase-cancel", onclick: () => replace(status)}, TEXT.cancel);
+    const cancel = el("button", {type: "button", id: "erase-cancel", onclick: () => replace(status)},
+                        t("console-common.cancel"));
     const confirm = el("button", {type: "button", id: "erase-confirm", class: "danger", onclick: async () => {
       confirm.disabled = true;
-      replace(status, TEXT.erasing);
+      replace(status, t("console-visitor-data.erasing"));
       try {
         const answer = await api.delete(path());
-        replace(status, el("p", {}, TEXT.erased(answer.conversations_shredded)));
+        replace(status, el("p", {}, t("console-visitor-data.erased", {count: answer.conversations_shredded})));
         onErased(answer);
         await saveReceipt(api, path(), visitorId, status, true);
       } catch (failure) {
-        replace(status, failure.message);
+        replace(status, ...errorParts(failure));
       }
-    }}, TEXT.eraseForGood);
-    replace(status, el("p", {}, TEXT.confirm(visitorId)), confirm, " ", cancel);
+    }}, t("console-visitor-data.erase_for_good"));
+    replace(status, el("p", {}, ...withData((mark) => t("console-visitor-data.confirm_erase", {id: mark}), visitorId)),
+            confirm, " ", cancel);
     cancel.focus();
-  }}, TEXT.erase);
+  }}, t("console-visitor-data.erase"));
   return [erase, receipt, status];
 }
 
@@ -55,12 +47,13 @@ async function saveReceipt(api, visitorPath, visitorId, status, keep = false) {
   const answer = await api.get(`${visitorPath}/erasure-receipt`);
   const name = `erasure-receipt-${visitorId}.json`;
   const blob = new Blob([JSON.stringify(answer, null, 2)], {type: "application/json"});
-  const link = el("a", {id: "erasure-receipt-download", href: URL.createObjectURL(blob), download: name}, name);
+  const link = el("a", {id: "erasure-receipt-download", href: URL.createObjectURL(blob), download: name,
+                        translate: "no"}, name);
   link.click();
   const lines = [
-    el("p", {}, TEXT.saved(name), " ", link),
-    el("p", {}, TEXT.check),
-    el("pre", {id: "erasure-proof-command"},
+    el("p", {}, ...withData((mark) => t("console-visitor-data.saved", {name: mark}), name), " ", link),
+    el("p", {}, ...withData((mark) => t("console-visitor-data.check", {path: mark}), PUBLIC_KEYS)),
+    el("pre", {id: "erasure-proof-command", translate: "no"},
        `python -m chalicelib.transcripts.erasure_proof --receipt ${name} --public-key audit.pem `
        + "--tables-prefix STACK_NAME")];
   if (keep) status.append(...lines); else replace(status, ...lines);

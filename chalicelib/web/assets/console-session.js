@@ -1,6 +1,6 @@
 // What the console keeps in the browser: the signed-in session in sessionStorage (this tab only,
-// sent in headers and in the WebSocket connect), this tab's presence, and the last workspace
-// (tenant id) signed in to, in localStorage, to fill the sign-in form with.
+// sent in headers and in the WebSocket connect), this tab's presence, and in localStorage the last
+// workspace (tenant id) signed in to, to fill the sign-in form with, and the language last picked.
 const SESSION = "switchboard.console";
 
 // The session of this tab ({token, expires_at, agent, ws_url}), or null if none or ended.
@@ -31,4 +31,14 @@ export function rememberedTenant() {
 
 export function rememberTenant(tenantId) {
   localStorage.setItem(`${SESSION}.tenant`, tenantId);
+}
+
+// The language picked on the sign-in form or in the Account tab, for this browser (null: none picked).
+export function savedLanguage() {
+  return localStorage.getItem(`${SESSION}.language`);
+}
+
+export function saveLanguage(tag) {
+  if (tag) localStorage.setItem(`${SESSION}.language`, tag);
+  else localStorage.removeItem(`${SESSION}.language`);
 }

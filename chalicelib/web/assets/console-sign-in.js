@@ -1,19 +1,24 @@
 // The sign-in form: workspace (tenant id), email and password, then the second factor where the
 // account has one (console-two-factor.js). A message says why it is shown again (signed out, the
-// session ended or was revoked).
-import {login} from "./api.js";
+// session ended or was revoked). Its language picker sets the language of this browser's console
+// until an agent who has one of their own signs in (console-language.js).
+import {errorParts, login} from "./api.js";
 import {el, replace} from "./dom.js";
-import {rememberTenant, rememberedTenant, saveSession} from "./console-session.js";
+import {locale, t} from "./i18n.js";
+import {languagePicker, useConsoleLocale} from "./console-language.js";
+import {rememberTenant, rememberedTenant, saveLanguage, saveSession} from "./console-session.js";
 import {ssoButton} from "./console-sso-sign-in.js";
 import {TITLE} from "./console-title.js";
 import {forgetDevice, rememberedDevice, showSecondStep} from "./console-two-factor.js";
 
 // onSignedIn(session): starts the console for the session just saved.
-export function showSignIn(root, message, onSignedIn) {
+// typed: what the form held before it was drawn again in another language.
+export function showSignIn(root, message, onSignedIn, typed = {}) {
   document.title = TITLE;
   const tenant = el("input", {id: "tenant", name: "tenant", required: true, autocomplete: "organization",
-                              value: rememberedTenant()});
-  const email = el("input", {id: "email", name: "email", type: "email", required: true, autocomplete: "username"});
+                              value: typed.tenant ?? rememberedTenant()});
+  const email = el("input", {id: "email", name: "email", type: "email", required: true, autocomplete: "username",
+                             value: typed.email ?? ""});
   const password = el("input", {id: "password", name: "password", type: "password", required: true,
                                 autocomplete: "current-password"});
   const error = el("p", {id: "login-error", class: "error", role: "alert"}, message);
@@ -32,7 +37,7 @@ export function showSignIn(root, message, onSignedIn) {
       signedIn(await login(device ? {...credentials, device_token: device} : credentials));
     } catch (failure) {
       if (failure.code !== "totp_required") {
-        error.textContent = failure.message;
+        replace(error, ...errorParts(failure));
         return;
       }
       if (device) forgetDevice(credentials.tenant_id, credentials.email);  // it no longer counts
@@ -40,11 +45,17 @@ export function showSignIn(root, message, onSignedIn) {
       showSecondStep(root, credentials, rememberDays, signedIn, () => showSignIn(root, "", onSignedIn));
     }
   }},
-    el("h1", {}, "Switchboard"),
-    el("label", {for: "tenant"}, "Workspace (tenant id)"), tenant,
-    el("label", {for: "email"}, "Email"), email,
-    el("label", {for: "password"}, "Password"), password,
-    el("button", {type: "submit", id: "sign-in"}, "Sign in"), ssoButton(tenant, email, error), error);
+    el("h1", {translate: "no"}, "Switchboard"),  // not UI text
+    el("label", {for: "tenant"}, t("console-sign-in.workspace")), tenant,
+    el("label", {for: "email"}, t("console-sign-in.email")), email,
+    el("label", {for: "password"}, t("console-sign-in.password")), password,
+    el("button", {type: "submit", id: "sign-in"}, t("console-sign-in.sign_in")), ssoButton(tenant, email, error), error,
+    el("div", {class: "language"}, languagePicker("sign-in-language", locale(), async (tag) => {
+      saveLanguage(tag);
+      await useConsoleLocale(null);
+      showSignIn(root, "", onSignedIn, {tenant: tenant.value, email: email.value});
+      root.querySelector("#sign-in-language").focus();
+    })));
   replace(root, form);
   (tenant.value ? email : tenant).focus();
 }

@@ -4,33 +4,30 @@
 // itself never travels in a URL) or #sso_error=REASON.
 import {ApiError} from "./api.js";
 import {el} from "./dom.js";
+import {t} from "./i18n.js";
 import {rememberTenant} from "./console-session.js";
 
-const TEXT = {
-  button: "Sign in with single sign-on",
-  needTenant: "Enter your workspace (tenant id) first.",
-  failed: "Single sign-on failed.",
-  reasons: {
-    not_configured: "This workspace has no single sign-on. Sign in with your password.",
-    state_unknown: "That sign-in link was already used or has expired. Please try again.",
-    browser_mismatch: "That sign-in was started in another browser. Please start it again here.",
-    issuer_refused: "The identity provider did not sign you in.",
-    issuer_unavailable: "The identity provider could not be reached. Please try again later.",
-    token_endpoint_error: "The identity provider refused to complete the sign-in.",
-    bad_signature: "The identity provider's answer was not signed by its keys.",
-    wrong_audience: "The identity provider's answer was meant for another application.",
-    wrong_issuer: "The answer came from another identity provider.",
-    token_expired: "The identity provider's answer had expired. Please try again.",
-    nonce_mismatch: "The identity provider's answer did not belong to this sign-in. Please try again.",
-    email_missing: "The identity provider did not tell us your email address.",
-    email_unverified: "Your email address is not verified at the identity provider.",
-    no_such_agent: "No one in this workspace has your email address. Ask an admin to add you.",
-    agent_inactive: "Your account in this workspace is deactivated.",
-    invalid_token: "The identity provider's answer could not be read.",
-    invalid_request: "The identity provider's answer was incomplete.",
-    rate_limited: "Too many sign-in attempts. Please wait a minute.",
-    unavailable: "Single sign-on is unavailable right now. Please try again later.",
-  },
+// Why single sign-on sent the browser back without a session (#sso_error=REASON), as the form says it.
+const REASONS = {
+  not_configured: () => t("console-sso.reason_not_configured"),
+  state_unknown: () => t("console-sso.reason_state_unknown"),
+  browser_mismatch: () => t("console-sso.reason_browser_mismatch"),
+  issuer_refused: () => t("console-sso.reason_issuer_refused"),
+  issuer_unavailable: () => t("console-sso.reason_issuer_unavailable"),
+  token_endpoint_error: () => t("console-sso.reason_token_endpoint_error"),
+  bad_signature: () => t("console-sso.reason_bad_signature"),
+  wrong_audience: () => t("console-sso.reason_wrong_audience"),
+  wrong_issuer: () => t("console-sso.reason_wrong_issuer"),
+  token_expired: () => t("console-sso.reason_token_expired"),
+  nonce_mismatch: () => t("console-sso.reason_nonce_mismatch"),
+  email_missing: () => t("console-sso.reason_email_missing"),
+  email_unverified: () => t("console-sso.reason_email_unverified"),
+  no_such_agent: () => t("console-sso.reason_no_such_agent"),
+  agent_inactive: () => t("console-sso.reason_agent_inactive"),
+  invalid_token: () => t("console-sso.reason_invalid_token"),
+  invalid_request: () => t("console-sso.reason_invalid_request"),
+  rate_limited: () => t("console-sso.reason_rate_limited"),
+  unavailable: () => t("console-sso.reason_unavailable"),
 };
 
 // The button for the sign-in form: tenant and email are its inputs; errors go to `error`.
@@ -38,7 +35,7 @@ export function ssoButton(tenant, email, error) {
   return el("button", {type: "button", id: "sign-in-sso", onclick: () => {
     const tenantId = tenant.value.trim();
     if (!tenantId) {
-      error.textContent = TEXT.needTenant;
+      error.textContent = t("console-sso.need_tenant");
       tenant.focus();
       return;
     }
@@ -47,7 +44,7 @@ export function ssoButton(tenant, email, error) {
     start.searchParams.set("tenant_id", tenantId);
     if (email.value.trim() && email.checkValidity()) start.searchParams.set("email", email.value.trim());
     window.location.assign(start);
-  }}, TEXT.button);
+  }}, t("console-sso.button"));
 }
 
 // The return from the issuer, if this page load is one: null if not; else a promise of the session
@@ -58,7 +55,7 @@ export function ssoReturn() {
   const reason = fragment.get("sso_error");
   if (code === null && reason === null) return null;
   history.replaceState(null, "", window.location.pathname + window.location.search);  // the code is used once
-  if (reason !== null) return Promise.reject(new Error(TEXT.reasons[reason] || TEXT.failed));
+  if (reason !== null) return Promise.reject(new Error(REASONS[reason] ? REASONS[reason]() : t("console-sso.failed")));
   return redeem(code);
 }
 
@@ -66,6 +63,6 @@ async function redeem(code) {
   const response = await fetch(new URL("v1/auth/sso/redeem", document.baseURI), {
     method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({code})});
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError((data.error || {}).message || TEXT.failed, response.status);
+  if (!response.ok) throw new ApiError(response.status, data.error || {}, t("console-sso.failed"));
   return {token: data.token, expires_at: data.expires_at, agent: data.agent, ws_url: data.ws_url};
 }

@@ -2,32 +2,12 @@
 // app, or a recovery code; optionally remembering this browser), and the enrolment flow the Account
 // tab and a forced enrolment both use (QR code and secret, a first code, the recovery codes once).
 // A remembered device's token is kept in localStorage per workspace and email, and sent at sign-in.
-import {login} from "./api.js";
-import {append, el, replace} from "./dom.js";
+import {errorParts, login} from "./api.js";
+import {append, el, replace, withData} from "./dom.js";
+import {t} from "./i18n.js";
 
-const TEXT = {
-  secondStepTitle: "Two-factor sign-in",
-  codeLabel: "Enter the 6-digit code from your authenticator app",
-  recoveryLabel: "Enter one of your recovery codes",
-  useRecovery: "Use a recovery code instead",
-  useCode: "Use a code from your app instead",
-  remember: (days) => `Remember this device for ${days} days`,
-  verify: "Verify",
-  back: "Back",
-  scan: "Scan this QR code with an authenticator app (Google Authenticator, 1Password, Authy…), "
-        + "or enter the key by hand:",
-  qrAlt: "QR code for your authenticator app",
-  confirmLabel: "Then enter the 6-digit code it shows",
-  confirm: "Turn on two-factor",
-  recoveryTitle: "Your recovery codes",
-  recoveryHelp: "Each code signs you in once if you lose your phone. Keep them somewhere safe: "
-                + "they are shown only now.",
-  copy: "Copy",
-  copied: "Copied.",
-  download: "Download",
-  done: "I have saved them",
-  starting: "Preparing…",
-};
+// The apps the enrolment names: products, shown as they are in every language.
+const APPS = "Google Authenticator, 1Password, Authy…";  // not UI text
 const DEVICE = "switchboard.console.device";
 export const CODE_INPUT = {inputmode: "numeric", pattern: "[0-9]{6}", maxlength: 6, autocomplete: "one-time-code",
                     required: true};
@@ -60,7 +40,7 @@ export function showSecondStep(root, credentials, rememberDays, onAnswer, onBack
   const code = el("input", {id: "totp-code", name: "totp-code", ...CODE_INPUT});
   const recoveryCode = el("input", {id: "recovery-code", name: "recovery-code", autocomplete: "off",
                                     spellcheck: "false", hidden: true});
-  const label = el("label", {for: "totp-code", id: "second-factor-label"}, TEXT.codeLabel);
+  const label = el("label", {for: "totp-code", id: "second-factor-label"}, t("console-two-factor.code_label"));
   const remember = el("input", {id: "remember-device", type: "checkbox"});
   const error = el("p", {id: "second-factor-error", class: "error", role: "alert"});
   const toggle = el("button", {type: "button", id: "use-recovery", class: "link", onclick: () => {
@@ -69,11 +49,11 @@ export function showSecondStep(root, credentials, rememberDays, onAnswer, onBack
     code.required = !recovery;
     recoveryCode.hidden = !recovery;
     recoveryCode.required = recovery;
-    label.textContent = recovery ? TEXT.recoveryLabel : TEXT.codeLabel;
+    label.textContent = t(recovery ? "console-two-factor.recovery_label" : "console-two-factor.code_label");
     label.setAttribute("for", recovery ? "recovery-code" : "totp-code");
-    toggle.textContent = recovery ? TEXT.useCode : TEXT.useRecovery;
+    toggle.textContent = t(recovery ? "console-two-factor.use_code" : "console-two-factor.use_recovery");
     (recovery ? recoveryCode : code).focus();
-  }}, TEXT.useRecovery);
+  }}, t("console-two-factor.use_recovery"));
   const form = el("form", {id: "second-factor", class: "card login", onsubmit: async (event) => {
     event.preventDefault();
     const proof = recovery ? {recovery_code: recoveryCode.value.trim()} : {totp_code: digits(code.value)};
@@ -82,16 +62,18 @@ export function showSecondStep(root, credentials, rememberDays, onAnswer, onBack
       if (answer.device_token) rememberDevice(credentials.tenant_id, credentials.email, answer.device_token);
       onAnswer(answer);
     } catch (failure) {
-      error.textContent = failure.message;
+      replace(error, ...errorParts(failure));
       code.value = "";
       (recovery ? recoveryCode : code).focus();
     }
   }},
-    el("h1", {}, TEXT.secondStepTitle),
+    el("h1", {}, t("console-two-factor.second_step_title")),
     label, code, recoveryCode, toggle,
-    rememberDays > 0 ? el("label", {class: "check"}, remember, TEXT.remember(rememberDays)) : null,
-    el("button", {type: "submit", id: "verify"}, TEXT.verify),
-    el("button", {type: "button", id: "second-factor-back", class: "link", onclick: onBack}, TEXT.back),
+    rememberDays > 0
+      ? el("label", {class: "check"}, remember, t("console-two-factor.remember", {count: rememberDays})) : null,
+    el("button", {type: "submit", id: "verify"}, t("console-two-factor.verify")),
+    el("button", {type: "button", id: "second-factor-back", class: "link", onclick: onBack},
+       t("console-two-factor.back")),
     error);
   replace(root, form);
   code.focus();
@@ -100,12 +82,12 @@ export function showSecondStep(root, credentials, rememberDays, onAnswer, onBack
 // Enrolment: start it, show the QR code and the key, confirm with a first code, then show the
 // recovery codes once. onDone(): after the agent says they saved the codes.
 export async function enrol(api, container, onDone) {
-  replace(container, el("p", {class: "muted"}, TEXT.starting));
+  replace(container, el("p", {class: "muted"}, t("console-two-factor.starting")));
   let started;
   try {
     started = await api.post("v1/auth/totp");
   } catch (failure) {
-    replace(container, el("p", {class: "error", role: "alert"}, failure.message));
+    replace(container, el("p", {class: "error", role: "alert"}, ...errorParts(failure)));
     return;
   }
   const code = el("input", {id: "totp-confirm-code", ...CODE_INPUT});
@@ -116,17 +98,17 @@ export async function enrol(api, container, onDone) {
       const {recovery_codes: codes} = await api.post("v1/auth/totp/confirm", {code: digits(code.value)});
       showRecoveryCodes(container, codes, onDone);
     } catch (failure) {
-      error.textContent = failure.message;
+      replace(error, ...errorParts(failure));
       code.value = "";
       code.focus();
     }
   }},
-    el("p", {}, TEXT.scan),
-    el("img", {id: "totp-qr", class: "qr", alt: TEXT.qrAlt, width: 200, height: 200,
+    el("p", {}, ...withData((mark) => t("console-two-factor.scan", {apps: mark}), APPS)),
+    el("img", {id: "totp-qr", class: "qr", alt: t("console-two-factor.qr_alt"), width: 200, height: 200,
                src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(started.qr_svg)}`}),
-    el("code", {id: "totp-secret", class: "secret"}, started.secret.replace(/(.{4})(?=.)/g, "$1 ")),
-    el("label", {for: "totp-confirm-code"}, TEXT.confirmLabel), code,
-    el("button", {type: "submit", id: "totp-confirm"}, TEXT.confirm), error);
+    el("code", {id: "totp-secret", class: "secret", translate: "no"}, started.secret.replace(/(.{4})(?=.)/g, "$1 ")),
+    el("label", {for: "totp-confirm-code"}, t("console-two-factor.confirm_label")), code,
+    el("button", {type: "submit", id: "totp-confirm"}, t("console-two-factor.confirm")), error);
   replace(container, form);
   code.focus();
 }
@@ -137,7 +119,7 @@ export function showRecoveryCodes(container, codes, onDone) {
   const text = `${codes.join("\n")}\n`;
   const copy = async () => {
     await navigator.clipboard.writeText(text);
-    status.textContent = TEXT.copied;
+    status.textContent = t("console-common.copied");
   };
   const download = () => {
     const link = el("a", {href: URL.createObjectURL(new Blob([text], {type: "text/plain"})),
@@ -146,11 +128,13 @@ export function showRecoveryCodes(container, codes, onDone) {
     setTimeout(() => URL.revokeObjectURL(link.href), 1000);
   };
   replace(container, el("div", {id: "recovery", class: "enrol"},
-    el("h3", {}, TEXT.recoveryTitle), el("p", {}, TEXT.recoveryHelp),
-    append(el("ol", {id: "recovery-codes", class: "recovery-codes"}), codes.map((c) => el("li", {}, el("code", {}, c)))),
+    el("h3", {}, t("console-two-factor.recovery_title")), el("p", {}, t("console-two-factor.recovery_help")),
+    append(el("ol", {id: "recovery-codes", class: "recovery-codes", translate: "no",
+                     "aria-label": t("console-two-factor.recovery_codes")}),
+           codes.map((c) => el("li", {}, el("code", {}, c)))),
     el("div", {class: "toolbar"},
-       el("button", {type: "button", id: "recovery-copy", onclick: copy}, TEXT.copy),
-       el("button", {type: "button", id: "recovery-download", onclick: download}, TEXT.download),
-       el("button", {type: "button", id: "recovery-done", onclick: onDone}, TEXT.done), status)));
+       el("button", {type: "button", id: "recovery-copy", onclick: copy}, t("console-common.copy")),
+       el("button", {type: "button", id: "recovery-download", onclick: download}, t("console-common.download")),
+       el("button", {type: "button", id: "recovery-done", onclick: onDone}, t("console-two-factor.done")), status)));
   container.querySelector("#recovery-done").focus();
 }

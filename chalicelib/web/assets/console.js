@@ -6,20 +6,27 @@
 // console-sign-in.js, console-app.js (the signed-in frame), console-conversations.js with
 // console-chat.js, console-canned.js and console-visitor.js, console-dashboard.js, console-audit.js,
 // console-two-factor.js (the second sign-in step, enrolment), console-account.js, console-security.js,
-// console-sso.js (the admin's single sign-on tab) and console-sso-sign-in.js (signing in through it).
+// console-sso.js (the admin's single sign-on tab) and console-sso-sign-in.js (signing in through it),
+// console-language.js (which language, and the pickers).
 import {Console} from "./console-app.js";
-import {useLocale} from "./i18n.js";
+import {useConsoleLocale} from "./console-language.js";
 import {saveSession, savedSession} from "./console-session.js";
 import {showSignIn} from "./console-sign-in.js";
 import {ssoReturn} from "./console-sso-sign-in.js";
 
 const root = document.getElementById("root");
 const saved = savedSession();
-// The agent's own language (from their last sign-in in this tab), else the browser's.
-await useLocale("console", [saved?.agent?.locale]);
+// The agent's own language (from their last sign-in in this tab), else this browser's choice or language.
+await useConsoleLocale(saved?.agent?.locale);
+
+// Once signed in, the console speaks the agent's language, which may not be the sign-in form's.
+async function open(session) {
+  await useConsoleLocale(session.agent.locale);
+  new Console(root, session, signIn).start();
+}
 
 function signIn(message = "") {
-  showSignIn(root, message, (session) => new Console(root, session, signIn).start());
+  showSignIn(root, message, open);
 }
 
 // Back from single sign-on: its session (or why not); else a session kept in this tab resumes; else the form.
@@ -27,7 +34,7 @@ const returning = ssoReturn();
 if (returning) {
   returning.then((session) => {
     saveSession(session);
-    new Console(root, session, signIn).start();
+    return open(session);
   }, (failure) => signIn(failure.message));
-} else if (saved) new Console(root, saved, signIn).start();
+} else if (saved) open(saved);
 else signIn();
