@@ -22,7 +22,7 @@ export class Account {
       el("p", {id: "account-who"}, el("span", {translate: "no"}, this.me.name), " · ",
          el("span", {translate: "no"}, this.me.email), " · ", roleName(this.me.role)),
       el("h3", {}, t("console-account.language")),
-      el("section", {class: "account-section settings-form", id: "account-language"},
+      el("section", {class: "account-section", id: "account-language"},
          ...languagePicker("account-locale", this.me.locale, (tag) => this.setLanguage(tag), true),
          el("p", {class: "muted"}, t("console-account.language_help"))),
       el("h3", {}, t("console-account.two_factor")), this.box));
