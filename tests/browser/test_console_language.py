@@ -161,3 +161,33 @@ def test_two_factor_set_up_and_sign_in_in_chinese(stack, contexts):
     page.click("#verify")
     page.wait_for_selector("#connection[data-state=online]")
     expect(page.locator("#tab-account")).to_have_text("账户")
+
+
+# api.js turns a refusal into a message of the console's language, whatever code the server sends.
+EXPLAIN = """async () => {
+  const {ApiError, errorText} = await import(new URL("assets/api.js", document.baseURI).href);
+  const unknown = new ApiError(409, {code: "brand_new_code", message: "Something new happened."});
+  const shown = document.createElement("p");
+  shown.append(...unknown.parts());
+  return {unknown: unknown.message, shown: shown.innerHTML,
+          known: new ApiError(409, {code: "email_taken", message: "An agent with this email already exists."}).message,
+          bare: new ApiError(502, {}, "fallback").message,
+          frame: errorText("conversation_closed", "This conversation is closed.")};
+}"""
+
+
+def test_server_errors_come_in_the_consoles_language_and_unknown_ones_keep_the_servers_words(stack, contexts):
+    page = chinese_page(contexts)
+    page.goto(f"{stack.base}/app")
+    page.wait_for_selector("#login")
+    assert page.evaluate(EXPLAIN) == {
+        "unknown": "请求失败：Something new happened.",
+        "shown": '请求失败：<span translate="no">Something new happened.</span>',
+        "known": "已有客服使用此邮箱。", "bare": "fallback", "frame": "此对话已结束。"}
+    page.select_option("#sign-in-language", "en")
+    expect(page.locator("#sign-in")).to_have_text("Sign in")
+    # The server's words are English already, and the most precise: an English console shows them as they are.
+    assert page.evaluate(EXPLAIN) == {
+        "unknown": "Something new happened.", "shown": "Something new happened.",
+        "known": "An agent with this email already exists.", "bare": "fallback",
+        "frame": "This conversation is closed."}
