@@ -3,7 +3,7 @@ changed, deactivated and reactivated by clicks and typing (and signing in as the
 business hours set from the keyboard alone, after which the widget is closed; both tabs in Chinese."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
@@ -118,7 +118,7 @@ def test_admin_adds_edits_deactivates_and_reactivates_an_agent(stack, contexts):
 
 def current_closed_window() -> tuple[str, str, str]:
     """Today (UTC) and an hour of it that is not now: opening only then means closed now."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     opens, closes = ("20:00", "21:00") if now.hour < 12 else ("03:00", "04:00")
     return DAYS[now.weekday()], opens, closes
 
@@ -179,6 +179,7 @@ def test_business_hours_from_the_keyboard_close_the_widget(stack, contexts):
     admin.click("#settings-save")
     expect(admin.locator("#settings-status")).to_have_text("Nothing to save: no setting changed.")
     assert_accessible(admin, context="#settings-screen")
+    admin.locator("#settings-screen h2").scroll_into_view_if_needed()
     screenshot(admin, "settings")
 
     # The widget is out of hours now: asking for a person gets the offline message. (An agent online
@@ -225,4 +226,5 @@ def test_team_and_settings_in_chinese(stack, contexts):
     expect(admin.locator("#setting-allowed-origins-error")).to_contain_text("网站格式有误")
     assert_no_english(admin, within="#settings-screen")
     assert_accessible(admin, context="#settings-screen")
+    admin.locator("#settings-screen h2").scroll_into_view_if_needed()
     screenshot(admin, "settings.zh-CN")
