@@ -16,7 +16,7 @@ from chalicelib.storage.tenants import TenantModel
 from chalicelib.surveys.page import SCRIPT
 from devstack.harness import Api, Party, agent, run_job, ws_event
 from tests.functional.test_survey_emails import shop, surveyed_by_email, to, unsubscribe_path
-from tests.functional.test_surveys_and_reports import text_of
+from tests.functional.test_surveys_and_reports import raw_mail, text_of
 from tests.unit.test_i18n_catalogs import hard_coded
 
 CLOSED_ALL_WEEK = {day: [] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -151,6 +151,7 @@ def test_a_chinese_visitor_gets_the_survey_email_its_page_and_its_unsubscribe_pa
         **{outcome: 0 for outcome in ("websocket", "none", "suppressed", "capped_tenant", "capped_address",
                                       "skipped", "failed")}, "email": 1, "pass_finished": True}
     [mail] = to("li@example.org")
+    assert raw_mail()[-1].isascii()  # 7-bit for SES: the subject RFC 2047-encoded, the body quoted-printable
     assert mail["Subject"] == "我们的服务怎么样？"
     body = text_of(mail)
     assert body.startswith("您好：") and "感谢您最近与“北京小店”的对话" in body and "链接 7 天内有效" in body
