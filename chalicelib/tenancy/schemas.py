@@ -145,7 +145,7 @@ class ApiKeyList(Page):
 
 class SettingsPatch(PatchInput):
     """PUT /v1/settings may send any subset; what it sends is validated as the whole would be."""
-    nullable: ClassVar[frozenset[str]] = frozenset({"business_hours"})
+    nullable: ClassVar[frozenset[str]] = frozenset({"business_hours", "offline_message", "survey_question"})
 
     timezone: Timezone | None = None
     business_hours: BusinessHours | None = None
