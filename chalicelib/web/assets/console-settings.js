@@ -51,13 +51,16 @@ export class Settings {
     this.controls = {
       timezone: el("select", {translate: "no"}, timeZones(s.timezone).map((zone) => el("option", {value: zone}, zone))),
       default_locale: el("select", {translate: "no"}, LANGUAGES.map(([tag, name]) => el("option", {value: tag}, name))),
-      offline_message: el("textarea", {rows: 3, maxlength: 1000, value: s.offline_message}),
+      // Empty (null): our own text, in each visitor's language.
+      offline_message: el("textarea", {rows: 3, maxlength: 1000, value: s.offline_message,
+                                       placeholder: t("console-settings.default_text_placeholder")}),
       bot_enabled: check("bot_enabled"),
       first_response_timeout_seconds: number("first_response_timeout_seconds"),
       sla_first_response_seconds: number("sla_first_response_seconds"),
       survey_enabled: check("survey_enabled"),
       survey_delay_seconds: number("survey_delay_seconds"),
-      survey_question: el("input", {type: "text", maxlength: 300, required: true, value: s.survey_question}),
+      survey_question: el("input", {type: "text", maxlength: 300, value: s.survey_question,
+                                    placeholder: t("console-settings.default_text_placeholder")}),
       retention_days: number("retention_days"),
     };
     this.controls.timezone.value = s.timezone;
@@ -127,15 +130,14 @@ export class Settings {
     const c = this.controls;
     const errors = {};
     const value = {timezone: c.timezone.value, default_locale: c.default_locale.value,
-                   offline_message: c.offline_message.value, bot_enabled: c.bot_enabled.checked,
-                   survey_enabled: c.survey_enabled.checked, survey_question: c.survey_question.value.trim()};
+                   offline_message: c.offline_message.value.trim() || null, bot_enabled: c.bot_enabled.checked,
+                   survey_enabled: c.survey_enabled.checked, survey_question: c.survey_question.value.trim() || null};
     for (const [name, [min, max]] of Object.entries(NUMBERS)) {
       value[name] = Number(c[name].value);
       if (c[name].value === "" || !Number.isInteger(value[name]) || value[name] < min || value[name] > max) {
         errors[name] = t("console-settings.error_range", {min: format.number(min), max: format.number(max)});
       }
     }
-    if (!value.survey_question) errors.survey_question = t("console-settings.error_required");
     value.allowed_origins = [...this.origins.querySelectorAll("input")].map((input) => input.value.trim().replace(/\/$/, ""))
       .filter(Boolean).map((origin) => origin.toLowerCase());
     if (value.allowed_origins.some((origin) => !ORIGIN.test(origin))) errors.allowed_origins = t("console-settings.error_origin");
