@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import ExitStack
 
 import pytest
 import requests
@@ -23,6 +24,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 # lets the test hide the tab (headless Chromium's tab is never hidden by itself).
 OBSERVE = """
 window.__notifications = [];
+window.__shown = [];
 window.__tones = 0;
 window.__hidden = false;
 const RealNotification = window.Notification;
@@ -30,6 +32,7 @@ window.Notification = class extends RealNotification {
   constructor(title, options = {}) {
     super(title, options);
     window.__notifications.push({title, body: options.body || "", tag: options.tag || ""});
+    window.__shown.push(this);
   }
 };
 Object.defineProperty(Document.prototype, "hidden", {configurable: true, get: () => window.__hidden});
@@ -58,10 +61,11 @@ def tones(page) -> int:
 class Visitor:
     """A visitor on the widget's WebSocket (no widget page needed to write to the agent)."""
 
-    def __init__(self, shop: Shop, name: str) -> None:
+    def __init__(self, shop: Shop, name: str, sockets: ExitStack) -> None:
         session = requests.post(f"{shop.stack.base}/v1/widget/{shop.widget_key}/sessions", json={"name": name},
                                 timeout=30).json()
-        self.socket = connect(f"{session['ws_url']}/?token={session['visitor_token']}", open_timeout=10)
+        self.socket = sockets.enter_context(
+            connect(f"{session['ws_url']}/?token={session['visitor_token']}", open_timeout=10))
         self.sent = 0
 
     def says(self, words: str) -> None:
@@ -70,8 +74,12 @@ class Visitor:
         while json.loads(self.socket.recv(timeout=10))["type"] != "ack":
             pass
 
-    def close(self) -> None:
-        self.socket.close()
+
+@pytest.fixture
+def visitors(stack):
+    """Visitor(shop, name): each one's socket closed at the end of the test."""
+    with ExitStack() as sockets:
+        yield lambda shop, name: Visitor(shop, name, sockets)
 
 
 def selected(page) -> str | None:
@@ -83,7 +91,7 @@ def focused_id(page) -> str:
 
 
 @pytest.mark.parametrize("locale", ["en", "zh-CN"])
-def test_notifications_unread_title_and_keyboard_shortcuts(stack, contexts, locale):
+def test_notifications_unread_title_and_keyboard_shortcuts(stack, contexts, visitors, locale):
     say = lambda key, **params: text(locale, key, **params)  # noqa: E731
     suffix = "" if locale == "en" else f".{locale}"
     name = "Kettles" if locale == "en" else "Teapots"
@@ -101,7 +109,7 @@ def test_notifications_unread_title_and_keyboard_shortcuts(stack, contexts, loca
     page.check("#alerts-desktop")
 
     # A new assignment: a notification naming the visitor, the tone, the unread count in the title.
-    ann = Visitor(shop, "Ann Lee")
+    ann = visitors(shop, "Ann Lee")
     ann.says("Hello, is anyone there?")
     expect(page.locator("#mine button.conversation")).to_have_count(1)
     expect(page.locator("#mine .unread")).to_have_text("1")
@@ -137,6 +145,10 @@ def test_notifications_unread_title_and_keyboard_shortcuts(stack, contexts, loca
     ann.says("Are you there?")
     expect(page.locator("#mine .unread")).to_have_text("4")
     assert len(notifications(page)) == 3
+    # A click on a notification opens its conversation.
+    page.evaluate("window.__shown[2].onclick()")
+    expect(page.locator("#chat-title")).to_have_text("Ann Lee")
+    expect(page.locator("#mine .unread")).to_have_count(0)
 
     # Both switched off (and remembered): a new assignment and a hidden tab stay quiet.
     page.uncheck("#alerts-desktop")
@@ -147,7 +159,7 @@ def test_notifications_unread_title_and_keyboard_shortcuts(stack, contexts, loca
     expect(page.locator("#alerts-sound")).not_to_be_checked()
     expect(page.locator("#alerts-preview")).to_be_checked()
     hide(page, True)
-    bo = Visitor(shop, "Bo Chen")
+    bo = visitors(shop, "Bo Chen")
     bo.says("A question about a teapot")
     expect(page.locator("#mine button.conversation")).to_have_count(2)
     ann.says("Hello again")
@@ -215,11 +227,9 @@ def test_notifications_unread_title_and_keyboard_shortcuts(stack, contexts, loca
     closed = say("console-chat.closed_with", resolution=say("console-chat.resolved"))
     expect(page.locator("#chat-status")).to_have_text(closed)
     expect(page.locator("#mine button.conversation")).to_have_count(1)
-    ann.close()
-    bo.close()
 
 
-def test_a_live_message_is_read_out_and_a_refused_permission_is_explained(stack, contexts):
+def test_a_live_message_is_read_out_and_a_refused_permission_is_explained(stack, contexts, visitors):
     shop = Shop(stack, "Toasters")
     shop.add_agent("alex@toasters.com", "Alex Agent")
     page = contexts()  # notifications not granted: headless Chromium refuses them when asked
@@ -229,7 +239,7 @@ def test_a_live_message_is_read_out_and_a_refused_permission_is_explained(stack,
     expect(page.locator("#alerts-desktop")).not_to_be_checked()
     expect(page.locator("#alerts-status")).to_have_text(text("en", "console-notify.blocked"))
 
-    ann = Visitor(shop, "Ann Lee")
+    ann = visitors(shop, "Ann Lee")
     ann.says("First words")
     page.click("#mine button.conversation")
     page.wait_for_selector("#messages li.visitor >> text=First words")
@@ -238,4 +248,3 @@ def test_a_live_message_is_read_out_and_a_refused_permission_is_explained(stack,
     ann.says("Second words")
     expect(page.locator("#chat-announcer")).to_have_text("Ann Lee: Second words")
     expect(page.locator("#chat-announcer [translate=no]")).to_have_text(["Ann Lee", "Second words"])
-    ann.close()

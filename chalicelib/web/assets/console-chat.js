@@ -4,7 +4,6 @@
 // names are data (translate="no"); the labels of the bot and the system are the interface's.
 import {CannedSuggestions} from "./console-canned.js";
 import {SUPERVISING_ROLES} from "./console-roles.js";
-import {data} from "./console-text.js";
 import {el, insertBySeq, replace} from "./dom.js";
 import {format, t} from "./i18n.js";
 
@@ -103,19 +102,18 @@ export class ChatPanel {
     if (!this.messages || this.conversations.selected !== entry.item.conversation_id) return;
     const kind = message.sender.kind;
     const node = this.messageNode(kind, message.sender.id === this.me.agent_id, this.senderName(entry, message),
-                                  message.text, this.textOf(message), message.sent_at);
+                                  this.textOf(message), message.sent_at, message.text !== null && message.text !== undefined);
     if (message.sender.id === this.me.agent_id && message.seq <= entry.readSeq) this.seen(node);
     insertBySeq(this.messages, node, message.seq);
     this.messages.scrollTop = this.messages.scrollHeight;
   }
 
-  // A message's line. written: what a person wrote (data), else null and shown: the interface's
-  // word for what cannot be shown.
-  messageNode(kind, own, who, written, shown, sentAt) {
-    const isData = kind === "visitor" || kind === "agent" || !BUILT_IN[kind];
+  // A message's line. written: the text is what was written (data), not the interface's word for
+  // what cannot be shown ("[redacted]").
+  messageNode(kind, own, who, text, sentAt, written = true) {
     return el("li", {class: `message ${kind}${own ? " own" : ""}`},
-              el("span", {class: "who", translate: isData ? "no" : null}, who),
-              el("span", {class: "text", translate: written !== null && written !== undefined ? "no" : null}, shown),
+              el("span", {class: "who", translate: BUILT_IN[kind] ? null : "no"}, who),
+              el("span", {class: "text", translate: written ? "no" : null}, text),
               el("time", {datetime: sentAt}, format.time(sentAt)));
   }
 
@@ -164,7 +162,7 @@ export class ChatPanel {
     this.canned.hide();
     this.stopTyping(entry);
     const id = this.app.channel.sendMessage({conversation_id: entry.item.conversation_id, text});
-    const node = this.messageNode("agent", true, this.me.name, text, text, new Date().toISOString());
+    const node = this.messageNode("agent", true, this.me.name, text, new Date().toISOString());
     node.classList.add("sending");
     this.pending.set(id, {node, entry, text});
     this.messages.append(node);

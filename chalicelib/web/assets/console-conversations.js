@@ -226,6 +226,7 @@ export class Conversations {
   }
 
   announce(entry, message) {
+    if (!this.announcer) return;
     if (this.selected === message.conversation_id) {
       const who = this.chat.senderName(entry, message);
       replace(this.announcer, ...tData("console-conversations.live_message", {name: who, text: this.chat.textOf(message)}));
@@ -284,7 +285,7 @@ export class Conversations {
   transferred(frame) {
     const entry = this.conversation(frame.conversation_id, {agent_id: frame.to_agent_id, status: frame.to_agent_id ? "assigned" : "queued"});
     if (this.selected === frame.conversation_id) this.chat.show(entry);
-    this.app.notify(t(frame.to_agent_id ? "console-conversations.transferred" : "console-conversations.requeued"));
+    this.app.notify(frame.to_agent_id ? t("console-conversations.transferred") : t("console-conversations.requeued"));
     this.drawLists();
   }
 

@@ -26,7 +26,7 @@ export class UnreadTitle {
       const count = this.unreadTotal();
       if (!count) { this.stop(); this.update(); return; }
       on = !on;
-      document.title = t(on ? "console-title.unread" : "console-title.unread_dim", {count, product: TITLE});
+      document.title = on ? t("console-title.unread", {count, product: TITLE}) : t("console-title.unread_dim", {count, product: TITLE});
     }, 1000);
   }
 
