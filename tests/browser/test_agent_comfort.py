@@ -61,9 +61,9 @@ def tones(page) -> int:
 class Visitor:
     """A visitor on the widget's WebSocket (no widget page needed to write to the agent)."""
 
-    def __init__(self, shop: Shop, name: str, sockets: ExitStack) -> None:
-        session = requests.post(f"{shop.stack.base}/v1/widget/{shop.widget_key}/sessions", json={"name": name},
-                                timeout=30).json()
+    def __init__(self, shop: Shop, name: str, sockets: ExitStack, **profile) -> None:
+        session = requests.post(f"{shop.stack.base}/v1/widget/{shop.widget_key}/sessions",
+                                json={"name": name, **profile}, timeout=30).json()
         self.socket = sockets.enter_context(
             connect(f"{session['ws_url']}/?token={session['visitor_token']}", open_timeout=10))
         self.sent = 0
@@ -79,7 +79,7 @@ class Visitor:
 def visitors(stack):
     """Visitor(shop, name): each one's socket closed at the end of the test."""
     with ExitStack() as sockets:
-        yield lambda shop, name: Visitor(shop, name, sockets)
+        yield lambda shop, name, **profile: Visitor(shop, name, sockets, **profile)
 
 
 def selected(page) -> str | None:
@@ -248,3 +248,27 @@ def test_a_live_message_is_read_out_and_a_refused_permission_is_explained(stack,
     ann.says("Second words")
     expect(page.locator("#chat-announcer")).to_have_text("Ann Lee: Second words")
     expect(page.locator("#chat-announcer [translate=no]")).to_have_text(["Ann Lee", "Second words"])
+
+
+def test_a_supervisor_reads_the_queue_and_others_chats_in_chinese(stack, contexts, visitors):
+    shop = Shop(stack, "Kettlewares")
+    shop.add_agent("alex@kettlewares.com", "Alex Agent", max_concurrent=1)
+    shop.add_agent("sam@kettlewares.com", "Sam Supervisor", role="supervisor")
+    shop.add_agent("bea@kettlewares.com", "Bea Billing", teams=["billing"])  # offline all along
+    alex = contexts()
+    online_agent(shop, alex, "alex@kettlewares.com")
+    visitors(shop, "Ann Lee").says("My kettle whistles all the time")
+    expect(alex.locator("#mine button.conversation")).to_have_count(1)
+    visitors(shop, "Bo Chen", team="billing").says("Where is my invoice?")  # Bea is offline: it waits
+
+    sam = contexts(locale="zh-CN")
+    online_agent(shop, sam, "sam@kettlewares.com")
+    expect(sam.locator("#queue li.queued")).to_have_count(1)
+    expect(sam.locator("#queue li.queued")).to_contain_text(text("zh-CN", "console-conversations.queue_position", position=1))
+    expect(sam.locator("#queue li.queued [translate=no]")).to_have_text("billing")
+    sam.click("#all button.conversation")
+    sam.wait_for_selector("#messages li.visitor >> text=My kettle whistles all the time")
+    expect(sam.locator("#reply")).to_be_disabled()
+    expect(sam.locator("#reply")).to_have_attribute("placeholder", text("zh-CN", "console-chat.read_only"))
+    assert_no_english(sam, within="#conversations")
+    assert_accessible(sam, context="#conversations")

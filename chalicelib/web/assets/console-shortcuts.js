@@ -17,7 +17,8 @@ export const SHORTCUTS = [
   ["help", [["?"]]],
 ];
 const WITH_ALT = {ArrowDown: "next", ArrowUp: "previous", KeyR: "reply", KeyT: "transfer", KeyC: "close"};
-const ALONE = {j: "next", J: "next", k: "previous", K: "previous", "?": "help"};
+// "？": the question mark a Chinese input method gives.
+const ALONE = {j: "next", J: "next", k: "previous", K: "previous", "?": "help", "？": "help"};
 const LABELS = {next: () => t("console-shortcuts.next"), previous: () => t("console-shortcuts.previous"),
                 reply: () => t("console-shortcuts.reply"), transfer: () => t("console-shortcuts.transfer"),
                 close: () => t("console-shortcuts.close"), help: () => t("console-shortcuts.help")};
