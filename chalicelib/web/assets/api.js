@@ -6,7 +6,7 @@
 // console shows them as they are, the most precise; in another language an ApiError's message is the
 // catalog's text for its code (console-errors), and a code we do not know keeps the server's message
 // inside a translated frame (errorParts() marks that message translate="no" where it is shown).
-import {withData} from "./dom.js";
+import {tData} from "./console-text.js";
 import {locale, t} from "./i18n.js";
 
 const SERVER_LOCALE = "en";
@@ -54,13 +54,10 @@ const ERRORS = {
   widget_busy: () => t("console-errors.widget_busy"),
   origin_not_allowed: () => t("console-errors.origin_not_allowed"),
 };
-// The frame around a server message we show as it is: the codes whose message names the field or the
-// part at fault, and any code this console does not know.
-const FRAMES = {
-  bad_request: (message) => t("console-errors.bad_request", {message}),
-  invalid_input: (message) => t("console-errors.invalid_input", {message}),
-};
-const framed = (code, message) => (FRAMES[code] || ((said) => t("console-errors.framed", {message: said})))(message);
+// The frame around a server message shown as it is: for the codes whose message names the field or the
+// part at fault, and for any code this console does not know ({message} is the server's words).
+const FRAMES = {bad_request: "console-errors.bad_request", invalid_input: "console-errors.invalid_input"};
+const frameOf = (code) => FRAMES[code] || "console-errors.framed";
 
 export class ApiError extends Error {
   // error: the answer's {code, message, details} (any part may be missing); fallback: the text when
@@ -71,14 +68,14 @@ export class ApiError extends Error {
     let server = null;
     if (said && locale() === SERVER_LOCALE) message = said;
     else if (ERRORS[code]) message = ERRORS[code]();
-    else if (said) [message, server] = [framed(code, said), said];
+    else if (said) [message, server] = [t(frameOf(code), {message: said}), said];
     super(message);
     Object.assign(this, {status, code, details, server});
   }
 
   // The message as page content, the server's own words in translate="no".
   parts() {
-    return this.server ? withData((mark) => framed(this.code, mark), this.server) : [this.message];
+    return this.server ? tData(frameOf(this.code), {message: this.server}) : [this.message];
   }
 }
 

@@ -2,7 +2,8 @@
 // is built, download it through the API with the bearer token, and show its SHA-256 and the command
 // that checks it offline (docs/audit.md, Right of access).
 import {errorParts} from "./api.js";
-import {el, replace, withData} from "./dom.js";
+import {tData} from "./console-text.js";
+import {el, replace} from "./dom.js";
 import {format, t} from "./i18n.js";
 
 const POLL_MS = 1500;
@@ -38,7 +39,7 @@ async function follow(api, path, status) {
     if (job.status === "ready") return job;
     if (job.status === "failed") {
       const why = job.error || job.error_code;
-      replace(status, ...(why ? withData((mark) => t("console-visitor-data.failed", {error: mark}), why)
+      replace(status, ...(why ? tData("console-visitor-data.failed", {error: why})
         : [t("console-visitor-data.failed", {error: t("console-visitor-data.unknown_error")})]));
       return null;
     }
@@ -64,11 +65,10 @@ async function save(api, bundlePath, visitorId, exportId, job, status) {
                  t("console-visitor-data.again"));
   link.click();
   replace(status,
-    el("p", {}, ...withData((mark) => t("console-visitor-data.ready", {name: mark, count: blob.size,
-                                                                        size: format.number(blob.size)}), name),
+    el("p", {}, ...tData("console-visitor-data.ready", {name}, {count: blob.size, size: format.number(blob.size)}),
        " ", link),
     el("p", {}, t("console-visitor-data.sha256"), " ", el("code", {id: "access-export-sha256", translate: "no"}, sha256)),
-    el("p", {}, ...withData((mark) => t("console-visitor-data.verify", {path: mark}), PUBLIC_KEYS)),
+    el("p", {}, ...tData("console-visitor-data.verify", {path: PUBLIC_KEYS})),
     el("pre", {id: "access-export-verify", translate: "no"},
        `python -m chalicelib.audit.verify_access ${name} --public-key audit.pem --visitor ${visitorId}`));
 }

@@ -13,7 +13,9 @@ import {ADMIN_ROLES, AUDITING_ROLES, CHATTING_ROLES, PRESENCE_STATUSES, STAFF_RO
         roleName} from "./console-roles.js";
 import {Security} from "./console-security.js";
 import {forgetSession, saveLanguage, savePresence, saveSession, savedPresence} from "./console-session.js";
+import {Settings} from "./console-settings.js";
 import {SsoSettings} from "./console-sso.js";
+import {Team} from "./console-team.js";
 import {UnreadTitle} from "./console-title.js";
 import {enrol} from "./console-two-factor.js";
 import {el, replace} from "./dom.js";
@@ -21,10 +23,13 @@ import {t} from "./i18n.js";
 import {Channel} from "./realtime.js";
 
 const REFRESH_BEFORE_MS = 5 * 60 * 1000;
-// The screens, in the order of their tabs: each with its tab's label and the roles that see it.
+// The screens, in the order of their tabs: each with its tab's label (a function: the catalog loads after
+// this module) and the roles that see it.
 const SCREENS = [["conversations", () => t("console-app.tab_conversations"), CHATTING_ROLES],
                  ["dashboard", () => t("console-app.tab_dashboard"), SUPERVISING_ROLES],
                  ["audit", () => t("console-app.tab_audit"), AUDITING_ROLES],
+                 ["team", () => t("console-team.tab"), ADMIN_ROLES],
+                 ["settings", () => t("console-settings.tab"), ADMIN_ROLES],
                  ["security", () => t("console-app.tab_security"), ADMIN_ROLES],
                  ["sso", () => t("console-app.tab_sso"), ADMIN_ROLES],
                  ["account", () => t("console-app.tab_account"), STAFF_ROLES]];
@@ -55,6 +60,8 @@ export class Console {
     // Each screen draws itself into the view when its tab opens: draw(main).
     this.screens = {conversations: this.conversations, dashboard: new Dashboard(this.api),
                     audit: new AuditTrail(this.api, (message) => this.notify(message)),
+                    team: new Team(this.api, this.me, (message) => this.notify(message)),
+                    settings: new Settings(this.api, (message) => this.notify(message)),
                     security: new Security(this.api, this.me, (message) => this.notify(message)),
                     sso: new SsoSettings(this.api, (message) => this.notify(message)),
                     account: new Account(this.api, this.me, (message) => this.notify(message),

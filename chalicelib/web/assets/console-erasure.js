@@ -3,7 +3,8 @@
 // the command that checks it against the key store (docs/audit.md, Proof of forgetting).
 import {errorParts} from "./api.js";
 import {PUBLIC_KEYS} from "./console-access-export.js";
-import {el, replace, withData} from "./dom.js";
+import {tData} from "./console-text.js";
+import {el, replace} from "./dom.js";
 import {t} from "./i18n.js";
 
 // visitorIdOf() names the visitor when a button is clicked; onErased(answer) follows an erasure.
@@ -35,7 +36,7 @@ export function erasureControls(api, visitorIdOf, onErased = () => {}) {
         replace(status, ...errorParts(failure));
       }
     }}, t("console-visitor-data.erase_for_good"));
-    replace(status, el("p", {}, ...withData((mark) => t("console-visitor-data.confirm_erase", {id: mark}), visitorId)),
+    replace(status, el("p", {}, ...tData("console-visitor-data.confirm_erase", {id: visitorId})),
             confirm, " ", cancel);
     cancel.focus();
   }}, t("console-visitor-data.erase"));
@@ -51,8 +52,8 @@ async function saveReceipt(api, visitorPath, visitorId, status, keep = false) {
                         translate: "no"}, name);
   link.click();
   const lines = [
-    el("p", {}, ...withData((mark) => t("console-visitor-data.saved", {name: mark}), name), " ", link),
-    el("p", {}, ...withData((mark) => t("console-visitor-data.check", {path: mark}), PUBLIC_KEYS)),
+    el("p", {}, ...tData("console-visitor-data.saved", {name}), " ", link),
+    el("p", {}, ...tData("console-visitor-data.check", {path: PUBLIC_KEYS})),
     el("pre", {id: "erasure-proof-command", translate: "no"},
        `python -m chalicelib.transcripts.erasure_proof --receipt ${name} --public-key audit.pem `
        + "--tables-prefix STACK_NAME")];

@@ -1,6 +1,6 @@
 // The console's language: the agent's own setting (agent.locale, PATCH /v1/me), else the one last
 // picked in this browser (the sign-in form's picker, the Account tab's), else the browser's. A change
-// loads that catalog and sets <html lang>; the caller redraws what it shows.
+// loads that catalog (i18n.js sets <html lang>); the caller redraws what it shows.
 import {el} from "./dom.js";
 import {LOCALES, locale, pickLocale, t, useLocale} from "./i18n.js";
 import {savedLanguage} from "./console-session.js";
@@ -16,7 +16,6 @@ export async function useConsoleLocale(agentLocale) {
     await useLocale("console", [wanted]);
     loaded = true;
   }
-  document.documentElement.lang = locale();
 }
 
 // A labelled language select: onChange(tag) gets "en", "zh-CN", or null for "the browser's" (offered

@@ -2,7 +2,8 @@
 // (issuer URL, client id, client secret, SSO-only), with the redirect URI to register at the issuer.
 // The secret is write-only: the server never sends it back.
 import {ApiError, errorParts} from "./api.js";
-import {el, replace, withData} from "./dom.js";
+import {tData} from "./console-text.js";
+import {el, replace} from "./dom.js";
 import {t} from "./i18n.js";
 
 // The issuers the intro names: products, shown as they are in every language.
@@ -54,7 +55,7 @@ export class SsoSettings {
     };
     replace(main, el("div", {class: "panel"},
       el("h2", {}, t("console-sso.title")),
-      el("p", {class: "muted"}, ...withData((mark) => t("console-sso.intro", {providers: mark}), PROVIDERS)),
+      el("p", {class: "muted"}, ...tData("console-sso.intro", {providers: PROVIDERS})),
       el("p", {}, t("console-sso.redirect"), " ", el("code", {id: "sso-redirect-uri", translate: "no"}, redirectUri)),
       el("form", {id: "sso-form", class: "settings-form", onsubmit: save},
         el("label", {for: "sso-issuer"}, t("console-sso.issuer")), issuer,

@@ -3,7 +3,8 @@
 // tab and a forced enrolment both use (QR code and secret, a first code, the recovery codes once).
 // A remembered device's token is kept in localStorage per workspace and email, and sent at sign-in.
 import {errorParts, login} from "./api.js";
-import {append, el, replace, withData} from "./dom.js";
+import {tData} from "./console-text.js";
+import {append, el, replace} from "./dom.js";
 import {t} from "./i18n.js";
 
 // The apps the enrolment names: products, shown as they are in every language.
@@ -103,7 +104,7 @@ export async function enrol(api, container, onDone) {
       code.focus();
     }
   }},
-    el("p", {}, ...withData((mark) => t("console-two-factor.scan", {apps: mark}), APPS)),
+    el("p", {}, ...tData("console-two-factor.scan", {apps: APPS})),
     el("img", {id: "totp-qr", class: "qr", alt: t("console-two-factor.qr_alt"), width: 200, height: 200,
                src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(started.qr_svg)}`}),
     el("code", {id: "totp-secret", class: "secret", translate: "no"}, started.secret.replace(/(.{4})(?=.)/g, "$1 ")),

@@ -2,8 +2,6 @@
 // message like "<img src=x onerror=...>" is shown as those characters and never becomes markup.
 import {format} from "./i18n.js";
 
-const MARK = "\u0000";  // not UI text
-
 export function el(tag, props = {}, ...children) {
   return build(document.createElement(tag), props, children);
 }
@@ -42,13 +40,6 @@ export function insertBySeq(list, node, seq) {
   node.dataset.seq = String(seq);
   const after = [...list.children].find((child) => Number(child.dataset.seq) > seq);
   list.insertBefore(node, after || null);
-}
-
-// A catalog message with one part that is data (a name, a product, the server's words): message(mark)
-// split around the mark, the data in an element marked translate="no" (not the interface's text).
-export function withData(message, data) {
-  const [before, after = ""] = message(MARK).split(MARK);
-  return [before, el("span", {translate: "no"}, data), after];
 }
 
 // The time of day of an ISO time, in the console's language ("" if it is not a time).
