@@ -88,6 +88,10 @@ def test_a_chinese_browser_gets_a_chinese_console_until_the_agent_picks_english(
     expect(page.locator("#totp-status")).to_have_text("Off: your password alone signs you in.")
     expect(page.locator("#account-locale")).to_have_value("en")
     screenshot(page, "account")
+    page.click("#tab-security")
+    page.wait_for_selector("#two-factor-agents tr")
+    expect(page.locator("#two-factor-agents .two-factor-status")).to_have_text("Off")
+    screenshot(page, "security")
     me = shop.call("GET", "/v1/me", token=page.evaluate(
         "JSON.parse(sessionStorage.getItem('switchboard.console')).token")).json()
     assert me["agent"]["locale"] == "en"

@@ -15,6 +15,7 @@ import {Security} from "./console-security.js";
 import {forgetSession, saveLanguage, savePresence, saveSession, savedPresence} from "./console-session.js";
 import {Settings} from "./console-settings.js";
 import {SsoSettings} from "./console-sso.js";
+import {tData} from "./console-text.js";
 import {Team} from "./console-team.js";
 import {UnreadTitle} from "./console-title.js";
 import {enrol} from "./console-two-factor.js";
@@ -157,8 +158,8 @@ export class Console {
       el("header", {class: "topbar"}, el("strong", {class: "brand", translate: "no"}, "Switchboard"),  // not UI text
          el("nav", {"aria-label": t("console-app.screens")}, [...this.tabs.values()]),
          CHATTING_ROLES.has(this.me.role) && tabs.length ? this.presenceSelect : null, this.connection,
-         el("span", {id: "me", class: "me"}, el("span", {translate: "no"}, this.me.name), " ",
-            t("console-app.me_role", {role: roleName(this.me.role)})),
+         el("span", {id: "me", class: "me"}, ...tData("console-app.me", {name: this.me.name},
+                                                       {role: roleName(this.me.role)})),
          el("button", {type: "button", id: "sign-out", onclick: () => this.logOut()}, t("console-app.sign_out"))),
       this.toast, this.main);
   }
