@@ -11,6 +11,7 @@ import {ADMIN_ROLES, AUDITING_ROLES, CHATTING_ROLES, STAFF_ROLES, SUPERVISING_RO
 import {Security} from "./console-security.js";
 import {forgetSession, savePresence, saveSession, savedPresence} from "./console-session.js";
 import {Settings} from "./console-settings.js";
+import {GetStarted} from "./console-start.js";
 import {SsoSettings} from "./console-sso.js";
 import {Team} from "./console-team.js";
 import {UnreadTitle} from "./console-title.js";
@@ -22,7 +23,8 @@ import {Channel} from "./realtime.js";
 const REFRESH_BEFORE_MS = 5 * 60 * 1000;
 // The screens, in the order of their tabs, and the roles that see each (a label read from a catalog is
 // a function: the catalog loads after this module).
-const SCREENS = [["conversations", "Conversations", CHATTING_ROLES], ["dashboard", "Dashboard", SUPERVISING_ROLES],
+const SCREENS = [["start", () => t("console-start.tab"), ADMIN_ROLES],
+                 ["conversations", "Conversations", CHATTING_ROLES], ["dashboard", "Dashboard", SUPERVISING_ROLES],
                  ["audit", "Audit trail", AUDITING_ROLES], ["team", () => t("console-team.tab"), ADMIN_ROLES],
                  ["settings", () => t("console-settings.tab"), ADMIN_ROLES], ["security", "Security", ADMIN_ROLES],
                  ["sso", "Single sign-on", ADMIN_ROLES], ["account", "Account", STAFF_ROLES]];
@@ -52,7 +54,9 @@ export class Console {
     this.presence = savedPresence();
     this.conversations = CHATTING_ROLES.has(this.me.role) ? new Conversations(this) : null;
     // Each screen draws itself into the view when its tab opens: draw(main).
-    this.screens = {conversations: this.conversations, dashboard: new Dashboard(this.api),
+    this.screens = {start: new GetStarted(this.api, (name) => this.tabs.has(name), (name) => this.openTab(name),
+                                          (message) => this.notify(message)),
+                    conversations: this.conversations, dashboard: new Dashboard(this.api),
                     audit: new AuditTrail(this.api, (message) => this.notify(message)),
                     team: new Team(this.api, this.me, (message) => this.notify(message)),
                     settings: new Settings(this.api, (message) => this.notify(message)),
@@ -62,7 +66,8 @@ export class Console {
     this.title = new UnreadTitle(() => (this.conversations ? this.conversations.unreadTotal() : 0));
   }
 
-  start() {
+  // firstTab: open that tab (a new owner's Get started) instead of the role's first.
+  start(firstTab = null) {
     if (this.session.totp_enrolment_required) {
       this.enrolFirst();
       return;
@@ -74,9 +79,10 @@ export class Console {
                                   onState: (state) => this.connectionState(state)});
       this.channel.start();
       this.conversations.start();
-      this.openTab("conversations");
+      this.openTab("conversations");  // drawn even under firstTab: the lists it keeps live are there
+      if (firstTab) this.openTab(firstTab);
     } else {
-      this.openTab(AUDITING_ROLES.has(this.me.role) ? "audit" : "dashboard");
+      this.openTab(firstTab || (AUDITING_ROLES.has(this.me.role) ? "audit" : "dashboard"));
     }
     window.addEventListener("focus", () => this.title.update());
   }
