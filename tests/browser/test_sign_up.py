@@ -155,3 +155,23 @@ def test_the_server_refusals_land_on_their_fields(stack, contexts):
     # Back to the sign-in form by its link.
     page.click("#sign-in-link")
     page.wait_for_selector("#login #tenant")
+
+
+def test_too_many_sign_ups_from_one_network_are_refused_with_when_to_try_again(stack, contexts):
+    """Signing up is limited per source address (SWITCHBOARD_SIGNUP_LIMIT_PER_HOUR, 10 an hour): past it
+    the form says so and for how long, and nothing is created. Last in this module: it spends the hour."""
+    for _ in range(11):
+        answer = requests.post(f"{stack.base}/v1/tenants", timeout=30, json={
+            "name": "Filler", "admin_email": "filler@fill.com", "admin_password": PASSWORD})
+        if answer.status_code == 429:
+            break
+    assert answer.status_code == 429
+    page = owner_page(contexts, "zh-CN")
+    page.goto(f"{stack.base}/app#sign-up")
+    page.fill("#signup-name", "Late Tea")
+    page.fill("#signup-email", "owner@late-tea.com")
+    page.fill("#signup-password", PASSWORD)
+    page.fill("#signup-repeat", PASSWORD)
+    page.click("#signup-submit")
+    expect(page.locator("#signup-error")).to_have_text(re.compile(r"^从此网络创建的工作区过多，请 \d+ 分钟后再试。$"))
+    assert page.locator("#sign-up-keep").count() == 0
