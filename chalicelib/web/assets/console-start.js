@@ -108,7 +108,7 @@ export class GetStarted {
       if (failure.status !== 404) throw failure;
     }
     const key = sessionStorage.getItem(SIGNED_UP_WIDGET_KEY);
-    return key ? {widget_key: key, script_url: new URL("widget.js", document.baseURI).href} : null;
+    return key ? {widget_key: key, script_url: "widget.js"} : null;  // not UI text
   }
 
   showEmbed(embed) {
@@ -119,9 +119,10 @@ export class GetStarted {
     }
     const code = el("code", {id: "start-snippet", translate: "no"});
     const status = el("p", {id: "start-snippet-status", class: "muted", role: "status"});
+    const src = new URL(embed.script_url, document.baseURI).href;  // the API may answer a path ("/widget.js")
     const show = () => {
       const hint = this.snippetLocale ? ` data-locale="${this.snippetLocale}"` : "";
-      code.textContent = `<script type="module" src="${embed.script_url}" data-widget-key="${embed.widget_key}"${hint}></script>`;  // not UI text
+      code.textContent = `<script type="module" src="${src}" data-widget-key="${embed.widget_key}"${hint}></script>`;  // not UI text
     };
     const language = el("select", {id: "start-snippet-locale", onchange: () => {
       this.snippetLocale = language.value;
