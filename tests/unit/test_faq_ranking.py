@@ -61,6 +61,31 @@ def test_a_cjk_question_matches_a_shorter_cjk_query():
     assert match is not None and match.faq_id == "faq_cn" and match.confidence == 1.0
 
 
+CHINESE_FAQ = [
+    Entry("faq_ret", "退货政策是什么？", ["退货", "退款"]),
+    Entry("faq_ship", "运费是多少？", ["运费", "快递"]),
+    Entry("faq_pay", "支持哪些付款方式？", ["付款", "支付宝", "微信支付"]),
+]
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("我想退货怎么办", "faq_ret"),  # the lone 办 left between function characters is held by no entry
+    ("运费多少", "faq_ship"),  # 费多 straddles 运费 and 多少
+    ("可以用支付宝付款吗", "faq_pay"),  # the keyword 支付宝 found whole inside the message
+    ("能用 微信 支付吗", "faq_pay"),  # spaces or none
+    ("请问退货政策是什么", "faq_ret"),
+])
+def test_chinese_questions_without_spaces_meet_their_entry(query: str, expected: str):
+    match = best_match(query, CHINESE_FAQ)
+    assert match is not None and match.faq_id == expected, rank(query, CHINESE_FAQ)
+
+
+@pytest.mark.parametrize("query", ["付款失败", "我的订单在哪", "你们几点开门"])
+def test_chinese_strangers_are_not_answered(query: str):
+    # 付款失败 (payment failed) holds 付款 of "payment methods" but an unknown 失败 too: 0.5.
+    assert best_match(query, CHINESE_FAQ) is None, rank(query, CHINESE_FAQ)
+
+
 # --- BM25 ordering --------------------------------------------------------------------------
 def test_keywords_count_more_than_the_question():
     entries = [Entry("faq_a", "Parcel delivery times"), Entry("faq_b", "Delivery times", ["parcel"])]
