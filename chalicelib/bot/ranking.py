@@ -109,6 +109,10 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
+def has_cjk(text: str) -> bool:
+    return _CJK_CHAR.search(text) is not None
+
+
 def rank(query: str, entries: Sequence[FaqEntryLike]) -> list[Match]:
     """Entries sharing a term with the query, best first (ties by faq_id, so stable)."""
     if not entries:
@@ -147,7 +151,7 @@ def _query_terms(query: str, documents: Iterable[Counter[str]], keywords: set[st
         elif word not in STOP_WORDS:
             terms.add(_stem(word))
     compact = _compact_folded(folded)
-    terms.update(keyword for keyword in keywords if _CJK_CHAR.search(keyword) and keyword in compact)
+    terms.update(keyword for keyword in keywords if has_cjk(keyword) and keyword in compact)
     return terms
 
 
@@ -211,7 +215,7 @@ def _document(entry: FaqEntryLike) -> Counter[str]:
     for keyword in entry.keywords:
         for term in tokenize(keyword):
             terms[term] += KEYWORD_WEIGHT
-        if _CJK_CHAR.search(whole := _compact(keyword)):
+        if has_cjk(whole := _compact(keyword)):
             terms[whole] += KEYWORD_WEIGHT
     return terms
 
