@@ -5,8 +5,11 @@
 import {Api} from "./api.js";
 import {Account} from "./console-account.js";
 import {AuditTrail} from "./console-audit.js";
+import {CannedLibrary} from "./console-canned-library.js";
 import {Conversations} from "./console-conversations.js";
 import {Dashboard} from "./console-dashboard.js";
+import {Keys} from "./console-keys.js";
+import {Knowledge} from "./console-knowledge.js";
 import {ADMIN_ROLES, AUDITING_ROLES, CHATTING_ROLES, STAFF_ROLES, SUPERVISING_ROLES} from "./console-roles.js";
 import {Security} from "./console-security.js";
 import {forgetSession, savePresence, saveSession, savedPresence} from "./console-session.js";
@@ -14,13 +17,18 @@ import {SsoSettings} from "./console-sso.js";
 import {UnreadTitle} from "./console-title.js";
 import {enrol} from "./console-two-factor.js";
 import {el, replace} from "./dom.js";
+import {t} from "./i18n.js";
 import {Channel} from "./realtime.js";
 
 const REFRESH_BEFORE_MS = 5 * 60 * 1000;
 // The screens, in the order of their tabs, and the roles that see each.
 const SCREENS = [["conversations", "Conversations", CHATTING_ROLES], ["dashboard", "Dashboard", SUPERVISING_ROLES],
                  ["audit", "Audit trail", AUDITING_ROLES], ["security", "Security", ADMIN_ROLES],
-                 ["sso", "Single sign-on", ADMIN_ROLES], ["account", "Account", STAFF_ROLES]];
+                 ["sso", "Single sign-on", ADMIN_ROLES],
+                 ["knowledge", () => t("console-knowledge.tab"), ADMIN_ROLES],
+                 ["canned", () => t("console-canned-library.tab"), ADMIN_ROLES],
+                 ["keys", () => t("console-keys.tab"), ADMIN_ROLES],
+                 ["account", "Account", STAFF_ROLES]];
 const ENROLMENT = {
   title: "Set up two-factor sign-in",
   why: "Your organisation requires two-factor sign-in. Set it up now to continue.",
@@ -51,6 +59,9 @@ export class Console {
                     audit: new AuditTrail(this.api, (message) => this.notify(message)),
                     security: new Security(this.api, this.me, (message) => this.notify(message)),
                     sso: new SsoSettings(this.api, (message) => this.notify(message)),
+                    knowledge: new Knowledge(this.api, (message) => this.notify(message)),
+                    canned: new CannedLibrary(this.api, (message) => this.notify(message)),
+                    keys: new Keys(this.api, (message) => this.notify(message)),
                     account: new Account(this.api, this.me, (message) => this.notify(message))};
     this.title = new UnreadTitle(() => (this.conversations ? this.conversations.unreadTotal() : 0));
   }
@@ -130,7 +141,8 @@ export class Console {
   draw() {
     const tabs = this.session.totp_enrolment_required ? [] : SCREENS.filter(([, , roles]) => roles.has(this.me.role));
     this.tabs = new Map(tabs.map(([name, label]) => [name, el("button", {type: "button", class: "tab", id: `tab-${name}`,
-                                                                          onclick: () => this.openTab(name)}, label)]));
+                                                                          onclick: () => this.openTab(name)},
+                                                                  typeof label === "function" ? label() : label)]));
     this.connection = el("span", {id: "connection", class: "connection"});
     this.presenceSelect = el("select", {id: "presence", "aria-label": "Presence", onchange: () => this.setPresence()},
       ["online", "away", "offline"].map((status) => el("option", {value: status}, status)));
