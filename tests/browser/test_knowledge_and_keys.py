@@ -31,6 +31,8 @@ def check_screen(page, screen: str, picture: str, locale: str) -> None:
     if locale == "zh-CN":
         assert_no_english(page, within=screen)
     assert_accessible(page, context=screen)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.locator(screen).evaluate("(panel) => panel.scrollTo(0, 0)")
     screenshot(page, picture if locale == "en" else f"{picture}.{locale}")
 
 

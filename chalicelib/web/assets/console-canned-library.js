@@ -36,6 +36,7 @@ export class CannedLibrary {
     replace(main, el("div", {class: "panel", id: "canned-screen"},
       el("h2", {}, t("console-canned-library.title")),
       el("p", {class: "muted"}, t("console-canned-library.intro")),
+      el("div", {class: "columns"},
       el("section", {"aria-labelledby": "canned-heading"},
         el("h3", {id: "canned-heading"}, t("console-canned-library.list")), this.count,
         el("table", {id: "canned-table"},
@@ -45,6 +46,7 @@ export class CannedLibrary {
             el("th", {scope: "col"}, t("console-canned-library.updated")),
             el("th", {scope: "col"}, el("span", {class: "visually-hidden"}, t("console-canned-library.actions"))))),
           this.rows)),
+      el("div", {},
       el("form", {id: "canned-form", class: "settings-form", onsubmit: (event) => this.save(event)},
         this.formTitle,
         el("label", {for: "canned-shortcut"}, t("console-canned-library.shortcut")), this.shortcut,
@@ -56,7 +58,7 @@ export class CannedLibrary {
         this.formStatus),
       el("section", {class: "settings-form", "aria-labelledby": "canned-try-heading"},
         el("h3", {id: "canned-try-heading"}, t("console-canned-library.try_title")),
-        el("label", {for: "canned-try"}, t("console-canned-library.try_label")), this.tryInput, this.offered)));
+        el("label", {for: "canned-try"}, t("console-canned-library.try_label")), this.tryInput, this.offered)))));
     this.edit(null);
     await this.reload();
   }

@@ -33,12 +33,13 @@ export class Knowledge {
     this.formStatus = el("p", {id: "faq-form-status", role: "status"});
     this.tryQuestion = el("input", {id: "faq-try-question", required: true, maxlength: 4000});
     this.tryResult = el("div", {id: "faq-try-result", role: "status", "aria-live": "polite"});
-    this.phrases = el("textarea", {id: "handoff-phrases", rows: 6, translate: "no",
+    this.phrases = el("textarea", {id: "handoff-phrases", rows: 9, translate: "no",
                                    "aria-describedby": "handoff-help"});
     this.phrasesStatus = el("p", {id: "handoff-status", role: "status"});
     replace(main, el("div", {class: "panel", id: "knowledge-screen"},
       el("h2", {}, t("console-knowledge.title")),
       el("p", {class: "muted"}, t("console-knowledge.intro")),
+      el("div", {class: "columns"}, el("div", {},
       el("section", {"aria-labelledby": "faq-heading"},
         el("h3", {id: "faq-heading"}, t("console-knowledge.entries")), this.count,
         el("table", {id: "faq-table"},
@@ -56,7 +57,7 @@ export class Knowledge {
         el("p", {id: "faq-keywords-help", class: "muted"}, t("console-knowledge.keywords_help")),
         el("div", {class: "actions"}, el("button", {type: "submit", id: "faq-save"}, t("console-common.save")),
            this.cancel),
-        this.formStatus),
+        this.formStatus)), el("div", {},
       el("form", {id: "faq-try", class: "settings-form", onsubmit: (event) => this.tryIt(event)},
         el("h3", {}, t("console-knowledge.try_title")),
         el("label", {for: "faq-try-question"}, t("console-knowledge.try_label")),
@@ -68,7 +69,7 @@ export class Knowledge {
         el("label", {for: "handoff-phrases"}, t("console-knowledge.handoff_label")), this.phrases,
         el("p", {id: "handoff-help", class: "muted"}, t("console-knowledge.handoff_help")),
         el("div", {class: "actions"}, el("button", {type: "submit", id: "handoff-save"}, t("console-common.save"))),
-        this.phrasesStatus)));
+        this.phrasesStatus)))));
     this.edit(null);
     try {
       const [entries, settings] = await Promise.all([this.api.all("v1/faq"), this.api.get("v1/settings")]);
