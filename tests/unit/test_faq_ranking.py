@@ -82,7 +82,7 @@ def test_chinese_questions_without_spaces_meet_their_entry(query: str, expected:
 
 @pytest.mark.parametrize("query", ["付款失败", "我的订单在哪", "你们几点开门"])
 def test_chinese_strangers_are_not_answered(query: str):
-    # 付款失败 (payment failed) holds 付款 of "payment methods" but an unknown 失败 too: 0.5.
+    # 付款失败 (payment failed) holds 付款 of "payment methods" but unknown 款失 and 失败 too: 1/3.
     assert best_match(query, CHINESE_FAQ) is None, rank(query, CHINESE_FAQ)
 
 
