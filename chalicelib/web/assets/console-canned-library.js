@@ -33,32 +33,31 @@ export class CannedLibrary {
     this.expansion = el("div", {id: "canned-preview", class: "canned-preview", "aria-live": "polite"});
     this.tryInput = el("input", {id: "canned-try", autocomplete: "off", translate: "no", oninput: () => this.offer()});
     this.offered = el("ul", {id: "canned-offered", class: "canned-offered", "aria-live": "polite"});
+    const list = el("section", {"aria-labelledby": "canned-heading"},
+      el("h3", {id: "canned-heading"}, t("console-canned-library.list")), this.count,
+      el("table", {id: "canned-table"},
+        el("thead", {}, el("tr", {},
+          el("th", {scope: "col"}, t("console-canned-library.shortcut")),
+          el("th", {scope: "col"}, t("console-canned-library.text")),
+          el("th", {scope: "col"}, t("console-canned-library.updated")),
+          el("th", {scope: "col"}, el("span", {class: "visually-hidden"}, t("console-canned-library.actions"))))),
+        this.rows));
+    const form = el("form", {id: "canned-form", class: "settings-form", onsubmit: (event) => this.save(event)},
+      this.formTitle,
+      el("label", {for: "canned-shortcut"}, t("console-canned-library.shortcut")), this.shortcut,
+      el("p", {id: "canned-shortcut-help", class: "muted"}, t("console-canned-library.shortcut_help")),
+      el("label", {for: "canned-text"}, t("console-canned-library.text")), this.text,
+      el("h4", {}, t("console-canned-library.preview_title")), this.expansion,
+      el("div", {class: "actions"}, el("button", {type: "submit", id: "canned-save"}, t("console-common.save")),
+         this.cancel),
+      this.formStatus);
+    const tryIt = el("section", {class: "settings-form", "aria-labelledby": "canned-try-heading"},
+      el("h3", {id: "canned-try-heading"}, t("console-canned-library.try_title")),
+      el("label", {for: "canned-try"}, t("console-canned-library.try_label")), this.tryInput, this.offered);
     replace(main, el("div", {class: "panel", id: "canned-screen"},
       el("h2", {}, t("console-canned-library.title")),
       el("p", {class: "muted"}, t("console-canned-library.intro")),
-      el("div", {class: "columns"},
-      el("section", {"aria-labelledby": "canned-heading"},
-        el("h3", {id: "canned-heading"}, t("console-canned-library.list")), this.count,
-        el("table", {id: "canned-table"},
-          el("thead", {}, el("tr", {},
-            el("th", {scope: "col"}, t("console-canned-library.shortcut")),
-            el("th", {scope: "col"}, t("console-canned-library.text")),
-            el("th", {scope: "col"}, t("console-canned-library.updated")),
-            el("th", {scope: "col"}, el("span", {class: "visually-hidden"}, t("console-canned-library.actions"))))),
-          this.rows)),
-      el("div", {},
-      el("form", {id: "canned-form", class: "settings-form", onsubmit: (event) => this.save(event)},
-        this.formTitle,
-        el("label", {for: "canned-shortcut"}, t("console-canned-library.shortcut")), this.shortcut,
-        el("p", {id: "canned-shortcut-help", class: "muted"}, t("console-canned-library.shortcut_help")),
-        el("label", {for: "canned-text"}, t("console-canned-library.text")), this.text,
-        el("h4", {}, t("console-canned-library.preview_title")), this.expansion,
-        el("div", {class: "actions"}, el("button", {type: "submit", id: "canned-save"}, t("console-common.save")),
-           this.cancel),
-        this.formStatus),
-      el("section", {class: "settings-form", "aria-labelledby": "canned-try-heading"},
-        el("h3", {id: "canned-try-heading"}, t("console-canned-library.try_title")),
-        el("label", {for: "canned-try"}, t("console-canned-library.try_label")), this.tryInput, this.offered)))));
+      el("div", {class: "columns"}, list, el("div", {}, form, tryIt))));
     this.edit(null);
     await this.reload();
   }
