@@ -16,16 +16,18 @@ from .ranking import has_cjk
 _WORD = re.compile(r"\w+")
 
 
-def asks_for_a_person(text: str, phrases: Iterable[str]) -> bool:
+def handoff_phrase_in(text: str, phrases: Iterable[str]) -> str | None:
+    """The first of the phrases the message holds (as the tenant wrote it), or None."""
     folded = _fold(text)
     compact, words = "".join(folded.split()), _WORD.findall(folded)
-    for phrase in map(_fold, phrases):
-        if has_cjk(phrase):
-            if "".join(phrase.split()) in compact:
-                return True
-        elif _holds_words(words, _WORD.findall(phrase)):
-            return True
-    return False
+    for phrase in phrases:
+        wanted = _fold(phrase)
+        if has_cjk(wanted):
+            if "".join(wanted.split()) in compact:
+                return phrase
+        elif _holds_words(words, _WORD.findall(wanted)):
+            return phrase
+    return None
 
 
 def _fold(text: str) -> str:

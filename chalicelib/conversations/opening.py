@@ -7,7 +7,6 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from ..access.visitor_limits import busy
-from ..bot.handoff import asks_for_a_person
 from ..bot.service import answer_for
 from ..errors import Conflict, NotFound, RateLimited
 from ..ids import new_id
@@ -142,8 +141,7 @@ def bot_turn(conversation: ConversationModel, client_msg_id: str, text: str) -> 
     """Answer from the FAQ when confident; otherwise, or when asked for a person (by one of the
     tenant's handoff phrases), hand over."""
     settings = assignment.tenant_settings(conversation.tenant_id)
-    wants_a_person = asks_for_a_person(text, settings.handoff_phrases)
-    found = None if wants_a_person else answer_for(conversation.tenant_id, text)
+    found = answer_for(conversation.tenant_id, text, settings.handoff_phrases)
     if found is None:
         hand_to_human(conversation, settings)
         return

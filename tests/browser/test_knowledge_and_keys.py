@@ -89,6 +89,10 @@ def test_a_chinese_faq_entry_added_in_the_console_answers_a_visitor(stack, conte
     admin.fill("#faq-try-question", "付款失败")
     admin.click("#faq-try-run")
     admin.wait_for_selector("#faq-try-handover")
+    # The new phrase wins over the confident entry, in the preview as in the bot.
+    admin.fill("#faq-try-question", "退货政策，找真人")
+    admin.click("#faq-try-run")
+    expect(admin.locator("#faq-try-phrase strong")).to_have_text("真人")
 
     # The visitor asks in Chinese without spaces: the bot answers with the entry, then hands over on 真人.
     visitor = contexts(locale=locale)

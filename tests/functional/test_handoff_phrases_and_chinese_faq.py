@@ -79,8 +79,13 @@ def test_the_preview_names_the_entry_the_bot_answers_with(api: Api, tenant: dict
     preview = api.call("GET", "/v1/faq/match?q=我想退货怎么办", token=tenant["admin_token"]).json_body
     assert preview["answer_faq_id"] == returns_id and preview["matches"][0]["confidence"] == 1.0
     assert preview["threshold"] == pytest.approx(0.6)
+    assert preview["handoff_phrase"] is None
     stranger = api.call("GET", "/v1/faq/match?q=付款失败", token=tenant["admin_token"]).json_body
     assert stranger["answer_faq_id"] is None
+    # A handoff phrase wins over a confident entry, in the preview as in the bot.
+    asked = api.call("GET", "/v1/faq/match?q=退货政策，转人工", token=tenant["admin_token"]).json_body
+    assert asked["handoff_phrase"] == "人工" and asked["answer_faq_id"] is None
+    assert asked["matches"][0]["faq_id"] == returns_id
 
 
 @pytest.mark.parametrize("text, phrases, handed_over", [

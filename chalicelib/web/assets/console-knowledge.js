@@ -154,8 +154,10 @@ export class Knowledge {
   showPreview(preview, entries) {
     const needed = format.percent(preview.threshold);
     const chosen = preview.answer_faq_id && entries.get(preview.answer_faq_id);
-    const verdict = chosen
-      ? el("div", {id: "faq-try-answer", class: "try-answer"},
+    const verdict = preview.handoff_phrase
+      ? el("p", {id: "faq-try-phrase"}, t("console-knowledge.try_phrase"), " ",
+           el("strong", {translate: "no"}, preview.handoff_phrase))
+      : chosen ? el("div", {id: "faq-try-answer", class: "try-answer"},
           el("p", {}, t("console-knowledge.try_answers")),
           el("blockquote", {translate: "no"}, chosen.answer),
           el("p", {class: "muted"}, t("console-knowledge.try_from"), " ",
