@@ -139,6 +139,13 @@ def test_canned_responses_added_previewed_edited_and_deleted(stack, contexts, lo
     admin.wait_for_selector("#canned-rows td.empty")
     assert shop.call("GET", "/v1/canned-responses").json()["items"] == []
 
+    # An agent sees none of the three tabs (and the server refuses them the routes anyway).
+    shop.add_agent(f"alex@{name.lower()}.com", "Alex Agent")
+    agent = contexts(locale=locale)
+    shop.sign_in(agent, f"alex@{name.lower()}.com")
+    agent.wait_for_selector("#tab-conversations")
+    expect(agent.locator("#tab-knowledge, #tab-canned, #tab-keys")).to_have_count(0)
+
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_api_keys_created_copied_and_revoked(stack, contexts, locale):
