@@ -68,16 +68,17 @@ CHINESE_FAQ = [
 ]
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("我想退货怎么办", "faq_ret"),  # the lone 办 left between function characters is held by no entry
-    ("运费多少", "faq_ship"),  # 费多 straddles 运费 and 多少
-    ("可以用支付宝付款吗", "faq_pay"),  # the keyword 支付宝 found whole inside the message
-    ("能用 微信 支付吗", "faq_pay"),  # spaces or none
-    ("请问退货政策是什么", "faq_ret"),
+@pytest.mark.parametrize("query, expected, confidence", [
+    ("我想退货怎么办", "faq_ret", 1.0),  # the lone 办 left between function characters is held by no entry
+    ("运费多少", "faq_ship", 1.0),  # 费多 straddles 运费 and 多少
+    ("可以用支付宝付款吗", "faq_pay", 0.8),  # 宝付 straddles; the keyword 支付宝 is found whole in the message
+    ("能用 微信 支付吗", "faq_pay", 1.0),  # the keyword 微信支付 across spaces
+    ("请问退货政策是什么", "faq_ret", 0.75),  # 问退 is unknown but not between two known bigrams: it counts
 ])
-def test_chinese_questions_without_spaces_meet_their_entry(query: str, expected: str):
+def test_chinese_questions_without_spaces_meet_their_entry(query: str, expected: str, confidence: float):
     match = best_match(query, CHINESE_FAQ)
     assert match is not None and match.faq_id == expected, rank(query, CHINESE_FAQ)
+    assert match.confidence == pytest.approx(confidence)
 
 
 @pytest.mark.parametrize("query", ["付款失败", "我的订单在哪", "你们几点开门"])
