@@ -13,7 +13,9 @@ import {Knowledge} from "./console-knowledge.js";
 import {ADMIN_ROLES, AUDITING_ROLES, CHATTING_ROLES, STAFF_ROLES, SUPERVISING_ROLES} from "./console-roles.js";
 import {Security} from "./console-security.js";
 import {forgetSession, savePresence, saveSession, savedPresence} from "./console-session.js";
+import {Settings} from "./console-settings.js";
 import {SsoSettings} from "./console-sso.js";
+import {Team} from "./console-team.js";
 import {UnreadTitle} from "./console-title.js";
 import {enrol} from "./console-two-factor.js";
 import {el, replace} from "./dom.js";
@@ -21,9 +23,11 @@ import {t} from "./i18n.js";
 import {Channel} from "./realtime.js";
 
 const REFRESH_BEFORE_MS = 5 * 60 * 1000;
-// The screens, in the order of their tabs, and the roles that see each.
+// The screens, in the order of their tabs, and the roles that see each (a label read from a catalog is
+// a function: the catalog loads after this module).
 const SCREENS = [["conversations", "Conversations", CHATTING_ROLES], ["dashboard", "Dashboard", SUPERVISING_ROLES],
-                 ["audit", "Audit trail", AUDITING_ROLES], ["security", "Security", ADMIN_ROLES],
+                 ["audit", "Audit trail", AUDITING_ROLES], ["team", () => t("console-team.tab"), ADMIN_ROLES],
+                 ["settings", () => t("console-settings.tab"), ADMIN_ROLES], ["security", "Security", ADMIN_ROLES],
                  ["sso", "Single sign-on", ADMIN_ROLES],
                  ["knowledge", () => t("console-knowledge.tab"), ADMIN_ROLES],
                  ["canned", () => t("console-canned-library.tab"), ADMIN_ROLES],
@@ -57,6 +61,8 @@ export class Console {
     // Each screen draws itself into the view when its tab opens: draw(main).
     this.screens = {conversations: this.conversations, dashboard: new Dashboard(this.api),
                     audit: new AuditTrail(this.api, (message) => this.notify(message)),
+                    team: new Team(this.api, this.me, (message) => this.notify(message)),
+                    settings: new Settings(this.api, (message) => this.notify(message)),
                     security: new Security(this.api, this.me, (message) => this.notify(message)),
                     sso: new SsoSettings(this.api, (message) => this.notify(message)),
                     knowledge: new Knowledge(this.api, (message) => this.notify(message)),
@@ -142,7 +148,7 @@ export class Console {
     const tabs = this.session.totp_enrolment_required ? [] : SCREENS.filter(([, , roles]) => roles.has(this.me.role));
     this.tabs = new Map(tabs.map(([name, label]) => [name, el("button", {type: "button", class: "tab", id: `tab-${name}`,
                                                                           onclick: () => this.openTab(name)},
-                                                                  typeof label === "function" ? label() : label)]));
+                                                                          typeof label === "function" ? label() : label)]));
     this.connection = el("span", {id: "connection", class: "connection"});
     this.presenceSelect = el("select", {id: "presence", "aria-label": "Presence", onchange: () => this.setPresence()},
       ["online", "away", "offline"].map((status) => el("option", {value: status}, status)));
