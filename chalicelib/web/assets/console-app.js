@@ -5,8 +5,11 @@
 import {Api} from "./api.js";
 import {Account} from "./console-account.js";
 import {AuditTrail} from "./console-audit.js";
+import {CannedLibrary} from "./console-canned-library.js";
 import {Conversations} from "./console-conversations.js";
 import {Dashboard} from "./console-dashboard.js";
+import {Keys} from "./console-keys.js";
+import {Knowledge} from "./console-knowledge.js";
 import {ADMIN_ROLES, AUDITING_ROLES, CHATTING_ROLES, STAFF_ROLES, SUPERVISING_ROLES} from "./console-roles.js";
 import {Security} from "./console-security.js";
 import {forgetSession, savePresence, saveSession, savedPresence} from "./console-session.js";
@@ -27,7 +30,11 @@ const SCREENS = [["start", () => t("console-start.tab"), ADMIN_ROLES],
                  ["conversations", "Conversations", CHATTING_ROLES], ["dashboard", "Dashboard", SUPERVISING_ROLES],
                  ["audit", "Audit trail", AUDITING_ROLES], ["team", () => t("console-team.tab"), ADMIN_ROLES],
                  ["settings", () => t("console-settings.tab"), ADMIN_ROLES], ["security", "Security", ADMIN_ROLES],
-                 ["sso", "Single sign-on", ADMIN_ROLES], ["account", "Account", STAFF_ROLES]];
+                 ["sso", "Single sign-on", ADMIN_ROLES],
+                 ["knowledge", () => t("console-knowledge.tab"), ADMIN_ROLES],
+                 ["canned", () => t("console-canned-library.tab"), ADMIN_ROLES],
+                 ["keys", () => t("console-keys.tab"), ADMIN_ROLES],
+                 ["account", "Account", STAFF_ROLES]];
 const ENROLMENT = {
   title: "Set up two-factor sign-in",
   why: "Your organisation requires two-factor sign-in. Set it up now to continue.",
@@ -62,6 +69,9 @@ export class Console {
                     settings: new Settings(this.api, (message) => this.notify(message)),
                     security: new Security(this.api, this.me, (message) => this.notify(message)),
                     sso: new SsoSettings(this.api, (message) => this.notify(message)),
+                    knowledge: new Knowledge(this.api, (message) => this.notify(message)),
+                    canned: new CannedLibrary(this.api, (message) => this.notify(message)),
+                    keys: new Keys(this.api, (message) => this.notify(message)),
                     account: new Account(this.api, this.me, (message) => this.notify(message))};
     this.title = new UnreadTitle(() => (this.conversations ? this.conversations.unreadTotal() : 0));
   }
