@@ -7,6 +7,7 @@ import {el, replace} from "./dom.js";
 import {locale, t} from "./i18n.js";
 import {languagePicker, useConsoleLocale} from "./console-language.js";
 import {rememberTenant, rememberedTenant, saveLanguage, saveSession} from "./console-session.js";
+import {signUpLink} from "./console-sign-up.js";
 import {ssoButton} from "./console-sso-sign-in.js";
 import {TITLE} from "./console-title.js";
 import {forgetDevice, rememberedDevice, showSecondStep} from "./console-two-factor.js";
@@ -50,6 +51,7 @@ export function showSignIn(root, message, onSignedIn, typed = {}) {
     el("label", {for: "email"}, t("console-sign-in.email")), email,
     el("label", {for: "password"}, t("console-sign-in.password")), password,
     el("button", {type: "submit", id: "sign-in"}, t("console-sign-in.sign_in")), ssoButton(tenant, email, error), error,
+    signUpLink(),
     el("div", {class: "language"}, languagePicker("sign-in-language", locale(), async (tag) => {
       saveLanguage(tag);
       await useConsoleLocale(null);

@@ -7,11 +7,13 @@
 // console-chat.js, console-canned.js and console-visitor.js, console-dashboard.js, console-audit.js,
 // console-two-factor.js (the second sign-in step, enrolment), console-account.js, console-security.js,
 // console-sso.js (the admin's single sign-on tab) and console-sso-sign-in.js (signing in through it),
+// console-sign-up.js (creating a workspace, /app#sign-up), console-start.js (the admin's Get started) and
 // console-language.js (which language, and the pickers).
 import {Console} from "./console-app.js";
 import {useConsoleLocale} from "./console-language.js";
 import {saveSession, savedSession} from "./console-session.js";
 import {showSignIn} from "./console-sign-in.js";
+import {SIGN_UP_HASH, showSignUp} from "./console-sign-up.js";
 import {ssoReturn} from "./console-sso-sign-in.js";
 
 const root = document.getElementById("root");
@@ -19,15 +21,30 @@ const saved = savedSession();
 // The agent's own language (from their last sign-in in this tab), else this browser's choice or language.
 await useConsoleLocale(saved?.agent?.locale);
 
+let signedIn = false;
+
 // Once signed in, the console speaks the agent's language, which may not be the sign-in form's.
-async function open(session) {
+// firstTab: the tab to open (a new owner's Get started), else the role's first.
+async function open(session, firstTab) {
+  signedIn = true;
   await useConsoleLocale(session.agent.locale);
-  new Console(root, session, signIn).start();
+  new Console(root, session, signOut).start(firstTab);
 }
 
-function signIn(message = "") {
-  showSignIn(root, message, open);
+function signOut(message) {
+  signedIn = false;
+  signIn(message);
 }
+
+// The sign-in form, or the sign-up form at #sign-up (its link, or /app#sign-up).
+function signIn(message = "") {
+  if (location.hash === SIGN_UP_HASH) showSignUp(root, open);
+  else showSignIn(root, message, open);
+}
+
+window.addEventListener("hashchange", () => {
+  if (!signedIn) signIn();
+});
 
 // Back from single sign-on: its session (or why not); else a session kept in this tab resumes; else the form.
 const returning = ssoReturn();
