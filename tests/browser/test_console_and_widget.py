@@ -260,7 +260,7 @@ def test_supervisor_dashboard_and_compliance_audit_export(stack, contexts):
     compliance.wait_for_selector("#audit-rows tr")
     assert "agent.created" in texts(compliance, "#audit-rows td.action")
     compliance.click("#audit-export")
-    link = compliance.wait_for_selector("#export-download", timeout=60000)
+    link = compliance.wait_for_selector("#export-status .export-download", timeout=60000)
     screenshot(compliance, "console-audit")
     download = requests.get(link.get_attribute("href"), timeout=30)
     first_line = gzip.decompress(download.content).splitlines()[0]

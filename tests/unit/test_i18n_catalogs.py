@@ -17,8 +17,8 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 EXEMPT = "// not UI text"
 # Modules written before the catalogs; each leaves this list as it moves to t(). Empty when #23 is done.
 NOT_YET_TRANSLATED: set[str] = {
-    "api.js", "console-access-export.js", "console-account.js", "console-app.js", "console-audit.js",
-    "console-canned.js", "console-chat.js", "console-conversations.js", "console-dashboard.js",
+    "api.js", "console-access-export.js", "console-account.js", "console-app.js",
+    "console-canned.js", "console-chat.js", "console-conversations.js",
     "console-erasure.js", "console-security.js", "console-sign-in.js", "console-sso-sign-in.js", "console-sso.js",
     "console-title.js", "console-two-factor.js", "console-visitor.js", "widget.js",
 }

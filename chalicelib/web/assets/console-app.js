@@ -18,8 +18,8 @@ import {Channel} from "./realtime.js";
 
 const REFRESH_BEFORE_MS = 5 * 60 * 1000;
 // The screens, in the order of their tabs, and the roles that see each.
-const SCREENS = [["conversations", "Conversations", CHATTING_ROLES], ["dashboard", "Dashboard", SUPERVISING_ROLES],
-                 ["audit", "Audit trail", AUDITING_ROLES], ["security", "Security", ADMIN_ROLES],
+const SCREENS = [["conversations", "Conversations", CHATTING_ROLES], ["dashboard", "Reports", SUPERVISING_ROLES],
+                 ["audit", "Compliance", AUDITING_ROLES], ["security", "Security", ADMIN_ROLES],
                  ["sso", "Single sign-on", ADMIN_ROLES], ["account", "Account", STAFF_ROLES]];
 const ENROLMENT = {
   title: "Set up two-factor sign-in",
