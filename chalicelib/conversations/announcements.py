@@ -2,6 +2,7 @@
 transcript's first page), or queued at a position, and who moves up when the queue moves."""
 from __future__ import annotations
 
+from ..i18n import negotiate
 from ..realtime.connections import connection_ids_of
 from ..realtime.sender import sender
 from ..runtime import runtime
@@ -17,14 +18,17 @@ from .parties import SYSTEM
 
 def route_and_announce(conversation: ConversationModel, settings: Settings) -> None:
     """A person if one is free; else the queue position, and outside business hours the offline
-    message (the conversation waits in the queue for the first agent to come online)."""
+    message in the visitor's language (the conversation waits in the queue for the first agent to
+    come online)."""
     assignment = route(conversation, settings)
     if assignment:
         announce(assignment)
         return
     announce_queued(conversation)
     if not is_open(settings, runtime().clock.utcnow()):
-        post_as(conversation, SYSTEM, "system:offline", settings.offline_message)
+        visitor = VisitorModel.get(conversation.tenant_id, conversation.visitor_id)
+        locale = negotiate(visitor.locale, settings.default_locale)
+        post_as(conversation, SYSTEM, "system:offline", settings.offline_text(locale))
 
 
 def announce_queued(conversation: ConversationModel) -> None:

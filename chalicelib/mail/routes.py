@@ -24,7 +24,7 @@ FORMS = ("application/x-www-form-urlencoded", "multipart/form-data", "applicatio
           summary="The unsubscribe link's page (HTML): asks, changes nothing", tag=TAG, auth=PUBLIC,
           errors=(404,), html_errors=True)
 def unsubscribe_page(call: PublicCall[None], unsubscribe_token: str) -> Response:
-    return pages.confirm_page(unsubscribe_token)
+    return pages.confirm_page(unsubscribe_token, call.headers.get("accept-language"))
 
 
 @endpoint(bp, "POST", "/v1/unsubscribe/{unsubscribe_token}",
@@ -32,4 +32,4 @@ def unsubscribe_page(call: PublicCall[None], unsubscribe_token: str) -> Response
                   "(idempotent; any body, e.g. List-Unsubscribe=One-Click; answers HTML)",
           tag=TAG, auth=PUBLIC, errors=(404,), html_errors=True, content_types=FORMS)
 def unsubscribe(call: PublicCall[None], unsubscribe_token: str) -> Response:
-    return pages.unsubscribed_page(unsubscribe_token)
+    return pages.unsubscribed_page(unsubscribe_token, call.headers.get("accept-language"))

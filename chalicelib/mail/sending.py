@@ -20,9 +20,9 @@ _SENDABLE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,
 
 
 def send_to_visitor(tenant_id: str, tenant_name: str, address: str, subject: str,
-                    paragraphs: list[str]) -> Outcome:
-    """Send fixed text (`subject`, `paragraphs`) to `address` for the tenant, unless the address is
-    suppressed for it or a daily cap is reached; which of these happened."""
+                    paragraphs: list[str], locale: str) -> Outcome:
+    """Send fixed text (`subject`, `paragraphs`, written in `locale`) to `address` for the tenant, unless
+    the address is suppressed for it or a daily cap is reached; which of these happened."""
     if not _SENDABLE.match(address):
         return "none"
     digest = suppression.address_hash(address)
@@ -31,9 +31,9 @@ def send_to_visitor(tenant_id: str, tenant_name: str, address: str, subject: str
     refused = caps.take_slot(tenant_id, digest)
     if refused:
         return refused
-    link = unsubscribe_url(tenant_id, digest)
-    message = _message(address, subject, [*paragraphs, *texts.unsubscribe_footer(texts.business(tenant_name), link)],
-                       link)
+    link = unsubscribe_url(tenant_id, digest, locale)
+    footer = texts.unsubscribe_footer(texts.business(tenant_name, locale), link, locale)
+    message = _message(address, subject, [*paragraphs, *footer], link)
     rt = runtime()
     rt.client("ses").send_raw_email(Source=rt.config.mail_from, Destinations=[address],
                                     RawMessage={"Data": message.as_bytes()},

@@ -1,4 +1,5 @@
-"""Every text a visitor reads in an email or on the pages an email links to, in one place.
+"""Every text a visitor reads in an email or on the pages an email links to, in the visitor's language
+(the catalogs chalicelib/i18n/catalogs/email.json and pages.json).
 
 Fixed text only. Nothing here is ever filled with what a visitor typed (their name, their messages):
 an email goes to whatever address was typed into a widget, from our domain, so visitor text in it
@@ -9,18 +10,11 @@ from __future__ import annotations
 
 import unicodedata
 
+from ..i18n import text
+
 NAME_MAX = 40
 NAME_DIGITS_MAX = 4
 _NAME_PUNCTUATION = "&'-"
-UNKNOWN_BUSINESS = "a business that uses Switchboard"
-
-SURVEY_SUBJECT = "How did we do?"
-
-UNSUBSCRIBE_TITLE = "Unsubscribe"
-UNSUBSCRIBE_BUTTON = "Unsubscribe"
-UNSUBSCRIBED_TITLE = "You are unsubscribed"
-LINK_NOT_VALID_TITLE = "Link not valid"
-LINK_NOT_VALID = "This unsubscribe link is not valid."
 
 
 def display_name(tenant_name: str) -> str | None:
@@ -44,27 +38,20 @@ def display_name(tenant_name: str) -> str | None:
     return name if any(unicodedata.category(ch)[0] == "L" for ch in name) else None
 
 
-def business(tenant_name: str) -> str:
+def business(tenant_name: str, locale: str | None) -> str:
+    """The tenant as a sentence names it: its display name quoted, or a description when none is fit."""
     shown = display_name(tenant_name)
-    return f'"{shown}"' if shown else UNKNOWN_BUSINESS
+    return text(locale, "email.business", name=shown) if shown else text(locale, "email.unknown_business")
 
 
-def survey_email(business_name: str, survey_url: str) -> list[str]:
-    return ["Hello,",
-            f"Thank you for your recent chat with {business_name}. How did we do? "
-            "Rate the conversation here (the link works for 7 days):",
+def survey_subject(locale: str | None) -> str:
+    return text(locale, "email.survey_subject")
+
+
+def survey_email(business_name: str, survey_url: str, locale: str | None) -> list[str]:
+    return [text(locale, "email.survey_greeting"), text(locale, "email.survey_body", business=business_name),
             survey_url]
 
 
-def unsubscribe_footer(business_name: str, unsubscribe_url: str) -> list[str]:
-    return [f"You got this email because this address was given in a chat with {business_name}. "
-            f"To get no more emails from {business_name}:",
-            unsubscribe_url]
-
-
-def unsubscribe_question(business_name: str) -> str:
-    return f"Stop emails from {business_name} to this address?"
-
-
-def unsubscribed(business_name: str) -> str:
-    return f"This address will get no more emails from {business_name}."
+def unsubscribe_footer(business_name: str, unsubscribe_url: str, locale: str | None) -> list[str]:
+    return [text(locale, "email.unsubscribe_footer", business=business_name), unsubscribe_url]

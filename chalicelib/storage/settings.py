@@ -9,9 +9,9 @@ import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from ..i18n import Locale
+from ..i18n import Locale, text
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
@@ -44,6 +44,11 @@ Timezone = Annotated[str, Field(max_length=64), AfterValidator(_check_timezone)]
 DayRanges = Annotated[list[list[str]], Field(max_length=12), AfterValidator(_check_ranges)]
 BusinessHours = dict[Day, DayRanges]
 Origin = Annotated[str, Field(max_length=200), AfterValidator(_check_origin)]
+# Settings stored before the catalogs hold Switchboard's English defaults word for word (settings are
+# stored whole): those read as null, Switchboard's text in each visitor's language.
+_FORMER_DEFAULTS = {
+    "offline_message": "We're away right now. Leave a message and we'll reply as soon as we're back.",
+    "survey_question": "How would you rate this conversation?"}
 
 
 class Settings(BaseModel):
@@ -53,14 +58,18 @@ class Settings(BaseModel):
     timezone: Timezone = "UTC"
     business_hours: BusinessHours | None = Field(
         default=None, description='null = always open; else {"mon": [["09:00","17:30"]], ..., "sun": []}')
-    offline_message: Annotated[str, Field(max_length=1000)] = (
-        "We're away right now. Leave a message and we'll reply as soon as we're back.")
+    offline_message: Annotated[str, Field(max_length=1000)] | None = Field(
+        default=None, description="null = Switchboard's own, in the visitor's language (en: \"We're away right "
+                                  "now. Leave a message and we'll reply as soon as we're back.\"); "
+                                  "else the tenant's text, sent as written")
     bot_enabled: bool = True
     first_response_timeout_seconds: Annotated[int, Field(ge=5, le=86400)] = 120
     sla_first_response_seconds: Annotated[int, Field(ge=1, le=86400)] = 60
     survey_enabled: bool = True
     survey_delay_seconds: Annotated[int, Field(ge=0, le=7 * 86400)] = 300
-    survey_question: Annotated[str, Field(min_length=1, max_length=300)] = "How would you rate this conversation?"
+    survey_question: Annotated[str, Field(min_length=1, max_length=300)] | None = Field(
+        default=None, description="null = Switchboard's own, in the visitor's language (en: \"How would you "
+                                  "rate this conversation?\"); else the tenant's question, asked as written")
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 365
     allowed_origins: Annotated[list[Origin], Field(max_length=50)] = Field(
         default_factory=list, description="[] = any origin")
@@ -75,3 +84,16 @@ class Settings(BaseModel):
     identity_verification: bool = Field(
         default=False, description="read-only: an identity secret is set (POST /v1/identity-secret); "
                                    "the secret itself is never shown again")
+
+    @field_validator("offline_message", "survey_question", mode="before")
+    @classmethod
+    def _former_default_is_ours(cls, value: object, info: ValidationInfo) -> object:
+        return None if value == _FORMER_DEFAULTS[info.field_name or ""] else value
+
+    def offline_text(self, locale: Locale) -> str:
+        """What a visitor reads when they write outside business hours."""
+        return text(locale, "system.offline_message") if self.offline_message is None else self.offline_message
+
+    def survey_text(self, locale: Locale) -> str:
+        """The question a survey asks a visitor."""
+        return text(locale, "system.survey_question") if self.survey_question is None else self.survey_question

@@ -30,7 +30,7 @@ def answer_survey(call: PublicCall[s.SurveyAnswer], survey_token: str) -> s.Surv
 @endpoint(bp, "GET", "/survey/{survey_token}", summary="The hosted survey page (HTML) for visitors from the email",
           tag=TAG, auth=PUBLIC, errors=(404, 410), html_errors=True)
 def survey_page(call: PublicCall[None], survey_token: str) -> Response:
-    return page.survey_page(survey_token)
+    return page.survey_page(survey_token, call.headers.get("accept-language"))
 
 
 @endpoint(bp, "GET", "/survey.js", summary="The survey page's script", tag=TAG, auth=PUBLIC)

@@ -4,7 +4,8 @@ The job finds due conversations through the sparse, sharded survey-index (never 
 each with a conditional put of its survey record (so no conversation is ever surveyed twice, even by
 overlapping runs), sends a `survey.request` frame to the visitor's open connections or else an email
 through SES when the visitor gave one (fixed text and the link only: chalicelib/mail decides whether
-the address may get it), and only then takes the conversation out of the index.
+the address may get it), and only then takes the conversation out of the index. Both speak the
+visitor's language, which the survey's token records for the survey page.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pynamodb.expressions.update import Action
 from ..access.tokens import signer
 from ..clock import iso
 from ..errors import ApiError, Conflict, NotFound, Unauthorized
+from ..i18n import negotiate
 from ..mail import texts
 from ..mail.sending import send_to_visitor
 from ..realtime.connections import connection_ids_of
@@ -121,25 +123,36 @@ def _unschedule(conversation: ConversationModel) -> None:
 
 
 def _deliver(conversation: ConversationModel, tenant: TenantModel) -> str:
+    try:
+        visitor: VisitorModel | None = VisitorModel.get(conversation.tenant_id, conversation.visitor_id)
+    except DoesNotExist:
+        visitor = None
+    settings = Settings.model_validate(tenant.settings)
+    # The visitor's language, recorded in the token: the survey page speaks it too.
+    locale = negotiate(visitor.locale if visitor else None, settings.default_locale)
     token = signer().issue("survey", conversation.tenant_id, conversation.conversation_id,
-                           TOKEN_DAYS * 86400).token
-    question = Settings.model_validate(tenant.settings).survey_question
+                           TOKEN_DAYS * 86400, lng=locale).token
     frame = {"type": "survey.request", "conversation_id": conversation.conversation_id, "survey_token": token,
-             "survey_url": survey_url(token), "question": question}
+             "survey_url": survey_url(token), "question": settings.survey_text(locale)}
     if sender().send_all(connection_ids_of(conversation.tenant_id, "visitor", conversation.visitor_id), frame):
         return "websocket"
-    try:
-        visitor = VisitorModel.get(conversation.tenant_id, conversation.visitor_id)
-    except DoesNotExist:
-        return "none"
-    if not visitor.email or visitor.erased_at is not None:
+    if visitor is None or not visitor.email or visitor.erased_at is not None:
         return "none"
     # Neither the visitor's name nor the tenant's own question: an email carries fixed text only.
-    return send_to_visitor(tenant.tenant_id, tenant.name, visitor.email, texts.SURVEY_SUBJECT,
-                           texts.survey_email(texts.business(tenant.name), survey_url(token)))
+    return send_to_visitor(tenant.tenant_id, tenant.name, visitor.email, texts.survey_subject(locale),
+                           texts.survey_email(texts.business(tenant.name, locale), survey_url(token), locale), locale)
 
 
 # --- Answers -------------------------------------------------------------------------------------
+def token_locale(token: str) -> str | None:
+    """The language a survey token was issued in (None for a bad token, or one from before it was recorded)."""
+    try:
+        locale = signer().verify(token, ("survey",), allow_expired=True).get("lng")
+    except Unauthorized:
+        return None
+    return locale if isinstance(locale, str) else None
+
+
 def survey_for_token(token: str) -> SurveyModel:
     """The survey a token names: 404 for a bad token, 410 once expired."""
     try:

@@ -24,7 +24,9 @@ from .passwords import hash_password
 def agent_out(agent: AgentModel) -> s.AgentOut:
     return s.AgentOut(agent_id=agent.agent_id, email=agent.email, name=agent.name, role=agent.role,
                       teams=list(agent.teams), max_concurrent=int(agent.max_concurrent),
-                      tier=int(agent.tier), active=agent.active, created_at=iso(agent.created_at),
+                      tier=int(agent.tier), active=agent.active,
+                      status=agent.status if agent.active else "offline", load=int(agent.load),
+                      created_at=iso(agent.created_at),
                       updated_at=iso(agent.updated_at))
 
 
@@ -85,13 +87,15 @@ def update_agent(principal: Principal, agent_id: str, patch: s.AgentPatch) -> s.
         actions.append(AgentModel.session_version.add(1))
     new_email = changes.get("email") if changes.get("email") not in (None, agent.email) else None
     password_hash = hash_password(changes["password"]) if "password" in changes else None
+    # The agent as read, or nothing: a deactivation or reactivation meanwhile makes this one lose (409).
+    unchanged = (AgentModel.email == agent.email) & (AgentModel.active == agent.active)
     with refusal_means() as refused, transaction() as tx:
-        tx.update(agent, actions=actions, condition=AgentModel.email == agent.email)
+        tx.update(agent, actions=actions, condition=unchanged)
         _rewrite_credential(tx, agent, new_email, password_hash)
     if refused:
         raise _conflict(principal.tenant_id, new_email)
     # Field names and the new role only: never the password.
-    record_event(principal.tenant_id, principal.actor, "agent.updated", agent_id,
+    record_event(principal.tenant_id, principal.actor, _update_action(agent, changes), agent_id,
                  {"fields": sorted(changes), **({"role": changes["role"]} if "role" in changes else {})})
     updated = get_agent(principal.tenant_id, agent_id)
     if changes.keys() & {"teams", "tier", "max_concurrent", "active"}:
@@ -99,6 +103,13 @@ def update_agent(principal: Principal, agent_id: str, patch: s.AgentPatch) -> s.
     if ended_because:
         revocation.end_all(updated, ended_because)
     return agent_out(updated)
+
+
+def _update_action(agent: AgentModel, changes: dict[str, Any]) -> str:
+    """The audit action of a change: switching `active` over is a (de)activation, the rest an update."""
+    if changes.get("active", agent.active) != agent.active:
+        return "agent.reactivated" if changes["active"] else "agent.deactivated"
+    return "agent.updated"
 
 
 def _sessions_end_because(agent: AgentModel, changes: dict[str, Any]) -> str | None:
@@ -140,9 +151,14 @@ def deactivate_agent(principal: Principal, agent_id: str) -> None:
     agent = get_agent(principal.tenant_id, agent_id)
     if not agent.active:
         return
-    # History is kept; every session of this agent ends at once, and routing stops.
-    agent.update(actions=[AgentModel.active.set(False), AgentModel.session_version.add(1),
-                          AgentModel.updated_at.set(runtime().clock.utcnow())])
+    # History is kept; every session of this agent ends at once, and routing stops. Only the request
+    # that switches it off does so (and is audited): one racing it finds the work done.
+    with refusal_means() as refused:
+        agent.update(actions=[AgentModel.active.set(False), AgentModel.session_version.add(1),
+                              AgentModel.updated_at.set(runtime().clock.utcnow())],
+                     condition=AgentModel.active == True)  # noqa: E712 (a condition expression, not a test)
+    if refused:
+        return
     record_event(principal.tenant_id, principal.actor, "agent.deactivated", agent_id)
     _resync_routing(agent, agent)
     revocation.end_all(agent, "deactivated")

@@ -10,6 +10,7 @@ from ..storage.settings import BusinessHours, Origin, Timezone
 from ..web.schemas import Email, Input, Output, Page, PatchInput, Team
 
 Role = Literal["admin", "supervisor", "agent", "compliance"]
+Presence = Literal["online", "away", "offline"]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Password = Annotated[str, Field(min_length=8, max_length=256)]
@@ -57,6 +58,10 @@ class AgentOut(Output):
     max_concurrent: int
     tier: int
     active: bool
+    status: Presence = Field(default="offline", description="presence now: what the agent set while connected "
+                                                            "(kept through a short reconnect grace); a "
+                                                            "deactivated agent is offline")
+    load: int = Field(default=0, description="conversations the agent holds now")
     created_at: str
     updated_at: str
 
@@ -140,7 +145,7 @@ class ApiKeyList(Page):
 
 class SettingsPatch(PatchInput):
     """PUT /v1/settings may send any subset; what it sends is validated as the whole would be."""
-    nullable: ClassVar[frozenset[str]] = frozenset({"business_hours"})
+    nullable: ClassVar[frozenset[str]] = frozenset({"business_hours", "offline_message", "survey_question"})
 
     timezone: Timezone | None = None
     business_hours: BusinessHours | None = None

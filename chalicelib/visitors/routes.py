@@ -25,7 +25,8 @@ TAG = "visitors"
           tag="widget", auth=PUBLIC,
           status=201, errors=(401, 403, 404, 429), cors=True)
 def start_widget_session(call: PublicCall[s.WidgetSessionIn], widget_key: str) -> s.WidgetSessionOut:
-    return widget_sessions.start_widget_session(widget_key, call.body, call.source_ip, call.headers.get("origin"))
+    return widget_sessions.start_widget_session(widget_key, call.body, call.source_ip, call.headers.get("origin"),
+                                                call.headers.get("accept-language"))
 
 
 @endpoint(bp, "GET", "/v1/visitors/{visitor_id}", summary="A visitor's profile and conversations",

@@ -1,14 +1,33 @@
 """Request and response models for visitor profiles and widget sessions."""
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from ..conversations.schemas import ConversationOut
 from ..web.schemas import Email, Input, Output, PatchInput, Team
 
-Tag = Annotated[str, Field(min_length=1, max_length=30, pattern=r"^[\w\- ]+$")]
+
+def _as_tag(value: object) -> object:
+    """A tag in one form however it was typed: NFKC (full-width letters and digits, the ideographic
+    space and other compatibility forms become the plain ones), runs of spaces made one, Latin letters
+    case-folded. Other scripts stay as written: Chinese has no case and a tag is never split into words."""
+    if not isinstance(value, str):
+        return value
+    plain = " ".join(unicodedata.normalize("NFKC", value).split())
+    folded = "".join(ch.casefold() if unicodedata.name(ch, "").startswith("LATIN") else ch for ch in plain)
+    return unicodedata.normalize("NFKC", folded)
+
+
+def _composed(value: object) -> object:
+    """Notes are prose: NFC (one encoding of each character, so a search finds what was typed) and not
+    NFKC, which would turn Chinese full-width punctuation (，。！) into ASCII."""
+    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+
+
+Tag = Annotated[str, BeforeValidator(_as_tag), Field(min_length=1, max_length=30, pattern=r"^[\w\- ]+$")]
 
 
 def _unique_in_order(tags: list[str]) -> list[str]:
@@ -16,7 +35,7 @@ def _unique_in_order(tags: list[str]) -> list[str]:
 
 
 Tags = Annotated[list[Tag], Field(max_length=20), AfterValidator(_unique_in_order)]
-Notes = Annotated[str, Field(max_length=2000)]
+Notes = Annotated[str, BeforeValidator(_composed), Field(max_length=2000)]
 
 
 class VisitorPatch(PatchInput):

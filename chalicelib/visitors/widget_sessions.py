@@ -17,6 +17,7 @@ from ..access.tokens import signer
 from ..clock import iso
 from ..conversations.opening import current_conversation
 from ..errors import NotFound
+from ..i18n import accept_language, negotiate
 from ..runtime import runtime
 from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
@@ -44,14 +45,18 @@ def tenant_for_widget_key(widget_key: str) -> TenantModel:
 
 
 def start_widget_session(widget_key: str, body: s.WidgetSessionIn, source_ip: str,
-                         origin: str | None = None) -> s.WidgetSessionOut:
+                         origin: str | None = None, accept_language_header: str | None = None) -> s.WidgetSessionOut:
     rt = runtime()
     visitor_limits.count_session_start(source_ip)
     tenant = tenant_for_widget_key(widget_key)
     # Before anything is written: a page the tenant does not allow gets no visitor at all.
     origins.check(origin, lambda: Settings.model_validate(tenant.settings).allowed_origins,
                   tenant.tenant_id, "widget session")
-    details = body.model_dump(include={"name", "email", "locale", "team"}, exclude_none=True)
+    details = body.model_dump(include={"name", "email", "team"}, exclude_none=True)
+    # The language every text the visitor gets speaks (system messages, surveys, emails): the page's,
+    # else the browser's, else the tenant's default; always one Switchboard speaks.
+    details["locale"] = negotiate(body.locale, *accept_language(accept_language_header),
+                                  Settings.model_validate(tenant.settings).default_locale)
     visitor, returning, started = _whose(tenant, body, details)
     # Only a visitor resumed (by its own token or verified user id) resumes a chat.
     current = current_conversation(tenant.tenant_id, visitor.visitor_id) if returning else None

@@ -55,10 +55,10 @@ def _asset(name: str) -> str:
     return (ASSETS / name).read_text(encoding="utf-8")
 
 
-def _page(body: str, title: str, stylesheet: str, **slots: str) -> Response:
+def _page(body: str, title: str, stylesheet: str, lang: i18n.Locale = "en", **slots: str) -> Response:
     """shell.html around one page's body (a file of assets/); every value filled in is escaped."""
     document = _asset("shell.html").replace("{{title}}", html.escape(title)).replace(
-        "{{stylesheet}}", html.escape(stylesheet))
+        "{{stylesheet}}", html.escape(stylesheet)).replace("{{lang}}", lang)
     content = _asset(body)
     for slot, value in slots.items():
         content = content.replace("{{" + slot + "}}", html.escape(value))
@@ -69,7 +69,9 @@ def _page(body: str, title: str, stylesheet: str, **slots: str) -> Response:
 
 @endpoint(bp, "GET", "/app", summary="The agent console (HTML)", tag=TAG, auth=PUBLIC)
 def console(call: PublicCall[None]) -> Response:
-    return _page("console.html", "Switchboard console", "console.css")
+    # The browser's language: the console's first choice, before it knows the agent's own.
+    lang = i18n.negotiate(*i18n.accept_language(call.headers.get("accept-language")))
+    return _page("console.html", i18n.text(lang, "pages.console_title"), "console.css", lang)
 
 
 @endpoint(bp, "GET", "/demo", summary="A demo shop page with the chat widget on it (HTML)",

@@ -45,7 +45,7 @@ def test_profile_lists_past_and_current_conversations_newest_first(api: Api, ten
     assert response.status_code == 200, response.body
     profile = response.json_body
     assert {key: profile[key] for key in ("visitor_id", "name", "email", "locale", "team", "tags", "notes")} == {
-        "visitor_id": vera["visitor_id"], "name": "Vera", "email": "vera@example.com", "locale": "en-GB",
+        "visitor_id": vera["visitor_id"], "name": "Vera", "email": "vera@example.com", "locale": "en",
         "team": None, "tags": [], "notes": ""}
     assert profile["created_at"] and profile["last_seen_at"]
     assert [(c["conversation_id"], c["status"]) for c in profile["conversations"]] == [

@@ -38,7 +38,7 @@ STAFF_ROLES = ("admin", "supervisor", "agent", "compliance")
 # themselves (A hands its widget key to every page, each survey token to one visitor, each
 # unsubscribe token to one address; holding one is the permission), the last a static file's name.
 # Every id of A is tried there instead.
-NOT_OBJECT_IDS = {"widget_key", "survey_token", "unsubscribe_token", "name"}
+NOT_OBJECT_IDS = {"widget_key", "survey_token", "unsubscribe_token", "name", "scope", "locale"}
 EXAMPLES_PER_OPERATION = 4
 ROLE_EXAMPLES_PER_OPERATION = 1
 WS_EXAMPLES_PER_ACTION = 3

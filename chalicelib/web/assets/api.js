@@ -32,7 +32,8 @@ export class Api {
     const data = response.status === 204 ? null : await response.json().catch(() => null);
     if (!response.ok) {
       const error = (data && data.error) || {};
-      throw new ApiError(error.message || `The request failed (${response.status}).`, response.status, error.code);
+      throw new ApiError(error.message || `The request failed (${response.status}).`, response.status, error.code,
+                         error.details);
     }
     return data;
   }

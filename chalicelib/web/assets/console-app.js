@@ -10,16 +10,22 @@ import {Dashboard} from "./console-dashboard.js";
 import {ADMIN_ROLES, AUDITING_ROLES, CHATTING_ROLES, STAFF_ROLES, SUPERVISING_ROLES} from "./console-roles.js";
 import {Security} from "./console-security.js";
 import {forgetSession, savePresence, saveSession, savedPresence} from "./console-session.js";
+import {Settings} from "./console-settings.js";
 import {SsoSettings} from "./console-sso.js";
+import {Team} from "./console-team.js";
 import {UnreadTitle} from "./console-title.js";
 import {enrol} from "./console-two-factor.js";
 import {el, replace} from "./dom.js";
+import {t} from "./i18n.js";
 import {Channel} from "./realtime.js";
 
 const REFRESH_BEFORE_MS = 5 * 60 * 1000;
-// The screens, in the order of their tabs, and the roles that see each.
-const SCREENS = [["conversations", "Conversations", CHATTING_ROLES], ["dashboard", "Reports", SUPERVISING_ROLES],
-                 ["audit", "Compliance", AUDITING_ROLES], ["security", "Security", ADMIN_ROLES],
+// The screens, in the order of their tabs, and the roles that see each (a label read from a catalog is
+// a function: the catalog loads after this module).
+const SCREENS = [["conversations", "Conversations", CHATTING_ROLES],
+                 ["dashboard", () => t("console-reports.tab"), SUPERVISING_ROLES],
+                 ["audit", () => t("console-compliance.tab"), AUDITING_ROLES], ["team", () => t("console-team.tab"), ADMIN_ROLES],
+                 ["settings", () => t("console-settings.tab"), ADMIN_ROLES], ["security", "Security", ADMIN_ROLES],
                  ["sso", "Single sign-on", ADMIN_ROLES], ["account", "Account", STAFF_ROLES]];
 const ENROLMENT = {
   title: "Set up two-factor sign-in",
@@ -49,6 +55,8 @@ export class Console {
     // Each screen draws itself into the view when its tab opens: draw(main).
     this.screens = {conversations: this.conversations, dashboard: new Dashboard(this.api),
                     audit: new AuditTrail(this.api, (message) => this.notify(message)),
+                    team: new Team(this.api, this.me, (message) => this.notify(message)),
+                    settings: new Settings(this.api, (message) => this.notify(message)),
                     security: new Security(this.api, this.me, (message) => this.notify(message)),
                     sso: new SsoSettings(this.api, (message) => this.notify(message)),
                     account: new Account(this.api, this.me, (message) => this.notify(message))};
@@ -130,7 +138,8 @@ export class Console {
   draw() {
     const tabs = this.session.totp_enrolment_required ? [] : SCREENS.filter(([, , roles]) => roles.has(this.me.role));
     this.tabs = new Map(tabs.map(([name, label]) => [name, el("button", {type: "button", class: "tab", id: `tab-${name}`,
-                                                                          onclick: () => this.openTab(name)}, label)]));
+                                                                          onclick: () => this.openTab(name)},
+                                                                          typeof label === "function" ? label() : label)]));
     this.connection = el("span", {id: "connection", class: "connection"});
     this.presenceSelect = el("select", {id: "presence", "aria-label": "Presence", onchange: () => this.setPresence()},
       ["online", "away", "offline"].map((status) => el("option", {value: status}, status)));

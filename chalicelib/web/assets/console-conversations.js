@@ -1,13 +1,23 @@
 // The Conversations screen (agents, supervisors, admins): my conversations with unread badges,
 // the queue, every open conversation for supervisors, the selected one (console-chat.js) and its
-// visitor (console-visitor.js); and the chat frames that change them.
+// visitor (console-visitor.js); and the chat frames that change them. Alerts (console-notify.js)
+// for a new assignment and for news while the tab is hidden; keyboard shortcuts (console-shortcuts.js);
+// a live region that reads out new messages to a screen reader.
 import {ChatPanel} from "./console-chat.js";
+import {Alerts} from "./console-notify.js";
 import {SUPERVISING_ROLES} from "./console-roles.js";
+import {Shortcuts} from "./console-shortcuts.js";
+import {data, tData} from "./console-text.js";
 import {drawVisitorPanel} from "./console-visitor.js";
-import {clock, el, replace} from "./dom.js";
+import {el, replace} from "./dom.js";
+import {format, t} from "./i18n.js";
 import {Transcript} from "./realtime.js";
 
 const QUEUE_POLL_MS = 15000;
+
+function visitorLabel(visitorId) {
+  return t("console-conversations.visitor", {id: visitorId ? visitorId.slice(-6) : ""}).trim();
+}
 
 export class Conversations {
   // app: the signed-in console (me, api, channel, notify, title).
@@ -18,15 +28,22 @@ export class Conversations {
     this.selected = null;
     this.agents = [];
     this.chat = new ChatPanel(this);
+    this.alerts = new Alerts();
+    this.shortcuts = new Shortcuts({next: () => this.step(1), previous: () => this.step(-1),
+                                    reply: () => this.chat.focusReply(), transfer: () => this.chat.focusTransfer(),
+                                    close: () => this.chat.closeConversation()},
+                                   () => Boolean(this.mineList?.isConnected));
   }
 
   start() {
     this.refreshLists();
     this.queuePoll = setInterval(() => this.refreshQueue(), QUEUE_POLL_MS);
+    this.shortcuts.install();
   }
 
   stop() {
     clearInterval(this.queuePoll);
+    this.shortcuts.uninstall();
   }
 
   draw(main) {
@@ -35,12 +52,15 @@ export class Conversations {
     this.allList = el("ul", {id: "all", class: "conversation-list"});
     const supervising = SUPERVISING_ROLES.has(this.me.role);
     this.visitorPanel = el("aside", {id: "visitor", class: "visitor"});
-    replace(main, el("div", {class: "conversations"},
-      el("aside", {class: "lists"},
-         el("h2", {}, "My conversations"), this.mineList,
-         el("h2", {}, "Waiting in the queue"), this.queueList,
-         supervising ? el("h2", {}, "All open conversations") : null, supervising ? this.allList : null),
-      this.chat.element(), this.visitorPanel));
+    // Read out by screen readers: what arrives, not what is redrawn (a conversation opened).
+    this.announcer = el("p", {id: "chat-announcer", class: "visually-hidden", "aria-live": "polite"});
+    replace(main, el("div", {id: "conversations", class: "conversations"},
+      el("aside", {class: "lists", "aria-label": t("console-conversations.lists")},
+         el("h2", {}, t("console-conversations.mine")), this.mineList,
+         el("h2", {}, t("console-conversations.queue")), this.queueList,
+         supervising ? el("h2", {}, t("console-conversations.all")) : null, supervising ? this.allList : null,
+         this.alerts.controls(), this.shortcuts.button()),
+      this.chat.element(), this.visitorPanel, this.announcer));
     this.drawLists();
     if (this.selected) this.select(this.selected);
   }
@@ -61,8 +81,9 @@ export class Conversations {
     return entry.item.agent_id === this.me.agent_id && !entry.closed;
   }
 
+  // The visitor's name, else "Visitor" and the end of their id.
   label(entry) {
-    return entry.visitorName || `Visitor ${entry.item.visitor_id ? entry.item.visitor_id.slice(-6) : ""}`.trim();
+    return entry.visitorName || visitorLabel(entry.item.visitor_id);
   }
 
   unreadTotal() {
@@ -98,24 +119,33 @@ export class Conversations {
 
   drawLists() {
     if (!this.mineList || !this.mineList.isConnected) return;
-    const row = (id, text, unread) => el("li", {},
+    // Redrawn at every message: the conversation whose button had the keyboard's focus keeps it.
+    const focused = document.activeElement?.closest?.(".lists button.conversation")?.dataset.conversationId;
+    const row = (id, name, unread) => el("li", {},
       el("button", {type: "button", class: `conversation${id === this.selected ? " selected" : ""}`,
                     "data-conversation-id": id, onclick: () => this.select(id)},
-         el("span", {class: "name"}, text),
-         unread ? el("span", {class: "unread", "aria-label": `${unread} unread`}, String(unread)) : null));
+         el("span", {class: "name"}, name),
+         unread ? el("span", {class: "unread", "aria-label": t("console-conversations.unread", {count: unread})},
+                     format.number(unread)) : null));
     const mine = [...this.entries.values()].filter((entry) => this.isMine(entry));
-    replace(this.mineList, mine.length ? mine.map((entry) => row(entry.item.conversation_id, this.label(entry), entry.unread))
-                                       : el("li", {class: "empty"}, "No conversations yet."));
+    replace(this.mineList, mine.length
+      ? mine.map((entry) => row(entry.item.conversation_id, data(this.label(entry)), entry.unread))
+      : el("li", {class: "empty"}, t("console-conversations.no_mine")));
     const queue = this.queue || [];
     replace(this.queueList, queue.length
-      ? queue.map((item) => el("li", {class: "queued"}, `#${item.position} ${item.team || "any team"} · waiting since ${clock(item.queued_at)}`))
-      : el("li", {class: "empty"}, "Nobody is waiting."));
+      ? queue.map((item) => el("li", {class: "queued"},
+          t("console-conversations.queue_position", {position: item.position}), " ",
+          item.team ? data(item.team) : t("console-conversations.any_team"), " · ",
+          t("console-conversations.waiting_since", {time: format.time(item.queued_at)})))
+      : el("li", {class: "empty"}, t("console-conversations.no_queue")));
     if (this.others) {
       const others = this.others.filter((item) => item.agent_id !== this.me.agent_id);
       replace(this.allList, others.length
-        ? others.map((item) => row(item.conversation_id, `Visitor ${item.visitor_id.slice(-6)} · agent ${item.agent_id.slice(-6)}`, 0))
-        : el("li", {class: "empty"}, "No other open conversations."));
+        ? others.map((item) => row(item.conversation_id, [data(visitorLabel(item.visitor_id)), " · ",
+                                                          ...tData("console-conversations.with_agent", {agent: item.agent_id.slice(-6)})], 0))
+        : el("li", {class: "empty"}, t("console-conversations.no_others")));
     }
+    if (focused) this.listButton(focused)?.focus();
     this.app.title.update();
   }
 
@@ -132,6 +162,21 @@ export class Conversations {
 
   // --- The selected conversation ---
 
+  // The next (1) or previous (-1) conversation of the lists, in their order; its button takes the focus.
+  async step(direction) {
+    const ids = [...this.mineList.parentElement.querySelectorAll("button.conversation")].map((button) => button.dataset.conversationId);
+    const at = ids.indexOf(this.selected);
+    const next = ids[at === -1 ? (direction > 0 ? 0 : ids.length - 1) : at + direction];
+    if (!next) return;
+    const selecting = this.select(next);
+    this.listButton(next)?.focus();
+    await selecting;
+  }
+
+  listButton(id) {
+    return this.mineList.parentElement.querySelector(`button.conversation[data-conversation-id="${CSS.escape(id)}"]`);
+  }
+
   async select(id) {
     this.selected = id;
     const entry = this.conversation(id);
@@ -141,7 +186,8 @@ export class Conversations {
     if (!this.isMine(entry)) await this.loadHistory(entry);  // someone else's: read it over REST
     this.markRead(entry);
     drawVisitorPanel(this.visitorPanel, entry.item.visitor_id,
-                     {api: this.app.api, role: this.me.role, onProfile: (profile) => this.visitorKnown(entry, profile)});
+                     {api: this.app.api, role: this.me.role, onProfile: (profile) => this.visitorKnown(entry, profile),
+                      stillWanted: () => this.selected === id});
   }
 
   async loadHistory(entry) {
@@ -163,16 +209,30 @@ export class Conversations {
     if (this.selected === entry.item.conversation_id) this.chat.retitle(this.label(entry));
   }
 
-  addMessage(message) {
+  // live: it arrived now (a frame), not read back from the history.
+  addMessage(message, live = false) {
     const entry = this.conversation(message.conversation_id);
     if (!entry.transcript.add(message)) return;
     this.chat.drawMessage(entry, message);
+    const id = message.conversation_id;
     if (message.sender.kind === "visitor") {
-      if (this.selected === message.conversation_id && document.hasFocus()) this.markRead(entry);
+      if (this.selected === id && document.hasFocus() && !document.hidden) this.markRead(entry);
       else { entry.unread += 1; this.app.title.flash(); }
-      if (this.selected === message.conversation_id) this.chat.hideTyping();
+      if (this.selected === id) this.chat.hideTyping();
+      if (live && this.isMine(entry)) this.alerts.message(id, this.label(entry), message.text, () => this.select(id));
     }
+    if (live && message.sender.id !== this.me.agent_id) this.announce(entry, message);
     this.drawLists();
+  }
+
+  announce(entry, message) {
+    if (!this.announcer) return;
+    if (this.selected === message.conversation_id) {
+      const who = this.chat.senderName(entry, message);
+      replace(this.announcer, ...tData("console-conversations.live_message", {name: who, text: this.chat.textOf(message)}));
+    } else if (this.isMine(entry)) {
+      replace(this.announcer, ...tData("console-conversations.live_other", {name: this.label(entry)}));
+    }
   }
 
   markRead(entry) {
@@ -189,7 +249,7 @@ export class Conversations {
   receive(frame) {
     const handler = {
       "ack": () => this.chat.acked(frame),
-      "message.new": () => this.addMessage(frame),
+      "message.new": () => this.addMessage(frame, true),
       "sync.done": () => this.synced(frame),
       "conversation.assigned": () => this.assigned(frame),
       "conversation.transferred": () => this.transferred(frame),
@@ -215,12 +275,17 @@ export class Conversations {
     // The transcript follows as message.new frames: they count as unread and flash the title.
     this.drawLists();
     this.refreshQueue();
+    if (frame.agent.agent_id === this.me.agent_id) {
+      const id = frame.conversation_id;
+      this.alerts.assigned(id, this.label(entry), () => this.select(id));
+      if (this.announcer) replace(this.announcer, ...tData("console-conversations.live_assigned", {name: this.label(entry)}));
+    }
   }
 
   transferred(frame) {
     const entry = this.conversation(frame.conversation_id, {agent_id: frame.to_agent_id, status: frame.to_agent_id ? "assigned" : "queued"});
     if (this.selected === frame.conversation_id) this.chat.show(entry);
-    this.app.notify(frame.to_agent_id ? "The conversation was transferred." : "The conversation went back to the queue.");
+    this.app.notify(frame.to_agent_id ? t("console-conversations.transferred") : t("console-conversations.requeued"));
     this.drawLists();
   }
 

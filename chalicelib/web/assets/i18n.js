@@ -35,6 +35,8 @@ export async function useLocale(scope, candidates = [], base = document.baseURI)
   if (!response.ok) throw new Error(`messages for ${locale}: ${response.status}`);
   catalog = (await response.json()).messages;
   current = locale;
+  // The console's page is ours to label; the widget's page belongs to the tenant's site.
+  if (scope === "console") document.documentElement.lang = locale;
   return locale;
 }
 
