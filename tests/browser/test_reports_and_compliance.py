@@ -19,6 +19,7 @@ import requests
 from playwright.sync_api import expect
 from websockets.sync.client import connect
 
+from devstack.harness import PASSWORD
 from tests.browser.checks import assert_accessible, assert_no_english
 from tests.browser.conftest import Shop, screenshot
 
@@ -27,12 +28,34 @@ ROOT = Path(__file__).resolve().parents[2]
 LOCALES = ["en", "zh-CN"]
 
 
-def visitor_writes(shop: Shop, text: str) -> None:
-    session = requests.post(f"{shop.stack.base}/v1/widget/{shop.widget_key}/sessions", json={}, timeout=30).json()
-    with connect(f"{session['ws_url']}/?token={session['visitor_token']}", open_timeout=10) as socket:
-        socket.send(json.dumps({"action": "message.send", "client_msg_id": "m1", "text": text}))
-        while json.loads(socket.recv(timeout=10))["type"] != "ack":
-            pass
+def until(socket, kind: str) -> dict:
+    while (frame := json.loads(socket.recv(timeout=10)))["type"] != kind:
+        pass
+    return frame
+
+
+def answered_and_abandoned(shop: Shop, agent_email: str) -> None:
+    """Ann answers and resolves one chat; another visitor leaves before anyone answers."""
+    login = requests.post(f"{shop.stack.base}/v1/auth/login", timeout=30, json={
+        "tenant_id": shop.tenant_id, "email": agent_email, "password": PASSWORD}).json()
+    with connect(f"{login['ws_url']}/?token={login['token']}", open_timeout=10) as ann:
+        ann.send(json.dumps({"action": "presence.set", "status": "online"}))
+        for answered in (True, False):
+            session = requests.post(f"{shop.stack.base}/v1/widget/{shop.widget_key}/sessions", json={},
+                                    timeout=30).json()
+            with connect(f"{session['ws_url']}/?token={session['visitor_token']}", open_timeout=10) as vera:
+                vera.send(json.dumps({"action": "message.send", "client_msg_id": "m1", "text": "hello"}))
+                conversation_id = until(vera, "ack")["conversation_id"]
+                until(ann, "conversation.assigned")
+                if answered:
+                    ann.send(json.dumps({"action": "message.send", "conversation_id": conversation_id,
+                                         "client_msg_id": "a1", "text": "Hi, how can I help?"}))
+                    until(vera, "message.new")
+                    ann.send(json.dumps({"action": "conversation.close", "conversation_id": conversation_id,
+                                         "resolution": "resolved"}))
+                else:
+                    vera.send(json.dumps({"action": "conversation.close", "conversation_id": conversation_id}))
+                until(vera, "conversation.closed")
 
 
 def suffix(locale: str) -> str:
@@ -58,8 +81,8 @@ def test_a_supervisor_picks_periods_and_dates_and_downloads_the_csv(stack, conte
     shop = Shop(stack, "Lamps" if locale == "en" else "Lanterns")
     email = f"sam@{'lamps' if locale == 'en' else 'lanterns'}.com"
     shop.add_agent(email, "Sam Supervisor", role="supervisor")
-    visitor_writes(shop, "hello")
-    visitor_writes(shop, "anyone?")
+    shop.add_agent(f"ann@{email.split('@')[1]}", "Ann Agent")
+    answered_and_abandoned(shop, f"ann@{email.split('@')[1]}")
     page = contexts(accept_downloads=True, locale=locale, timezone_id="UTC")
     shop.sign_in(page, email)
     page.click("#tab-dashboard")
@@ -67,6 +90,8 @@ def test_a_supervisor_picks_periods_and_dates_and_downloads_the_csv(stack, conte
     start, end, hours = shown_range(page)
     assert page.input_value("#reports-period") == "7" and end - start == timedelta(days=7) and hours == "clock"
     expect(page.locator("#figure-conversations .value")).to_have_text("2")
+    expect(page.locator("#figure-abandoned .value")).to_have_text("1")
+    expect(page.locator("#by-agent td.agent-name")).to_have_text(["Ann Agent"])
 
     # The bug: after choosing another period the selector went back to 7 days.
     for period, days in (("30", 30), ("1", 1), ("90", 90)):
@@ -110,7 +135,9 @@ def test_a_supervisor_picks_periods_and_dates_and_downloads_the_csv(stack, conte
     query = f"from={start:%Y-%m-%dT%H:%M:%SZ}&to={end:%Y-%m-%dT%H:%M:%SZ}"
     report = shop.call("GET", f"/v1/reports/summary?{query}").json()
     assert len(rows) == report["conversations"] == 2
-    assert sum(int(row["abandoned"] or 0) for row in rows) == report["abandoned"]
+    assert sum(int(row["abandoned"] or 0) for row in rows) == report["abandoned"] == 1
+    assert sum(int(row["closed"] or 0) for row in rows) == report["closed"] == 2
+    assert sum(row["first_response_seconds"] != "" for row in rows) == report["first_response_seconds"]["count"] == 1
 
     if locale != "en":
         assert_no_english(page, within="#reports")

@@ -83,7 +83,7 @@ export class AuditTrail {
         el("h4", {}, t("console-compliance.exports")),
         this.exports,
         el("table", {id: "audit-events"}, el("thead", {}, el("tr", {},
-          [t("console-compliance.seq"), t("console-compliance.when"), t("console-compliance.actor"),
+          [t("console-compliance.seq"), t("console-compliance.when"), t("console-compliance.actor_column"),
            t("console-compliance.action"), t("console-compliance.target")].map((h) => el("th", {scope: "col"}, h)))), rows),
         empty, more),
       el("section", {id: "compliance-visitor-data", "aria-labelledby": "compliance-visitor-heading"},
@@ -96,8 +96,8 @@ export class AuditTrail {
 
   async startExport(range) {
     const item = el("li", {class: "export"},
-      el("span", {class: "export-range"}, t("console-compliance.export_range",
-        {from: format.dateTime(range.from), to: format.dateTime(range.to)})), " ",
+      el("strong", {class: "export-range"}, t("console-compliance.export_range",
+        {from: format.dateTime(range.from), to: format.dateTime(range.to)})), " — ",
       el("span", {class: "export-state", role: "status"}, t("console-compliance.export_requested")));
     this.exports.prepend(item);
     try {
