@@ -8,7 +8,15 @@ other words lose a small English stop-word list (including chat filler such as "
 "thanks") and a few inflections ("returns", "shipping", "arrived" -> "return", "ship", "arriv").
 
 Documents: an entry is its question plus its keywords, keywords counted twice (an admin wrote
-them precisely to be matched).
+them precisely to be matched). A keyword in a CJK script is also a term whole ("支付宝"), found in
+a visitor's message as a substring wherever it stands, spaces or none: so a single-character
+keyword works, and an admin can teach the bot any word the bigrams miss.
+
+Queries: a visitor writes Chinese without spaces, so a run's bigrams include some that straddle
+two words ("运费多少" -> 运费, 费多, 多少). A bigram no entry holds whose neighbours on both sides are
+held is such a straddler and is dropped, and so is a lone character (left between function
+characters, as 办 in "我想退货怎么办") that no entry holds. Every other unknown term counts, as in
+English ("付款失败", payment failed, is not "付款方式", payment methods).
 
 Score (Okapi BM25, k1 = 1.2, b = 0.75), over the distinct terms t of the query q:
 
@@ -37,7 +45,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -101,12 +109,19 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
+def has_cjk(text: str) -> bool:
+    return _CJK_CHAR.search(text) is not None
+
+
 def rank(query: str, entries: Sequence[FaqEntryLike]) -> list[Match]:
     """Entries sharing a term with the query, best first (ties by faq_id, so stable)."""
-    query_terms = set(tokenize(query))
-    if not query_terms or not entries:
+    if not entries:
         return []
     documents = {entry.faq_id: _document(entry) for entry in entries}
+    query_terms = _query_terms(query, documents.values(),
+                               {_compact(keyword) for entry in entries for keyword in entry.keywords})
+    if not query_terms:
+        return []
     idf = _idf(query_terms, list(documents.values()))
     average_length = sum(sum(doc.values()) for doc in documents.values()) / len(documents) or 1.0
     query_mass = sum(idf.values())
@@ -124,6 +139,38 @@ def best_match(query: str, entries: Sequence[FaqEntryLike],
 def first_confident(ranked: Sequence[Match], threshold: float = DEFAULT_THRESHOLD) -> Match | None:
     """The bot answers with the best-scoring entry or not at all: never with a lower-ranked one."""
     return ranked[0] if ranked and ranked[0].confidence >= threshold else None
+
+
+def _query_terms(query: str, documents: Iterable[Counter[str]], keywords: set[str]) -> set[str]:
+    known: set[str] = set().union(*documents)
+    folded = _fold(query)
+    terms: set[str] = set()
+    for cjk_run, word in _TOKEN.findall(folded):
+        if cjk_run:
+            terms.update(term for part in _CJK_STOP.split(cjk_run) if part for term in _held_bigrams(part, known))
+        elif word not in STOP_WORDS:
+            terms.add(_stem(word))
+    compact = _compact_folded(folded)
+    terms.update(keyword for keyword in keywords if has_cjk(keyword) and keyword in compact)
+    return terms
+
+
+def _held_bigrams(part: str, known: set[str]) -> list[str]:
+    """A CJK part's bigrams less those straddling two known words, or the lone character if known."""
+    if len(part) == 1:
+        return [part] if part in known else []
+    grams = _bigrams(part)
+    return [gram for i, gram in enumerate(grams)
+            if gram in known or not (0 < i < len(grams) - 1 and grams[i - 1] in known and grams[i + 1] in known)]
+
+
+def _compact(text: str) -> str:
+    """Folded, without spaces: how a CJK keyword is looked for in a message."""
+    return _compact_folded(_fold(text))
+
+
+def _compact_folded(folded: str) -> str:
+    return re.sub(r"\s+", "", folded)
 
 
 def _fold(text: str) -> str:
@@ -168,6 +215,8 @@ def _document(entry: FaqEntryLike) -> Counter[str]:
     for keyword in entry.keywords:
         for term in tokenize(keyword):
             terms[term] += KEYWORD_WEIGHT
+        if has_cjk(whole := _compact(keyword)):
+            terms[whole] += KEYWORD_WEIGHT
     return terms
 
 

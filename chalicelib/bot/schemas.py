@@ -47,4 +47,7 @@ class FaqMatchList(Output):
     threshold: float = Field(description="the confidence the bot needs to answer")
     answer_faq_id: str | None = Field(
         description="the entry the bot would answer with; null: it would hand over to a human")
+    handoff_phrase: str | None = Field(
+        default=None, description="the tenant's handoff phrase the message holds, if any: the bot hands "
+                                  "it to a human without answering")
     matches: list[FaqMatch] = Field(description="best first, at most 10")

@@ -1,6 +1,7 @@
 """FAQ entries an admin keeps, and the answer the bot gives a visitor's message."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from ..access.principals import Principal
@@ -10,9 +11,11 @@ from ..ids import new_id
 from ..runtime import runtime
 from ..storage.answers import FaqModel
 from ..storage.helpers import refusal_means, tenant_page, transaction
-from ..storage.tenants import TenantModel
+from ..storage.settings import Settings
+from ..storage.tenants import TenantModel, get_tenant
 from . import ranking
 from . import schemas as s
+from .handoff import handoff_phrase_in
 
 MAX_ENTRIES = 200
 MATCH_PREVIEW_SIZE = 10
@@ -29,8 +32,11 @@ def faq_out(entry: FaqModel) -> s.FaqOut:
 
 
 # --- The bot ------------------------------------------------------------------------------
-def answer_for(tenant_id: str, text: str) -> tuple[str, str] | None:
-    """(faq_id, answer) for a visitor's message, or None when no entry answers it confidently."""
+def answer_for(tenant_id: str, text: str, handoff_phrases: Sequence[str]) -> tuple[str, str] | None:
+    """(faq_id, answer) for a visitor's message, or None (hand over) when it holds one of the
+    tenant's handoff phrases or no entry answers it confidently."""
+    if handoff_phrase_in(text, handoff_phrases) is not None:
+        return None
     entries = _all_entries(tenant_id)
     match = ranking.best_match(text, entries)
     if match is None:
@@ -39,14 +45,16 @@ def answer_for(tenant_id: str, text: str) -> tuple[str, str] | None:
 
 
 def preview_match(principal: Principal, query: str) -> s.FaqMatchList:
-    """What the bot would make of a message, so an admin can tune questions and keywords."""
+    """What the bot would make of a message, so an admin can tune questions, keywords and phrases."""
+    phrases = Settings.model_validate(get_tenant(principal.tenant_id).settings).handoff_phrases
+    phrase = handoff_phrase_in(query, phrases)
     entries = _all_entries(principal.tenant_id)
     questions = {entry.faq_id: entry.question for entry in entries}
     ranked = ranking.rank(query, entries)
     confident = ranking.first_confident(ranked)
     return s.FaqMatchList(
-        threshold=ranking.DEFAULT_THRESHOLD,
-        answer_faq_id=confident.faq_id if confident else None,
+        threshold=ranking.DEFAULT_THRESHOLD, handoff_phrase=phrase,
+        answer_faq_id=confident.faq_id if confident and phrase is None else None,
         matches=[s.FaqMatch(faq_id=match.faq_id, question=questions[match.faq_id],
                             score=round(match.score, 4), confidence=round(match.confidence, 4))
                  for match in ranked[:MATCH_PREVIEW_SIZE]])

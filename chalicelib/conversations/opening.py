@@ -2,7 +2,6 @@
 first when the tenant has it, and handed over to a person when the bot cannot help."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -24,15 +23,6 @@ from . import assignment, open_slots
 from .announcements import route_and_announce
 from .message_store import post_as
 from .parties import BOT
-
-# A visitor asking for a person: whole words in space-separated scripts, substrings in CJK.
-HANDOFF_WORDS = frozenset({"human", "agent", "person", "operator", "representative", "someone"})
-HANDOFF_CJK = ("人工", "客服")
-
-
-def wants_a_person(text: str) -> bool:
-    folded = text.casefold()
-    return bool(HANDOFF_WORDS & set(re.findall(r"\w+", folded))) or any(p in folded for p in HANDOFF_CJK)
 
 
 def current_conversation(tenant_id: str, visitor_id: str) -> ConversationModel | None:
@@ -125,8 +115,9 @@ def _try_open(connection: ConnectionModel, visitor: VisitorModel) -> tuple[Conve
     return conversation, settings
 
 
-def hand_to_human(conversation: ConversationModel) -> None:
-    """Leave the bot: queue for a person and route (no-op unless the bot holds it)."""
+def hand_to_human(conversation: ConversationModel, settings: Settings | None = None) -> None:
+    """Leave the bot: queue for a person and route (no-op unless the bot holds it). settings: the
+    tenant's, when the caller has read them already."""
     now = runtime().clock.utcnow()
     queued = {"status": "queued", "queued_at": now, "counted_open": True,
               "queue_key": assignment.team_key(conversation.tenant_id, conversation.team),
@@ -143,13 +134,15 @@ def hand_to_human(conversation: ConversationModel) -> None:
         return  # handed over meanwhile
     for name, value in queued.items():  # as written (a transaction returns no item)
         setattr(conversation, name, value)
-    route_and_announce(conversation, assignment.tenant_settings(conversation.tenant_id))
+    route_and_announce(conversation, settings or assignment.tenant_settings(conversation.tenant_id))
 
 
 def bot_turn(conversation: ConversationModel, client_msg_id: str, text: str) -> None:
-    """Answer from the FAQ when confident; otherwise, or when asked for a person, hand over."""
-    found = None if wants_a_person(text) else answer_for(conversation.tenant_id, text)
+    """Answer from the FAQ when confident; otherwise, or when asked for a person (by one of the
+    tenant's handoff phrases), hand over."""
+    settings = assignment.tenant_settings(conversation.tenant_id)
+    found = answer_for(conversation.tenant_id, text, settings.handoff_phrases)
     if found is None:
-        hand_to_human(conversation)
+        hand_to_human(conversation, settings)
         return
     post_as(conversation, BOT, f"bot:{client_msg_id}", found[1])

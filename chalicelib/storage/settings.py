@@ -40,10 +40,29 @@ def _check_origin(origin: str) -> str:
     return origin.lower()
 
 
+def _tidy_phrase(phrase: str) -> str:
+    tidy = " ".join(phrase.split())
+    if not re.search(r"\w", tidy):
+        raise ValueError("a handoff phrase needs a letter, a digit or a CJK character")
+    return tidy
+
+
+def _distinct_phrases(phrases: list[str]) -> list[str]:
+    folded = [phrase.casefold() for phrase in phrases]
+    if len(set(folded)) != len(folded):
+        raise ValueError("each handoff phrase once")
+    return phrases
+
+
 Timezone = Annotated[str, Field(max_length=64), AfterValidator(_check_timezone)]
 DayRanges = Annotated[list[list[str]], Field(max_length=12), AfterValidator(_check_ranges)]
 BusinessHours = dict[Day, DayRanges]
 Origin = Annotated[str, Field(max_length=200), AfterValidator(_check_origin)]
+HandoffPhrase = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_tidy_phrase)]
+HandoffPhrases = Annotated[list[HandoffPhrase], Field(max_length=50), AfterValidator(_distinct_phrases)]
+# What a visitor writes to leave the bot for a person, until the tenant says otherwise: English
+# words, and the Chinese "人工" (a human, as in 转人工) and "客服" (customer service).
+DEFAULT_HANDOFF_PHRASES = ("human", "agent", "person", "operator", "representative", "someone", "人工", "客服")
 # Settings stored before the catalogs hold Switchboard's English defaults word for word (settings are
 # stored whole): those read as null, Switchboard's text in each visitor's language.
 _FORMER_DEFAULTS = {
@@ -63,6 +82,11 @@ class Settings(BaseModel):
                                   "now. Leave a message and we'll reply as soon as we're back.\"); "
                                   "else the tenant's text, sent as written")
     bot_enabled: bool = True
+    handoff_phrases: HandoffPhrases = Field(
+        default_factory=lambda: list(DEFAULT_HANDOFF_PHRASES),
+        description="what a visitor writes to be handed from the bot to a person: a phrase with a CJK "
+                    "character is found anywhere in the message, spaces ignored; any other as whole words "
+                    "(\"agent\" is not in \"agents\"); [] = only the widget's button hands over")
     first_response_timeout_seconds: Annotated[int, Field(ge=5, le=86400)] = 120
     sla_first_response_seconds: Annotated[int, Field(ge=1, le=86400)] = 60
     survey_enabled: bool = True

@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 
 from ..i18n import Locale
-from ..storage.settings import BusinessHours, Origin, Timezone
+from ..storage.settings import BusinessHours, HandoffPhrases, Origin, Timezone
 from ..web.schemas import Email, Input, Output, Page, PatchInput, Team
 
 Role = Literal["admin", "supervisor", "agent", "compliance"]
@@ -151,6 +151,7 @@ class SettingsPatch(PatchInput):
     business_hours: BusinessHours | None = None
     offline_message: Annotated[str, Field(max_length=1000)] | None = None
     bot_enabled: bool | None = None
+    handoff_phrases: HandoffPhrases | None = None
     first_response_timeout_seconds: Annotated[int, Field(ge=5, le=86400)] | None = None
     sla_first_response_seconds: Annotated[int, Field(ge=1, le=86400)] | None = None
     survey_enabled: bool | None = None

@@ -100,4 +100,4 @@ def visitor_says(page, text: str) -> None:
     page.fill(f"{WIDGET} textarea[aria-label=Message]", text)
     page.keyboard.press("Enter")
     # Acknowledged: the message left "sending" and holds its seq.
-    page.wait_for_selector(f"{WIDGET} li.message.visitor:not(.sending) >> text={json.dumps(text)}")
+    page.wait_for_selector(f"{WIDGET} li.message.visitor:not(.sending) >> text={json.dumps(text, ensure_ascii=False)}")

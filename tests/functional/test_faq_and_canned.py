@@ -7,6 +7,7 @@ import json
 import pytest
 
 from chalicelib.bot import service as bot
+from chalicelib.storage.settings import DEFAULT_HANDOFF_PHRASES
 from devstack.harness import Api
 from tests.helpers import all_items, error_of, without_rate_limits
 
@@ -118,13 +119,15 @@ def test_match_preview_and_the_bots_answer(api: Api, tenant: dict, other_admin: 
     assert preview["matches"][0] == {"faq_id": shipping["faq_id"], "question": SHIPPING["question"],
                                      "score": preview["matches"][0]["score"], "confidence": 1.0}
     stranger = api.call("GET", "/v1/faq/match?q=do%20you%20sell%20cars", token=admin).json_body
-    assert stranger == {"threshold": 0.6, "answer_faq_id": None, "matches": []}
+    assert stranger == {"threshold": 0.6, "answer_faq_id": None, "handoff_phrase": None, "matches": []}
 
-    assert bot.answer_for(tenant["tenant_id"], "Can I get a refund?") == (returns["faq_id"], RETURNS["answer"])
-    assert bot.answer_for(tenant["tenant_id"], "hi there") is None
+    phrases = list(DEFAULT_HANDOFF_PHRASES)
+    assert bot.answer_for(tenant["tenant_id"], "Can I get a refund?", phrases) == (returns["faq_id"], RETURNS["answer"])
+    assert bot.answer_for(tenant["tenant_id"], "Can I get a refund? Or a human?", phrases) is None
+    assert bot.answer_for(tenant["tenant_id"], "hi there", phrases) is None
     # Another tenant's FAQ is invisible to its bot and its preview.
     other_tenant = api.call("GET", "/v1/me", token=other_admin).json_body["tenant_id"]
-    assert bot.answer_for(other_tenant, "Can I get a refund?") is None
+    assert bot.answer_for(other_tenant, "Can I get a refund?", phrases) is None
     assert api.call("GET", "/v1/faq/match?q=refund", token=other_admin).json_body["matches"] == []
 
 

@@ -32,9 +32,21 @@ def test_no_business_hours_means_always_open():
 
 @pytest.mark.parametrize("text, wanted", [
     ("Can I talk to a human?", True), ("I want an AGENT", True), ("转人工", True), ("找客服", True),
+    ("转 人 工", True), ("我要找人工服务", True), ("ＨＵＭＡＮ please", True),
     ("is this personal data safe?", False), ("do your agents ship abroad", False), ("humane", False),
+    ("我想退货", False),
 ])
-def test_asking_for_a_person(text: str, wanted: bool):
-    from chalicelib.conversations.opening import wants_a_person
+def test_asking_for_a_person_by_the_default_phrases(text: str, wanted: bool):
+    from chalicelib.bot.handoff import handoff_phrase_in
 
-    assert wants_a_person(text) is wanted
+    assert (handoff_phrase_in(text, Settings().handoff_phrases) is not None) is wanted
+
+
+@pytest.mark.parametrize("text, wanted", [
+    ("can I talk to a real person", True), ("Talk  To a REAL person!", True), ("talk to a person", False),
+    ("请帮我转接真人", True), ("真 人", True), ("真的", False), ("human", False),
+])
+def test_asking_for_a_person_by_the_tenant_s_phrases(text: str, wanted: bool):
+    from chalicelib.bot.handoff import handoff_phrase_in
+
+    assert (handoff_phrase_in(text, ["a real person", "真人"]) is not None) is wanted

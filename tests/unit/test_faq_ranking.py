@@ -61,6 +61,32 @@ def test_a_cjk_question_matches_a_shorter_cjk_query():
     assert match is not None and match.faq_id == "faq_cn" and match.confidence == 1.0
 
 
+CHINESE_FAQ = [
+    Entry("faq_ret", "退货政策是什么？", ["退货", "退款"]),
+    Entry("faq_ship", "运费是多少？", ["运费", "快递"]),
+    Entry("faq_pay", "支持哪些付款方式？", ["付款", "支付宝", "微信支付"]),
+]
+
+
+@pytest.mark.parametrize("query, expected, confidence", [
+    ("我想退货怎么办", "faq_ret", 1.0),  # the lone 办 left between function characters is held by no entry
+    ("运费多少", "faq_ship", 1.0),  # 费多 straddles 运费 and 多少
+    ("可以用支付宝付款吗", "faq_pay", 0.8),  # 宝付 straddles; the keyword 支付宝 is found whole in the message
+    ("能用 微信 支付吗", "faq_pay", 1.0),  # the keyword 微信支付 across spaces
+    ("请问退货政策是什么", "faq_ret", 0.75),  # 问退 is unknown but not between two known bigrams: it counts
+])
+def test_chinese_questions_without_spaces_meet_their_entry(query: str, expected: str, confidence: float):
+    match = best_match(query, CHINESE_FAQ)
+    assert match is not None and match.faq_id == expected, rank(query, CHINESE_FAQ)
+    assert match.confidence == pytest.approx(confidence)
+
+
+@pytest.mark.parametrize("query", ["付款失败", "我的订单在哪", "你们几点开门"])
+def test_chinese_strangers_are_not_answered(query: str):
+    # 付款失败 (payment failed) holds 付款 of "payment methods" but unknown 款失 and 失败 too: 1/3.
+    assert best_match(query, CHINESE_FAQ) is None, rank(query, CHINESE_FAQ)
+
+
 # --- BM25 ordering --------------------------------------------------------------------------
 def test_keywords_count_more_than_the_question():
     entries = [Entry("faq_a", "Parcel delivery times"), Entry("faq_b", "Delivery times", ["parcel"])]

@@ -5,12 +5,16 @@
 import {Api} from "./api.js";
 import {Account} from "./console-account.js";
 import {AuditTrail} from "./console-audit.js";
+import {CannedLibrary} from "./console-canned-library.js";
 import {Conversations} from "./console-conversations.js";
 import {Dashboard} from "./console-dashboard.js";
+import {Keys} from "./console-keys.js";
+import {Knowledge} from "./console-knowledge.js";
 import {ADMIN_ROLES, AUDITING_ROLES, CHATTING_ROLES, STAFF_ROLES, SUPERVISING_ROLES} from "./console-roles.js";
 import {Security} from "./console-security.js";
 import {forgetSession, savePresence, saveSession, savedPresence} from "./console-session.js";
 import {Settings} from "./console-settings.js";
+import {GetStarted} from "./console-start.js";
 import {SsoSettings} from "./console-sso.js";
 import {Team} from "./console-team.js";
 import {UnreadTitle} from "./console-title.js";
@@ -22,11 +26,16 @@ import {Channel} from "./realtime.js";
 const REFRESH_BEFORE_MS = 5 * 60 * 1000;
 // The screens, in the order of their tabs, and the roles that see each (a label read from a catalog is
 // a function: the catalog loads after this module).
-const SCREENS = [["conversations", "Conversations", CHATTING_ROLES],
+const SCREENS = [["start", () => t("console-start.tab"), ADMIN_ROLES],
+                 ["conversations", "Conversations", CHATTING_ROLES],
                  ["dashboard", () => t("console-reports.tab"), SUPERVISING_ROLES],
                  ["audit", () => t("console-compliance.tab"), AUDITING_ROLES], ["team", () => t("console-team.tab"), ADMIN_ROLES],
                  ["settings", () => t("console-settings.tab"), ADMIN_ROLES], ["security", "Security", ADMIN_ROLES],
-                 ["sso", "Single sign-on", ADMIN_ROLES], ["account", "Account", STAFF_ROLES]];
+                 ["sso", "Single sign-on", ADMIN_ROLES],
+                 ["knowledge", () => t("console-knowledge.tab"), ADMIN_ROLES],
+                 ["canned", () => t("console-canned-library.tab"), ADMIN_ROLES],
+                 ["keys", () => t("console-keys.tab"), ADMIN_ROLES],
+                 ["account", "Account", STAFF_ROLES]];
 const ENROLMENT = {
   title: "Set up two-factor sign-in",
   why: "Your organisation requires two-factor sign-in. Set it up now to continue.",
@@ -53,17 +62,23 @@ export class Console {
     this.presence = savedPresence();
     this.conversations = CHATTING_ROLES.has(this.me.role) ? new Conversations(this) : null;
     // Each screen draws itself into the view when its tab opens: draw(main).
-    this.screens = {conversations: this.conversations, dashboard: new Dashboard(this.api),
+    this.screens = {start: new GetStarted(this.api, (name) => this.tabs.has(name), (name) => this.openTab(name),
+                                          (message) => this.notify(message)),
+                    conversations: this.conversations, dashboard: new Dashboard(this.api),
                     audit: new AuditTrail(this.api, (message) => this.notify(message)),
                     team: new Team(this.api, this.me, (message) => this.notify(message)),
                     settings: new Settings(this.api, (message) => this.notify(message)),
                     security: new Security(this.api, this.me, (message) => this.notify(message)),
                     sso: new SsoSettings(this.api, (message) => this.notify(message)),
+                    knowledge: new Knowledge(this.api, (message) => this.notify(message)),
+                    canned: new CannedLibrary(this.api, (message) => this.notify(message)),
+                    keys: new Keys(this.api, (message) => this.notify(message)),
                     account: new Account(this.api, this.me, (message) => this.notify(message))};
     this.title = new UnreadTitle(() => (this.conversations ? this.conversations.unreadTotal() : 0));
   }
 
-  start() {
+  // firstTab: open that tab (a new owner's Get started) instead of the role's first.
+  start(firstTab = null) {
     if (this.session.totp_enrolment_required) {
       this.enrolFirst();
       return;
@@ -75,9 +90,10 @@ export class Console {
                                   onState: (state) => this.connectionState(state)});
       this.channel.start();
       this.conversations.start();
-      this.openTab("conversations");
+      this.openTab("conversations");  // drawn even under firstTab: the lists it keeps live are there
+      if (firstTab) this.openTab(firstTab);
     } else {
-      this.openTab(AUDITING_ROLES.has(this.me.role) ? "audit" : "dashboard");
+      this.openTab(firstTab || (AUDITING_ROLES.has(this.me.role) ? "audit" : "dashboard"));
     }
     window.addEventListener("focus", () => this.title.update());
   }

@@ -4,6 +4,7 @@
 import {login} from "./api.js";
 import {el, replace} from "./dom.js";
 import {rememberTenant, rememberedTenant, saveSession} from "./console-session.js";
+import {signUpLink} from "./console-sign-up.js";
 import {ssoButton} from "./console-sso-sign-in.js";
 import {TITLE} from "./console-title.js";
 import {forgetDevice, rememberedDevice, showSecondStep} from "./console-two-factor.js";
@@ -44,7 +45,8 @@ export function showSignIn(root, message, onSignedIn) {
     el("label", {for: "tenant"}, "Workspace (tenant id)"), tenant,
     el("label", {for: "email"}, "Email"), email,
     el("label", {for: "password"}, "Password"), password,
-    el("button", {type: "submit", id: "sign-in"}, "Sign in"), ssoButton(tenant, email, error), error);
+    el("button", {type: "submit", id: "sign-in"}, "Sign in"), ssoButton(tenant, email, error), error,
+    signUpLink());
   replace(root, form);
   (tenant.value ? email : tenant).focus();
 }
