@@ -20,7 +20,7 @@ NOT_YET_TRANSLATED: set[str] = {
     "api.js", "console-access-export.js", "console-account.js", "console-app.js", "console-audit.js",
     "console-canned.js", "console-chat.js", "console-conversations.js", "console-dashboard.js",
     "console-erasure.js", "console-security.js", "console-sign-in.js", "console-sso-sign-in.js", "console-sso.js",
-    "console-title.js", "console-two-factor.js", "console-visitor.js", "widget.js",
+    "console-title.js", "console-two-factor.js", "console-visitor.js",
 }
 
 

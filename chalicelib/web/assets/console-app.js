@@ -12,6 +12,7 @@ import {Security} from "./console-security.js";
 import {forgetSession, savePresence, saveSession, savedPresence} from "./console-session.js";
 import {SsoSettings} from "./console-sso.js";
 import {UnreadTitle} from "./console-title.js";
+import {WidgetScreen} from "./console-widget.js";
 import {enrol} from "./console-two-factor.js";
 import {el, replace} from "./dom.js";
 import {Channel} from "./realtime.js";
@@ -20,7 +21,8 @@ const REFRESH_BEFORE_MS = 5 * 60 * 1000;
 // The screens, in the order of their tabs, and the roles that see each.
 const SCREENS = [["conversations", "Conversations", CHATTING_ROLES], ["dashboard", "Dashboard", SUPERVISING_ROLES],
                  ["audit", "Audit trail", AUDITING_ROLES], ["security", "Security", ADMIN_ROLES],
-                 ["sso", "Single sign-on", ADMIN_ROLES], ["account", "Account", STAFF_ROLES]];
+                 ["sso", "Single sign-on", ADMIN_ROLES], ["widget", "Widget", ADMIN_ROLES],
+                 ["account", "Account", STAFF_ROLES]];
 const ENROLMENT = {
   title: "Set up two-factor sign-in",
   why: "Your organisation requires two-factor sign-in. Set it up now to continue.",
@@ -51,6 +53,7 @@ export class Console {
                     audit: new AuditTrail(this.api, (message) => this.notify(message)),
                     security: new Security(this.api, this.me, (message) => this.notify(message)),
                     sso: new SsoSettings(this.api, (message) => this.notify(message)),
+                    widget: new WidgetScreen(this.api, (message) => this.notify(message)),
                     account: new Account(this.api, this.me, (message) => this.notify(message))};
     this.title = new UnreadTitle(() => (this.conversations ? this.conversations.unreadTotal() : 0));
   }
