@@ -441,8 +441,9 @@ class Widget {
 
   showUnread() {
     this.badge.hidden = this.unread === 0;
-    replace(this.badge, el("span", {"aria-hidden": "true"}, format.number(this.unread)),
-            el("span", {class: "visually-hidden"}, t("widget.unread", {count: this.unread})));
+    replace(this.badge, ...(this.unread ? [el("span", {"aria-hidden": "true"}, format.number(this.unread)),
+                                           el("span", {class: "visually-hidden"}, t("widget.unread", {count: this.unread}))]
+                                        : []));
   }
 }
 
