@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.browser.checks import assert_accessible, assert_no_english
 from tests.browser.conftest import WIDGET, Shop, screenshot
-from tests.browser.widget_pages import Agent, shadow_focus, tenant_site
+from tests.browser.widget_pages import agent_online, shadow_focus, tenant_site
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 CLOSED_ALL_WEEK = {day: [] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -45,8 +45,7 @@ def test_data_locale_zh_cn_shows_chinese_throughout_a_chat(stack, contexts):
     write(visitor, "你好，我的茶壶到了吗？")  # no FAQ, nobody online: queued
     expect(visitor.locator(f"{WIDGET} .notice")).to_have_text("您目前排在第 1 位，客服将尽快为您服务。")
     assert sessions[-1]["locale"] == "zh-CN"
-    agent = Agent(shop, "li@teapots.com")
-    try:
+    with agent_online(shop, "li@teapots.com") as agent:
         conversation_id = agent.wait_for("conversation.assigned")["conversation_id"]
         expect(visitor.locator(f"{WIDGET} .notice")).to_have_text("正在为您服务的是 Li Wei。")
         agent.typing(conversation_id)
@@ -57,8 +56,6 @@ def test_data_locale_zh_cn_shows_chinese_throughout_a_chat(stack, contexts):
         assert_no_english(visitor, WIDGET)  # the agent's name and words are data
         screenshot(visitor, "widget.zh-CN")
         agent.close(conversation_id)
-    finally:
-        agent.stop()
     expect(visitor.locator(f"{WIDGET} .notice")).to_have_text(
         "本次对话已结束。如需帮助，随时可以再次发消息开始新的对话。")
     expect(visitor.locator(f"{WIDGET} .divider")).to_have_text("对话已结束")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from websockets.sync.client import ClientConnection, connect
@@ -51,11 +53,8 @@ def shadow_focus(page) -> str:
 class Agent:
     """An agent online over the WebSocket API, as the console would be."""
 
-    def __init__(self, shop: Shop, email: str) -> None:
-        login = shop.stack.post("/v1/auth/login", {"tenant_id": shop.tenant_id, "email": email,
-                                                   "password": PASSWORD}).json()
-        self.socket: ClientConnection = connect(f"{login['ws_url']}/?token={login['token']}", open_timeout=10)
-        self.socket.send(json.dumps({"action": "presence.set", "status": "online"}))
+    def __init__(self, socket: ClientConnection) -> None:
+        self.socket = socket
 
     def wait_for(self, frame_type: str) -> dict:
         while True:
@@ -75,5 +74,11 @@ class Agent:
         self.socket.send(json.dumps({"action": "conversation.close", "conversation_id": conversation_id,
                                      "resolution": "resolved"}))
 
-    def stop(self) -> None:
-        self.socket.close()
+
+@contextmanager
+def agent_online(shop: Shop, email: str) -> Iterator[Agent]:
+    login = shop.stack.post("/v1/auth/login", {"tenant_id": shop.tenant_id, "email": email,
+                                               "password": PASSWORD}).json()
+    with connect(f"{login['ws_url']}/?token={login['token']}", open_timeout=10) as socket:
+        socket.send(json.dumps({"action": "presence.set", "status": "online"}))
+        yield Agent(socket)

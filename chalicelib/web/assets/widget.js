@@ -17,22 +17,13 @@ import {Channel, Transcript} from "./assets/realtime.js";
 import {append, el, insertBySeq, replace} from "./assets/dom.js";
 import {format, locale, t, useLocale} from "./assets/i18n.js";
 import {offlineForm, prechatForm, surveyForm, textOn} from "./assets/widget-forms.js";
+import {VisitorSession, errorText, widgetConfig, withName} from "./assets/widget-visitor.js";
 
 const BASE = new URL(".", import.meta.url);
 const TYPING_IDLE_MS = 3000;
 const TYPING_SHOWN_MS = 8000;
 const SENDERS = {bot: "widget.bot", system: "widget.system"};
-// Error codes of the API, as the widget says them.
-const ERRORS = {widget_busy: "widget.error_busy", rate_limited: "widget.error_rate_limited",
-                origin_not_allowed: "widget.error_origin", not_found: "widget.error_not_found",
-                invalid_input: "widget.error_invalid"};
 const PREVIEW = "switchboard-preview";  // not UI text
-
-// A message with a person's name in it: the name is data, in an element of its own.
-function withName(key, name) {
-  const [before, after] = t(key, {name: "\u0000"}).split("\u0000");
-  return [before, el("span", {translate: "no"}, name), after];
-}
 
 class Widget {
   constructor(tag) {
@@ -41,9 +32,8 @@ class Widget {
     this.user = userId && userHash ? {user_id: userId, user_hash: userHash} : null;
     this.pageLocale = pageLocale;
     this.preview = preview === "1";
-    this.storageKey = `switchboard:${widgetKey}`;
-    this.saved = JSON.parse(localStorage.getItem(this.storageKey) || "{}");
-    if ((this.saved.user_id ?? null) !== (this.user?.user_id ?? null)) this.saved = {};  // someone else's
+    this.visitor = new VisitorSession(BASE, widgetKey, this.user);
+    this.saved = this.visitor.saved;  // what the visitor's session keeps (token, open conversation)
     this.transcript = new Transcript();
     this.pending = new Map();  // client_msg_id -> the message node waiting for its ack
     this.unread = 0;
@@ -52,7 +42,7 @@ class Widget {
   }
 
   async start() {
-    this.config = await this.readConfig();
+    this.config = await widgetConfig(BASE, this.widgetKey);
     const browser = navigator.languages || [navigator.language];
     await useLocale("widget", [this.pageLocale, ...browser, this.config.default_locale], BASE);
     this.draw();
@@ -61,18 +51,6 @@ class Widget {
       this.openPanel(false);
       window.parent.postMessage({type: `${PREVIEW}-ready`}, window.location.origin);
     } else if (this.saved.visitor_token) this.connect();  // a returning visitor: resume at once
-  }
-
-  // The tenant's widget config; when it cannot be read (a rotated key) the defaults, and the
-  // session then says why.
-  async readConfig() {
-    try {
-      const response = await fetch(new URL(`v1/widget/${encodeURIComponent(this.widgetKey)}/config`, BASE));
-      if (response.ok) return await response.json();
-    } catch {
-      // unreachable: drawn with the defaults all the same
-    }
-    return {open: true, prechat_fields: [], greeting: {}, launcher_text: {}};
   }
 
   // --- Drawing ---
@@ -184,23 +162,12 @@ class Widget {
 
   // --- Session and connection ---
 
-  async session(details = {}) {
-    const body = {...this.user, ...details, locale: locale(),
-                  ...(this.saved.visitor_token ? {visitor_token: this.saved.visitor_token} : {})};
-    const response = await fetch(new URL(`v1/widget/${encodeURIComponent(this.widgetKey)}/sessions`, BASE), {
-      method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
-    });
-    const answer = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(t(ERRORS[answer.error?.code] || "widget.error_unavailable"));
-    this.save({visitor_token: answer.visitor_token, visitor_id: answer.visitor_id, expires_at: answer.expires_at,
-               ws_url: answer.ws_url, conversation_id: answer.open_conversation_id || null,
-               user_id: this.user?.user_id ?? null});
-    return answer;
+  session(details = {}) {
+    return this.visitor.start({...details, locale: locale()});
   }
 
   save(fields) {
-    Object.assign(this.saved, fields);
-    localStorage.setItem(this.storageKey, JSON.stringify(this.saved));
+    this.visitor.save(fields);
   }
 
   connect(details) {
@@ -358,7 +325,7 @@ class Widget {
       this.pending.delete(frame.ref);
       node.classList.replace("sending", "failed");
     }
-    this.say(t(ERRORS[frame.code] || "widget.error_failed"));
+    this.say(errorText(frame.code, "widget.error_failed"));
   }
 
   // --- What the visitor does ---
