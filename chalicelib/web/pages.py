@@ -127,5 +127,5 @@ def answer_head_like_get(app: Chalice) -> None:
 
         head.__name__ = f"head_{get_view.__name__}"
         endpoint(app, "HEAD", spec.path, summary=f"{spec.summary}: the headers of GET, no body", tag=spec.tag,
-                 auth=PUBLIC, status=spec.status, errors=spec.declared_errors, html_errors=spec.html_errors,
-                 models_of=spec.declared_by)(head)
+                 auth=PUBLIC, status=spec.status, errors=spec.declared_errors, cors=spec.cors,
+                 html_errors=spec.html_errors, models_of=spec.declared_by)(head)
