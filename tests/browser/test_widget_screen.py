@@ -100,8 +100,12 @@ def test_the_widget_tab_in_chinese(stack, contexts):
     admin = contexts(locale="zh-CN")
     open_widget_tab(shop, admin)
     expect(admin.locator("#widget-screen h2")).to_have_text("聊天插件")
+    bubble = admin.frame_locator("#widget-preview").locator(f"{WIDGET} .bubble")
+    expect(bubble).to_have_text("在线咨询")  # the preview speaks the admin's language first
+    admin.select_option("#widget-preview-locale", "en")
+    expect(bubble).to_have_text("Chat with us")
     admin.select_option("#widget-preview-locale", "zh-CN")
-    expect(admin.frame_locator("#widget-preview").locator(f"{WIDGET} .bubble")).to_have_text("在线咨询")
+    expect(bubble).to_have_text("在线咨询")
     admin.select_option("#widget-default-locale", "zh-CN")
     admin.click("#widget-save")
     expect(admin.locator("#widget-status")).to_have_text("已保存。")

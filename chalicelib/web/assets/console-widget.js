@@ -4,7 +4,7 @@
 // The preview is the demo page (/demo?preview=1, same origin; the console's CSP allows framing only
 // that) in a frame: the widget there draws itself again from each unsaved change posted to it.
 import {el, replace} from "./dom.js";
-import {LOCALES, t} from "./i18n.js";
+import {LOCALES, locale, t} from "./i18n.js";
 
 const LANGUAGE_NAMES = {"en": "English", "zh-CN": "中文"};  // not UI text (each language's own name)
 const PREVIEW = "switchboard-preview";  // not UI text
@@ -65,7 +65,7 @@ export class WidgetScreen {
       c.prechat[name].value = asked ? (asked.required ? "required" : "optional") : "off";
     }
     this.previewLocale = control("select", "widget-preview-locale", {onchange: () => this.showPreview()}, languageOptions());
-    this.previewLocale.value = settings.default_locale;
+    this.previewLocale.value = locale();  // the admin's own language first
     this.frame = el("iframe", {id: "widget-preview", title: t("console-widget.preview_frame"),
                                src: `demo?widget_key=${encodeURIComponent(embed.widget_key)}&preview=1`});  // not UI text
     this.snippetLocale = control("select", "widget-snippet-locale", {onchange: () => this.showSnippet()},
