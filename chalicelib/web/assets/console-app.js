@@ -18,6 +18,7 @@ import {GetStarted} from "./console-start.js";
 import {SsoSettings} from "./console-sso.js";
 import {Team} from "./console-team.js";
 import {UnreadTitle} from "./console-title.js";
+import {WidgetScreen} from "./console-widget.js";
 import {enrol} from "./console-two-factor.js";
 import {el, replace} from "./dom.js";
 import {t} from "./i18n.js";
@@ -34,7 +35,7 @@ const SCREENS = [["start", () => t("console-start.tab"), ADMIN_ROLES],
                  ["sso", "Single sign-on", ADMIN_ROLES],
                  ["knowledge", () => t("console-knowledge.tab"), ADMIN_ROLES],
                  ["canned", () => t("console-canned-library.tab"), ADMIN_ROLES],
-                 ["keys", () => t("console-keys.tab"), ADMIN_ROLES],
+                 ["keys", () => t("console-keys.tab"), ADMIN_ROLES], ["widget", () => t("console-widget.title"), ADMIN_ROLES],
                  ["account", "Account", STAFF_ROLES]];
 const ENROLMENT = {
   title: "Set up two-factor sign-in",
@@ -73,6 +74,7 @@ export class Console {
                     knowledge: new Knowledge(this.api, (message) => this.notify(message)),
                     canned: new CannedLibrary(this.api, (message) => this.notify(message)),
                     keys: new Keys(this.api, (message) => this.notify(message)),
+                    widget: new WidgetScreen(this.api, (message) => this.notify(message)),
                     account: new Account(this.api, this.me, (message) => this.notify(message))};
     this.title = new UnreadTitle(() => (this.conversations ? this.conversations.unreadTotal() : 0));
   }
