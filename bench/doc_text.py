@@ -109,8 +109,10 @@ def render(results: dict[str, Any], headline: dict[str, Any], held: list[tuple[s
         "copies. The agent's first reply in each conversation is counted apart, as the first message is (phase "
         f"`reply.first`: {first_reply['write_units'] / cost['conversations']:.3g} write units a reply): the message "
         "in one transaction with `first_response_at` (charged twice, and the conversation leaves the due-index while "
-        "its copies in `visitor-index` and `agent-index` change), and the two report counters of the first "
-        "response; it is in the all-in figure. Levers left: project `visitor-index` and `agent-index` without "
+        "its copies in `visitor-index` and `agent-index` change), and the report's transaction of the first "
+        "response (the conversation's fact item and the hour's and agent's counters, each charged twice: "
+        "[surveys.md](surveys.md#reports)); it is in the all-in figure. Levers left: project `visitor-index` and "
+        "`agent-index` without "
         "`first_response_at` and the read positions (a `read` frame rewrites both copies today); fewer requests a "
         "message (each is a round trip in the duration model); a smaller memory size, if the handler's time does "
         "not grow.",

@@ -59,8 +59,12 @@ def busy(retry_after: int = WINDOW_SECONDS) -> WidgetBusy:
 
 def count_visitor_request(tenant_id: str, visitor_id: str, source_ip: str) -> None:
     """One authenticated REST request of a visitor: per visitor, then per source address."""
-    config = runtime().config
-    ratelimit.enforce("visitor-requests", f"{tenant_id}#{visitor_id}", config.visitor_requests_per_minute,
+    ratelimit.enforce("visitor-requests", f"{tenant_id}#{visitor_id}", runtime().config.visitor_requests_per_minute,
                       WINDOW_SECONDS)
+    count_source_request(source_ip)
+
+
+def count_source_request(source_ip: str) -> None:
+    """One visitor REST request from this source, signed in or not (the widget's config read)."""
     ratelimit.enforce("visitor-source-requests", source_key(source_ip),
-                      config.visitor_source_requests_per_minute, WINDOW_SECONDS)
+                      runtime().config.visitor_source_requests_per_minute, WINDOW_SECONDS)

@@ -1,6 +1,12 @@
 """Reading the audit trail over REST: events by time, alarms, signed digests, the public key."""
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path
+
 from ..access.principals import Principal
 from ..clock import iso
 from ..storage.audit import AuditAlarmModel, AuditDigestModel, AuditEventModel
@@ -10,7 +16,31 @@ from .exports import seq_range
 from .signing import audit_signer
 
 PAGE = 100
+# With filters, one request reads at most this many pages of PAGE events (in seq order) looking for
+# matches: a page of answers may hold fewer than PAGE events, or none, and still have a next_cursor.
+FILTERED_READS = 10
 FAR_PAST, FAR_FUTURE = "0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z"
+
+
+def _filter(query: s.EventsQuery) -> Condition | None:
+    """DynamoDB's filter (applied to each page read, server-side); the actor's id is matched in the
+    stored actor JSON as a quoted string, then exactly here (_matches)."""
+    conditions: list[Condition] = []
+    if query.action:
+        conditions.append(AuditEventModel.action.startswith(query.action) if query.action.endswith(".")
+                          else AuditEventModel.action == query.action)
+    if query.target:
+        conditions.append(AuditEventModel.target == query.target)
+    if query.actor:
+        conditions.append(Path("actor").contains(json.dumps(query.actor)))
+    condition = None
+    for each in conditions:
+        condition = each if condition is None else condition & each
+    return condition
+
+
+def _matches(event: dict[str, Any], query: s.EventsQuery) -> bool:
+    return not query.actor or event["actor"].get("id") == query.actor
 
 
 def list_events(principal: Principal, query: s.EventsQuery) -> s.EventList:
@@ -18,11 +48,21 @@ def list_events(principal: Principal, query: s.EventsQuery) -> s.EventList:
     seqs = seq_range(tenant_id, query.range_from or FAR_PAST, query.range_to or FAR_FUTURE)
     if seqs is None:
         return s.EventList(items=[])
-    page = AuditEventModel.query(tenant_id, AuditEventModel.seq.between(*seqs), limit=PAGE,
-                                 last_evaluated_key=decode_cursor(query.cursor, {"tenant_id", "seq"},
-                                                                  {"tenant_id": tenant_id}))
-    return s.EventList(items=[s.AuditEvent.model_validate(item.as_event()) for item in page],
-                       next_cursor=encode_cursor(page.last_evaluated_key))
+    pages = AuditEventModel.query(tenant_id, AuditEventModel.seq.between(*seqs), filter_condition=_filter(query),
+                                  page_size=PAGE, last_evaluated_key=decode_cursor(
+                                      query.cursor, {"tenant_id", "seq"}, {"tenant_id": tenant_id})).page_iter
+    events: list[dict[str, Any]] = []
+    # Page by page until one holds a match (unfiltered: the first page), or FILTERED_READS pages.
+    for _ in range(FILTERED_READS if query.filtered() else 1):
+        page = next(pages, None)
+        if page is None:
+            break
+        events += [event for item in page["Items"]
+                   if _matches(event := AuditEventModel.from_raw_data(item).as_event(), query)]
+        if events or pages.last_evaluated_key is None:
+            break
+    return s.EventList(items=[s.AuditEvent.model_validate(event) for event in events],
+                       next_cursor=encode_cursor(pages.last_evaluated_key))
 
 
 def list_alarms(principal: Principal, cursor: str | None) -> s.AlarmList:

@@ -37,11 +37,25 @@ class ExportStatus(Output):
     error: str | None = None
 
 
+# What an action looks like ("conversation.closed"); ending in a dot, a prefix ("conversation.").
+ACTION_FILTER = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*\.?$"
+# Actor ids and targets are ids, job names, hashed sources, shortcuts: any printable text.
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+
+
 class EventsQuery(QueryInput):
     range_from: Stamp | None = Field(default=None, alias="from", description="inclusive")
     range_to: Stamp | None = Field(default=None, alias="to", description="exclusive")
     cursor: str | None = None
+    action: str | None = Field(default=None, max_length=100, pattern=ACTION_FILTER,
+                               description='exact ("auth.login"), or a prefix ending in a dot ("conversation.")')
+    actor: str | None = Field(default=None, max_length=200, pattern=PRINTABLE,
+                              description="the actor's id (an agent, an API key, a job such as `routing`)")
+    target: str | None = Field(default=None, max_length=200, pattern=PRINTABLE, description="exact")
     _ordered = field_validator("range_to")(after_from)
+
+    def filtered(self) -> bool:
+        return bool(self.action or self.actor or self.target)
 
 
 class Actor(Output):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
@@ -11,7 +12,8 @@ from ..web.schemas import Output, QueryInput, UtcStamp, after_from
 DEFAULT_DAYS = 30
 
 
-class SummaryQuery(QueryInput):
+class RangeQuery(QueryInput):
+    """The conversations created in [from, to): whole UTC hours, at most 366 days (summary.py)."""
     range_from: UtcStamp | None = Field(default=None, alias="from",
                                         description="inclusive, to the hour; default: `to` minus 30 days")
     range_to: UtcStamp | None = Field(default=None, alias="to", description="exclusive, to the hour; default: now")
@@ -24,6 +26,11 @@ class SummaryQuery(QueryInput):
         return _parse(self.range_from) if self.range_from else end - timedelta(days=DEFAULT_DAYS)
 
 
+class SummaryQuery(RangeQuery):
+    hours: Literal["clock", "business"] = Field(
+        default="clock", description="business: first response and SLA counted in the tenant's business hours only")
+
+
 def _parse(stamp: str) -> datetime:
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
@@ -31,6 +38,7 @@ def _parse(stamp: str) -> datetime:
 class FirstResponse(Output):
     p50: float | None
     p90: float | None
+    p95: float | None
     count: int
 
 
@@ -55,7 +63,11 @@ class AgentRow(Output):
     conversations: int = Field(description="conversations the agent held when they closed")
     csat_average: float | None
     csat_responses: int
+    first_responses: int
     first_response_p50: float | None
+    first_response_p90: float | None
+    sla_breaches: int = Field(description="in the report's `hours`")
+    abandoned: int = Field(description="held by the agent, closed before any agent reply")
 
 
 class Summary(Output):
@@ -63,6 +75,7 @@ class Summary(Output):
     range_from: str = Field(alias="from")
     range_to: str = Field(alias="to")
     timezone: str
+    hours: Literal["clock", "business"] = Field(description="how first response and SLA were measured")
     conversations: int
     closed: int
     resolved: int
@@ -72,6 +85,7 @@ class Summary(Output):
     handle_seconds: Handle
     csat: Csat
     bot_contained: int
+    abandoned: int = Field(description="closed while waiting for a person, before any agent reply")
     sla_breaches: int
     by_hour: list[HourRow]
     peak_hours: list[int]

@@ -54,6 +54,12 @@ def _distinct_phrases(phrases: list[str]) -> list[str]:
     return phrases
 
 
+def _check_prechat(fields: list[PrechatField]) -> list[PrechatField]:
+    if len({entry.field for entry in fields}) != len(fields):
+        raise ValueError("each pre-chat field may appear once")
+    return fields
+
+
 Timezone = Annotated[str, Field(max_length=64), AfterValidator(_check_timezone)]
 DayRanges = Annotated[list[list[str]], Field(max_length=12), AfterValidator(_check_ranges)]
 BusinessHours = dict[Day, DayRanges]
@@ -68,6 +74,35 @@ DEFAULT_HANDOFF_PHRASES = ("human", "agent", "person", "operator", "representati
 _FORMER_DEFAULTS = {
     "offline_message": "We're away right now. Leave a message and we'll reply as soon as we're back.",
     "survey_question": "How would you rate this conversation?"}
+
+
+class PrechatField(BaseModel):
+    """One question of the widget's pre-chat form."""
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    field: Literal["name", "email"]
+    required: bool = False
+
+
+# The tenant's own words in the widget, in each language it serves: a language left out shows the
+# widget's built-in text in that language (a Chinese visitor never reads the English greeting).
+Greeting = dict[Locale, Annotated[str, Field(min_length=1, max_length=300)]]
+LauncherText = dict[Locale, Annotated[str, Field(min_length=1, max_length=40)]]
+Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$"), AfterValidator(str.lower)]
+
+
+class WidgetStyle(BaseModel):
+    """How the widget looks on the tenant's pages (GET /v1/widget/{widget_key}/config serves it)."""
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    color: Color = Field(default="#1f5fbf", description="#rrggbb; the widget writes black or white on it, "
+                                                        "whichever contrasts more")
+    position: Literal["bottom-right", "bottom-left"] = "bottom-right"
+    greeting: Greeting = Field(default_factory=dict, description='{"en": ..., "zh-CN": ...}; a language '
+                                                                 "left out gets the widget's own greeting")
+    launcher_text: LauncherText = Field(default_factory=dict, description="the bubble's words, per language")
+    prechat_fields: Annotated[list[PrechatField], Field(max_length=2), AfterValidator(_check_prechat)] = Field(
+        default_factory=list, description='asked before a chat starts: [{"field": "name"|"email", "required": bool}]')
 
 
 class Settings(BaseModel):
@@ -105,6 +140,7 @@ class Settings(BaseModel):
     default_locale: Locale = Field(
         default="en", description="the language of the widget and of visitor texts when neither the page "
                                   "(data-locale) nor the visitor's browser names one Switchboard speaks")
+    widget: WidgetStyle = Field(default_factory=WidgetStyle, description="replaced whole by PUT /v1/settings")
     identity_verification: bool = Field(
         default=False, description="read-only: an identity secret is set (POST /v1/identity-secret); "
                                    "the secret itself is never shown again")

@@ -181,7 +181,8 @@ def answer(token: str, body: s.SurveyAnswer) -> s.SurveyAnswered:
                     SurveyModel.comment_key_version.set(sealed.key_version)]
     with refusal_means(Conflict("This survey was already answered.", code="already_answered")):
         survey.update(actions=actions, condition=SurveyModel.rating.does_not_exist())
-    counters.survey_answered(survey.tenant_id, survey.conversation_created_at, survey.agent_id, body.rating)
+    counters.survey_answered(survey.tenant_id, survey.conversation_id, survey.conversation_created_at, survey.agent_id,
+                             body.rating)
     if body.rating in LOW_RATINGS:
         open_follow_up(survey.tenant_id, survey.conversation_id, "low_rating", survey.agent_id, now, body.rating)
     return s.SurveyAnswered(conversation_id=survey.conversation_id, rating=body.rating, answered_at=iso(now))

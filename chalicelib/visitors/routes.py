@@ -1,21 +1,22 @@
 """REST routes for visitors: a widget starts their sessions; every staff role reads and annotates their profiles."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 from chalice import Blueprint, Response
 
-from ..access.roles import COMPLIANCE, STAFF
+from ..access.roles import ADMIN, COMPLIANCE, STAFF
 from ..lazy import lazy_modules
 from ..web.routing import PUBLIC, Call, PublicCall, endpoint
 
 if TYPE_CHECKING:
-    from . import access_exports, erasure, erasure_receipt, service, widget_sessions
+    from . import access_exports, erasure, erasure_receipt, service, widget_config, widget_sessions
     from . import schemas as s
 else:  # loaded by the first request that needs them (see chalicelib/lazy.py); the schemas too:
     # the handlers' annotations name the models, read on a route's first call (chalicelib/web/routing.py)
-    s, access_exports, erasure, erasure_receipt, service, widget_sessions = lazy_modules(
-        __package__, "schemas", "access_exports", "erasure", "erasure_receipt", "service", "widget_sessions")
+    s, access_exports, erasure, erasure_receipt, service, widget_config, widget_sessions = lazy_modules(
+        __package__, "schemas", "access_exports", "erasure", "erasure_receipt", "service", "widget_config",
+        "widget_sessions")
 
 bp = Blueprint(__name__)
 TAG = "visitors"
@@ -27,6 +28,19 @@ TAG = "visitors"
 def start_widget_session(call: PublicCall[s.WidgetSessionIn], widget_key: str) -> s.WidgetSessionOut:
     return widget_sessions.start_widget_session(widget_key, call.body, call.source_ip, call.headers.get("origin"),
                                                 call.headers.get("accept-language"))
+
+
+@endpoint(bp, "GET", "/v1/widget/{widget_key}/config",
+          summary="The widget's style, language and whether the desk is open now (cacheable for a minute)",
+          tag="widget", auth=PUBLIC, errors=(404, 429), cors=True)
+def get_widget_config(call: PublicCall[None], widget_key: str) -> Annotated[Response, s.WidgetConfig]:
+    return widget_config.widget_config(widget_key, call.source_ip)
+
+
+@endpoint(bp, "GET", "/v1/widget-embed", summary="The widget key and script URL to paste into the tenant's pages",
+          tag="widget", auth=ADMIN)
+def get_widget_embed(call: Call[None]) -> s.WidgetEmbed:
+    return widget_config.widget_embed(call.principal)
 
 
 @endpoint(bp, "GET", "/v1/visitors/{visitor_id}", summary="A visitor's profile and conversations",

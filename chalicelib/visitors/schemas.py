@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from ..conversations.schemas import ConversationOut
+from ..i18n import Locale
+from ..storage.settings import WidgetStyle
 from ..web.schemas import Email, Input, Output, PatchInput, Team
 
 
@@ -121,6 +123,23 @@ class WidgetSessionOut(Output):
     open_conversation_id: str | None = Field(
         description="the visitor's conversation that is not closed (resume it with messages.sync); "
                     "always null for a new visitor")
+
+
+class WidgetConfig(WidgetStyle):
+    """What the widget reads before a chat starts (GET /v1/widget/{widget_key}/config)."""
+    default_locale: Locale = Field(description="the widget's language when neither the page (data-locale) "
+                                               "nor the browser names one Switchboard speaks")
+    open: bool = Field(description="within business hours now: else the widget shows the offline form, and a "
+                                   "message sent waits in the queue")
+    offline_message: str | None = Field(description="the tenant's own offline text; null: the widget's own, "
+                                                    "in the visitor's language")
+    survey_question: str | None = Field(description="the tenant's own survey question; null: the widget's own")
+
+
+class WidgetEmbed(Output):
+    """GET /v1/widget-embed: what the admin's Widget screen shows for pasting into the tenant's pages."""
+    widget_key: str
+    script_url: str = Field(description="the widget's script, to load as a module with data-widget-key")
 
 
 # --- Access exports (the right of access) -------------------------------------------------

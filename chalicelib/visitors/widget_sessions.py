@@ -33,7 +33,7 @@ def new_widget_key(tenant_id: str) -> str:
 
 def tenant_for_widget_key(widget_key: str) -> TenantModel:
     parts = widget_key.split(".")
-    if len(parts) != 3 or parts[0] != "wk":
+    if len(parts) != 3 or parts[0] != "wk" or not all(parts):
         raise NotFound("No such widget.")
     try:
         tenant = TenantModel.get(parts[1], consistent_read=True)

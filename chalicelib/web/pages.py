@@ -40,14 +40,17 @@ _ASSET_NAME = re.compile(r"^[a-z][a-z0-9-]*\.(js|css)$")
 _WIDGET_KEY = re.compile(r"^wk\.[A-Za-z0-9_]{1,64}\.[A-Za-z0-9_-]{1,64}$")
 
 
-def content_security_policy() -> str:
+def content_security_policy(*, frames: str = "'none'", framed_by: str = "'none'") -> str:
+    """frames: what the page may show in a frame (the console: the widget's live preview, /demo);
+    framed_by: who may show the page in a frame (the demo page: the console, same origin only)."""
     connect = ["'self'"]
     ws_url = get_config().ws_public_url
     if ws_url:
         parts = urlsplit(ws_url)
         connect.append(f"{parts.scheme}://{parts.netloc}")
     return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            f"connect-src {' '.join(connect)}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+            f"connect-src {' '.join(connect)}; frame-src {frames}; base-uri 'none'; form-action 'none'; "
+            f"frame-ancestors {framed_by}")
 
 
 @cache
@@ -55,7 +58,8 @@ def _asset(name: str) -> str:
     return (ASSETS / name).read_text(encoding="utf-8")
 
 
-def _page(body: str, title: str, stylesheet: str, lang: i18n.Locale = "en", **slots: str) -> Response:
+def _page(body: str, title: str, stylesheet: str, lang: i18n.Locale = "en", csp: str | None = None,
+          **slots: str) -> Response:
     """shell.html around one page's body (a file of assets/); every value filled in is escaped."""
     document = _asset("shell.html").replace("{{title}}", html.escape(title)).replace(
         "{{stylesheet}}", html.escape(stylesheet)).replace("{{lang}}", lang)
@@ -64,14 +68,15 @@ def _page(body: str, title: str, stylesheet: str, lang: i18n.Locale = "en", **sl
         content = content.replace("{{" + slot + "}}", html.escape(value))
     document = document.replace("{{body}}", content)
     return Response(body=document, headers={"Content-Type": "text/html; charset=utf-8",
-                                            "Content-Security-Policy": content_security_policy()})
+                                            "Content-Security-Policy": csp or content_security_policy()})
 
 
 @endpoint(bp, "GET", "/app", summary="The agent console (HTML)", tag=TAG, auth=PUBLIC)
 def console(call: PublicCall[None]) -> Response:
     # The browser's language: the console's first choice, before it knows the agent's own.
     lang = i18n.negotiate(*i18n.accept_language(call.headers.get("accept-language")))
-    return _page("console.html", i18n.text(lang, "pages.console_title"), "console.css", lang)
+    return _page("console.html", i18n.text(lang, "pages.console_title"), "console.css", lang,
+                 csp=content_security_policy(frames="'self'"))
 
 
 @endpoint(bp, "GET", "/demo", summary="A demo shop page with the chat widget on it (HTML)",
@@ -81,7 +86,9 @@ def demo(call: PublicCall[None, schemas.DemoQuery]) -> Response:
         return _page("demo-missing.html", "Demo Shop", "demo.css")
     src = f"{get_config().public_url}/widget.js" if get_config().public_url else "/widget.js"
     snippet = f'<script type="module" src="{src}" data-widget-key="{call.query.widget_key}"></script>'
-    return _page("demo.html", "Demo Shop", "demo.css", widget_key=call.query.widget_key, snippet=snippet)
+    # The console's Widget screen shows this page in a frame as its live preview (preview=1).
+    return _page("demo.html", "Demo Shop", "demo.css", csp=content_security_policy(framed_by="'self'"),
+                 widget_key=call.query.widget_key, snippet=snippet, preview="1" if call.query.preview else "")
 
 
 @endpoint(bp, "GET", "/widget.js", summary="The embeddable chat widget (a JavaScript module)", tag=TAG, auth=PUBLIC)
@@ -124,5 +131,5 @@ def answer_head_like_get(app: Chalice) -> None:
 
         head.__name__ = f"head_{get_view.__name__}"
         endpoint(app, "HEAD", spec.path, summary=f"{spec.summary}: the headers of GET, no body", tag=spec.tag,
-                 auth=PUBLIC, status=spec.status, errors=spec.declared_errors, html_errors=spec.html_errors,
-                 models_of=spec.declared_by)(head)
+                 auth=PUBLIC, status=spec.status, errors=spec.declared_errors, cors=spec.cors,
+                 html_errors=spec.html_errors, models_of=spec.declared_by)(head)

@@ -113,3 +113,4 @@ class PatchInput(Input):
 class DemoQuery(QueryInput):
     """GET /demo (chalicelib/web/pages.py)."""
     widget_key: str = Field("", max_length=200, description="the tenant whose widget the page carries")
+    preview: bool = Field(False, description="the widget as the console's live preview: open, sending nothing")

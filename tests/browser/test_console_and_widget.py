@@ -211,9 +211,14 @@ def test_widget_shows_the_bot_the_out_of_hours_message_and_the_queue(stack, cont
                                           "keywords": ["delivery"]}).status_code == 201
     visitor = contexts()
     open_widget(visitor, shop.demo_url)
-    visitor_says(visitor, "How long does delivery take?")
+    # Out of hours the widget offers the offline form, with the tenant's own offline text.
+    offline = visitor.locator(f"{WIDGET} form.offline")
+    expect(offline.locator(".offline-message")).to_have_text("We are closed; we answer tomorrow.")
+    offline.get_by_label("Your email").fill("olga@example.com")
+    offline.get_by_label("Your message").fill("How long does delivery take?")
+    offline.locator("button[type=submit]").click()
+    # The bot may answer it; the message goes on to the queue all the same.
     visitor.wait_for_selector(f"{WIDGET} li.message.bot >> text=Orders arrive in 2 to 4 working days.")
-    visitor.click(f"{WIDGET} .human")
     visitor.wait_for_selector(f"{WIDGET} li.message.system >> text=We are closed; we answer tomorrow.")
     visitor.wait_for_selector(f"{WIDGET} .notice >> text=You are number 1 in the queue")
     screenshot(visitor, "widget-out-of-hours")
@@ -260,7 +265,7 @@ def test_supervisor_dashboard_and_compliance_audit_export(stack, contexts):
     compliance.wait_for_selector("#audit-rows tr")
     assert "agent.created" in texts(compliance, "#audit-rows td.action")
     compliance.click("#audit-export")
-    link = compliance.wait_for_selector("#export-download", timeout=60000)
+    link = compliance.wait_for_selector("#export-status .export-download", timeout=60000)
     screenshot(compliance, "console-audit")
     download = requests.get(link.get_attribute("href"), timeout=30)
     first_line = gzip.decompress(download.content).splitlines()[0]

@@ -264,10 +264,12 @@ class Workload:
                   follow_up_id=follow_ups[0]["follow_up_id"])
         self.call("GET", "/v1/reports/summary", token=self.admin)
         self.call("GET", "/v1/reports/summary.csv", token=self.admin)
+        self.call("GET", "/v1/reports/conversations.csv", token=self.admin)
 
     def audit(self) -> None:
         for route in ("/v1/audit/events", "/v1/audit/public-keys", "/v1/audit/alarms", "/v1/audit/digests"):
             self.call("GET", route, token=self.admin)
+        self.call("GET", "/v1/audit/events", token=self.admin, query="?action=auth.&target=x")
         # An edited event on another tenant's chain: audit-verify raises its alarm.
         boto3.client("dynamodb").update_item(
             TableName=f"{STACK}-audit-events", Key={"tenant_id": {"S": self.other_tenant}, "seq": {"N": "1"}},

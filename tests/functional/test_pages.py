@@ -21,8 +21,21 @@ def test_pages_carry_a_strict_content_security_policy(api, path):
     directives = csp_directives(response)
     assert directives["default-src"] == "'none'"
     assert directives["script-src"] == "'self'" and directives["style-src"] == "'self'"
-    assert directives["frame-ancestors"] == "'none'" and directives["base-uri"] == "'none'"
+    assert directives["base-uri"] == "'none'"
     assert "unsafe" not in response.headers["Content-Security-Policy"]
+
+
+# The console's Widget screen shows the demo page in a frame (its live preview): the console may frame
+# only its own origin, and the demo page may be framed only by it. Nothing else frames or is framed.
+@pytest.mark.parametrize("path, frames, framed_by", [
+    ("/app", "'self'", "'none'"),
+    ("/demo", "'none'", "'none'"),
+    ("/demo?widget_key=wk.t_abc.Secret-_1", "'none'", "'self'"),
+    ("/demo?widget_key=wk.t_abc.Secret-_1&preview=true", "'none'", "'self'"),
+])
+def test_only_the_console_frames_only_the_demo_page_of_its_own_origin(api, path, frames, framed_by):
+    directives = csp_directives(api.call("GET", path))
+    assert (directives["frame-src"], directives["frame-ancestors"]) == (frames, framed_by)
 
 
 def test_the_websocket_api_is_the_only_other_place_pages_may_connect_to(api, monkeypatch):
@@ -48,7 +61,10 @@ def test_every_script_and_stylesheet_a_page_names_is_served(api, path):
 
 def test_demo_page_carries_the_widget_tag_for_a_well_formed_key_only(api):
     page = api.call("GET", "/demo?widget_key=wk.t_abc.Secret-_1").body.decode()
-    assert '<script type="module" src="widget.js" data-widget-key="wk.t_abc.Secret-_1"></script>' in page
+    assert ('<script type="module" src="widget.js" data-widget-key="wk.t_abc.Secret-_1" data-preview="">'
+            '</script>') in page
+    preview = api.call("GET", "/demo?widget_key=wk.t_abc.Secret-_1&preview=1").body.decode()
+    assert 'data-widget-key="wk.t_abc.Secret-_1" data-preview="1"' in preview
     for key in ['wk.t_abc."><script>alert(1)</script>', "nonsense", ""]:
         page = api.call("GET", f"/demo?widget_key={key}").body.decode()
         assert "data-widget-key" not in page and "<script>alert" not in page

@@ -6,6 +6,7 @@ import csv
 import io
 import math
 import random
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from chalicelib.reports import histogram
 from chalicelib.storage.conversations import ConversationModel
 from devstack.harness import Api, MovableClock, Party, agent, run_job, visitor
 from tests.functional.test_surveys_and_reports import answer
-from tests.helpers import module_tenant
+from tests.helpers import module_tenant, signed_up
 
 
 def test_histogram_estimates_stay_within_the_documented_error():
@@ -85,8 +86,9 @@ def reported_day(api: Api, tenant: dict, clock: MovableClock) -> ReportedDay:
             [frame] = vera.of_type("survey.request")
             assert answer(api, frame["survey_token"], rating=rating).status_code == 200
         truth.append({"created": conversation.created_at, "agent": conversation.agent_id, "wait": wait,
-                      "handle": handle + wait, "resolution": resolution, "rating": rating})
+                      "handle": handle + wait, "resolution": resolution, "rating": rating, "held": True})
         clock.advance(rng.choice([600, 3600, 7200]))
+    truth += abandoned_chats(api, tenant, sam, clock)
     # One the bot settles: counted as a conversation, never answered.
     api.call("POST", "/v1/faq", {"question": "What are your opening hours?", "answer": "9 to 5."},
              token=api.login(t, "admin@acme.com"))
@@ -95,7 +97,7 @@ def reported_day(api: Api, tenant: dict, clock: MovableClock) -> ReportedDay:
     bot_conversation = bot_visitor.of_type("ack")[0]["conversation_id"]
     bot_visitor.send(action="conversation.close", conversation_id=bot_conversation)
     truth.append({"created": ConversationModel.get(t, bot_conversation).created_at, "agent": None, "wait": None,
-                  "handle": None, "resolution": None, "rating": None, "bot": True})
+                  "handle": None, "resolution": None, "rating": None, "bot": True, "held": False})
 
     token = api.login(t, "admin@acme.com")
     frm = start.replace(minute=0, second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -103,6 +105,26 @@ def reported_day(api: Api, tenant: dict, clock: MovableClock) -> ReportedDay:
     response = api.call("GET", f"/v1/reports/summary?from={frm}&to={until}", token=token)
     assert response.status_code == 200, response.body
     return ReportedDay(api, t, truth, agents, start, frm, until, token, response.json_body)
+
+
+def abandoned_chats(api: Api, tenant: dict, sam: Party, clock: MovableClock) -> list[dict]:
+    """Two visitors who leave before a person answers: one assigned to Sam (who never replies), one
+    still queued (nobody online)."""
+    chats = []
+    for online in (True, False):
+        sam.send(action="presence.set", status="online" if online else "away")
+        leaver = visitor(api, tenant)
+        leaver.send(action="message.send", client_msg_id="v1", text="anyone there?")
+        conversation_id = leaver.of_type("ack")[0]["conversation_id"]
+        conversation = ConversationModel.get(tenant["tenant_id"], conversation_id)
+        assert conversation.status == ("assigned" if online else "queued")
+        clock.advance(45)
+        leaver.send(action="conversation.close", conversation_id=conversation_id)
+        chats.append({"created": conversation.created_at, "agent": conversation.agent_id, "wait": None,
+                      "handle": None, "resolution": None, "rating": None, "abandoned": True, "held": online})
+        clock.advance(600)
+    sam.send(action="presence.set", status="away")
+    return chats
 
 
 def expected_percentile(values: list[float], fraction: float) -> float:
@@ -126,6 +148,11 @@ def test_the_report_counts_what_the_bot_settled(day: ReportedDay):
     assert day.report["bot_contained"] == 1
 
 
+def test_the_report_counts_the_chats_abandoned_before_a_person_answered(day: ReportedDay):
+    assert day.report["abandoned"] == 2
+    assert day.report["first_response_seconds"]["count"] == len(day.answered)
+
+
 def test_the_report_counts_first_responses_past_the_sla(day: ReportedDay):
     assert day.report["sla_breaches"] == sum(c["wait"] > 60 for c in day.answered)
 
@@ -142,6 +169,7 @@ def test_the_reports_percentiles_are_the_histograms_estimates_of_the_exact_ones(
     waits = [c["wait"] for c in answered]
     assert report["first_response_seconds"]["p50"] == expected_percentile(waits, 0.5)
     assert report["first_response_seconds"]["p90"] == expected_percentile(waits, 0.9)
+    assert report["first_response_seconds"]["p95"] == expected_percentile(waits, 0.95)
     assert report["handle_seconds"]["p50"] == expected_percentile([c["handle"] for c in answered], 0.5)
 
 
@@ -157,10 +185,15 @@ def test_the_report_counts_conversations_by_hour_in_the_tenants_time_zone(day: R
 def test_the_report_has_each_agents_own_figures(day: ReportedDay):
     for row in day.report["by_agent"]:
         mine = [c for c in day.answered if c["agent"] == row["agent_id"]]
+        held = [c for c in day.truth if c["held"] and c["agent"] == row["agent_id"]]
         ratings = [c["rating"] for c in mine if c["rating"]]
-        assert row["conversations"] == len(mine)
+        assert row["conversations"] == len(held)
+        assert row["abandoned"] == sum(bool(c.get("abandoned")) for c in held)
         assert row["csat_average"] == (round(sum(ratings) / len(ratings), 2) if ratings else None)
+        assert row["first_responses"] == len(mine)
         assert row["first_response_p50"] == expected_percentile([c["wait"] for c in mine], 0.5)
+        assert row["first_response_p90"] == expected_percentile([c["wait"] for c in mine], 0.9)
+        assert row["sla_breaches"] == sum(c["wait"] > 60 for c in mine)
     assert sorted(row["agent_id"] for row in day.report["by_agent"]) == sorted(day.agents)
 
 
@@ -182,7 +215,93 @@ def test_agents_may_not_read_reports(day: ReportedDay):
     assert day.api.call("GET", "/v1/reports/summary", token=sam).status_code == 403
 
 
-@pytest.mark.parametrize("bad", ["from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+@pytest.mark.parametrize("bad", ["from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", "hours=night",
                                  "from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", "from=yesterday"])
 def test_a_bad_report_window_is_400(day: ReportedDay, bad: str):
     assert day.api.call("GET", f"/v1/reports/summary?{bad}", token=day.token).status_code == 400
+
+
+def sums_of(rows: list[dict[str, str]], hours: str = "clock") -> dict:
+    """The summary's figures, added up from the per-conversation CSV's rows."""
+    column, breached = (("first_response_business_seconds", "business_sla_breached") if hours == "business"
+                        else ("first_response_seconds", "sla_breached"))
+    number = lambda row, name: int(row[name] or 0)  # noqa: E731
+    waits = [float(row[column]) for row in rows if row[column]]
+    handles = [float(row["handle_seconds"]) for row in rows if row["handle_seconds"]]
+    ratings = [int(row["csat_rating"]) for row in rows if row["csat_rating"]]
+    closed = sum(number(row, "closed") for row in rows)
+    resolved = sum(row["resolution"] == "resolved" for row in rows)
+
+    def estimated(values: list[float], fraction: float) -> float | None:
+        return histogram.percentile(Counter(histogram.bucket(v) for v in values), fraction)
+
+    agents = {row[name] for row in rows for name in ("handled_by", "first_response_agent_id", "csat_agent_id")
+              if row[name]}
+    by_agent = []
+    for agent_id in sorted(agents):
+        answered = [row for row in rows if row["first_response_agent_id"] == agent_id]
+        held = [row for row in rows if row["handled_by"] == agent_id]
+        rated = [int(row["csat_rating"]) for row in rows if row["csat_agent_id"] == agent_id and row["csat_rating"]]
+        by_agent.append({"agent_id": agent_id, "conversations": len(held),
+                         "csat_average": round(sum(rated) / len(rated), 2) if rated else None,
+                         "csat_responses": len(rated), "first_responses": len(answered),
+                         "first_response_p50": estimated([float(row[column]) for row in answered], 0.5),
+                         "first_response_p90": estimated([float(row[column]) for row in answered], 0.9),
+                         "sla_breaches": sum(number(row, breached) for row in answered),
+                         "abandoned": sum(number(row, "abandoned") for row in held)})
+    return {"conversations": sum(number(row, "opened") for row in rows), "closed": closed, "resolved": resolved,
+            "unresolved": sum(row["resolution"] == "unresolved" for row in rows),
+            "resolution_rate": round(resolved / closed, 4) if closed else None,
+            "bot_contained": sum(number(row, "bot_contained") for row in rows),
+            "abandoned": sum(number(row, "abandoned") for row in rows),
+            "sla_breaches": sum(number(row, breached) for row in rows),
+            "first_response_seconds": {"p50": estimated(waits, 0.5), "p90": estimated(waits, 0.9),
+                                       "p95": estimated(waits, 0.95), "count": len(waits)},
+            "handle_seconds": {"p50": estimated(handles, 0.5), "count": len(handles)},
+            "csat": {"responses": len(ratings), "average": round(sum(ratings) / len(ratings), 2) if ratings else None,
+                     "distribution": {str(r): ratings.count(r) for r in range(1, 6)}},
+            "by_agent": by_agent}
+
+
+def conversation_rows(api: Api, token: str, query: str) -> list[dict[str, str]]:
+    response = api.call("GET", f"/v1/reports/conversations.csv?{query}", token=token)
+    assert response.status_code == 200, response.body
+    assert response.headers["Content-Type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(response.body.decode())))
+
+
+@pytest.mark.parametrize("hours", ["clock", "business"])
+def test_the_per_conversation_csv_adds_up_to_the_summary_exactly(day: ReportedDay, hours: str):
+    rows = conversation_rows(day.api, day.token, f"from={day.frm}&to={day.until}")
+    assert len(rows) == len(day.truth)
+    report = day.api.call("GET", f"/v1/reports/summary?from={day.frm}&to={day.until}&hours={hours}",
+                          token=day.token).json_body
+    added = sums_of(rows, hours)
+    assert {name: report[name] for name in added} == added
+    assert report["hours"] == hours
+
+
+def test_the_per_conversation_csv_of_part_of_the_day_adds_up_to_that_part(day: ReportedDay):
+    middle = (day.start + timedelta(hours=5)).replace(minute=0, second=0, microsecond=0)
+    query = f"from={day.frm}&to={middle.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    rows = conversation_rows(day.api, day.token, query)
+    assert 0 < len(rows) < len(day.truth)
+    report = day.api.call("GET", f"/v1/reports/summary?{query}", token=day.token).json_body
+    added = sums_of(rows)
+    assert {name: report[name] for name in added} == added
+
+
+def test_another_tenant_sees_none_of_it(day: ReportedDay):
+    other = signed_up(day.api)
+    query = f"from={day.frm}&to={day.until}"
+    assert conversation_rows(day.api, other["admin_token"], query) == []
+    report = day.api.call("GET", f"/v1/reports/summary?{query}", token=other["admin_token"]).json_body
+    assert report["conversations"] == 0 and report["by_agent"] == []
+
+
+@pytest.mark.parametrize("bad", ["from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", "hours=open",
+                                 "from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", "from=yesterday"])
+def test_a_bad_csv_window_is_400_and_agents_get_403(day: ReportedDay, bad: str):
+    assert day.api.call("GET", f"/v1/reports/conversations.csv?{bad}", token=day.token).status_code == 400
+    sam = day.api.login(day.tenant_id, "sam@acme.com")
+    assert day.api.call("GET", "/v1/reports/conversations.csv", token=sam).status_code == 403

@@ -355,8 +355,8 @@ def test_every_head_answers_as_its_get_without_a_body(stack: RunningStack, fuzze
     heads = [path for path, operations in document["paths"].items() if "head" in operations]
     assert {"/app", "/demo", "/widget.js", "/assets/{name}", "/survey/{survey_token}", "/health",
             "/openapi.json"} <= set(heads)
-    fill = {"name": "widget.js", "survey_token": "x_1", "unsubscribe_token": "x_1", "scope": "console",
-            "locale": "zh-CN"}
+    fill = {"name": "widget.js", "survey_token": "x_1", "unsubscribe_token": "x_1",
+            "widget_key": fuzzed_tenant["widget_key"], "scope": "widget", "locale": "zh-CN"}
     for path in heads:
         url = stack.base + re.sub(r"{(\w+)}", lambda m: fill[m.group(1)], path)
         with requests.Session() as session:  # one connection: a body after a HEAD would garble the next answer

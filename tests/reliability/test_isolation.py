@@ -36,8 +36,8 @@ from tests.helpers import all_items, use_limits, without_rate_limits
 STAFF_ROLES = ("admin", "supervisor", "agent", "compliance")
 # Path parameters that are not ids of a tenant's objects: the first three are credentials in
 # themselves (A hands its widget key to every page, each survey token to one visitor, each
-# unsubscribe token to one address; holding one is the permission), the last a static file's name.
-# Every id of A is tried there instead.
+# unsubscribe token to one address; holding one is the permission), the others a static file's name
+# and a message catalog's scope and language. Every id of A is tried there instead.
 NOT_OBJECT_IDS = {"widget_key", "survey_token", "unsubscribe_token", "name", "scope", "locale"}
 EXAMPLES_PER_OPERATION = 4
 ROLE_EXAMPLES_PER_OPERATION = 1

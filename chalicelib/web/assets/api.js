@@ -42,6 +42,7 @@ const ERRORS = {
   not_assigned: () => t("console-errors.not_assigned"),
   agent_unavailable: () => t("console-errors.agent_unavailable"),
   transcript_too_large: () => t("console-errors.transcript_too_large"),
+  report_too_large: () => t("console-errors.report_too_large"),
   limit_reached: () => t("console-errors.limit_reached"),
   shortcut_taken: () => t("console-errors.shortcut_taken"),
   already_answered: () => t("console-errors.already_answered"),

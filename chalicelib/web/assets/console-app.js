@@ -22,6 +22,7 @@ import {SsoSettings} from "./console-sso.js";
 import {tData} from "./console-text.js";
 import {Team} from "./console-team.js";
 import {UnreadTitle} from "./console-title.js";
+import {WidgetScreen} from "./console-widget.js";
 import {enrol} from "./console-two-factor.js";
 import {el, replace} from "./dom.js";
 import {t} from "./i18n.js";
@@ -32,8 +33,8 @@ const REFRESH_BEFORE_MS = 5 * 60 * 1000;
 // this module) and the roles that see it.
 const SCREENS = [["start", () => t("console-start.tab"), ADMIN_ROLES],
                  ["conversations", () => t("console-app.tab_conversations"), CHATTING_ROLES],
-                 ["dashboard", () => t("console-app.tab_dashboard"), SUPERVISING_ROLES],
-                 ["audit", () => t("console-app.tab_audit"), AUDITING_ROLES],
+                 ["dashboard", () => t("console-reports.tab"), SUPERVISING_ROLES],
+                 ["audit", () => t("console-compliance.tab"), AUDITING_ROLES],
                  ["team", () => t("console-team.tab"), ADMIN_ROLES],
                  ["settings", () => t("console-settings.tab"), ADMIN_ROLES],
                  ["security", () => t("console-app.tab_security"), ADMIN_ROLES],
@@ -41,6 +42,7 @@ const SCREENS = [["start", () => t("console-start.tab"), ADMIN_ROLES],
                  ["knowledge", () => t("console-knowledge.tab"), ADMIN_ROLES],
                  ["canned", () => t("console-canned-library.tab"), ADMIN_ROLES],
                  ["keys", () => t("console-keys.tab"), ADMIN_ROLES],
+                 ["widget", () => t("console-widget.title"), ADMIN_ROLES],
                  ["account", () => t("console-app.tab_account"), STAFF_ROLES]];
 // Why the server ended this session (the `session.revoked` frame), as the sign-in form says it.
 const REVOKED = {
@@ -78,6 +80,7 @@ export class Console {
                     knowledge: new Knowledge(this.api, (message) => this.notify(message)),
                     canned: new CannedLibrary(this.api, (message) => this.notify(message)),
                     keys: new Keys(this.api, (message) => this.notify(message)),
+                    widget: new WidgetScreen(this.api, (message) => this.notify(message)),
                     account: new Account(this.api, this.me, (message) => this.notify(message),
                                          (agent) => this.languageChanged(agent))};
     this.title = new UnreadTitle(() => (this.conversations ? this.conversations.unreadTotal() : 0));
