@@ -51,6 +51,7 @@ class Workload:
                 self.call(method, route)
             self.call(method, "/demo", query=f"?widget_key={tenant['widget_key']}")
             self.call(method, "/assets/{name}", name="console.js")
+            self.call(method, "/i18n/{scope}/{locale}", scope="console", locale="zh-CN")
         right = {"tenant_id": tenant["tenant_id"], "email": "admin@acme.com", "password": PASSWORD}
         self.call("POST", "/v1/auth/login", right)
         # A wrong password, an unknown account, then the right password (which clears this source's failures).
