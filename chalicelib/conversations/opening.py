@@ -20,7 +20,7 @@ from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
 from ..storage.visitors import VisitorModel
 from ..transcripts.keys import key_ring
-from . import assignment, open_slots
+from . import assignment, open_slots, routing_log
 from .announcements import route_and_announce
 from .message_store import post_as
 from .parties import BOT
@@ -117,6 +117,7 @@ def _try_open(connection: ConnectionModel, visitor: VisitorModel) -> tuple[Conve
             tx.save(conversation, condition=ConversationModel.conversation_id.does_not_exist())
             if not bot_first:
                 open_slots.take(tx, connection.tenant_id)
+            routing_log.record(tx, conversation, *(("bot", "faq_bot") if bot_first else ("queued", "new_conversation")))
     except TransactWriteError as err:
         if err.cause_response_code != "TransactionCanceledException":
             raise
@@ -125,8 +126,9 @@ def _try_open(connection: ConnectionModel, visitor: VisitorModel) -> tuple[Conve
     return conversation, settings
 
 
-def hand_to_human(conversation: ConversationModel) -> None:
-    """Leave the bot: queue for a person and route (no-op unless the bot holds it)."""
+def hand_to_human(conversation: ConversationModel, reason: str = "asked_for_person") -> None:
+    """Leave the bot: queue for a person and route (no-op unless the bot holds it). `reason`: the
+    routing log's (asked_for_person, bot_had_no_answer)."""
     now = runtime().clock.utcnow()
     queued = {"status": "queued", "queued_at": now, "counted_open": True,
               "queue_key": assignment.team_key(conversation.tenant_id, conversation.team),
@@ -136,6 +138,7 @@ def hand_to_human(conversation: ConversationModel) -> None:
                                          for name, value in queued.items()],
                   condition=ConversationModel.status == "bot")
         open_slots.take(tx, conversation.tenant_id)
+        routing_log.record(tx, conversation, "queued", reason)
     if refused:
         conversation.refresh(consistent_read=True)
         if conversation.status == "bot":
@@ -148,8 +151,9 @@ def hand_to_human(conversation: ConversationModel) -> None:
 
 def bot_turn(conversation: ConversationModel, client_msg_id: str, text: str) -> None:
     """Answer from the FAQ when confident; otherwise, or when asked for a person, hand over."""
-    found = None if wants_a_person(text) else answer_for(conversation.tenant_id, text)
+    asked = wants_a_person(text)
+    found = None if asked else answer_for(conversation.tenant_id, text)
     if found is None:
-        hand_to_human(conversation)
+        hand_to_human(conversation, "asked_for_person" if asked else "bot_had_no_answer")
         return
     post_as(conversation, BOT, f"bot:{client_msg_id}", found[1])
