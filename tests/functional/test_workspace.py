@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -173,7 +173,8 @@ def test_two_label_edits_racing_from_one_read_one_wins(tenant: dict, desk: dict,
         conversation = read(principal, conversation_id)
         if not racing["done"]:
             racing["done"] = True
-            workspace.set_labels(principal, conversation_id, schemas.ConversationPatch(labels=["first"], labels_version=0))
+            first = schemas.ConversationPatch(labels=["first"], labels_version=0)
+            workspace.set_labels(principal, conversation_id, first)
         return conversation
 
     monkeypatch.setattr(workspace, "get_conversation", read_then_lose_the_race)
@@ -207,7 +208,8 @@ def test_private_notes_are_sealed_staff_only_and_audited(api: Api, tenant: dict,
     response = api.call("POST", f"/v1/conversations/{desk['sales']}/notes", {"text": secret}, token=kim)
     assert response.status_code == 201, response.body
     note = response.json_body
-    assert (note["text"], note["author_name"], note["author_id"]) == (secret, "Kim", agent_id_of(tenant, "kim@acme.com"))
+    kim_id = agent_id_of(tenant, "kim@acme.com")
+    assert (note["text"], note["author_name"], note["author_id"]) == (secret, "Kim", kim_id)
     assert "A-778899" not in json.dumps(all_items(), default=repr, ensure_ascii=False)  # sealed at rest
     assert "A-778899" not in json.dumps(frames_sent(desk["vera"].connection_id), ensure_ascii=False)
     assert [n["text"] for n in get(api, kim, f"/v1/conversations/{desk['sales']}/notes")["items"]] == [secret]
@@ -312,8 +314,8 @@ def test_routing_reasons_queue_capacity_and_team(api: Api, tenant: dict, desk: d
 
 
 def test_routing_reasons_of_the_bot(api: Api, tenant: dict):
-    assert api.call("POST", "/v1/faq", {"question": "What is your returns policy?", "answer": "30 days.",
-                                        "keywords": ["refund", "return"]}, token=tenant["admin_token"]).status_code == 201
+    faq = {"question": "What is your returns policy?", "answer": "30 days.", "keywords": ["refund", "return"]}
+    assert api.call("POST", "/v1/faq", faq, token=tenant["admin_token"]).status_code == 201
     _, asked = opened(api, tenant, "I want a human")
     _, unanswered = opened(api, tenant, "do you sell cars?")
     assert routing(api, tenant, asked) == [("bot", "faq_bot", None, None, None),
@@ -328,7 +330,8 @@ def test_routing_reasons_of_transfers_escalation_and_reroutes(api: Api, tenant: 
     kim.send(action="presence.set", status="online")
     sam_id, kim_id = agent_id_of(tenant, "sam@acme.com"), agent_id_of(tenant, "kim@acme.com")
     _, chat = opened(api, tenant)
-    holder, other = (sam, kim_id) if ConversationModel.get(tenant["tenant_id"], chat).agent_id == sam_id else (kim, sam_id)
+    sam_holds = ConversationModel.get(tenant["tenant_id"], chat).agent_id == sam_id
+    holder, other = (sam, kim_id) if sam_holds else (kim, sam_id)
     holder_id = sam_id if holder is sam else kim_id
     holder.send(action="conversation.transfer", conversation_id=chat, to_agent_id=other)
     assert routing(api, tenant, chat)[-1] == ("transferred", "to_agent", other, holder_id, None)
