@@ -13,12 +13,16 @@ import {forgetSession, savePresence, saveSession, savedPresence} from "./console
 import {SsoSettings} from "./console-sso.js";
 import {UnreadTitle} from "./console-title.js";
 import {enrol} from "./console-two-factor.js";
+import {Workspace} from "./console-workspace.js";
 import {el, replace} from "./dom.js";
+import {t} from "./i18n.js";
 import {Channel} from "./realtime.js";
 
 const REFRESH_BEFORE_MS = 5 * 60 * 1000;
 // The screens, in the order of their tabs, and the roles that see each.
-const SCREENS = [["conversations", "Conversations", CHATTING_ROLES], ["dashboard", "Dashboard", SUPERVISING_ROLES],
+// (A label given as a function is read when the tabs are drawn: the catalog is loaded by then.)
+const SCREENS = [["conversations", "Conversations", CHATTING_ROLES],
+                 ["workspace", () => t("console-workspace.tab"), CHATTING_ROLES], ["dashboard", "Dashboard", SUPERVISING_ROLES],
                  ["audit", "Audit trail", AUDITING_ROLES], ["security", "Security", ADMIN_ROLES],
                  ["sso", "Single sign-on", ADMIN_ROLES], ["account", "Account", STAFF_ROLES]];
 const ENROLMENT = {
@@ -48,6 +52,7 @@ export class Console {
     this.conversations = CHATTING_ROLES.has(this.me.role) ? new Conversations(this) : null;
     // Each screen draws itself into the view when its tab opens: draw(main).
     this.screens = {conversations: this.conversations, dashboard: new Dashboard(this.api),
+                    workspace: new Workspace(this.api, this.me, (message) => this.notify(message)),
                     audit: new AuditTrail(this.api, (message) => this.notify(message)),
                     security: new Security(this.api, this.me, (message) => this.notify(message)),
                     sso: new SsoSettings(this.api, (message) => this.notify(message)),
@@ -130,7 +135,8 @@ export class Console {
   draw() {
     const tabs = this.session.totp_enrolment_required ? [] : SCREENS.filter(([, , roles]) => roles.has(this.me.role));
     this.tabs = new Map(tabs.map(([name, label]) => [name, el("button", {type: "button", class: "tab", id: `tab-${name}`,
-                                                                          onclick: () => this.openTab(name)}, label)]));
+                                                                          onclick: () => this.openTab(name)},
+                                                                          typeof label === "function" ? label() : label)]));
     this.connection = el("span", {id: "connection", class: "connection"});
     this.presenceSelect = el("select", {id: "presence", "aria-label": "Presence", onchange: () => this.setPresence()},
       ["online", "away", "offline"].map((status) => el("option", {value: status}, status)));
