@@ -238,15 +238,18 @@ def test_notes_are_bounded_per_conversation(api: Api, tenant: dict, desk: dict, 
     assert len(get(api, desk["kim_token"], path)["items"]) == 2
 
 
-def test_an_erased_visitors_notes_are_redacted(api: Api, tenant: dict, desk: dict):
+def test_an_erased_visitors_notes_are_redacted_and_labels_gone(api: Api, tenant: dict, desk: dict):
     path = f"/v1/conversations/{desk['closed']}/notes"
     assert api.call("POST", path, {"text": "called back"}, token=tenant["admin_token"]).status_code == 201
+    assert label(api, tenant["admin_token"], desk["closed"], ["mr smith"], 0).status_code == 200
     visitor_id = ConversationModel.get(tenant["tenant_id"], desk["closed"]).visitor_id
     assert api.call("DELETE", f"/v1/visitors/{visitor_id}", token=tenant["admin_token"]).status_code == 202
     [note] = get(api, tenant["admin_token"], path)["items"]
     assert note["text"] is None and note["redacted"]
     refused = api.call("POST", path, {"text": "more"}, token=tenant["admin_token"])
     assert refused.status_code == 409 and error_of(refused)["code"] == "conversation_shredded"
+    after = get(api, tenant["admin_token"], f"/v1/conversations/{desk['closed']}")
+    assert (after["labels"], after["labels_version"]) == ([], 2)
 
 
 # --- Search ------------------------------------------------------------------------------------------
