@@ -144,6 +144,9 @@ class Workload:
         kim = agent(self.api, self.tenant, "kim@acme.com", teams=["billing"])
         for person in (sam, kim):
             person.send(action="presence.set", status="online")
+        for method in ("GET", "HEAD"):  # what the widget reads before the session
+            self.call(method, "/v1/widget/{widget_key}/config", widget_key=self.tenant["widget_key"])
+        self.call("GET", "/v1/widget-embed", token=self.admin)
         session = self.call("POST", "/v1/widget/{widget_key}/sessions", {"name": "Vera", "email": "vera@example.org"},
                             widget_key=self.tenant["widget_key"])
         vera = Party(session["visitor_token"], headers={"Origin": "https://shop.example"})
