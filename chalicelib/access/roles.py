@@ -4,4 +4,6 @@ from __future__ import annotations
 ADMIN = frozenset({"admin"})
 SUPERVISOR_UP = frozenset({"admin", "supervisor"})
 STAFF = frozenset({"admin", "supervisor", "agent", "compliance"})
+# Those who work conversations (compliance reads them, never changes them).
+DESK = frozenset({"admin", "supervisor", "agent"})
 COMPLIANCE = frozenset({"admin", "compliance"})

@@ -24,6 +24,7 @@ from ..storage.conversations import ConversationModel
 from ..storage.helpers import shard, transaction
 from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
+from . import routing_log
 
 ANY_TEAM = "*"
 MAX_ATTEMPTS = 5
@@ -113,8 +114,10 @@ class Assignment:
     left_queue_at: str | None = None  # its queue_sort, when it came from a queue: who was behind it
 
 
-def assign(conversation: ConversationModel, agent: AgentModel, settings: Settings) -> Assignment | None:
-    """Queued → assigned and load + 1 together, or neither (None: someone else won)."""
+def assign(conversation: ConversationModel, agent: AgentModel, settings: Settings,
+           reason: str = "least_loaded") -> Assignment | None:
+    """Queued → assigned and load + 1 together, with the decision's reason, or none of it (None:
+    someone else won)."""
     now = runtime().clock.utcnow()
     load = int(agent.load)
     if available_sort(agent, load, agent.idle_since) is None or agent.agent_id in conversation.skip_agents:
@@ -133,6 +136,7 @@ def assign(conversation: ConversationModel, agent: AgentModel, settings: Setting
                 ConversationModel.due_at.set(reply_due)],
                 condition=ConversationModel.status == "queued")
             _take_capacity(tx, agent, load, now)
+            routing_log.record(tx, conversation, "assigned", reason, agent=agent, load=load + 1)
     except TransactWriteError:
         return None
     record_event(conversation.tenant_id, system_actor("routing"), "conversation.assigned",
@@ -192,7 +196,7 @@ def _take(tenant_id: str, conversation_id: str, agent: AgentModel, settings: Set
         conversation = ConversationModel.get(tenant_id, conversation_id, consistent_read=True)
     except DoesNotExist:
         return None
-    return assign(conversation, agent, settings)
+    return assign(conversation, agent, settings, reason="capacity_freed")
 
 
 def hand_back(conversation: ConversationModel, actions: list[Action],
@@ -232,7 +236,8 @@ def requeue_actions(conversation: ConversationModel, team: str | None = None) ->
 
 
 def move_to_agent(conversation: ConversationModel, target: AgentModel) -> Assignment | None:
-    """From its agent straight to another with spare capacity, both loads changing together."""
+    """From its agent straight to another with spare capacity, both loads changing together (and the
+    decision recorded with them)."""
     holder = AgentModel.get(conversation.tenant_id, conversation.agent_id, consistent_read=True)
     target_load = int(target.load)
     if available_sort(target, target_load, target.idle_since) is None:
@@ -248,6 +253,8 @@ def move_to_agent(conversation: ConversationModel, target: AgentModel) -> Assign
                 condition=(ConversationModel.status == "assigned") & (ConversationModel.agent_id == holder.agent_id))
             _give_capacity(tx, holder)
             _take_capacity(tx, target, target_load, now)
+            routing_log.record(tx, conversation, "transferred", "to_agent", agent=target, load=target_load + 1,
+                               from_agent_id=holder.agent_id)
     except TransactWriteError:
         return None
     conversation.refresh(consistent_read=True)

@@ -7,6 +7,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from ..access.visitor_limits import busy
+from ..bot.handoff import handoff_phrase_in
 from ..bot.service import answer_for
 from ..errors import Conflict, NotFound, RateLimited
 from ..ids import new_id
@@ -19,7 +20,7 @@ from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
 from ..storage.visitors import VisitorModel
 from ..transcripts.keys import key_ring
-from . import assignment, open_slots
+from . import assignment, open_slots, routing_log
 from .announcements import route_and_announce
 from .message_store import post_as
 from .parties import BOT
@@ -107,6 +108,7 @@ def _try_open(connection: ConnectionModel, visitor: VisitorModel) -> tuple[Conve
             tx.save(conversation, condition=ConversationModel.conversation_id.does_not_exist())
             if not bot_first:
                 open_slots.take(tx, connection.tenant_id)
+            routing_log.record(tx, conversation, *(("bot", "faq_bot") if bot_first else ("queued", "new_conversation")))
     except TransactWriteError as err:
         if err.cause_response_code != "TransactionCanceledException":
             raise
@@ -115,9 +117,11 @@ def _try_open(connection: ConnectionModel, visitor: VisitorModel) -> tuple[Conve
     return conversation, settings
 
 
-def hand_to_human(conversation: ConversationModel, settings: Settings | None = None) -> None:
-    """Leave the bot: queue for a person and route (no-op unless the bot holds it). settings: the
-    tenant's, when the caller has read them already."""
+def hand_to_human(conversation: ConversationModel, reason: str = "asked_for_person",
+                  settings: Settings | None = None) -> None:
+    """Leave the bot: queue for a person and route (no-op unless the bot holds it). `reason`: the
+    routing log's (asked_for_person, bot_had_no_answer); settings: the tenant's, when the caller has
+    read them already."""
     now = runtime().clock.utcnow()
     queued = {"status": "queued", "queued_at": now, "counted_open": True,
               "queue_key": assignment.team_key(conversation.tenant_id, conversation.team),
@@ -127,6 +131,7 @@ def hand_to_human(conversation: ConversationModel, settings: Settings | None = N
                                          for name, value in queued.items()],
                   condition=ConversationModel.status == "bot")
         open_slots.take(tx, conversation.tenant_id)
+        routing_log.record(tx, conversation, "queued", reason)
     if refused:
         conversation.refresh(consistent_read=True)
         if conversation.status == "bot":
@@ -143,6 +148,7 @@ def bot_turn(conversation: ConversationModel, client_msg_id: str, text: str) -> 
     settings = assignment.tenant_settings(conversation.tenant_id)
     found = answer_for(conversation.tenant_id, text, settings.handoff_phrases)
     if found is None:
-        hand_to_human(conversation, settings)
+        asked = handoff_phrase_in(text, settings.handoff_phrases) is not None
+        hand_to_human(conversation, "asked_for_person" if asked else "bot_had_no_answer", settings)
         return
     post_as(conversation, BOT, f"bot:{client_msg_id}", found[1])

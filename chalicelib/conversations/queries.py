@@ -20,14 +20,13 @@ from . import schemas as s
 from .message_store import last_message_seq, visible
 from .parties import conversation_key
 
-CONVERSATION_PAGE, MESSAGE_PAGE = 50, 100
+MESSAGE_PAGE = 100
 # The queue view: at most this many waiting conversations per queue, and (for the whole tenant)
 # at most this many queues, found from at most this many agents.
 QUEUE_VIEW_DEPTH, QUEUE_VIEW_QUEUES, QUEUE_VIEW_AGENTS = 50, 100, 1000
-_INDEX_KEYS = {"tenant_id", "conversation_id", "agent_key", "created_at"}
 
 
-def _sees_everything(principal: Principal) -> bool:
+def sees_everything(principal: Principal) -> bool:
     return principal.role != "agent"
 
 
@@ -40,26 +39,8 @@ def conversation_out(c: ConversationModel) -> s.ConversationOut:
         team=c.team, priority=int(c.priority), last_seq=last_message_seq(c), resolution=c.resolution,
         created_at=iso(c.created_at), queued_at=when(c.queued_at), assigned_at=when(c.assigned_at),
         first_response_at=when(c.first_response_at), closed_at=when(c.closed_at),
-        shredded_at=when(c.shredded_at))
-
-
-def list_conversations(principal: Principal, query: s.ConversationQuery) -> s.ConversationList:
-    agent_id = principal.id if not _sees_everything(principal) else query.agent_id
-    condition = ConversationModel.status == query.status if query.status else None
-    pinned = {"tenant_id": principal.tenant_id}
-    if agent_id:
-        agent_key = f"{principal.tenant_id}#{agent_id}"
-        page = ConversationModel.agent_index.query(
-            agent_key, filter_condition=condition, scan_index_forward=False, limit=CONVERSATION_PAGE,
-            last_evaluated_key=decode_cursor(query.cursor, _INDEX_KEYS, {**pinned, "agent_key": agent_key}))
-    else:
-        # Conversation ids sort by creation: newest first.
-        page = ConversationModel.query(
-            principal.tenant_id, filter_condition=condition, scan_index_forward=False,
-            limit=CONVERSATION_PAGE,
-            last_evaluated_key=decode_cursor(query.cursor, {"tenant_id", "conversation_id"}, pinned))
-    items = [conversation_out(c) for c in page]
-    return s.ConversationList(items=items, next_cursor=encode_cursor(page.last_evaluated_key))
+        shredded_at=when(c.shredded_at), channel="email" if c.channel == "email" else "web",
+        labels=list(c.labels), labels_version=int(c.labels_version))
 
 
 def queue_view(principal: Principal) -> s.QueueList:
@@ -82,7 +63,7 @@ def queue_view(principal: Principal) -> s.QueueList:
 def _queues_of(principal: Principal) -> list[str]:
     """An agent's: the queues routing serves them from. Anyone else's: the tenant's every queue, as
     its agents' teams and tiers name them (plus each tier's next, where its escalations wait)."""
-    if not _sees_everything(principal):
+    if not sees_everything(principal):
         if principal.kind != "agent":
             return []  # an agent-role API key is nobody routing serves
         try:
@@ -103,7 +84,7 @@ def get_conversation(principal: Principal, conversation_id: str) -> Conversation
         conversation = ConversationModel.get(principal.tenant_id, conversation_id, consistent_read=True)
     except DoesNotExist:
         raise NotFound("No such conversation.") from None
-    if not _sees_everything(principal) and conversation.agent_id != principal.id:
+    if not sees_everything(principal) and conversation.agent_id != principal.id:
         raise NotFound("No such conversation.")
     return conversation
 
@@ -115,7 +96,7 @@ def list_messages(principal: Principal, conversation_id: str, cursor: str | None
                               last_evaluated_key=decode_cursor(cursor, {"conversation_key", "seq"},
                                                                {"conversation_key": key}))
     items = [_message_out(conversation, message) for message in visible(page)]
-    if _sees_everything(principal):
+    if sees_everything(principal):
         record_event(principal.tenant_id, principal.actor, "transcript.read",
                      conversation_id, {"first_seq": items[0].seq if items else None, "count": len(items)})
     return s.MessageList(items=items, next_cursor=encode_cursor(page.last_evaluated_key))

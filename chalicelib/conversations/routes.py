@@ -5,33 +5,64 @@ from typing import TYPE_CHECKING, Annotated
 
 from chalice import Blueprint, Response
 
-from ..access.roles import STAFF
+from ..access.roles import DESK, STAFF
 from ..lazy import lazy_module, lazy_modules
 from ..web.routing import Call, endpoint
 
 if TYPE_CHECKING:
     from ..surveys import schemas as survey_schemas
-    from . import queries, survey_reading
+    from . import listing, queries, survey_reading, workspace
     from . import schemas as s
 else:  # loaded by the first request that needs them (see chalicelib/lazy.py); the schemas too:
     # the handlers' annotations name the models, read on a route's first call (chalicelib/web/routing.py)
-    s, queries, survey_reading = lazy_modules(__package__, "schemas", "queries", "survey_reading")
+    s, queries, survey_reading, listing, workspace = lazy_modules(
+        __package__, "schemas", "queries", "survey_reading", "listing", "workspace")
     survey_schemas = lazy_module("chalicelib.surveys.schemas")
 
 bp = Blueprint(__name__)
 TAG = "conversations"
 
 
-@endpoint(bp, "GET", "/v1/conversations", summary="List conversations (agents: their own)", tag=TAG,
-          auth=STAFF)
+@endpoint(bp, "GET", "/v1/conversations", summary="List conversations, newest first, filtered (agents: their own)",
+          tag=TAG, auth=STAFF)
 def list_conversations(call: Call[None, s.ConversationQuery]) -> s.ConversationList:
-    return queries.list_conversations(call.principal, call.query)
+    return listing.list_conversations(call.principal, call.query)
+
+
+@endpoint(bp, "GET", "/v1/conversations/search", summary="Search conversations: metadata, and with text=true "
+          "their messages (decrypted server-side, a bounded page a request, each read audited)", tag=TAG, auth=STAFF)
+def search_conversations(call: Call[None, s.SearchQuery]) -> s.SearchResult:
+    return listing.search(call.principal, call.query)
 
 
 @endpoint(bp, "GET", "/v1/conversations/{conversation_id}", summary="One conversation", tag=TAG,
           auth=STAFF, errors=(404,))
 def get_conversation(call: Call[None], conversation_id: str) -> s.ConversationOut:
     return queries.conversation_out(queries.get_conversation(call.principal, conversation_id))
+
+
+@endpoint(bp, "PATCH", "/v1/conversations/{conversation_id}", summary="Replace a conversation's labels",
+          tag=TAG, auth=DESK, errors=(404, 409))
+def patch_conversation(call: Call[s.ConversationPatch], conversation_id: str) -> s.ConversationOut:
+    return workspace.set_labels(call.principal, conversation_id, call.body)
+
+
+@endpoint(bp, "GET", "/v1/conversations/{conversation_id}/notes", summary="A conversation's private notes "
+          "(staff only, never the visitor), oldest first", tag=TAG, auth=STAFF, errors=(404,))
+def list_notes(call: Call[None, s.MessagesQuery], conversation_id: str) -> s.NoteList:
+    return workspace.list_notes(call.principal, conversation_id, call.query.cursor)
+
+
+@endpoint(bp, "POST", "/v1/conversations/{conversation_id}/notes", summary="Add a private note to a conversation",
+          tag=TAG, auth=DESK, status=201, errors=(404, 409))
+def add_note(call: Call[s.NoteIn], conversation_id: str) -> s.NoteOut:
+    return workspace.add_note(call.principal, conversation_id, call.body.text)
+
+
+@endpoint(bp, "GET", "/v1/conversations/{conversation_id}/routing", summary="Why the conversation went where "
+          "it went: each routing decision with its reason, oldest first", tag=TAG, auth=STAFF, errors=(404,))
+def routing(call: Call[None, s.MessagesQuery], conversation_id: str) -> s.RoutingList:
+    return workspace.routing_of(call.principal, conversation_id, call.query.cursor)
 
 
 @endpoint(bp, "GET", "/v1/conversations/{conversation_id}/messages",

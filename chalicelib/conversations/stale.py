@@ -23,7 +23,7 @@ def reroute_stale() -> dict[str, int]:
         for due in ConversationModel.due_index.query(due_shard, ConversationModel.due_at <= now):
             conversation = _conversation(due.tenant_id, due.conversation_id)
             if conversation and conversation.status == "assigned" and conversation.first_response_at is None \
-                    and reroute(conversation):
+                    and reroute(conversation, "no_first_reply"):
                 summary["unanswered_requeued"] += 1
     for lapse_shard in all_shards("lapse"):
         for lapsed in AgentModel.lapse_index.query(lapse_shard, AgentModel.lapse_at <= now):
@@ -42,7 +42,8 @@ def hand_back_all(tenant_id: str, agent_id: str) -> int | None:
         return None
     if agent.status != "offline":
         assignment.set_presence(tenant_id, agent_id, "offline")
-    return sum(reroute(conversation) for conversation in assignment.conversations_held(tenant_id, agent_id))
+    held = assignment.conversations_held(tenant_id, agent_id)
+    return sum(reroute(conversation, "agent_left") for conversation in held)
 
 
 def _conversation(tenant_id: str, conversation_id: str) -> ConversationModel | None:

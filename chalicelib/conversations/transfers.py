@@ -3,6 +3,7 @@ tier's queue (escalate), or back to the front of its queue when its agent went s
 from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.transactions import TransactWrite
 
 from ..audit.trail import record_event, system_actor
 from ..errors import Conflict, InvalidInput, NotFound
@@ -11,15 +12,18 @@ from ..realtime.sender import sender
 from ..storage.agents import AgentModel
 from ..storage.connections import ConnectionModel
 from ..storage.conversations import ConversationModel
+from . import routing_log
 from .announcements import announce, announce_queued, fill_capacity
 from .assignment import hand_back, move_to_agent, requeue_actions, route, tenant_settings, tier_queue
 from .parties import actor_of, conversation_for
 
 
-def reroute(conversation: ConversationModel) -> bool:
-    """Take an assigned conversation from its agent (silent or gone), back to the front of the queue."""
+def reroute(conversation: ConversationModel, reason: str) -> bool:
+    """Take an assigned conversation from its agent (silent: no_first_reply, or gone: agent_left),
+    back to the front of the queue."""
     try:
-        _move_to_queue(conversation, team=None, actor=system_actor("reroute-stale"), action="conversation.rerouted")
+        _move_to_queue(conversation, team=None, actor=system_actor("reroute-stale"), action="conversation.rerouted",
+                       decision=("rerouted", reason))
     except Conflict:
         return False
     return True
@@ -33,7 +37,8 @@ def transfer(connection: ConnectionModel, conversation_id: str, to_agent_id: str
     if conversation.status != "assigned":
         raise Conflict("Only a conversation an agent holds can be transferred.", code="not_assigned")
     if to_agent_id is None:
-        _move_to_queue(conversation, team=to_team, actor=actor_of(connection), action="conversation.transferred")
+        _move_to_queue(conversation, team=to_team, actor=actor_of(connection), action="conversation.transferred",
+                       decision=("transferred", "to_team"))
         return
     if to_agent_id == conversation.agent_id:
         raise InvalidInput("to_agent_id: the conversation is already theirs")
@@ -59,12 +64,18 @@ def escalate(connection: ConnectionModel, conversation_id: str) -> None:
         raise Conflict("Only a conversation an agent holds can be escalated.", code="not_assigned")
     holder = AgentModel.get(conversation.tenant_id, conversation.agent_id)
     _move_to_queue(conversation, team=tier_queue(int(holder.tier) + 1), actor=actor_of(connection),
-                   action="conversation.escalated")
+                   action="conversation.escalated", decision=("escalated", "next_tier"))
 
 
-def _move_to_queue(conversation: ConversationModel, team: str | None, actor: dict[str, str], action: str) -> None:
+def _move_to_queue(conversation: ConversationModel, team: str | None, actor: dict[str, str], action: str,
+                   decision: tuple[str, str]) -> None:
+    """`decision`: the routing log's (event, reason), recorded in the hand-back's transaction."""
     from_agent_id = conversation.agent_id
-    if not hand_back(conversation, requeue_actions(conversation, team)):
+
+    def log(tx: TransactWrite) -> None:
+        routing_log.record(tx, conversation, *decision, from_agent_id=from_agent_id, team=team)
+
+    if not hand_back(conversation, requeue_actions(conversation, team), also=log):
         raise Conflict("The conversation changed meanwhile; try again.")
     record_event(conversation.tenant_id, actor, action, conversation.conversation_id,
                  {"from_agent_id": from_agent_id, "to_team": team})

@@ -119,6 +119,14 @@ class ConversationModel(TableModel):
     survey_due_at = UTCDateTimeAttribute(null=True)
     # True while it counts in its tenant's open_visitor_conversations (removed in the closing write).
     counted_open = BooleanAttribute(null=True)
+    # Absent for the widget's chats ("web"); "email" for those mail opened.
+    channel = UnicodeAttribute(null=True)
+    # Staff's labels (normalised, conversations/labels.py); every change bumps labels_version and is
+    # conditioned on the version it read, so racing edits never lose one silently.
+    labels = string_list()
+    labels_version = NumberAttribute(default=0)
+    # Private notes written so far (notes are items of their own; the count bounds them).
+    note_count = NumberAttribute(default=0)
     queue_index = QueueIndex()
     visitor_index = VisitorConversationsIndex()
     agent_index = AgentConversationsIndex()
@@ -158,3 +166,32 @@ class MessageIdModel(TableModel):
     conversation_key = UnicodeAttribute(hash_key=True)
     client_msg_id = UnicodeAttribute(range_key=True)
     seq = NumberAttribute()
+
+
+class ConversationNoteModel(TableModel):
+    """A private note of staff on a conversation: never sent to the visitor, sealed under the
+    conversation's key like its messages (so erasure and retention shred it with them)."""
+    Meta = table_meta("conversation-notes")
+    conversation_key = UnicodeAttribute(hash_key=True)  # "{tenant_id}#{conversation_id}"
+    note_id = UnicodeAttribute(range_key=True)  # sorts by creation
+    author_id = UnicodeAttribute()
+    author_name = UnicodeAttribute(null=True)
+    sealed = BinaryAttribute(legacy_encoding=False)
+    key_version = NumberAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class RoutingDecisionModel(TableModel):
+    """Why a conversation went where it went: one item per routing decision, written in the same
+    transaction as the decision itself (conversations/routing_log.py)."""
+    Meta = table_meta("routing-decisions")
+    conversation_key = UnicodeAttribute(hash_key=True)  # "{tenant_id}#{conversation_id}"
+    decision_id = UnicodeAttribute(range_key=True)  # sorts by time
+    event = UnicodeAttribute()  # bot | queued | assigned | transferred | escalated | rerouted
+    reason = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    agent_id = UnicodeAttribute(null=True)  # who got it
+    from_agent_id = UnicodeAttribute(null=True)  # who it was taken from
+    team = UnicodeAttribute(null=True)  # the queue: a team, tier:N, or none (any team)
+    load = NumberAttribute(null=True)  # the agent's load once assigned, of ...
+    capacity = NumberAttribute(null=True)  # ... their capacity

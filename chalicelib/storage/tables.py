@@ -14,7 +14,7 @@ from .audit import (
     AuditPendingModel,
 )
 from .connections import ConnectionModel
-from .conversations import ConversationModel, MessageIdModel, MessageModel
+from .conversations import ConversationModel, ConversationNoteModel, MessageIdModel, MessageModel, RoutingDecisionModel
 from .limits import RateLimitModel
 from .mail import EmailSuppressionModel
 from .reports import ReportCounterModel
@@ -29,7 +29,8 @@ ALL_MODELS: tuple[type[Model], ...] = (
 
     TenantModel, AgentModel, CredentialModel, ApiKeyModel, VisitorModel, VisitorIdentityModel,
     AgentSessionModel, LoginFailureModel, TwoFactorModel,
-    ConnectionModel, RateLimitModel, ConversationModel, MessageModel, MessageIdModel, RosterModel,
+    ConnectionModel, RateLimitModel, ConversationModel, MessageModel, MessageIdModel, ConversationNoteModel,
+    RoutingDecisionModel, RosterModel,
     FaqModel, CannedResponseModel,
     AuditEventModel, AuditChainModel, AuditPendingModel, AuditDigestModel, AuditAlarmModel, AuditExportModel,
     SurveyModel, FollowUpModel, ReportCounterModel, EmailSuppressionModel, JobCursorModel, SsoModel,

@@ -86,3 +86,17 @@ def seal_comment(conversation: ConversationModel, text: str) -> Sealed:
 
 def reveal_comment(conversation: ConversationModel, sealed: Sealed) -> Revealed:
     return _reveal(conversation, _comment_place(conversation), sealed, survey_comment=True)
+
+
+# Staff's private notes on a conversation may name the visitor too: sealed under the conversation's key,
+# each bound to its own note id, and shredded with the conversation.
+def _note_place(conversation: ConversationModel, note_id: str) -> bytes:
+    return f"switchboard.note.v1|{conversation.tenant_id}|{conversation.conversation_id}|{note_id}".encode()
+
+
+def seal_note(conversation: ConversationModel, note_id: str, text: str) -> Sealed:
+    return _seal(conversation, _note_place(conversation, note_id), text)
+
+
+def reveal_note(conversation: ConversationModel, note_id: str, sealed: Sealed) -> Revealed:
+    return _reveal(conversation, _note_place(conversation, note_id), sealed, note_id=note_id)

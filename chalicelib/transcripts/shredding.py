@@ -15,8 +15,10 @@ from ..storage.helpers import refusal_means
 
 
 def shred_actions(now: datetime) -> list[Any]:
+    # Staff's labels go too (a label may name the visitor); the version moves, so an edit racing this fails.
     return [ConversationModel.data_keys.remove(), ConversationModel.retention_key.remove(),
-            ConversationModel.shredded_at.set(now)]
+            ConversationModel.shredded_at.set(now), ConversationModel.labels.set([]),
+            ConversationModel.labels_version.add(1)]
 
 
 def shred_closed(tenant_id: str, conversation_id: str, now: datetime,

@@ -51,6 +51,7 @@ class Workload:
                 self.call(method, route)
             self.call(method, "/demo", query=f"?widget_key={tenant['widget_key']}")
             self.call(method, "/assets/{name}", name="console.js")
+            self.call(method, "/i18n/{scope}/{locale}", scope="console", locale="zh-CN")
         right = {"tenant_id": tenant["tenant_id"], "email": "admin@acme.com", "password": PASSWORD}
         self.call("POST", "/v1/auth/login", right)
         # A wrong password, an unknown account, then the right password (which clears this source's failures).
@@ -143,6 +144,9 @@ class Workload:
         kim = agent(self.api, self.tenant, "kim@acme.com", teams=["billing"])
         for person in (sam, kim):
             person.send(action="presence.set", status="online")
+        for method in ("GET", "HEAD"):  # what the widget reads before the session
+            self.call(method, "/v1/widget/{widget_key}/config", widget_key=self.tenant["widget_key"])
+        self.call("GET", "/v1/widget-embed", token=self.admin)
         session = self.call("POST", "/v1/widget/{widget_key}/sessions", {"name": "Vera", "email": "vera@example.org"},
                             widget_key=self.tenant["widget_key"])
         vera = Party(session["visitor_token"], headers={"Origin": "https://shop.example"})
@@ -160,8 +164,9 @@ class Workload:
         self.call("GET", "/v1/conversations", token=self.admin)
         self.call("GET", "/v1/conversations", token=self.admin, query=f"?agent_id={sam_id}")
         for route in ("/v1/conversations/{conversation_id}", "/v1/conversations/{conversation_id}/messages",
-                      "/v1/conversations/{conversation_id}/transcript"):
+                      "/v1/conversations/{conversation_id}/transcript", "/v1/conversations/{conversation_id}/routing"):
             self.call("GET", route, token=self.admin, conversation_id=conversation_id)
+        self.workspace(conversation_id)
         holder, other = (sam, kim) if sam.of_type("conversation.assigned") else (kim, sam)
         holder.send(action="conversation.transfer", conversation_id=conversation_id, to_team="billing")
         other.send(action="conversation.escalate", conversation_id=conversation_id)
@@ -187,6 +192,17 @@ class Workload:
             UpdateExpression="SET #load = :two", ExpressionAttributeNames={"#load": "load"},
             ExpressionAttributeValues={":two": {"N": "2"}})
         return conversation_id, visitor_id
+
+    def workspace(self, conversation_id: str) -> None:
+        """Labels, a private note, the filtered list and both searches."""
+        self.call("PATCH", "/v1/conversations/{conversation_id}", {"labels": ["退货"], "labels_version": 0},
+                  token=self.admin, conversation_id=conversation_id)
+        self.call("POST", "/v1/conversations/{conversation_id}/notes", {"text": "called back"}, token=self.admin,
+                  conversation_id=conversation_id)
+        self.call("GET", "/v1/conversations/{conversation_id}/notes", token=self.admin, conversation_id=conversation_id)
+        self.call("GET", "/v1/conversations", token=self.admin, query="?status=assigned&tag=vip&channel=web")
+        self.call("GET", "/v1/conversations/search", token=self.admin, query="?q=vera")
+        self.call("GET", "/v1/conversations/search", token=self.admin, query="?q=person&text=true")
 
     def verified_visitor_erased_mid_chat(self) -> None:
         """Identity verification and both rotations; a verified visitor erased while they and their

@@ -111,6 +111,8 @@ def build_tenant_a(api: Api, clock, issuer: OidcIssuer) -> TenantA:
     open_guest, open_id = _chat(api, signed["widget_key"], staff, "two")
     visitor_ids = [call("GET", f"/v1/conversations/{cid}")["visitor_id"] for cid in (closed_id, open_id)]
     call("PATCH", f"/v1/visitors/{visitor_ids[1]}", {"tags": ["alphatag"], "notes": "alpha secret note"})
+    call("PATCH", f"/v1/conversations/{open_id}", {"labels": ["alphalabel"], "labels_version": 0})
+    call("POST", f"/v1/conversations/{open_id}/notes", {"text": "alpha secret conversation note"})
     export = call("POST", "/v1/audit/exports", {"from": "2020-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"})
     guard = api.add_agent(admin, "guard@alphaco.example", name="Alpha guard Person")  # with two-factor on
     guard_token = api.login(tid, "guard@alphaco.example")

@@ -24,6 +24,7 @@ import {Team} from "./console-team.js";
 import {UnreadTitle} from "./console-title.js";
 import {WidgetScreen} from "./console-widget.js";
 import {enrol} from "./console-two-factor.js";
+import {Workspace} from "./console-workspace.js";
 import {el, replace} from "./dom.js";
 import {t} from "./i18n.js";
 import {Channel} from "./realtime.js";
@@ -33,6 +34,7 @@ const REFRESH_BEFORE_MS = 5 * 60 * 1000;
 // this module) and the roles that see it.
 const SCREENS = [["start", () => t("console-start.tab"), ADMIN_ROLES],
                  ["conversations", () => t("console-app.tab_conversations"), CHATTING_ROLES],
+                 ["workspace", () => t("console-workspace.tab"), CHATTING_ROLES],
                  ["dashboard", () => t("console-reports.tab"), SUPERVISING_ROLES],
                  ["audit", () => t("console-compliance.tab"), AUDITING_ROLES],
                  ["team", () => t("console-team.tab"), ADMIN_ROLES],
@@ -72,6 +74,7 @@ export class Console {
     this.screens = {start: new GetStarted(this.api, (name) => this.tabs.has(name), (name) => this.openTab(name),
                                           (message) => this.notify(message)),
                     conversations: this.conversations, dashboard: new Dashboard(this.api),
+                    workspace: new Workspace(this.api, this.me, (message) => this.notify(message)),
                     audit: new AuditTrail(this.api, (message) => this.notify(message)),
                     team: new Team(this.api, this.me, (message) => this.notify(message)),
                     settings: new Settings(this.api, (message) => this.notify(message)),
