@@ -97,7 +97,7 @@ def online_agent(shop: Shop, page, email: str) -> None:
 
 
 def visitor_says(page, text: str) -> None:
-    page.fill(f"{WIDGET} textarea[aria-label=Message]", text)
+    page.fill(f"{WIDGET} form.composer textarea", text)  # in any language
     page.keyboard.press("Enter")
     # Acknowledged: the message left "sending" and holds its seq.
     page.wait_for_selector(f"{WIDGET} li.message.visitor:not(.sending) >> text={json.dumps(text, ensure_ascii=False)}")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from devstack.harness import PASSWORD
 from tests.browser.checks import assert_accessible, assert_no_english
-from tests.browser.conftest import WIDGET, Shop, screenshot, visitor_says
+from tests.browser.conftest import WIDGET, Shop, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -187,14 +187,19 @@ def test_business_hours_from_the_keyboard_close_the_widget(stack, contexts):
     admin.locator("#settings-screen h2").scroll_into_view_if_needed()
     screenshot(admin, "settings")
 
-    # The widget is out of hours now: asking for a person gets the offline message. (An agent online
-    # still takes chats out of hours: the admin, signed in here, goes offline first.)
+    # The widget is out of hours now: it shows the tenant's offline message and the offline form, and a
+    # message left there gets the offline notice. (An agent online still takes chats out of hours: the
+    # admin, signed in here, goes offline first.)
     admin.select_option("#presence", "offline")
     visitor = contexts()
     visitor.goto(shop.demo_url)
     visitor.click(f"{WIDGET} .bubble")
-    visitor_says(visitor, "Is anyone there?")
-    visitor.click(f"{WIDGET} .human")
+    expect(visitor.locator(f"{WIDGET} .offline-message")).to_have_text("Closed now: leave a message and we write back.")
+    form = visitor.locator(f"{WIDGET} form.offline")
+    form.get_by_label("Your name").fill("Pat")
+    form.get_by_label("Your email").fill("pat@example.com")
+    form.get_by_label("Your message").fill("Is anyone there?")
+    form.locator("button[type=submit]").click()
     visitor.wait_for_selector(f"{WIDGET} li.message.system >> text=Closed now: leave a message and we write back.")
 
     # Always open again, from the same tab.
