@@ -31,21 +31,23 @@ import {Channel} from "./realtime.js";
 
 const REFRESH_BEFORE_MS = 5 * 60 * 1000;
 // The screens, in the order of their tabs: each with its tab's label (a function: the catalog loads after
-// this module) and the roles that see it.
-const SCREENS = [["start", () => t("console-start.tab"), ADMIN_ROLES],
-                 ["conversations", () => t("console-app.tab_conversations"), CHATTING_ROLES],
-                 ["workspace", () => t("console-workspace.tab"), CHATTING_ROLES],
-                 ["dashboard", () => t("console-reports.tab"), SUPERVISING_ROLES],
-                 ["audit", () => t("console-compliance.tab"), AUDITING_ROLES],
-                 ["team", () => t("console-team.tab"), ADMIN_ROLES],
-                 ["settings", () => t("console-settings.tab"), ADMIN_ROLES],
-                 ["security", () => t("console-app.tab_security"), ADMIN_ROLES],
-                 ["sso", () => t("console-app.tab_sso"), ADMIN_ROLES],
-                 ["knowledge", () => t("console-knowledge.tab"), ADMIN_ROLES],
-                 ["canned", () => t("console-canned-library.tab"), ADMIN_ROLES],
-                 ["keys", () => t("console-keys.tab"), ADMIN_ROLES],
-                 ["widget", () => t("console-widget.title"), ADMIN_ROLES],
-                 ["account", () => t("console-app.tab_account"), STAFF_ROLES]];
+// this module), the roles that see it, and the group of the side bar it sits in.
+const SCREENS = [["start", () => t("console-start.tab"), ADMIN_ROLES, "top"],
+                 ["conversations", () => t("console-app.tab_conversations"), CHATTING_ROLES, "inbox"],
+                 ["workspace", () => t("console-workspace.tab"), CHATTING_ROLES, "inbox"],
+                 ["dashboard", () => t("console-reports.tab"), SUPERVISING_ROLES, "insight"],
+                 ["audit", () => t("console-compliance.tab"), AUDITING_ROLES, "insight"],
+                 ["team", () => t("console-team.tab"), ADMIN_ROLES, "setup"],
+                 ["settings", () => t("console-settings.tab"), ADMIN_ROLES, "setup"],
+                 ["knowledge", () => t("console-knowledge.tab"), ADMIN_ROLES, "setup"],
+                 ["canned", () => t("console-canned-library.tab"), ADMIN_ROLES, "setup"],
+                 ["widget", () => t("console-widget.title"), ADMIN_ROLES, "setup"],
+                 ["keys", () => t("console-keys.tab"), ADMIN_ROLES, "setup"],
+                 ["security", () => t("console-app.tab_security"), ADMIN_ROLES, "setup"],
+                 ["sso", () => t("console-app.tab_sso"), ADMIN_ROLES, "setup"],
+                 ["account", () => t("console-app.tab_account"), STAFF_ROLES, "bottom"]];
+// The side bar's groups, in order; "top" and "bottom" have no heading.
+const GROUPS = ["top", "inbox", "insight", "setup", "bottom"];
 // Why the server ended this session (the `session.revoked` frame), as the sign-in form says it.
 const REVOKED = {
   deactivated: () => t("console-app.revoked_deactivated"),
@@ -167,6 +169,7 @@ export class Console {
     const tabs = this.session.totp_enrolment_required ? [] : SCREENS.filter(([, , roles]) => roles.has(this.me.role));
     this.tabs = new Map(tabs.map(([name, label]) => [name, el("button", {type: "button", class: "tab", id: `tab-${name}`,
                                                                           onclick: () => this.openTab(name)}, label())]));
+    const grouped = GROUPS.map((group) => [group, tabs.filter((tab) => tab[3] === group)]).filter(([, list]) => list.length);
     this.connection = el("span", {id: "connection", class: "connection"});
     if (this.connectionNow) this.connectionState(this.connectionNow);
     this.presenceSelect = el("select", {id: "presence", "aria-label": t("console-app.presence"),
@@ -177,12 +180,18 @@ export class Console {
     this.main = el("div", {class: "view"});
     replace(this.root,
       el("header", {class: "topbar"}, el("strong", {class: "brand", translate: "no"}, "Switchboard"),  // not UI text
-         el("nav", {"aria-label": t("console-app.screens")}, [...this.tabs.values()]),
+         el("span", {class: "spacer"}),
          CHATTING_ROLES.has(this.me.role) && tabs.length ? this.presenceSelect : null, this.connection,
          el("span", {id: "me", class: "me"}, ...tData("console-app.me", {name: this.me.name},
                                                        {role: roleName(this.me.role)})),
          el("button", {type: "button", id: "sign-out", onclick: () => this.logOut()}, t("console-app.sign_out"))),
-      this.toast, this.main);
+      this.toast,
+      el("div", {class: tabs.length ? "frame" : "frame bare"},
+         tabs.length ? el("nav", {class: "sidebar", "aria-label": t("console-app.screens")},
+           grouped.map(([group, list]) => el("div", {class: `group group-${group}`},
+             ["top", "bottom"].includes(group) ? null : el("h2", {}, t(`console-app.group_${group}`)),
+             list.map(([name]) => this.tabs.get(name))))) : null,
+         this.main));
   }
 
   openTab(name) {
