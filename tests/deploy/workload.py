@@ -61,6 +61,7 @@ class Workload:
         self.call("POST", "/v1/auth/refresh", token=admin)
         self.single_sign_on()
         self.call("GET", "/v1/me", token=admin)
+        self.call("PATCH", "/v1/me", {"locale": "zh-CN"}, token=admin)
         self.call("GET", "/v1/settings", token=admin)
         self.call("PUT", "/v1/settings", {"survey_delay_seconds": 0, "first_response_timeout_seconds": 30,
                                           "allowed_origins": ["https://shop.example"]}, token=admin)

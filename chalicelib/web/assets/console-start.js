@@ -39,7 +39,7 @@ export class GetStarted {
   async draw(main) {
     this.list = el("ol", {id: "start-checklist", class: "checklist"});
     this.progress = el("p", {id: "start-progress", class: "muted", role: "status"});
-    this.embed = el("section", {id: "start-embed", class: "start-embed", "aria-labelledby": "start-embed-title"});
+    this.embed = el("section", {id: "start-embed", class: "start-embed"});  // labelled once its heading is drawn
     replace(main, el("div", {class: "panel", id: "start-screen"},
       el("div", {class: "toolbar"}, el("h2", {}, t("console-start.title")),
          el("button", {type: "button", id: "start-refresh", onclick: () => this.refresh()}, t("console-common.refresh"))),
@@ -113,6 +113,7 @@ export class GetStarted {
 
   showEmbed(embed) {
     const heading = el("h3", {id: "start-embed-title"}, t("console-start.embed_title"));
+    this.embed.setAttribute("aria-labelledby", heading.id);
     if (!embed) {
       replace(this.embed, heading, el("p", {class: "muted"}, t("console-start.embed_unknown")));
       return;
