@@ -31,7 +31,7 @@ def test_an_admin_styles_the_widget_with_a_live_preview_and_copies_the_embed_cod
     bubble = preview.locator(f"{WIDGET} .bubble")
     expect(bubble).to_have_text("Chat with us")
     expect(preview.locator(f"{WIDGET} .panel")).to_be_visible()  # the preview shows the open panel
-    assert css(bubble, "background-color") == "rgb(31, 95, 191)"  # the default, white text on it (6.1:1)
+    expect(bubble).to_have_css("background-color", "rgb(31, 95, 191)")  # the default, white text on it (6.1:1)
     assert css(bubble, "color") == "rgb(255, 255, 255)"
     assert_accessible(admin, "#widget-screen")
 
@@ -78,8 +78,8 @@ def test_an_admin_styles_the_widget_with_a_live_preview_and_copies_the_embed_cod
     visitor.goto(shop.demo_url)
     bubble = visitor.locator(f"{WIDGET} .bubble")
     expect(bubble).to_have_text("Ask Lanterns")
-    assert (css(bubble, "background-color"), css(bubble, "color"), css(bubble, "left")) == (
-        "rgb(255, 209, 102)", "rgb(0, 0, 0)", "20px")
+    expect(bubble).to_have_css("background-color", "rgb(255, 209, 102)")
+    assert (css(bubble, "color"), css(bubble, "left")) == ("rgb(0, 0, 0)", "20px")
     bubble.click()
     expect(visitor.locator(f"{WIDGET} .greeting")).to_have_text("Welcome to Lanterns! Ask us anything.")
     form = visitor.locator(f"{WIDGET} form.prechat")

@@ -96,8 +96,11 @@ class Widget {
                        onclick: () => this.toggle()}, el("span", {"aria-hidden": "true"}, "×"))),
       el("p", {class: "greeting", translate: ownGreeting ? "no" : null}, ownGreeting || t("widget.greeting")),
       this.form, this.chat, this.notice);
-    append(root, el("link", {rel: "stylesheet", href: new URL("assets/widget.css", BASE).href}),
-           el("div", {lang: locale()}, this.bubble, this.panel));
+    // Hidden until its styles arrive: a page never shows an unstyled grey button for a moment.
+    const frame = el("div", {lang: locale(), hidden: true}, this.bubble, this.panel);
+    const show = () => { frame.hidden = false; };
+    append(root, el("link", {rel: "stylesheet", href: new URL("assets/widget.css", BASE).href, onload: show, onerror: show}),
+           frame);
     document.body.append(this.host);
     this.showView();
     if (wasOpen) this.openPanel(false);
