@@ -44,6 +44,12 @@ from devstack.harness import Api, MovableClock, RunningStack  # noqa: E402
 from tests.helpers import FrozenClock, in_process_aws, signed_up  # noqa: E402
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `long` first (a stable sort keeps the rest in order): the workers share out files in
+    collection order, and two minutes-long files collected last kept the run going minutes after the rest."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture(scope="session")
 def boto_session():
     """One boto3 session for the run: it caches service models, so per-test clients are cheap."""

@@ -30,7 +30,7 @@ from websockets.sync.client import ClientConnection, connect
 from chalicelib.realtime.frames import CLIENT_FRAMES, MAX_FRAME_BYTES
 from devstack.harness import RunningStack, sign_up
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.long]
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from websockets.sync.client import connect
 from devstack.harness import RunningStack
 from tests.reliability.test_fuzz import open_conversation
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.long]
 
 
 @pytest.fixture(scope="module")
