@@ -104,9 +104,26 @@ def websocket_disconnect(event: WebsocketEvent) -> None:
 # --- Fixtures and helpers -------------------------------------------------------------------
 
 
+class LogLines(list[str]):
+    """The gateway's log lines; a test waits for one (the gateway logs a management call after answering it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._changed = threading.Condition()
+
+    def append(self, line: str) -> None:
+        with self._changed:
+            super().append(line)
+            self._changed.notify_all()
+
+    def wait_for(self, prefix: str) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: any(line.startswith(prefix) for line in self), WAIT)
+
+
 @pytest.fixture
-def logs() -> list[str]:
-    return []
+def logs() -> LogLines:
+    return LogLines()
 
 
 @pytest.fixture
@@ -178,7 +195,7 @@ def close_status(client: ClientConnection) -> tuple[int, str]:
 
 
 def test_echo_round_trip_through_post_to_connection(
-    gateway: WebSocketGateway, logs: list[str]
+    gateway: WebSocketGateway, logs: LogLines
 ) -> None:
     with open_client(gateway) as client:
         client.send("secret chat text")
@@ -194,7 +211,7 @@ def test_echo_round_trip_through_post_to_connection(
     assert (context["stage"], context["apiId"]) == ("dev", "local")
     assert context["domainName"] == f"127.0.0.1:{gateway.port}"
     RECORDER.wait_for("$disconnect")
-    assert any(line.startswith("ws POST @connections/") for line in logs)
+    assert logs.wait_for("ws POST @connections/")
     assert not any("secret" in line for line in logs), "chat text must never reach the logs"
 
 
