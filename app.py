@@ -27,6 +27,7 @@ from chalicelib.tenancy.two_factor import routes as two_factor_routes
 from chalicelib.transcripts import routes as key_routes
 from chalicelib.visitors import routes as visitor_routes
 from chalicelib.web import pages
+from chalicelib.webhooks import routes as webhook_routes
 
 if TYPE_CHECKING:
     from chalicelib.conversations import websocket as ws
@@ -53,6 +54,7 @@ app.register_blueprint(survey_routes.bp)
 app.register_blueprint(mail_routes.bp)
 app.register_blueprint(report_routes.bp)
 app.register_blueprint(sso_routes.bp)
+app.register_blueprint(webhook_routes.bp)
 app.register_blueprint(pages.bp)
 pages.answer_head_like_get(app)  # after every blueprint: each public GET gets its HEAD
 
@@ -123,6 +125,14 @@ def audit_export(event: SQSEvent) -> None:
     from chalicelib.visitors.access_exports import handle_export_messages  # audit files and access bundles
 
     handle_export_messages((record.body for record in event), event.context)
+
+
+# Webhook events to fan out and deliveries to retry (docs/webhooks.md).
+@app.on_sqs_message(queue=get_config().webhook_event_queue, batch_size=10)
+def webhook_events(event: SQSEvent) -> None:
+    from chalicelib.webhooks.delivery import handle_messages
+
+    handle_messages(record.body for record in event)
 
 
 # SES's bounces and complaints (its configuration set publishes them to this topic): suppressed addresses.

@@ -61,6 +61,9 @@ class Config:
     # Outbound fetches (chalicelib/outbound/http.py) may reach http://127.0.0.1:<port>: the local stack's
     # test issuer (and webhooks). Only the local stack and tests set it; a deployed stack never does.
     outbound_allow_loopback: bool
+    # A failed webhook delivery's first wait; each next one doubles, at most an hour (docs/webhooks.md).
+    # The local stack's tests shorten it to see retries in seconds.
+    webhook_retry_seconds: int
 
     def table(self, name: str) -> str:
         return f"{self.stack}-{name}"
@@ -76,6 +79,14 @@ class Config:
     @property
     def audit_export_queue(self) -> str:
         return f"{self.stack}-audit-exports"
+
+    @property
+    def webhook_event_queue(self) -> str:
+        return f"{self.stack}-webhook-events"
+
+    @property
+    def webhook_dead_letter_queue(self) -> str:
+        return f"{self.stack}-webhook-events-dead"
 
     @property
     def token_secret_id(self) -> str:
@@ -134,4 +145,5 @@ def get_config() -> Config:
         export_events_per_chunk=_int("SWITCHBOARD_EXPORT_EVENTS_PER_CHUNK", 500_000),
         sweep_items_per_run=_int("SWITCHBOARD_SWEEP_ITEMS_PER_RUN", 1000),
         outbound_allow_loopback=os.environ.get("SWITCHBOARD_OUTBOUND_ALLOW_LOOPBACK") == "1",
+        webhook_retry_seconds=_int("SWITCHBOARD_WEBHOOK_RETRY_SECONDS", 30),
     )

@@ -2,6 +2,7 @@
 transcript's first page), or queued at a position, and who moves up when the queue moves."""
 from __future__ import annotations
 
+from .. import events
 from ..i18n import negotiate
 from ..realtime.connections import connection_ids_of
 from ..realtime.sender import sender
@@ -56,6 +57,8 @@ def announce_queue_positions(tenant_id: str, team: str | None, left_at: str) -> 
 def announce(assignment: Assignment) -> None:
     conversation, agent = assignment.conversation, assignment.agent
     visitor = VisitorModel.get(conversation.tenant_id, conversation.visitor_id)
+    events.publish(conversation.tenant_id, "conversation.assigned",
+                   events.about(conversation, status="assigned", agent_id=agent.agent_id))
     broadcast(conversation, {"type": "conversation.assigned", "conversation_id": conversation.conversation_id,
                              "agent": {"agent_id": agent.agent_id, "name": agent.name},
                              "visitor": {"visitor_id": visitor.visitor_id, "name": visitor.name}})

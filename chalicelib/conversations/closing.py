@@ -4,7 +4,9 @@ from __future__ import annotations
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from .. import events
 from ..audit.trail import record_event
+from ..clock import iso
 from ..errors import Conflict
 from ..reports import counters
 from ..runtime import runtime
@@ -76,6 +78,9 @@ def end(conversation: ConversationModel, resolution: str | None, actor: dict[str
     record_event(conversation.tenant_id, actor, "conversation.closed", conversation.conversation_id,
                  {"resolution": resolution, "agent_id": conversation.agent_id})
     counters.conversation_closed(conversation, status_before, now, resolution)
+    events.publish(conversation.tenant_id, "conversation.closed",
+                   events.about(conversation, status="closed", resolution=resolution, last_seq=last_seq,
+                                closed_at=iso(now)))
     if resolution == "unresolved":
         open_follow_up(conversation.tenant_id, conversation.conversation_id, "unresolved", conversation.agent_id, now)
     broadcast(conversation, {"type": "conversation.closed", "conversation_id": conversation.conversation_id,

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from .. import events
 from ..clock import iso
 from ..errors import Conflict, RateLimited
 from ..reports import counters
@@ -38,6 +39,14 @@ def post_as(conversation: ConversationModel, author: Author, client_msg_id: str,
     message, stored_now = store(conversation, author, client_msg_id, text)
     if stored_now:
         broadcast(conversation, message_frame(conversation.conversation_id, message, Revealed(text)))
+        message_created(conversation, message)
+
+
+def message_created(conversation: ConversationModel, message: MessageModel) -> None:
+    """Told to the tenant's webhooks: who said it and where, not what (docs/webhooks.md)."""
+    events.publish(conversation.tenant_id, "message.created", events.about(
+        conversation, seq=int(message.seq), sender={"kind": message.sender_kind, "id": message.sender_id},
+        sent_at=iso(message.sent_at)))
 
 
 def store(conversation: ConversationModel, author: Author, client_msg_id: str,

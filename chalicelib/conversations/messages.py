@@ -12,7 +12,7 @@ from ..transcripts.cipher import Revealed
 from . import assignment
 from .announcements import route_and_announce
 from .delivery import broadcast
-from .message_store import last_message_seq, message_frame, store, transcript_page
+from .message_store import last_message_seq, message_created, message_frame, store, transcript_page
 from .opening import bot_turn, open_conversation
 from .parties import Author, Frame, actor_of, conversation_for, other_party
 
@@ -36,6 +36,7 @@ def send_message(connection: ConnectionModel, conversation_id: str | None, clien
         return
     broadcast(conversation, message_frame(conversation.conversation_id, message, Revealed(text)),
               skip=connection.connection_id)
+    message_created(conversation, message)
     if conversation.status == "bot":
         bot_turn(conversation, client_msg_id, text)
     elif int(message.seq) == 1 and conversation.status == "queued":

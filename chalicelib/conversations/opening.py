@@ -6,9 +6,11 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
+from .. import events
 from ..access.visitor_limits import busy
 from ..bot.handoff import handoff_phrase_in
 from ..bot.service import answer_for
+from ..clock import iso
 from ..errors import Conflict, NotFound, RateLimited
 from ..ids import new_id
 from ..reports import counters
@@ -114,6 +116,8 @@ def _try_open(connection: ConnectionModel, visitor: VisitorModel) -> tuple[Conve
             raise
         return None  # erased, opened meanwhile, or the tenant is full: the next reads say which
     counters.conversation_opened(conversation)
+    events.publish(conversation.tenant_id, "conversation.created",
+                   events.about(conversation, created_at=iso(now)))
     return conversation, settings
 
 

@@ -17,7 +17,7 @@ import json
 import socket
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import SplitResult, urlencode, urlsplit
 
 import urllib3
 
@@ -46,11 +46,9 @@ class Answer:
             raise FetchError("the answer is not JSON") from None
 
 
-def fetch(url: str, *, form: dict[str, str] | None = None, headers: dict[str, str] | None = None,
-          max_bytes: int = MAX_BYTES) -> Answer:
-    """GET `url`, or POST `form` to it (application/x-www-form-urlencoded)."""
+def checked_url(url: str, *, allow_loopback: bool) -> tuple[SplitResult, str, int]:
+    """The URL's parts, host and port if it is one we fetch at all (the address is checked when sent)."""
     parts = urlsplit(url)
-    allow_loopback = runtime().config.outbound_allow_loopback
     host = parts.hostname or ""
     if parts.username is not None or parts.password is not None:
         raise FetchError("a URL with credentials in it is refused")
@@ -62,10 +60,19 @@ def fetch(url: str, *, form: dict[str, str] | None = None, headers: dict[str, st
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise FetchError("the URL's port is not a number") from None
+    return parts, host, port
+
+
+def fetch(url: str, *, form: dict[str, str] | None = None, data: bytes | None = None,
+          headers: dict[str, str] | None = None, max_bytes: int = MAX_BYTES) -> Answer:
+    """GET `url`, or POST `form` to it (application/x-www-form-urlencoded), or POST `data` as it is
+    (the caller's headers say its type)."""
+    allow_loopback = runtime().config.outbound_allow_loopback
+    parts, host, port = checked_url(url, allow_loopback=allow_loopback)
     address = checked_address(host, port, allow_loopback=allow_loopback)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     sent = {"Host": parts.netloc.rsplit("@", 1)[-1], "Accept": "application/json", **(headers or {})}
-    body = None
+    body: str | bytes | None = data
     if form is not None:
         body = urlencode(form)
         sent["Content-Type"] = "application/x-www-form-urlencoded"
@@ -77,7 +84,7 @@ def fetch(url: str, *, form: dict[str, str] | None = None, headers: dict[str, st
     else:
         pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False, maxsize=1)
     try:
-        response = pool.urlopen("POST" if form is not None else "GET", path, body=body, headers=sent,
+        response = pool.urlopen("GET" if body is None else "POST", path, body=body, headers=sent,
                                 redirect=False, preload_content=False, assert_same_host=False)
         try:
             if 300 <= response.status < 400:

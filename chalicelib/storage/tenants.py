@@ -8,7 +8,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 
 from ..errors import NotFound
-from .base import TableModel, WrappedKey, table_meta
+from .base import TableModel, WrappedKey, string_list, table_meta
 from .helpers import all_shards, shard
 
 
@@ -44,6 +44,10 @@ class TenantModel(TableModel):
     # The UTC day (YYYY-MM-DD) of the tenant's latest complete retention attestation
     # (transcripts/attestations.py): at least one a day, the others only when a run shredded something.
     retention_attested_on = UnicodeAttribute(null=True)
+    # The event types some webhook of the tenant subscribes to, rewritten with every webhook change (under
+    # webhooks_version): events.publish reads them (cached briefly) instead of the webhooks.
+    webhook_events = string_list()
+    webhooks_version = NumberAttribute(default=0)
 
 
 

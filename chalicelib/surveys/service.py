@@ -16,6 +16,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 
+from .. import events
 from ..access.tokens import signer
 from ..clock import iso
 from ..errors import ApiError, Conflict, NotFound, Unauthorized
@@ -183,6 +184,9 @@ def answer(token: str, body: s.SurveyAnswer) -> s.SurveyAnswered:
         survey.update(actions=actions, condition=SurveyModel.rating.does_not_exist())
     counters.survey_answered(survey.tenant_id, survey.conversation_id, survey.conversation_created_at, survey.agent_id,
                              body.rating)
+    events.publish(survey.tenant_id, "survey.answered", {  # the rating, never the comment
+        "conversation_id": survey.conversation_id, "agent_id": survey.agent_id, "rating": body.rating,
+        "commented": bool(body.comment), "answered_at": iso(now)})
     if body.rating in LOW_RATINGS:
         open_follow_up(survey.tenant_id, survey.conversation_id, "low_rating", survey.agent_id, now, body.rating)
     return s.SurveyAnswered(conversation_id=survey.conversation_id, rating=body.rating, answered_at=iso(now))
