@@ -17,7 +17,7 @@ from chalicelib.webhooks import delivery
 from devstack.harness import Api, agent, visitor
 from devstack.moto_sqs_clock import sqs_on_clock
 from devstack.queues import chalice_consumers, deliver_once
-from tests.helpers import audit_events, error_of, signed_up, use_limits
+from tests.helpers import audit_events, error_of, use_limits
 from tests.webhook_receiver import Receiver, receiver
 
 DAY = 24 * 3600
