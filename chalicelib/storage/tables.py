@@ -24,6 +24,7 @@ from .sweeps import JobCursorModel
 from .tenants import TenantModel
 from .two_factor import TwoFactorModel
 from .visitors import VisitorIdentityModel, VisitorModel
+from .webhooks import DeliveryModel, WebhookModel
 
 ALL_MODELS: tuple[type[Model], ...] = (
 
@@ -34,4 +35,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     FaqModel, CannedResponseModel,
     AuditEventModel, AuditChainModel, AuditPendingModel, AuditDigestModel, AuditAlarmModel, AuditExportModel,
     SurveyModel, FollowUpModel, ReportCounterModel, EmailSuppressionModel, JobCursorModel, SsoModel,
+    WebhookModel, DeliveryModel,
 )
