@@ -25,12 +25,12 @@ TUNABLES = {"SWITCHBOARD_AGENT_TOKEN_TTL", "SWITCHBOARD_VISITOR_TOKEN_TTL", "SWI
             "SWITCHBOARD_VISITOR_SOURCE_REQUESTS_PER_MINUTE", "SWITCHBOARD_TENANT_NEW_VISITORS_PER_MINUTE",
             "SWITCHBOARD_TENANT_OPEN_VISITOR_CONVERSATIONS", "SWITCHBOARD_VISITOR_SESSION_MAX_SECONDS",
             "SWITCHBOARD_WS_FRAMES_PER_SECOND", "SWITCHBOARD_EXPORT_EVENTS_PER_CHUNK",
-            "SWITCHBOARD_SWEEP_ITEMS_PER_RUN",
+            "SWITCHBOARD_SWEEP_ITEMS_PER_RUN", "SWITCHBOARD_WEBHOOK_RETRY_SECONDS",
             # Local stack and tests only (http://127.0.0.1 for the test issuer); never set deployed.
             "SWITCHBOARD_OUTBOUND_ALLOW_LOOPBACK"}
 FUNCTIONS = {"APIHandler", "WebsocketConnect", "WebsocketMessage", "WebsocketDisconnect", "RerouteStale",
              "Retention", "SendSurveys", "AuditVerify", "AuditExport", "ReconcileCapacity", "SesFeedback",
-             "AuditLoginFailures"}
+             "AuditLoginFailures", "WebhookEvents"}
 
 
 def test_cfn_lint_finds_nothing_in_the_merged_template(build: Path):
@@ -63,11 +63,11 @@ def test_every_function_gets_what_only_the_stack_can_tell_it(resources: dict):
         assert variables["SWITCHBOARD_WS_URL"]["Fn::If"][:2] == ["HasWebSocketUrl", {"Ref": "WebSocketUrl"}]
 
 
-def test_the_export_function_reads_this_stacks_queue(resources: dict):
-    (mapping,) = [resource["Properties"] for resource in resources.values()
-                  if resource["Type"] == "AWS::Lambda::EventSourceMapping"]
-    assert mapping["FunctionName"] == {"Ref": "AuditExport"}
-    assert mapping["EventSourceArn"] == {"Fn::Sub": "${AuditExportQueue.Arn}"}
+def test_the_queue_functions_read_this_stacks_queues(resources: dict):
+    mappings = {resource["Properties"]["FunctionName"]["Ref"]: resource["Properties"]["EventSourceArn"]
+                for resource in resources.values() if resource["Type"] == "AWS::Lambda::EventSourceMapping"}
+    assert mappings == {"AuditExport": {"Fn::Sub": "${AuditExportQueue.Arn}"},
+                        "WebhookEvents": {"Fn::Sub": "${WebhookEventQueue.Arn}"}}
 
 
 def test_only_the_functions_that_walk_an_audit_chain_may_run_for_lambdas_fifteen_minutes(resources: dict):
@@ -75,9 +75,11 @@ def test_only_the_functions_that_walk_an_audit_chain_may_run_for_lambdas_fifteen
     # would stop an export at about fifty thousand events.
     timeouts = {name: properties["Timeout"] for name, properties in functions(resources).items()}
     assert timeouts.pop("AuditExport") == timeouts.pop("AuditVerify") == 900
+    assert timeouts.pop("WebhookEvents") == 120  # ten deliveries a batch, each at most 8 s (outbound/http.py)
     assert set(timeouts.values()) == {30}
     # Lambda refuses an SQS event source whose visibility timeout is shorter than the function's.
     assert resources["AuditExportQueue"]["Properties"]["VisibilityTimeout"] >= 900
+    assert resources["WebhookEventQueue"]["Properties"]["VisibilityTimeout"] >= 120
 
 
 SCHEDULED = {"RerouteStale", "Retention", "SendSurveys", "AuditVerify", "ReconcileCapacity", "AuditLoginFailures"}

@@ -17,12 +17,15 @@ from requests import get as browser_get  # the browser's hop through the issuer'
 
 import app as app_module
 from chalicelib.config import get_config
+from chalicelib.events import EVENT_TYPES
 from chalicelib.visitors import erasure_receipt
 from devstack.harness import PASSWORD, Api, Party, agent, run_job, run_sweep, visitor, ws_event
+from devstack.moto_sqs_clock import sqs_on_clock
 from devstack.oidc_issuer import CLIENT_ID, CLIENT_SECRET, OidcIssuer
 from devstack.queues import chalice_consumers, deliver_once
 from tests.deploy.iam import ACCOUNT, REGION
 from tests.helpers import sns_event
+from tests.webhook_receiver import receiver
 
 STACK = "switchboard-test"
 
@@ -68,6 +71,7 @@ class Workload:
         self.other_tenant = self.call("POST", "/v1/tenants", {"name": "Other", "admin_email": "admin@other.com",
                                                               "admin_password": PASSWORD})["tenant_id"]
         self.knowledge()
+        self.webhooks_added()
         self.two_factor()
         lee = self.call("POST", "/v1/agents", {"email": "lee@acme.com", "name": "Lee", "password": PASSWORD,
                                                "role": "supervisor"}, token=admin)
@@ -95,7 +99,37 @@ class Workload:
         self.verified_visitor_erased_mid_chat()
         self.call("DELETE", "/v1/agents/{agent_id}", token=admin, agent_id=lee["agent_id"])
         self.jobs()
+        self.webhook_deliveries()
         self.power_taken_away()
+
+    def webhooks_added(self) -> None:
+        """A webhook for every event from here on (a receiver on 127.0.0.1 that fails once), another deleted."""
+        self.receiver_context = receiver()
+        self.receiver = self.receiver_context.__enter__()
+        self.receiver.script = [500]
+        self.webhook = self.call("POST", "/v1/webhooks", {"url": self.receiver.url, "events": list(EVENT_TYPES)},
+                                 token=self.admin)
+        gone = self.call("POST", "/v1/webhooks", {"url": "https://crm.example.com/", "events": ["message.created"]},
+                         token=self.admin)
+        self.call("GET", "/v1/webhooks", token=self.admin)
+        self.call("DELETE", "/v1/webhooks/{webhook_id}", token=self.admin, webhook_id=gone["webhook_id"])
+
+    def webhook_deliveries(self) -> None:
+        """The events queued so far delivered; the one that failed retried once it is due."""
+        consumer = self.consumer("webhook_events")
+        with sqs_on_clock(self.clock):
+            assert deliver_once(consumer, boto3.client("sqs")) > 0
+            self.clock.advance(30)
+            assert deliver_once(consumer, boto3.client("sqs")) == 1
+        self.receiver_context.__exit__(None, None, None)
+        items = self.call("GET", "/v1/webhooks/{webhook_id}/deliveries", token=self.admin,
+                          webhook_id=self.webhook["webhook_id"])["items"]
+        assert {item["status"] for item in items} == {"succeeded"}
+
+    @staticmethod
+    def consumer(name: str) -> Any:
+        [consumer] = [c for c in chalice_consumers(app_module.app, app_module) if c.name == name]
+        return consumer
 
     def knowledge(self) -> None:
         faq = self.call("POST", "/v1/faq", {"question": "What is your return policy?",
@@ -294,7 +328,7 @@ class Workload:
         run_job("audit-verify")
         accepted = self.call("POST", "/v1/audit/exports", {"from": "2000-01-01T00:00:00Z",
                                                            "to": "2100-01-01T00:00:00Z"}, token=self.admin)
-        [consumer] = chalice_consumers(app_module.app, app_module)
+        consumer = self.consumer("audit_export")
         assert deliver_once(consumer, boto3.client("sqs")) == 2  # one chunk of events, then completing the file
         ready = self.call("GET", "/v1/audit/exports/{export_id}", token=self.admin, export_id=accepted["export_id"])
         assert ready["status"] == "ready"
@@ -303,7 +337,7 @@ class Workload:
         """The right of access: the bundle built by the export consumer, downloaded through our route."""
         accepted = self.call("POST", "/v1/visitors/{visitor_id}/access-exports", token=self.admin,
                              visitor_id=visitor_id)
-        [consumer] = chalice_consumers(app_module.app, app_module)
+        consumer = self.consumer("audit_export")
         assert deliver_once(consumer, boto3.client("sqs")) == 1
         route = "/v1/visitors/{visitor_id}/access-exports/{export_id}"
         assert self.call("GET", route, token=self.admin, visitor_id=visitor_id,
