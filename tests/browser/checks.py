@@ -15,7 +15,7 @@ from axe_playwright_python.sync_playwright import Axe
 # Names that stay as they are in Chinese text: the product, protocols and formats.
 LATIN_TERMS = frozenset({"Switchboard", "API", "SSO", "OpenID", "Connect", "TOTP", "QR", "CSV", "JSON", "SHA",
                          "URL", "URI", "ID", "HTTPS", "HMAC", "PEM", "ZIP", "CSAT", "SLA", "FAQ", "ISO", "UTC",
-                         "IP", "SDK", "PDF", "Ctrl", "Alt", "Esc", "Enter", "Tab", "Shift", "AM", "PM"})
+                         "IP", "SDK", "PDF", "Webhook", "Ctrl", "Alt", "Esc", "Enter", "Tab", "Shift", "AM", "PM"})
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 # Visible text and labelling attributes, through open shadow roots (the widget), outside translate="no".

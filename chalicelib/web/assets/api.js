@@ -57,6 +57,7 @@ const ERRORS = {
   access_export_expired: () => t("console-errors.access_export_expired"),
   widget_busy: () => t("console-errors.widget_busy"),
   origin_not_allowed: () => t("console-errors.origin_not_allowed"),
+  webhook_limit_reached: () => t("console-errors.webhook_limit_reached"),
 };
 // The frame around a server message shown as it is: for the codes whose message names the field or the
 // part at fault, and for any code this console does not know ({message} is the server's words).

@@ -22,6 +22,7 @@ import {SsoSettings} from "./console-sso.js";
 import {tData} from "./console-text.js";
 import {Team} from "./console-team.js";
 import {UnreadTitle} from "./console-title.js";
+import {Webhooks} from "./console-webhooks.js";
 import {WidgetScreen} from "./console-widget.js";
 import {enrol} from "./console-two-factor.js";
 import {Workspace} from "./console-workspace.js";
@@ -43,6 +44,7 @@ const SCREENS = [["start", () => t("console-start.tab"), ADMIN_ROLES, "top"],
                  ["canned", () => t("console-canned-library.tab"), ADMIN_ROLES, "setup"],
                  ["widget", () => t("console-widget.title"), ADMIN_ROLES, "setup"],
                  ["keys", () => t("console-keys.tab"), ADMIN_ROLES, "setup"],
+                 ["webhooks", () => t("console-webhooks.tab"), ADMIN_ROLES, "setup"],
                  ["security", () => t("console-app.tab_security"), ADMIN_ROLES, "setup"],
                  ["sso", () => t("console-app.tab_sso"), ADMIN_ROLES, "setup"],
                  ["account", () => t("console-app.tab_account"), STAFF_ROLES, "bottom"]];
@@ -85,6 +87,7 @@ export class Console {
                     knowledge: new Knowledge(this.api, (message) => this.notify(message)),
                     canned: new CannedLibrary(this.api, (message) => this.notify(message)),
                     keys: new Keys(this.api, (message) => this.notify(message)),
+                    webhooks: new Webhooks(this.api, (message) => this.notify(message)),
                     widget: new WidgetScreen(this.api, (message) => this.notify(message)),
                     account: new Account(this.api, this.me, (message) => this.notify(message),
                                          (agent) => this.languageChanged(agent))};

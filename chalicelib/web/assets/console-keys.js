@@ -17,7 +17,7 @@ export function embedSnippet(widgetKey) {
 }
 
 // A value shown once: what it is, the value, a copy button and what the copy did.
-function shownOnce(id, what, value) {
+export function shownOnce(id, what, value) {
   const status = el("span", {class: "muted", role: "status", id: `${id}-copied`});
   const copy = async () => {
     try {
