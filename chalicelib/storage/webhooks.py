@@ -1,7 +1,7 @@
 """A tenant's webhooks and each event's delivery to each of them."""
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from .base import TableModel, WrappedKey, string_list, table_meta
 
@@ -34,6 +34,11 @@ class DeliveryModel(TableModel):
     next_attempt_at = UTCDateTimeAttribute(null=True)
     # Until when the attempt that claimed it may still be sending (a crashed one is taken over after it).
     claimed_until = UTCDateTimeAttribute(null=True)
+    # DynamoDB removes a delivery KEPT_DAYS after its event (the list shows the recent ones; the receiver has it).
+    expires_at = TTLAttribute()
+
+
+KEPT_DAYS = 30
 
 
 def webhook_key(tenant_id: str, webhook_id: str) -> str:

@@ -27,7 +27,7 @@ from ..events import enqueue
 from ..outbound.http import FetchError, fetch
 from ..runtime import runtime
 from ..storage.helpers import refusal_means
-from ..storage.webhooks import DeliveryModel, WebhookModel, webhook_key
+from ..storage.webhooks import KEPT_DAYS, DeliveryModel, WebhookModel, webhook_key
 from .signing import HEADER, open_secret, signature
 
 MAX_WAIT_SECONDS = 3600
@@ -65,7 +65,7 @@ def fan_out(event: dict[str, Any]) -> None:
         delivery = DeliveryModel(webhook_key(tenant_id, hook.webhook_id), f"{event['event_id']}.{hook.webhook_id}",
                                  tenant_id=tenant_id, webhook_id=hook.webhook_id, event_id=event["event_id"],
                                  type=event["type"], body=body, status="pending", attempts=0, created_at=now,
-                                 next_attempt_at=now)
+                                 next_attempt_at=now, expires_at=now + timedelta(days=KEPT_DAYS))
         with refusal_means():  # this event came before: its delivery carries on from where it is
             delivery.save(condition=DeliveryModel.delivery_id.does_not_exist())
         attempt(delivery, 1, hook)

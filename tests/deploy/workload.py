@@ -98,8 +98,8 @@ class Workload:
         assert len(receipt["further_parts"]) == 1
         self.verified_visitor_erased_mid_chat()
         self.call("DELETE", "/v1/agents/{agent_id}", token=admin, agent_id=lee["agent_id"])
-        self.jobs()
         self.webhook_deliveries()
+        self.jobs()
         self.power_taken_away()
 
     def webhooks_added(self) -> None:
