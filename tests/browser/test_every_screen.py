@@ -19,7 +19,7 @@ ROLES = ("admin", "supervisor", "agent", "compliance")
 # What each role's side bar holds, in order (the roles' screens, as console-app.js gives them).
 EXPECTED_TABS = {
     "admin": ["start", "conversations", "workspace", "dashboard", "audit", "team", "settings", "knowledge", "canned",
-              "widget", "keys", "security", "sso", "account"],
+              "widget", "keys", "webhooks", "security", "sso", "account"],
     "supervisor": ["conversations", "workspace", "dashboard", "account"],
     "agent": ["conversations", "workspace", "account"],
     "compliance": ["audit", "account"],
