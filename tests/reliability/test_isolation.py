@@ -100,6 +100,7 @@ def build_tenant_a(api: Api, clock, issuer: OidcIssuer) -> TenantA:
     keys = {role: call("POST", "/v1/api-keys", {"name": f"alpha {role} key", "role": role}) for role in STAFF_ROLES}
     faq = call("POST", "/v1/faq", {"question": "alpha secret faq question", "answer": "alpha secret faq answer"})
     canned = call("POST", "/v1/canned-responses", {"shortcut": "alphasecret", "text": "alpha secret canned text"})
+    webhook = call("POST", "/v1/webhooks", {"url": "https://hooks.alphaco.example/in", "events": ["message.created"]})
 
     staff = Party(api.login(tid, "agent@alphaco.example"))
     staff.send(action="presence.set", status="online")
@@ -133,6 +134,7 @@ def build_tenant_a(api: Api, clock, issuer: OidcIssuer) -> TenantA:
         "visitor_id": [*visitor_ids, erased_visitor],
         "faq_id": [faq["faq_id"]],
         "canned_id": [canned["canned_id"]],
+        "webhook_id": [webhook["webhook_id"]],
         "key_id": [k["key_id"] for k in keys.values()],
         "export_id": [export["export_id"], access["export_id"]],
         "follow_up_id": [f"{closed_id}.unresolved"],
@@ -148,7 +150,7 @@ def build_tenant_a(api: Api, clock, issuer: OidcIssuer) -> TenantA:
     texts = {"Alphaco Hidden Shop", "alpha secret", "alphateam", "alphatag", "alphaco.example", "Alpha Guest",
              "Alpha supervisor Person", "Alpha agent Person", "Alpha compliance Person", "Alpha guard Person"}
     tenant.secrets = {*tenant.every_id, *texts, signed["widget_key"], signed["api_key"], survey_token,
-                      "alpha-secret-client", issuer.issuer,
+                      "alpha-secret-client", issuer.issuer, webhook["secret"],
                       *tenant.principals.values()}
     return tenant
 
