@@ -33,15 +33,19 @@ SUBSCRIPTIONS_TTL = 30.0
 MAX_TENANTS = 4096
 
 log = logging.getLogger("switchboard.events")
-_subscriptions: dict[str, tuple[float, frozenset[str]]] = {}
 _lock = threading.Lock()
+
+
+def _subscriptions() -> dict[str, tuple[float, frozenset[str]]]:
+    """This container's view: tenant -> (valid until, subscribed types)."""
+    return runtime().once("webhook_subscriptions", dict)
 
 
 def subscribed(tenant_id: str) -> frozenset[str]:
     """The event types the tenant's webhooks subscribe to, as this container last read them."""
     now = runtime().clock.now()
     with _lock:
-        hit = _subscriptions.get(tenant_id)
+        hit = _subscriptions().get(tenant_id)
     if hit and hit[0] > now:
         return hit[1]
     try:
@@ -56,9 +60,10 @@ def subscribed(tenant_id: str) -> frozenset[str]:
 def remember(tenant_id: str, types: frozenset[str]) -> None:
     """After a webhook change in this container: its own events follow at once."""
     with _lock:
-        if len(_subscriptions) >= MAX_TENANTS:
-            _subscriptions.clear()
-        _subscriptions[tenant_id] = (runtime().clock.now() + SUBSCRIPTIONS_TTL, types)
+        known = _subscriptions()
+        if len(known) >= MAX_TENANTS:
+            known.clear()
+        known[tenant_id] = (runtime().clock.now() + SUBSCRIPTIONS_TTL, types)
 
 
 def publish(tenant_id: str, event_type: EventType, data: dict[str, Any]) -> None:

@@ -289,3 +289,19 @@ def test_a_message_costs_one_sqs_send_only_when_a_webhook_subscribes(api: Api, t
     add(api, tenant, "https://crm.example.com/", ["message.created"])
     one_message("v2")  # the queue's URL, looked up once per container
     assert one_message("v3") == ({"sqs.SendMessage": 1}, dynamodb)  # and no DynamoDB request more
+
+
+def test_a_webhook_made_in_another_container_is_seen_here_within_the_ttl(api: Api, tenant: dict, hooks, clock,
+                                                                         boto_session):
+    from chalicelib import events
+    from chalicelib.runtime import Runtime, runtime, use_runtime
+
+    here = runtime()
+    assert events.subscribed(tenant["tenant_id"]) == frozenset()  # this container reads and keeps it
+    use_runtime(Runtime(config=here.config, clock=clock, session=boto_session))  # another container
+    add(api, tenant, "https://crm.example.com/", ["message.created"])
+    assert events.subscribed(tenant["tenant_id"]) == {"message.created"}  # there: at once
+    use_runtime(here)
+    assert events.subscribed(tenant["tenant_id"]) == frozenset()
+    clock.advance(events.SUBSCRIPTIONS_TTL + 1)
+    assert events.subscribed(tenant["tenant_id"]) == {"message.created"}  # here: within the TTL
