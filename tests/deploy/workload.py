@@ -22,7 +22,7 @@ from chalicelib.visitors import erasure_receipt
 from devstack.harness import PASSWORD, Api, Party, agent, run_job, run_sweep, visitor, ws_event
 from devstack.moto_sqs_clock import sqs_on_clock
 from devstack.oidc_issuer import CLIENT_ID, CLIENT_SECRET, OidcIssuer
-from devstack.queues import chalice_consumers, deliver_once
+from devstack.queues import consumer_named, deliver_once
 from tests.deploy.iam import ACCOUNT, REGION
 from tests.helpers import sns_event
 from tests.webhook_receiver import receiver
@@ -116,7 +116,7 @@ class Workload:
 
     def webhook_deliveries(self) -> None:
         """The events queued so far delivered; the one that failed retried once it is due."""
-        consumer = self.consumer("webhook_events")
+        consumer = consumer_named(app_module.app, app_module, "webhook_events")
         with sqs_on_clock(self.clock):
             assert deliver_once(consumer, boto3.client("sqs")) > 0
             self.clock.advance(30)
@@ -125,11 +125,6 @@ class Workload:
         items = self.call("GET", "/v1/webhooks/{webhook_id}/deliveries", token=self.admin,
                           webhook_id=self.webhook["webhook_id"])["items"]
         assert {item["status"] for item in items} == {"succeeded"}
-
-    @staticmethod
-    def consumer(name: str) -> Any:
-        [consumer] = [c for c in chalice_consumers(app_module.app, app_module) if c.name == name]
-        return consumer
 
     def knowledge(self) -> None:
         faq = self.call("POST", "/v1/faq", {"question": "What is your return policy?",
@@ -328,7 +323,7 @@ class Workload:
         run_job("audit-verify")
         accepted = self.call("POST", "/v1/audit/exports", {"from": "2000-01-01T00:00:00Z",
                                                            "to": "2100-01-01T00:00:00Z"}, token=self.admin)
-        consumer = self.consumer("audit_export")
+        consumer = consumer_named(app_module.app, app_module, "audit_export")
         assert deliver_once(consumer, boto3.client("sqs")) == 2  # one chunk of events, then completing the file
         ready = self.call("GET", "/v1/audit/exports/{export_id}", token=self.admin, export_id=accepted["export_id"])
         assert ready["status"] == "ready"
@@ -337,7 +332,7 @@ class Workload:
         """The right of access: the bundle built by the export consumer, downloaded through our route."""
         accepted = self.call("POST", "/v1/visitors/{visitor_id}/access-exports", token=self.admin,
                              visitor_id=visitor_id)
-        consumer = self.consumer("audit_export")
+        consumer = consumer_named(app_module.app, app_module, "audit_export")
         assert deliver_once(consumer, boto3.client("sqs")) == 1
         route = "/v1/visitors/{visitor_id}/access-exports/{export_id}"
         assert self.call("GET", route, token=self.admin, visitor_id=visitor_id,

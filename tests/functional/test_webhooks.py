@@ -16,7 +16,7 @@ from chalicelib.storage.webhooks import DeliveryModel
 from chalicelib.webhooks import delivery
 from devstack.harness import Api, agent, visitor
 from devstack.moto_sqs_clock import sqs_on_clock
-from devstack.queues import chalice_consumers, deliver_once
+from devstack.queues import consumer_named, deliver_once
 from tests.helpers import audit_events, error_of, use_limits
 from tests.webhook_receiver import Receiver, receiver
 
@@ -38,8 +38,7 @@ def endpoint(hooks) -> Iterator[Receiver]:
 
 
 def consume() -> int:
-    [consumer] = [c for c in chalice_consumers(app_module.app, app_module) if c.name == "webhook_events"]
-    return deliver_once(consumer, boto3.client("sqs"))
+    return deliver_once(consumer_named(app_module.app, app_module, "webhook_events"), boto3.client("sqs"))
 
 
 def add(api: Api, tenant: dict, url: str, events: list[str]) -> dict:
