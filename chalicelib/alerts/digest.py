@@ -19,6 +19,10 @@ from ..storage.agents import AgentModel
 from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
 
+# A digest names at most this many (the longest waiting) and counts the rest: an email stays readable
+# however long the queue has grown.
+LISTED_MAX = 50
+
 
 @dataclass(frozen=True)
 class Waiting:
@@ -33,12 +37,14 @@ def send_digest(tenant: TenantModel, settings: Settings, admin: AgentModel, wait
     locale = negotiate(admin.locale, settings.default_locale)
     business = texts.business(tenant.name, locale)
     count = len(waiting)
+    listed = sorted(waiting, key=lambda item: item.queued_at)[:LISTED_MAX]  # longest waiting first
     entries = [(_entry(item, settings.timezone, now, locale), console_link(item.conversation_id))
-               for item in waiting]
+               for item in listed]
     opening = [text(locale, "alerts.greeting", name=admin.name),
                text(locale, "alerts.intro", count=count, business=business,
                     sla=duration(settings.sla_first_response_seconds, locale))]
-    closing = [text(locale, "alerts.times_in", timezone=settings.timezone), text(locale, "alerts.once")]
+    more = [text(locale, "alerts.more", count=count - len(listed))] if count > len(listed) else []
+    closing = [*more, text(locale, "alerts.times_in", timezone=settings.timezone), text(locale, "alerts.once")]
     open_it = text(locale, "alerts.open")
     plain = [*opening, *(f"{entry}\n{open_it} {link}" for entry, link in entries), *closing]
     rich = "".join(f"<p>{html.escape(line)}</p>" for line in opening) + "<ul>" + "".join(

@@ -39,7 +39,7 @@ OUTCOMES = ("email", "suppressed", "capped_tenant", "capped_address", "none")
 
 def send_sla_alerts() -> dict[str, int]:
     now = runtime().clock.utcnow()
-    summary = dict.fromkeys(("due", "alerted", "not_yet", "agents_online", "off", *OUTCOMES), 0)
+    summary = dict.fromkeys(("due", "alerted", "not_yet", "agents_online", "unwatched", *OUTCOMES), 0)
     by_tenant: dict[str, list[ConversationModel]] = defaultdict(list)
     for conversation in _due_conversations(now):
         by_tenant[conversation.tenant_id].append(conversation)
@@ -73,7 +73,7 @@ def _alert_tenant(tenant_id: str, conversations: list[ConversationModel], now: d
         passes_sla = conversation.queued_at + timedelta(seconds=settings.sla_first_response_seconds)
         if not settings.sla_alerts_enabled or conversation.sla_alerted_at is not None:
             # Off (turning it on again watches conversations queued from then on), or told already.
-            counts["off"] += _watch(conversation, [ConversationModel.due_shard.remove(),
+            counts["unwatched"] += _watch(conversation, [ConversationModel.due_shard.remove(),
                                                    ConversationModel.due_at.remove()])
         elif passes_sla > now:
             counts["not_yet"] += _watch(conversation, [ConversationModel.due_at.set(passes_sla)])

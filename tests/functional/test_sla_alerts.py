@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from email.message import EmailMessage
+from zoneinfo import ZoneInfo
 
 import pytest
 from pynamodb.connection.base import Connection
@@ -107,6 +108,23 @@ def test_three_due_at_once_make_one_digest_per_admin_in_the_tenants_time_zone(ap
         assert "first-response target of 2 minutes" in body and "Asia/Shanghai time zone" in body
         assert "Vera" in body and "Wang Fang" in body and body.count("Visitor v_") == 1
         assert rich(mail).count("<li>") == 3
+    # "since" in Shanghai's time (UTC+8), not UTC's.
+    shanghai = {ConversationModel.get(tenant["tenant_id"], c).queued_at.astimezone(ZoneInfo("Asia/Shanghai"))
+                .strftime("%H:%M") for c in ids}
+    assert all(re.search(rf"since (\d{{4}}-\d\d-\d\d )?{hhmm}", plain(mail)) for hhmm in shanghai)
+
+
+def test_a_long_queue_lists_the_longest_waiting_and_counts_the_rest(api: Api, tenant: dict, admins, clock,
+                                                                    monkeypatch):
+    monkeypatch.setattr(digest, "LISTED_MAX", 2)
+    oldest = [waiting(api, tenant) for _ in range(2)]
+    clock.advance(5)
+    waiting(api, tenant)
+    clock.advance(61)
+    run_job("sla-alerts")
+    [mail] = to("ada@acme.com")
+    assert mail["Subject"] == "3 chats are waiting and no agent is online"
+    assert listed(mail) == set(oldest) and "… and 1 more conversation waiting" in plain(mail)
 
 
 def test_a_chinese_speaking_admin_gets_the_digest_in_chinese(api: Api, tenant: dict, admins, clock):
@@ -163,7 +181,7 @@ def test_suppressed_addresses_and_a_tenant_that_turned_alerts_off_get_nothing(ap
     assert turned_off.status_code == 200
     waiting(api, tenant)
     clock.advance(61)
-    assert run_job("sla-alerts")["off"] == 1
+    assert run_job("sla-alerts")["unwatched"] == 1
     assert len(sent_mail()) == 1
 
 
