@@ -97,6 +97,14 @@ def send_surveys(event: CloudWatchEvent) -> dict[str, Any]:
     return run(event.context)
 
 
+@app.schedule(Rate(1, unit=Rate.MINUTES),
+              description="Email the admins about conversations waiting past the SLA with no agent online")
+def sla_alerts(event: CloudWatchEvent) -> dict[str, int]:
+    from chalicelib.alerts.sla import send_sla_alerts
+
+    return send_sla_alerts()
+
+
 @app.schedule(Rate(get_config().reconcile_every_minutes, unit=Rate.MINUTES),
               description="Recompute each agent's load from the conversations they hold; repair and report drift")
 def reconcile_capacity(event: CloudWatchEvent) -> dict[str, Any]:

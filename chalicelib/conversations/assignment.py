@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
@@ -30,6 +31,9 @@ ANY_TEAM = "*"
 MAX_ATTEMPTS = 5
 # A re-routed conversation goes to the front of its queue.
 FRONT_OF_QUEUE = 9
+# The due-index's shards of queued conversations, which the sla-alerts job walks (alerts/sla.py);
+# an assigned one is due under the "reply" shards instead (reroute-stale).
+WAITING_SHARDS = "sla"
 
 
 def tenant_settings(tenant_id: str) -> Settings:
@@ -44,6 +48,12 @@ def team_key(tenant_id: str, team: str | None) -> str:
 def queue_sort(priority: int, queued_at: datetime, conversation_id: str) -> str:
     # Higher priority first, then oldest first: the index's natural order is the queue's.
     return f"{9 - priority}#{iso(queued_at)}#{conversation_id}"
+
+
+def waiting_watch(conversation_id: str, since: datetime) -> dict[str, Any]:
+    """Written with every entry into a queue: due at once for sla-alerts, which times it by the
+    tenant's SLA (so no queueing path reads the settings for it)."""
+    return {"due_shard": shard(WAITING_SHARDS, conversation_id), "due_at": since}
 
 
 def read_queue_sort(sort: str) -> tuple[int, str]:
@@ -227,12 +237,14 @@ def requeue_actions(conversation: ConversationModel, team: str | None = None) ->
     now = runtime().clock.utcnow()
     team = team or conversation.team
     return [ConversationModel.status.set("queued"), ConversationModel.agent_id.remove(),
-            ConversationModel.held_by.remove(), ConversationModel.due_shard.remove(), ConversationModel.due_at.remove(),
+            ConversationModel.held_by.remove(),
             ConversationModel.priority.set(FRONT_OF_QUEUE), ConversationModel.queued_at.set(now),
             ConversationModel.team.set(team),
             ConversationModel.queue_key.set(team_key(conversation.tenant_id, team)),
             ConversationModel.queue_sort.set(queue_sort(FRONT_OF_QUEUE, now, conversation.conversation_id)),
-            ConversationModel.skip_agents.set([*conversation.skip_agents, conversation.agent_id])]
+            ConversationModel.skip_agents.set([*conversation.skip_agents, conversation.agent_id]),
+            *(getattr(ConversationModel, name).set(value)
+              for name, value in waiting_watch(conversation.conversation_id, now).items())]
 
 
 def move_to_agent(conversation: ConversationModel, target: AgentModel) -> Assignment | None:

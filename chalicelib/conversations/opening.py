@@ -92,7 +92,8 @@ def _try_open(connection: ConnectionModel, visitor: VisitorModel) -> tuple[Conve
         open_slots.refuse_if_full(tenant)
     queued: dict[str, Any] = {} if bot_first else {
         "queued_at": now, "queue_key": assignment.team_key(connection.tenant_id, visitor.team),
-        "queue_sort": assignment.queue_sort(0, now, conversation_id), "counted_open": True}
+        "queue_sort": assignment.queue_sort(0, now, conversation_id), "counted_open": True,
+        **assignment.waiting_watch(conversation_id, now)}
     conversation = ConversationModel(
         connection.tenant_id, conversation_id, visitor_id=visitor.visitor_id,
         visitor_key=f"{connection.tenant_id}#{connection.principal_id}",
@@ -129,7 +130,8 @@ def hand_to_human(conversation: ConversationModel, reason: str = "asked_for_pers
     now = runtime().clock.utcnow()
     queued = {"status": "queued", "queued_at": now, "counted_open": True,
               "queue_key": assignment.team_key(conversation.tenant_id, conversation.team),
-              "queue_sort": assignment.queue_sort(0, now, conversation.conversation_id)}
+              "queue_sort": assignment.queue_sort(0, now, conversation.conversation_id),
+              **assignment.waiting_watch(conversation.conversation_id, now)}
     with refusal_means() as refused, transaction() as tx:
         tx.update(conversation, actions=[getattr(ConversationModel, name).set(value)
                                          for name, value in queued.items()],

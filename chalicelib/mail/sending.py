@@ -1,8 +1,11 @@
-"""Sending one email to a visitor's address: the suppression list and the daily caps first, then a
-plain-text message with a one-click unsubscribe (RFC 8058) through SES's configuration set."""
+"""Sending one email for a tenant (to a visitor, or to its admins: alerts/): the suppression list and the
+daily caps first, then a plain-text message (with an HTML alternative when the caller gives one) with a
+one-click unsubscribe (RFC 8058) through SES's configuration set."""
 from __future__ import annotations
 
+import html as markup
 import re
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid
@@ -23,6 +26,15 @@ def send_to_visitor(tenant_id: str, tenant_name: str, address: str, subject: str
                     paragraphs: list[str], locale: str) -> Outcome:
     """Send fixed text (`subject`, `paragraphs`, written in `locale`) to `address` for the tenant, unless
     the address is suppressed for it or a daily cap is reached; which of these happened."""
+    business = texts.business(tenant_name, locale)
+    return send_for_tenant(tenant_id, address, subject, paragraphs, locale,
+                           lambda link: texts.unsubscribe_footer(business, link, locale))
+
+
+def send_for_tenant(tenant_id: str, address: str, subject: str, paragraphs: list[str], locale: str,
+                    footer: Callable[[str], list[str]], html: str | None = None) -> Outcome:
+    """As send_to_visitor, with the footer's paragraphs made from the unsubscribe link by `footer`, and
+    `html` (the paragraphs as an HTML fragment, escaped by the caller) as an alternative part."""
     if not _SENDABLE.match(address):
         return "none"
     digest = suppression.address_hash(address)
@@ -32,8 +44,11 @@ def send_to_visitor(tenant_id: str, tenant_name: str, address: str, subject: str
     if refused:
         return refused
     link = unsubscribe_url(tenant_id, digest, locale)
-    footer = texts.unsubscribe_footer(texts.business(tenant_name, locale), link, locale)
-    message = _message(address, subject, [*paragraphs, *footer], link)
+    footing = footer(link)
+    message = _message(address, subject, [*paragraphs, *footing], link)
+    if html is not None:
+        # Quoted-printable: 7-bit, and lines wrapped however long the fragment's are.
+        message.add_alternative(_html_document(html, footing, link, locale), subtype="html", cte="quoted-printable")
     rt = runtime()
     rt.client("ses").send_raw_email(Source=rt.config.mail_from, Destinations=[address],
                                     RawMessage={"Data": message.as_bytes()},
@@ -56,3 +71,11 @@ def _message(to: str, subject: str, paragraphs: list[str], unsubscribe: str) -> 
     # SES asks for 7-bit content: a tenant name with accents or CJK goes quoted-printable.
     message.set_content(text, cte="7bit" if text.isascii() else "quoted-printable")
     return message
+
+
+def _html_document(body: str, footing: list[str], link: str, locale: str) -> str:
+    """The HTML part: the caller's fragment, then the footer (the unsubscribe link as a link)."""
+    foot = "".join(f'<p><a href="{markup.escape(line)}">{markup.escape(line)}</a></p>' if line == link
+                   else f"<p>{markup.escape(line)}</p>" for line in footing)
+    return (f'<!DOCTYPE html><html lang="{markup.escape(locale)}"><head><meta charset="utf-8"></head>'
+            f'<body>{body}<hr><footer style="color:#555;font-size:small">{foot}</footer></body></html>\n')

@@ -93,9 +93,13 @@ class ConversationModel(TableModel):
     # Present only while queued (sparse queue-index).
     queue_key = UnicodeAttribute(null=True)
     queue_sort = UnicodeAttribute(null=True)
-    # Present only while assigned and unanswered (sparse due-index).
+    # Present only while assigned and unanswered ("reply#n" shards, reroute-stale) or queued and not yet
+    # alerted about ("sla#n", sla-alerts): the sparse due-index.
     due_shard = UnicodeAttribute(null=True)
     due_at = UTCDateTimeAttribute(null=True)
+    # When the tenant's admins were emailed that it waited past the SLA with nobody online: set once,
+    # conditionally, so racing sla-alerts runs email about it at most once (alerts/sla.py).
+    sla_alerted_at = UTCDateTimeAttribute(null=True)
     skip_agents = string_list()  # agents it was taken from
     # Set once, by the close: while open, the messages themselves say how far they go
     # (conversations/message_store.py), so a message never rewrites this item or its index copies.

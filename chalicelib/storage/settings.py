@@ -124,6 +124,9 @@ class Settings(BaseModel):
                     "(\"agent\" is not in \"agents\"); [] = only the widget's button hands over")
     first_response_timeout_seconds: Annotated[int, Field(ge=5, le=86400)] = 120
     sla_first_response_seconds: Annotated[int, Field(ge=1, le=86400)] = 60
+    sla_alerts_enabled: bool = Field(
+        default=True, description="email the admins when a conversation waits past sla_first_response_seconds "
+                                  "with no agent online (once per conversation; docs/alerts.md)")
     survey_enabled: bool = True
     survey_delay_seconds: Annotated[int, Field(ge=0, le=7 * 86400)] = 300
     survey_question: Annotated[str, Field(min_length=1, max_length=300)] | None = Field(

@@ -162,6 +162,7 @@ class SettingsPatch(PatchInput):
     handoff_phrases: HandoffPhrases | None = None
     first_response_timeout_seconds: Annotated[int, Field(ge=5, le=86400)] | None = None
     sla_first_response_seconds: Annotated[int, Field(ge=1, le=86400)] | None = None
+    sla_alerts_enabled: bool | None = None
     survey_enabled: bool | None = None
     survey_delay_seconds: Annotated[int, Field(ge=0, le=7 * 86400)] | None = None
     survey_question: Annotated[str, Field(min_length=1, max_length=300)] | None = None

@@ -2,7 +2,7 @@
 where a narrower resource exists.
 
 One workload goes through every entry point (every REST route, every WebSocket route and action,
-the four jobs, the export queue, SES's feedback topic) on in-process moto. Each AWS call is recorded
+the jobs, the export queue, SES's feedback topic) on in-process moto. Each AWS call is recorded
 with the function that made it (tests/deploy/iam.py) and answered from the policies of the packaged
 template (.chalice/policies/ as `make package` merges them), resolved for this moto stack.
 """

@@ -30,7 +30,7 @@ TUNABLES = {"SWITCHBOARD_AGENT_TOKEN_TTL", "SWITCHBOARD_VISITOR_TOKEN_TTL", "SWI
             "SWITCHBOARD_OUTBOUND_ALLOW_LOOPBACK"}
 FUNCTIONS = {"APIHandler", "WebsocketConnect", "WebsocketMessage", "WebsocketDisconnect", "RerouteStale",
              "Retention", "SendSurveys", "AuditVerify", "AuditExport", "ReconcileCapacity", "SesFeedback",
-             "AuditLoginFailures", "WebhookEvents"}
+             "AuditLoginFailures", "WebhookEvents", "SlaAlerts"}
 
 
 def test_cfn_lint_finds_nothing_in_the_merged_template(build: Path):
@@ -82,7 +82,8 @@ def test_only_the_functions_that_walk_an_audit_chain_may_run_for_lambdas_fifteen
     assert resources["WebhookEventQueue"]["Properties"]["VisibilityTimeout"] >= 120
 
 
-SCHEDULED = {"RerouteStale", "Retention", "SendSurveys", "AuditVerify", "ReconcileCapacity", "AuditLoginFailures"}
+SCHEDULED = {"RerouteStale", "Retention", "SendSurveys", "AuditVerify", "ReconcileCapacity", "AuditLoginFailures",
+             "SlaAlerts"}
 # SNS invokes its function asynchronously too (SES's bounces and complaints).
 ASYNC_INVOKED = SCHEDULED | {"SesFeedback"}
 

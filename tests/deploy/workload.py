@@ -347,6 +347,10 @@ class Workload:
         assert run_job("audit-login-failures") == {"windows": 2, "failures": 2}
         assert run_sweep("send-surveys")["email"] == 1
         self.mail()
+        late = visitor(self.api, self.tenant)  # nobody is online now: this one waits past the SLA
+        late.send(action="message.send", client_msg_id="v1", text="anyone?")
+        self.clock.advance(61)
+        assert run_job("sla-alerts")["alerted"] == 1
         assert run_sweep("retention")["shredded"] == 1
         assert run_job("reconcile-capacity")["loads_repaired"] == 1
 

@@ -151,8 +151,8 @@ def test_reroute_stale_runs_through_dev_jobs(stack: RunningStack):
         conversation_id = frames_until(visitor, "ack")[-1]["conversation_id"]
         frames_until(silent, "conversation.assigned")
         listed = requests.get(stack.base + "/dev/jobs", timeout=10).json()["jobs"]
-        assert [job["name"] for job in listed] == ["reroute-stale", "retention", "send-surveys", "reconcile-capacity",
-                                                       "audit-verify", "audit-login-failures"]
+        assert [job["name"] for job in listed] == ["reroute-stale", "retention", "send-surveys", "sla-alerts",
+                                                       "reconcile-capacity", "audit-verify", "audit-login-failures"]
         time.sleep(5.5)
         ran = requests.post(stack.base + "/dev/jobs/reroute-stale", timeout=30).json()
         assert ran["summary"]["unanswered_requeued"] >= 1

@@ -27,7 +27,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("transcripts", "bot", "canned", "reports", "mail"),
     ("surveys", "webhooks"),
     ("conversations",),
-    ("visitors",),
+    ("visitors", "alerts"),
     ("tenancy",),
     ("system", "sso"),
 ]

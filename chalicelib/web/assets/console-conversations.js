@@ -14,6 +14,8 @@ import {format, t} from "./i18n.js";
 import {Transcript} from "./realtime.js";
 
 const QUEUE_POLL_MS = 15000;
+// A link to one conversation (the SLA alert emails', docs/alerts.md): /app#conversation=<id>.
+const LINKED = /^#conversation=([\w-]{1,64})$/;
 
 function visitorLabel(visitorId) {
   return t("console-conversations.visitor", {id: visitorId ? visitorId.slice(-6) : ""}).trim();
@@ -36,13 +38,16 @@ export class Conversations {
   }
 
   start() {
-    this.refreshLists();
+    this.refreshLists().then(() => this.openLinked());
+    this.onHash = () => this.openLinked();
+    window.addEventListener("hashchange", this.onHash);
     this.queuePoll = setInterval(() => this.refreshQueue(), QUEUE_POLL_MS);
     this.shortcuts.install();
   }
 
   stop() {
     clearInterval(this.queuePoll);
+    window.removeEventListener("hashchange", this.onHash);
     this.shortcuts.uninstall();
   }
 
@@ -175,6 +180,15 @@ export class Conversations {
 
   listButton(id) {
     return this.mineList.parentElement.querySelector(`button.conversation[data-conversation-id="${CSS.escape(id)}"]`);
+  }
+
+  // The conversation a link named, once: the address bar drops it, so a reload opens the lists.
+  openLinked() {
+    const linked = LINKED.exec(window.location.hash);
+    if (!linked) return;
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+    this.selected = linked[1];
+    this.app.openTab("conversations");  // drawing it opens the selected conversation
   }
 
   async select(id) {

@@ -1,7 +1,7 @@
 // The Settings tab (admins): time zone and default language, business hours (always open, or the
-// week in console-hours.js), the offline message, the bot, first-response timeout and SLA, the
-// satisfaction survey, retention and the sites allowed to carry the widget. Save sends only what
-// changed (PUT /v1/settings), after checking it here; the server's refusals show by field.
+// week in console-hours.js), the offline message, the bot, first-response timeout and SLA (and its alert
+// emails, docs/alerts.md), the satisfaction survey, retention and the sites allowed to carry the widget.
+// Save sends only what changed (PUT /v1/settings), after checking it here; the server's refusals show by field.
 import {append, el, replace} from "./dom.js";
 import {checkField, clearErrors, field, fieldError, showFieldRefusals} from "./console-form.js";
 import {HoursEditor} from "./console-hours.js";
@@ -57,6 +57,7 @@ export class Settings {
       bot_enabled: check("bot_enabled"),
       first_response_timeout_seconds: number("first_response_timeout_seconds"),
       sla_first_response_seconds: number("sla_first_response_seconds"),
+      sla_alerts_enabled: check("sla_alerts_enabled"),
       survey_enabled: check("survey_enabled"),
       survey_delay_seconds: number("survey_delay_seconds"),
       survey_question: el("input", {type: "text", maxlength: 300, value: s.survey_question,
@@ -88,7 +89,8 @@ export class Settings {
               labelled("offline_message", t("console-settings.offline_message_hint"))),
       section("console-settings.section_routing", checked("bot_enabled"),
               labelled("first_response_timeout_seconds", t("console-settings.timeout_hint")),
-              labelled("sla_first_response_seconds", t("console-settings.sla_hint"))),
+              labelled("sla_first_response_seconds", t("console-settings.sla_hint")),
+              checkField(id("sla_alerts_enabled"), t("console-alerts.field_sla_alerts_enabled"), c.sla_alerts_enabled)),
       section("console-settings.section_survey", checked("survey_enabled"),
               labelled("survey_delay_seconds", t("console-settings.survey_delay_hint")), labelled("survey_question")),
       section("console-settings.section_data", labelled("retention_days", t("console-settings.retention_hint")),
@@ -131,6 +133,7 @@ export class Settings {
     const errors = {};
     const value = {timezone: c.timezone.value, default_locale: c.default_locale.value,
                    offline_message: c.offline_message.value.trim() || null, bot_enabled: c.bot_enabled.checked,
+                   sla_alerts_enabled: c.sla_alerts_enabled.checked,
                    survey_enabled: c.survey_enabled.checked, survey_question: c.survey_question.value.trim() || null};
     for (const [name, [min, max]] of Object.entries(NUMBERS)) {
       value[name] = Number(c[name].value);
