@@ -41,7 +41,8 @@ def check_declared(tenant_id: str, content_type: str, size: int) -> str:
     """The declared type, normalised, if allowed and the size within the tenant's limit."""
     limit = max_bytes(tenant_id)
     if size > limit:
-        raise TooLarge(f"size: larger than this workspace's limit of {limit} bytes", code="attachment_too_large")
+        raise TooLarge(f"size: larger than this workspace's limit of {limit} bytes", code="attachment_too_large",
+                       details={"max_bytes": limit})
     declared = normalise(content_type)
     if declared not in ALLOWED:
         raise UnsupportedType(f"content_type: {declared} is not accepted; send an image (PNG, JPEG, GIF, WebP), "

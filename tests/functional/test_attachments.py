@@ -86,7 +86,11 @@ def test_too_large_and_unaccepted_types_are_refused_before_any_upload(api: Api, 
     too_big = start(api, chat, size=10 * 1024 * 1024 + 1)
     assert too_big.status_code == 413 and error_of(too_big)["code"] == "attachment_too_large"
     api.call("PUT", "/v1/settings", {"attachments_max_bytes": 2048}, token=tenant["admin_token"])
-    assert error_of(start(api, chat, size=2049))["code"] == "attachment_too_large"
+    assert error_of(start(api, chat, size=2049)) == {
+        "code": "attachment_too_large", "message": "size: larger than this workspace's limit of 2048 bytes",
+        "details": {"max_bytes": 2048}}
+    config = api.call("GET", f"/v1/widget/{tenant['widget_key']}/config").json_body
+    assert config["attachments_max_bytes"] == 2048 and "image/png" in config["attachment_types"]
     for content_type in ("application/x-msdownload", "text/html", "image/svg+xml", "application/zip", ""):
         refused = start(api, chat, content_type=content_type, size=100)
         assert refused.status_code in (400, 415), content_type
