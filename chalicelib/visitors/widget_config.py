@@ -11,8 +11,8 @@ from __future__ import annotations
 from chalice import Response
 
 from ..access import visitor_limits
-from ..attachments.types import ALLOWED
 from ..access.principals import Principal
+from ..attachments.types import ALLOWED
 from ..conversations.hours import is_open
 from ..runtime import runtime
 from ..storage.settings import Settings
