@@ -4,7 +4,7 @@
 // URL, anything else a chip that downloads). A file's name is data: always a text node in an element
 // marked translate="no", never markup. Words: attachments.js words(ns).
 import {DEFAULT_TYPES, humanSize, kindOf, objectUrl, saveBlob, sweep, uploadTo} from "./attachments.js";
-import {el, replace} from "./dom.js";
+import {el, replace, svg} from "./dom.js";
 
 export const MAX_PER_MESSAGE = 10;  // the contract's bound on attachment_ids
 const CACHED = 50;  // downloaded files kept for redraws (a console reopening a conversation)
@@ -22,14 +22,22 @@ function named(say, key, name, params = {}) {
   return parts.length < 2 ? parts : [parts[0], el("span", {class: "file-name", translate: "no"}, name), parts[1]];
 }
 
-function download(api, attachmentId) {
+function download(api, {attachment_id: attachmentId, content_type: contentType}) {
   if (!blobs.has(attachmentId)) {
-    const pending = api.blob(attachmentId);
+    const pending = api.blob(attachmentId, contentType);
     blobs.set(attachmentId, pending);
     pending.catch(() => blobs.delete(attachmentId));
     if (blobs.size > CACHED) blobs.delete(blobs.keys().next().value);
   }
   return blobs.get(attachmentId);
+}
+
+const CLIP = "M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48";  // not UI text
+
+function paperClip() {
+  return svg("svg", {viewBox: "0 0 24 24", width: 18, height: 18, "aria-hidden": "true", focusable: "false", fill: "none",
+                     stroke: "currentColor", "stroke-width": 2, "stroke-linecap": "round", "stroke-linejoin": "round"},
+             svg("path", {d: CLIP}));
 }
 
 // A button's file name, for the ear only (the name shows beside it).
@@ -48,7 +56,7 @@ export class Tray {
     this.input = el("input", {type: "file", multiple: true, hidden: true, tabindex: -1, accept: this.types.join(","),
                               onchange: () => { this.add(this.input.files); this.input.value = ""; }});
     this.button = el("button", {type: "button", class: "attach", onclick: () => this.input.click()},
-                     el("span", {"aria-hidden": "true"}, "\u{1F4CE}"),  // not UI text (a paper clip)
+                     paperClip(),
                      el("span", {class: "visually-hidden"}, say("pick")));
     this.list = el("ul", {class: "pending-files", "aria-label": say("pending_label"), hidden: true});
     this.error = el("p", {class: "attach-error", role: "alert"});
@@ -186,7 +194,7 @@ function chip(attachment, api, say) {
   const button = el("button", {type: "button", class: "file-chip", onclick: async () => {
     replace(status);
     try {
-      saveBlob(await download(api, attachment.attachment_id), attachment.filename);
+      saveBlob(await download(api, attachment), attachment.filename);
     } catch (failure) {
       replace(status, ...named(say, failure.status === 410 ? "gone" : "download_failed", attachment.filename));
     }
@@ -202,8 +210,7 @@ function thumbnail(attachment, api, say) {
   const link = el("a", {class: "thumbnail loading", target: "_blank", rel: "noopener"},
                   el("span", {class: "visually-hidden"}, say("open_image"), " "), image);
   const holder = el("span", {class: "file"}, link);
-  download(api, attachment.attachment_id).then((blob) => {
-    if (!isImage(blob.type)) { holder.replaceWith(chip(attachment, api, say)); return; }
+  download(api, attachment).then((blob) => {
     const url = objectUrl(blob, image);
     image.src = url;
     link.href = url;

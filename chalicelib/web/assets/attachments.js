@@ -92,23 +92,23 @@ export class AttachmentApi {
     throw Object.assign(new Error("pending"), {refusal: {key: "failed", maxBytes: null}});  // not UI text
   }
 
-  // The file as a Blob of its content type: piece by piece while the server answers 206.
-  async blob(attachmentId) {
+  // The file as a Blob of the type the server reported for it (message.new): piece by piece while the
+  // server answers 206. Asked for as octet-stream: API Gateway passes binary bodies only then.
+  async blob(attachmentId, contentType) {
     const url = new URL(`v1/attachments/${encodeURIComponent(attachmentId)}`, this.base);
     const pieces = [];
     let start = 0;
-    let type = "";
     for (;;) {
-      const response = await fetch(url, {headers: await this.headers({Range: `bytes=${start}-${start + PIECE - 1}`})});
+      const response = await fetch(url, {headers: await this.headers({
+        Accept: "application/octet-stream", Range: `bytes=${start}-${start + PIECE - 1}`})});  // not UI text
       if (!response.ok) throw Object.assign(new Error(String(response.status)), {status: response.status});
-      type = type || response.headers.get("Content-Type") || "";
       pieces.push(await response.blob());
       const range = /bytes (\d+)-(\d+)\/(\d+)/.exec(response.headers.get("Content-Range") || "");
       if (response.status !== 206 || !range) break;
       start = Number(range[2]) + 1;
       if (start >= Number(range[3])) break;
     }
-    return new Blob(pieces, {type: type.split(";")[0]});
+    return new Blob(pieces, {type: contentType});
   }
 }
 
