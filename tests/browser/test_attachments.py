@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import struct
+import time
 import zlib
 from pathlib import Path
 
@@ -117,8 +118,13 @@ def visitor_sends_file(stack, session: dict, socket, conversation_id: str, name:
                             json={"filename": name, "content_type": "image/png", "size": len(data)}).json()
     posted = requests.post(started["upload"]["url"], data=started["upload"]["fields"], files={"file": data}, timeout=30)
     assert posted.status_code in (200, 201, 204), posted.text
-    status = requests.get(f"{stack.base}/v1/attachments/{started['attachment_id']}/status", headers=auth, timeout=30)
-    assert status.json()["status"] == "ready"
+    for _ in range(50):  # checked from the upload queue, or on this read if the queue has not yet
+        status = requests.get(f"{stack.base}/v1/attachments/{started['attachment_id']}/status", headers=auth,
+                              timeout=30).json()["status"]
+        if status != "pending":
+            break
+        time.sleep(0.2)
+    assert status == "ready"
     socket.send(json.dumps({"action": "message.send", "client_msg_id": "m2", "conversation_id": conversation_id,
                             "text": "", "attachment_ids": [started["attachment_id"]]}))
 
@@ -139,8 +145,12 @@ def test_the_servers_refusal_shows_in_the_console(stack, contexts):
         agent.click("#mine button.conversation")
         agent.wait_for_selector("#messages li.visitor >> text=Photo of the pan?")
         expect(agent.locator("#messages li.visitor .thumbnail img")).to_have_js_property("naturalWidth", 40)
-        agent.locator("#chat input[type=file]").set_input_files(
-            {"name": "pan.png", "mimeType": "image/png", "buffer": b"\x89PNG" + bytes(LIMIT)})
+        # Pasted into the reply box, as an image copied from the screen is.
+        agent.locator("#reply").evaluate("""(reply, bytes) => {
+          const transfer = new DataTransfer();
+          transfer.items.add(new File([new Uint8Array(bytes)], "pan.png", {type: "image/png"}));
+          reply.dispatchEvent(new ClipboardEvent("paste", {clipboardData: transfer, bubbles: true, cancelable: true}));
+        }""", list(b"\x89PNG" + bytes(LIMIT)))
         expect(agent.locator("#chat .attachment-tray .attach-error")).to_have_text(
             "“pan.png” is too large: files can be up to 64 KB.")
         expect(agent.locator("#chat li.pending-file")).to_have_count(0)
