@@ -129,13 +129,30 @@ def visitor_sends_file(stack, session: dict, socket, conversation_id: str, name:
                             "text": "", "attachment_ids": [started["attachment_id"]]}))
 
 
+def set_limit_in_settings(shop: Shop, admin, email: str) -> int:
+    """The admin sets the largest attachment on the Settings screen, in MiB (checked there first)."""
+    shop.sign_in(admin, email)
+    admin.click("#tab-settings")
+    size = admin.locator("#setting-attachments-max-bytes")
+    expect(size).to_have_value("10")  # the default, 10 MiB
+    size.fill("0.05")
+    admin.click("#settings-save")
+    expect(admin.locator("#setting-attachments-max-bytes-error")).to_have_text(
+        "Enter a size from 0.1 to 25 MiB, with one decimal at most.")
+    size.fill("0.1")
+    admin.click("#settings-save")
+    expect(admin.locator("#settings-status")).to_have_text("Saved.")
+    limit = shop.call("GET", "/v1/settings").json()["attachments_max_bytes"]
+    assert limit == round(0.1 * 1024 * 1024)
+    return limit
+
+
 def test_the_servers_refusal_shows_in_the_console(stack, contexts):
-    """In English: a visitor's image as a thumbnail in the console, and the server's 413 (the console does not
-    know the limit) said in the console's words."""
+    """In English: a visitor's image shows as a thumbnail in the console; the admin sets the limit in Settings
+    (MiB); the server's 413 (the console does not know the limit) is said in the console's words."""
     shop = Shop(stack, "Pans")
     shop.add_agent("sam@pans.com", "Sam Stone")
-    shop.settings(attachments_max_bytes=LIMIT)
-    agent = contexts(locale="en-US")
+    admin, agent = contexts(locale="en-US"), contexts(locale="en-US")
     online_agent(shop, agent, "sam@pans.com")
     session = stack.post(f"/v1/widget/{shop.widget_key}/sessions", {"name": "Ana"}).json()
     with connect(f"{session['ws_url']}/?token={session['visitor_token']}", open_timeout=10) as socket:
@@ -145,14 +162,15 @@ def test_the_servers_refusal_shows_in_the_console(stack, contexts):
         agent.click("#mine button.conversation")
         agent.wait_for_selector("#messages li.visitor >> text=Photo of the pan?")
         expect(agent.locator("#messages li.visitor .thumbnail img")).to_have_js_property("naturalWidth", 40)
+        limit = set_limit_in_settings(shop, admin, "admin@pans.com")
         # Pasted into the reply box, as an image copied from the screen is.
         agent.locator("#reply").evaluate("""(reply, bytes) => {
           const transfer = new DataTransfer();
           transfer.items.add(new File([new Uint8Array(bytes)], "pan.png", {type: "image/png"}));
           reply.dispatchEvent(new ClipboardEvent("paste", {clipboardData: transfer, bubbles: true, cancelable: true}));
-        }""", list(b"\x89PNG" + bytes(LIMIT)))
+        }""", list(b"\x89PNG" + bytes(limit)))
         expect(agent.locator("#chat .attachment-tray .attach-error")).to_have_text(
-            "“pan.png” is too large: files can be up to 64 KB.")
+            "“pan.png” is too large: files can be up to 102.4 KB.")
         expect(agent.locator("#chat li.pending-file")).to_have_count(0)
         assert_accessible(agent, "#chat")
         screenshot(agent, "attachments")
