@@ -95,6 +95,22 @@ def test_files_both_ways_in_chinese(stack, contexts):
     assert Path(download.value.path()).read_bytes() == PDF
     assert visitor.evaluate("window.pwned") is None and agent.evaluate("window.pwned") is None
 
+    # An upload that S3 holds up: shown in progress, cancelled, gone; the focus back on the picker.
+    held = []
+    visitor.route(lambda url: not url.startswith(stack.base) and "/attachments" not in url and "upload" in url,
+                  lambda route: held.append(route))
+    with visitor.expect_file_chooser() as chooser:
+        visitor.click(f"{WIDGET} button.attach")
+    chooser.value.set_files({"name": "slow.png", "mimeType": "image/png", "buffer": png()})
+    expect(visitor.locator(f"{WIDGET} li.pending-file.uploading .state")).to_have_text("正在上传…")
+    assert_no_english(visitor, WIDGET)
+    assert_accessible(visitor, WIDGET)
+    visitor.click(f"{WIDGET} li.pending-file .remove-file")
+    expect(visitor.locator(f"{WIDGET} li.pending-file")).to_have_count(0)
+    assert held and visitor.evaluate("() => document.querySelector('#switchboard-widget').shadowRoot"
+                                     ".activeElement.classList.contains('attach')")
+    visitor.unroute_all(behavior="ignoreErrors")
+
     # Over the limit: said in Chinese before any upload, and nothing is sent.
     with visitor.expect_file_chooser() as chooser:
         visitor.click(f"{WIDGET} button.attach")
@@ -104,7 +120,7 @@ def test_files_both_ways_in_chinese(stack, contexts):
     expect(visitor.locator(f"{WIDGET} .attachment-tray .attach-error .file-name")).to_have_text("huge.png")
     expect(visitor.locator(f"{WIDGET} li.pending-file")).to_have_count(0)
     expect(agent.locator("#messages li.message")).to_have_count(3)
-    assert len(uploads) == 1  # the image's: the widget knew the limit (its config) and asked nothing
+    assert len(uploads) == 2  # the image's and the cancelled one's: the widget knew the limit (its config)
     for page, within in ((visitor, WIDGET), (agent, "#chat")):
         assert_no_english(page, within)
         assert_accessible(page, within)
