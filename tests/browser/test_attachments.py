@@ -164,8 +164,9 @@ def set_limit_in_settings(shop: Shop, admin, email: str) -> int:
 
 
 def test_the_servers_refusal_shows_in_the_console(stack, contexts):
-    """In English: a visitor's image shows as a thumbnail in the console; the admin sets the limit in Settings
-    (MiB); the server's 413 (the console does not know the limit) is said in the console's words."""
+    """In English: a visitor's image shows as a thumbnail in the console (the chat, then History); the admin sets
+    the limit in Settings (MiB); the server's 413 (the console does not know the limit) is said in the console's
+    words."""
     shop = Shop(stack, "Pans")
     shop.add_agent("sam@pans.com", "Sam Stone")
     admin, agent = contexts(locale="en-US"), contexts(locale="en-US")
@@ -190,3 +191,7 @@ def test_the_servers_refusal_shows_in_the_console(stack, contexts):
         expect(agent.locator("#chat li.pending-file")).to_have_count(0)
         assert_accessible(agent, "#chat")
         screenshot(agent, "attachments")
+    # The History screen's read-only transcript shows the file too.
+    agent.click("#tab-workspace")
+    agent.click("#workspace-rows tr[data-id] .open-conversation")
+    expect(agent.locator("#workspace-transcript li.visitor .thumbnail img")).to_have_js_property("naturalWidth", 40)
