@@ -77,7 +77,8 @@ def read_bytes(tenant_id: str, attachment_id: str) -> tuple[AttachmentInfo, byte
 # --- message.send ---------------------------------------------------------------------------------
 def refs_for_message(conversation: ConversationModel, attachment_ids: Sequence[str]) -> list[dict[str, object]]:
     """What a message carries for its attachment_ids: each a ready file of this conversation (one
-    BatchGetItem; a pending one that was uploaded is checked now)."""
+    BatchGetItem). A pending one is not checked here: the message path stays a constant few requests,
+    and the uploader learns of the check from GET /v1/attachments/{id}/status, which runs it if due."""
     if not attachment_ids:
         return []
     if len(set(attachment_ids)) != len(attachment_ids) or len(attachment_ids) > MAX_PER_MESSAGE:
@@ -90,8 +91,6 @@ def refs_for_message(conversation: ConversationModel, attachment_ids: Sequence[s
         if item is None or item.conversation_id != conversation.conversation_id:
             raise NotFound(f"attachment_ids: no attachment {attachment_id} in this conversation",
                            code="attachment_not_found")
-        if item.status == PENDING and check(item.tenant_id, attachment_id) == READY:
-            item.refresh(consistent_read=True)
         if item.status == REJECTED:
             raise Conflict(f"attachment_ids: {attachment_id} was refused: its content is not of an accepted type",
                            code="attachment_rejected")

@@ -11,18 +11,8 @@ from __future__ import annotations
 import io
 import zipfile
 
-IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")
-TEXT = ("text/plain", "text/csv")
-OFFICE = {
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "word/",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xl/",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "ppt/",
-    "application/vnd.oasis.opendocument.text": "",
-    "application/vnd.oasis.opendocument.spreadsheet": "",
-}
-ALLOWED = frozenset({*IMAGES, "application/pdf", *TEXT, *OFFICE})
-# Served as they are (binary media types for API Gateway); text/plain is served as application/octet-stream.
-BINARY_TYPES = tuple(sorted(ALLOWED - {"text/plain"})) + ("application/octet-stream",)
+from . import ALLOWED, OFFICE, TEXT
+
 # Zip containers opened to tell office documents apart: at most this many entries are listed.
 MAX_ZIP_ENTRIES = 10_000
 _TEXT_CONTROLS = frozenset(range(32)) - {9, 10, 12, 13}

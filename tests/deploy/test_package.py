@@ -64,11 +64,11 @@ def test_every_function_gets_what_only_the_stack_can_tell_it(resources: dict):
         assert variables["SWITCHBOARD_WS_URL"]["Fn::If"][:2] == ["HasWebSocketUrl", {"Ref": "WebSocketUrl"}]
 
 
-def test_the_export_function_reads_this_stacks_queue(resources: dict):
-    (mapping,) = [resource["Properties"] for resource in resources.values()
-                  if resource["Type"] == "AWS::Lambda::EventSourceMapping"]
-    assert mapping["FunctionName"] == {"Ref": "AuditExport"}
-    assert mapping["EventSourceArn"] == {"Fn::Sub": "${AuditExportQueue.Arn}"}
+def test_the_queue_functions_read_this_stacks_queues(resources: dict):
+    mappings = [resource["Properties"] for resource in resources.values()
+                if resource["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert sorted((m["FunctionName"]["Ref"], m["EventSourceArn"]["Fn::Sub"]) for m in mappings) == [
+        ("AttachmentUploads", "${AttachmentUploadQueue.Arn}"), ("AuditExport", "${AuditExportQueue.Arn}")]
 
 
 def test_only_the_functions_that_walk_an_audit_chain_may_run_for_lambdas_fifteen_minutes(resources: dict):
@@ -141,7 +141,7 @@ def test_alarms_watch_errors_throttles_dead_letters_and_the_audit_chain(resource
     for function in FUNCTIONS:
         function_key = as_key({"Ref": function})
         assert {("Errors", function_key), ("Throttles", function_key)} <= watched, function
-    for queue in ("AuditExportDeadLetters", "FunctionDeadLetters"):
+    for queue in ("AuditExportDeadLetters", "FunctionDeadLetters", "AttachmentUploadDeadLetters"):
         assert ("ApproximateNumberOfMessagesVisible", as_key({"Fn::GetAtt": [queue, "QueueName"]})) in watched
     for table in ("ConversationsTable", "MessagesTable", "MessageIdsTable", "ConnectionsTable", "RosterTable"):
         assert {("ReadThrottleEvents", as_key({"Ref": table})),
