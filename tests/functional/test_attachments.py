@@ -8,12 +8,12 @@ import threading
 import pytest
 
 import app as app_module
-from chalicelib.attachments import checking, sealing, service
+from chalicelib.attachments import checking, sealing, service, uploads
 from chalicelib.runtime import runtime
 from devstack.harness import Api, Party, agent, widget_session
 from devstack.queues import consumer_named, deliver_once
 from tests.attachment_files import DOCX, docx, exe, png
-from tests.helpers import audit_events, error_of
+from tests.helpers import all_items, audit_events, error_of, use_limits
 
 UPLOADS = "switchboard-test-uploads-123456789012"
 FILES = "switchboard-test-attachments-123456789012"
@@ -323,3 +323,52 @@ def test_the_message_path_adds_one_batch_read_for_its_files(api: Api, tenant: di
     chat["vera"].send(**send, client_msg_id="files", text="two files", attachment_ids=ids)
     assert chat["vera"].of_type("ack")[-1]["client_msg_id"] == "files"
     assert sorted(calls) == sorted([*plain, "BatchGetItem"])
+
+
+# --- Limits ---------------------------------------------------------------------------------------
+@pytest.mark.frozen_clock
+def test_a_visitor_starts_a_bounded_number_of_uploads_an_hour_staff_are_not_counted(api: Api, tenant: dict,
+                                                                                      chat: dict):
+    use_limits(attachments_per_visitor_per_hour=2)
+    assert [start(api, chat).status_code for _ in range(3)] == [201, 201, 429]
+    refused = start(api, chat)
+    assert error_of(refused)["code"] == "rate_limited" and int(refused.headers["Retry-After"]) > 0
+    assert start(api, chat, token=chat["sam_token"]).status_code == 201
+
+
+def test_a_conversation_holds_a_bounded_number_of_files_and_none_once_closed(api: Api, tenant: dict, chat: dict,
+                                                                              monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_PER_CONVERSATION", 2)
+    assert [start(api, chat, token=chat["sam_token"]).status_code for _ in range(3)] == [201, 201, 409]
+    assert error_of(start(api, chat, token=chat["sam_token"]))["code"] == "too_many_attachments"
+    assert len(objects(UPLOADS)) == 0 and len(all_items()["switchboard-test-attachments"]) == 2
+    chat["sam"].send(action="conversation.close", conversation_id=chat["conversation_id"], resolution="resolved")
+    monkeypatch.setattr(uploads, "MAX_PER_CONVERSATION", 100)
+    assert error_of(start(api, chat, token=chat["sam_token"]))["code"] == "conversation_closed"
+
+
+def test_the_largest_file_is_a_setting_within_bounds(api: Api, tenant: dict):
+    settings = api.call("GET", "/v1/settings", token=tenant["admin_token"]).json_body
+    assert settings["attachments_max_bytes"] == 10 * 1024 * 1024
+    for refused in (0, 1023, 25 * 1024 * 1024 + 1, "10MB"):
+        answer = api.call("PUT", "/v1/settings", {"attachments_max_bytes": refused}, token=tenant["admin_token"])
+        assert answer.status_code == 400, refused
+    changed = api.call("PUT", "/v1/settings", {"attachments_max_bytes": 1024 * 1024}, token=tenant["admin_token"])
+    assert changed.json_body["attachments_max_bytes"] == 1024 * 1024
+
+
+def test_the_access_bundle_lists_the_files_of_the_visitors_conversations(api: Api, tenant: dict, chat: dict):
+    import io
+    import zipfile
+
+    from tests.functional.test_access_exports import compliance_token, exported
+
+    attachment_id = uploaded(api, chat, filename="receipt.png")
+    uploaded(api, chat, exe(), filename="virus.png")  # rejected: never listed
+    run_checks()
+    token = compliance_token(api, tenant)
+    _, bundle = exported(api, token, widget_visitor_id(api, chat))
+    listed = json.loads(zipfile.ZipFile(io.BytesIO(bundle)).read("attachments.json"))
+    assert [(a["attachment_id"], a["filename"], a["content_type"], a["size"], a["uploaded_by"]["kind"])
+            for a in listed["attachments"]] == [(attachment_id, "receipt.png", "image/png", len(png()), "visitor")]
+    assert "not in this bundle" in listed["note"]
