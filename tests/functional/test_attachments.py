@@ -372,3 +372,29 @@ def test_the_access_bundle_lists_the_files_of_the_visitors_conversations(api: Ap
     assert [(a["attachment_id"], a["filename"], a["content_type"], a["size"], a["uploaded_by"]["kind"])
             for a in listed["attachments"]] == [(attachment_id, "receipt.png", "image/png", len(png()), "visitor")]
     assert "not in this bundle" in listed["note"]
+
+
+def test_a_sealed_file_moved_reordered_or_cut_short_does_not_open(api: Api, tenant: dict, chat: dict, monkeypatch,
+                                                                  caplog):
+    monkeypatch.setattr(sealing, "SEGMENT_BYTES", 100)
+    data = b"0123456789abcdefghijklmnopqrstuvwxyz" * 7 + b"tail"  # 256 bytes: 3 segments
+    attachment_id = uploaded(api, chat, data, filename="a.txt", content_type="text/plain")
+    run_checks()
+    [key] = objects(FILES)
+    s3 = runtime().client("s3")
+    sealed = s3.get_object(Bucket=FILES, Key=key)["Body"].read()
+    stride = 100 + sealing.OVERHEAD
+    first, second, last = sealed[:stride], sealed[stride:2 * stride], sealed[2 * stride:]
+    assert download(api, attachment_id, chat["visitor_token"]).body == data
+    for doctored in (second + first + last, first + second, first + second + first[:len(last)]):
+        s3.put_object(Bucket=FILES, Key=key, Body=doctored)
+        with caplog.at_level("ERROR", logger="switchboard.attachments"):
+            refused = download(api, attachment_id, chat["visitor_token"])
+        assert refused.status_code == 500 and error_of(refused)["code"] == "internal_error"
+        assert "attachment_corrupted" in caplog.text and attachment_id in caplog.text
+        caplog.clear()
+    other = uploaded(api, chat, data, filename="b.txt", content_type="text/plain")  # another file's segments
+    run_checks()
+    theirs = next(k for k in objects(FILES) if k.endswith(other))
+    s3.put_object(Bucket=FILES, Key=key, Body=s3.get_object(Bucket=FILES, Key=theirs)["Body"].read())
+    assert download(api, attachment_id, chat["visitor_token"]).status_code == 500
