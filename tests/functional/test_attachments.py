@@ -10,7 +10,7 @@ import pytest
 import app as app_module
 from chalicelib.attachments import checking, sealing, service, uploads
 from chalicelib.runtime import runtime
-from devstack.harness import Api, Party, agent, widget_session
+from devstack.harness import Api, Party, agent, run_sweep, widget_session
 from devstack.queues import consumer_named, deliver_once
 from tests.attachment_files import DOCX, docx, exe, png
 from tests.helpers import all_items, audit_events, error_of, use_limits
@@ -398,3 +398,17 @@ def test_a_sealed_file_moved_reordered_or_cut_short_does_not_open(api: Api, tena
     theirs = next(k for k in objects(FILES) if k.endswith(other))
     s3.put_object(Bucket=FILES, Key=key, Body=s3.get_object(Bucket=FILES, Key=theirs)["Body"].read())
     assert download(api, attachment_id, chat["visitor_token"]).status_code == 500
+
+
+def test_retention_shreds_the_files_with_the_text(api: Api, tenant: dict, chat: dict, clock):
+    attachment_id = uploaded(api, chat)
+    run_checks()
+    chat["sam"].send(action="conversation.close", conversation_id=chat["conversation_id"], resolution="resolved")
+    api.call("PUT", "/v1/settings", {"retention_days": 1}, token=tenant["admin_token"])
+    assert download(api, attachment_id, chat["visitor_token"]).status_code == 200
+    clock.advance(2 * 86400)
+    assert run_sweep("retention")["shredded"] == 1
+    admin = api.login(tenant["tenant_id"], "admin@acme.com")  # the tokens of two days ago have lapsed
+    gone = download(api, attachment_id, admin)
+    assert gone.status_code == 410 and error_of(gone)["code"] == "gone"
+    assert api.call("GET", f"/v1/attachments/{attachment_id}/status", token=admin).status_code == 410
