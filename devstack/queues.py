@@ -35,7 +35,7 @@ def chalice_consumers(app: Chalice, module: ModuleType) -> list[Consumer]:
 
 
 def consumer_named(app: Chalice, module: ModuleType, name: str) -> Consumer:
-    """The one consumer whose handler is app.py's function `name` (audit_export, webhook_events)."""
+    """The one consumer whose handler is app.py's function `name` (audit_export, webhook_events, attachment_uploads)."""
     [consumer] = [consumer for consumer in chalice_consumers(app, module) if consumer.name == name]
     return consumer
 

@@ -2,6 +2,9 @@
 reconnecting client missed."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from ..attachments.on_messages import refs_for_message
 from ..errors import InvalidInput
 from ..realtime.sender import sender
 from ..storage.connections import ConnectionModel
@@ -18,26 +21,30 @@ from .parties import Author, Frame, actor_of, conversation_for, other_party
 
 
 def send_message(connection: ConnectionModel, conversation_id: str | None, client_msg_id: str,
-                 text: str) -> None:
+                 text: str, attachment_ids: Sequence[str] = ()) -> None:
     """Store under the next gap-free seq, ack, deliver; a retried client_msg_id gets the same ack."""
     opened_with: Settings | None = None  # set only when this message opens the conversation
     if conversation_id is not None:
         conversation = conversation_for(connection, conversation_id)
+    elif attachment_ids:
+        raise InvalidInput("conversation_id: name the conversation the files were uploaded to")
     elif connection.kind == "visitor":
         conversation, opened_with = open_conversation(connection)
     else:
         raise InvalidInput("conversation_id: agents must name the conversation")
-    message, stored_now = store(conversation, Author.of(connection), client_msg_id, text)
+    attachments = refs_for_message(conversation, attachment_ids)  # one BatchGetItem, only with files
+    message, stored_now = store(conversation, Author.of(connection), client_msg_id, text, attachments)
     # The sender learns its message is safe before anything else happens.
     sender().send(connection.connection_id, {
         "type": "ack", "client_msg_id": client_msg_id,
         "conversation_id": conversation.conversation_id, "seq": int(message.seq)})
     if not stored_now:
         return
-    broadcast(conversation, message_frame(conversation.conversation_id, message, Revealed(text)),
+    broadcast(conversation, message_frame(conversation.conversation_id, message,
+                                          Revealed(text, attachments=tuple(attachments))),
               skip=connection.connection_id)
     message_created(conversation, message)
-    if conversation.status == "bot":
+    if conversation.status == "bot" and text:
         bot_turn(conversation, client_msg_id, text)
     elif int(message.seq) == 1 and conversation.status == "queued":
         # The opening message routes the conversation, also when it is a retry after a failure

@@ -5,6 +5,7 @@ from pynamodb.models import Model
 
 from .agents import AgentModel, AgentSessionModel, ApiKeyModel, CredentialModel, LoginFailureModel, RosterModel
 from .answers import CannedResponseModel, FaqModel
+from .attachments import AttachmentModel
 from .audit import (
     AuditAlarmModel,
     AuditChainModel,
@@ -36,4 +37,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     AuditEventModel, AuditChainModel, AuditPendingModel, AuditDigestModel, AuditAlarmModel, AuditExportModel,
     SurveyModel, FollowUpModel, ReportCounterModel, EmailSuppressionModel, JobCursorModel, SsoModel,
     WebhookModel, DeliveryModel,
+    AttachmentModel,
 )

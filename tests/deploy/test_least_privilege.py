@@ -40,8 +40,9 @@ PARAMETERS = {"Stage": "dev", "MailDomain": "mail.switchboard.example", "PublicU
 NARROW_WILDCARDS = {
     "execute-api": re.compile(r"^arn:aws:execute-api:[^*]+/(POST|GET|DELETE)/@connections/\*$"),  # connection ids
     "logs": re.compile(r"^arn:aws:logs:[^*]+:log-group:/aws/lambda/[^*]+:\*$"),  # log streams
-    # {tenant_id}/audit/{export_id}.jsonl.gz, access/{tenant_id}/{export_id}.zip.sealed
-    "s3": re.compile(r"^arn:aws:s3:::[^*/]+/(\*/audit|access)/\*$"),
+    # {tenant_id}/audit/{export_id}.jsonl.gz, access/{tenant_id}/{export_id}.zip.sealed, uploads/{tenant}/{attachment};
+    # the attachments bucket holds nothing but {tenant_id}/{conversation_id}/{attachment_id}.
+    "s3": re.compile(r"^arn:aws:s3:::([^*/]+/(\*/audit|access|uploads)/\*|[^*/]+-attachments-\d+/\*)$"),
 }
 # Grants only a failure uses (the workload succeeds), each with the code that needs it.
 ERROR_PATHS = {
@@ -54,6 +55,10 @@ ERROR_PATHS = {
     # webhooks.delivery.attempt: a delivery that failed for a day is parked in the dead letters.
     "webhook_events": [Request("sqs:SendMessage", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{STACK}-webhook-events-dead"),
                        Request("sqs:GetQueueUrl", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{STACK}-webhook-events-dead")],
+    # attachments.checking.check after a key rotation the conversation has not written since: its key (and
+    # its visitor's) at the new version is added (transcripts.keys).
+    "attachment_uploads": [Request("dynamodb:UpdateItem", table_arn(f"{STACK}-conversations")),
+                           Request("dynamodb:UpdateItem", table_arn(f"{STACK}-visitors"))],
 }
 # Grants only contention uses (the workload appends one event at a time). audit.trail.record_event: an
 # appender that loses its tenant's chain head leaves its event waiting, then links the waiting events.
@@ -113,8 +118,11 @@ def platform_requests(resources: dict, template: Template) -> tuple[dict[str, li
 
 
 def sse_kms_requests(request: Request, bucket_key: str) -> list[Request]:
-    """S3 asks KMS, as the caller, for the data key of an SSE-KMS object (bucket key: context is the bucket)."""
+    """S3 asks KMS, as the caller, for the data key of an SSE-KMS object (bucket key: context is the bucket).
+    Only the export bucket is SSE-KMS; the attachment buckets are SSE-S3 (their objects are sealed already)."""
     bucket = request.resource.split("/", 1)[0]
+    if not bucket.startswith(f"arn:aws:s3:::{STACK}-exports-"):
+        return []
     context = (("kms:EncryptionContext:aws:s3:arn", bucket), ("kms:ViaService", f"s3.{REGION}.amazonaws.com"))
     actions = {"s3:PutObject": ("GenerateDataKey", "Decrypt"), "s3:GetObject": ("Decrypt",)}.get(request.action, ())
     return [Request(f"kms:{action}", bucket_key, context) for action in actions]

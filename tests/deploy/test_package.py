@@ -10,7 +10,8 @@ from pathlib import Path
 from tests.deploy.conftest import DEPLOY_BIN, ROOT, functions
 
 # What only the deployed stack can tell a function: names and URLs of its own resources.
-SET_BY_THE_STACK = {"SWITCHBOARD_STACK", "SWITCHBOARD_EXPORT_BUCKET", "SWITCHBOARD_WS_URL",
+SET_BY_THE_STACK = {"SWITCHBOARD_STACK", "SWITCHBOARD_EXPORT_BUCKET", "SWITCHBOARD_UPLOAD_BUCKET",
+                    "SWITCHBOARD_ATTACHMENT_BUCKET", "SWITCHBOARD_WS_URL",
                     "SWITCHBOARD_WS_MANAGEMENT_ENDPOINT", "SWITCHBOARD_PUBLIC_URL", "SWITCHBOARD_MAIL_FROM",
                     "SWITCHBOARD_LOG_LEVEL"}
 # Tunables whose defaults are the production values (docs/deploy.md lists them).
@@ -26,11 +27,12 @@ TUNABLES = {"SWITCHBOARD_AGENT_TOKEN_TTL", "SWITCHBOARD_VISITOR_TOKEN_TTL", "SWI
             "SWITCHBOARD_TENANT_OPEN_VISITOR_CONVERSATIONS", "SWITCHBOARD_VISITOR_SESSION_MAX_SECONDS",
             "SWITCHBOARD_WS_FRAMES_PER_SECOND", "SWITCHBOARD_EXPORT_EVENTS_PER_CHUNK",
             "SWITCHBOARD_SWEEP_ITEMS_PER_RUN", "SWITCHBOARD_WEBHOOK_RETRY_SECONDS",
+            "SWITCHBOARD_ATTACHMENTS_PER_VISITOR_PER_HOUR",
             # Local stack and tests only (http://127.0.0.1 for the test issuer); never set deployed.
             "SWITCHBOARD_OUTBOUND_ALLOW_LOOPBACK"}
 FUNCTIONS = {"APIHandler", "WebsocketConnect", "WebsocketMessage", "WebsocketDisconnect", "RerouteStale",
              "Retention", "SendSurveys", "AuditVerify", "AuditExport", "ReconcileCapacity", "SesFeedback",
-             "AuditLoginFailures", "WebhookEvents", "SlaAlerts"}
+             "AuditLoginFailures", "WebhookEvents", "SlaAlerts", "AttachmentUploads"}
 
 
 def test_cfn_lint_finds_nothing_in_the_merged_template(build: Path):
@@ -64,10 +66,11 @@ def test_every_function_gets_what_only_the_stack_can_tell_it(resources: dict):
 
 
 def test_the_queue_functions_read_this_stacks_queues(resources: dict):
-    mappings = {resource["Properties"]["FunctionName"]["Ref"]: resource["Properties"]["EventSourceArn"]
-                for resource in resources.values() if resource["Type"] == "AWS::Lambda::EventSourceMapping"}
-    assert mappings == {"AuditExport": {"Fn::Sub": "${AuditExportQueue.Arn}"},
-                        "WebhookEvents": {"Fn::Sub": "${WebhookEventQueue.Arn}"}}
+    mappings = [resource["Properties"] for resource in resources.values()
+                if resource["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert sorted((m["FunctionName"]["Ref"], m["EventSourceArn"]["Fn::Sub"]) for m in mappings) == [
+        ("AttachmentUploads", "${AttachmentUploadQueue.Arn}"), ("AuditExport", "${AuditExportQueue.Arn}"),
+        ("WebhookEvents", "${WebhookEventQueue.Arn}")]
 
 
 def test_only_the_functions_that_walk_an_audit_chain_may_run_for_lambdas_fifteen_minutes(resources: dict):
@@ -76,10 +79,15 @@ def test_only_the_functions_that_walk_an_audit_chain_may_run_for_lambdas_fifteen
     timeouts = {name: properties["Timeout"] for name, properties in functions(resources).items()}
     assert timeouts.pop("AuditExport") == timeouts.pop("AuditVerify") == 900
     assert timeouts.pop("WebhookEvents") == 120  # ten deliveries a batch, each at most 8 s (outbound/http.py)
+    # An upload's check reads and seals a file of up to 25 MiB; a claim on it outlives the function.
+    from chalicelib.attachments.checking import CLAIM_SECONDS
+
+    assert timeouts.pop("AttachmentUploads") == 60 < CLAIM_SECONDS
     assert set(timeouts.values()) == {30}
     # Lambda refuses an SQS event source whose visibility timeout is shorter than the function's.
     assert resources["AuditExportQueue"]["Properties"]["VisibilityTimeout"] >= 900
     assert resources["WebhookEventQueue"]["Properties"]["VisibilityTimeout"] >= 120
+    assert resources["AttachmentUploadQueue"]["Properties"]["VisibilityTimeout"] >= 60
 
 
 SCHEDULED = {"RerouteStale", "Retention", "SendSurveys", "AuditVerify", "ReconcileCapacity", "AuditLoginFailures",
@@ -138,7 +146,7 @@ def test_alarms_watch_errors_throttles_dead_letters_and_the_audit_chain(resource
     for function in FUNCTIONS:
         function_key = as_key({"Ref": function})
         assert {("Errors", function_key), ("Throttles", function_key)} <= watched, function
-    for queue in ("AuditExportDeadLetters", "FunctionDeadLetters"):
+    for queue in ("AuditExportDeadLetters", "FunctionDeadLetters", "AttachmentUploadDeadLetters"):
         assert ("ApproximateNumberOfMessagesVisible", as_key({"Fn::GetAtt": [queue, "QueueName"]})) in watched
     for table in ("ConversationsTable", "MessagesTable", "MessageIdsTable", "ConnectionsTable", "RosterTable"):
         assert {("ReadThrottleEvents", as_key({"Ref": table})),

@@ -23,6 +23,7 @@ from devstack.harness import PASSWORD, Api, Party, agent, run_job, run_sweep, vi
 from devstack.moto_sqs_clock import sqs_on_clock
 from devstack.oidc_issuer import CLIENT_ID, CLIENT_SECRET, OidcIssuer
 from devstack.queues import consumer_named, deliver_once
+from tests.attachment_files import png
 from tests.deploy.iam import ACCOUNT, REGION
 from tests.helpers import sns_event
 from tests.webhook_receiver import receiver
@@ -197,6 +198,7 @@ class Workload:
                       "/v1/conversations/{conversation_id}/transcript", "/v1/conversations/{conversation_id}/routing"):
             self.call("GET", route, token=self.admin, conversation_id=conversation_id)
         self.workspace(conversation_id)
+        self.attachments(conversation_id, session["visitor_token"], vera)
         holder, other = (sam, kim) if sam.of_type("conversation.assigned") else (kim, sam)
         holder.send(action="conversation.transfer", conversation_id=conversation_id, to_team="billing")
         other.send(action="conversation.escalate", conversation_id=conversation_id)
@@ -222,6 +224,35 @@ class Workload:
             UpdateExpression="SET #load = :two", ExpressionAttributeNames={"#load": "load"},
             ExpressionAttributeValues={":two": {"N": "2"}})
         return conversation_id, visitor_id
+
+    def attachments(self, conversation_id: str, visitor_token: str, vera: Party) -> None:
+        """A file: the upload started, posted to the quarantine bucket, checked by the upload queue's
+        consumer (S3's event), read back, sent with a message and downloaded."""
+        route = "/v1/conversations/{conversation_id}/attachments"
+        started = self.call("POST", route, {"filename": "shot.png", "content_type": "image/png", "size": len(png())},
+                            token=visitor_token, conversation_id=conversation_id)
+        self.browser_upload(started["upload"], png())
+        consumer = consumer_named(app_module.app, app_module, "attachment_uploads")
+        deliver_once(consumer, boto3.client("sqs"))  # S3's test event, then the upload's
+        assert boto3.client("s3").list_objects_v2(Bucket=get_config().upload_bucket)["KeyCount"] == 0  # checked
+        attachment_id = started["attachment_id"]
+        assert self.call("GET", "/v1/attachments/{attachment_id}/status", token=visitor_token,
+                         attachment_id=attachment_id)["status"] == "ready"
+        vera.send(action="message.send", conversation_id=conversation_id, client_msg_id="f1", text="",
+                  attachment_ids=[attachment_id])
+        assert self.call("GET", "/v1/attachments/{attachment_id}", token=self.admin,
+                         headers={"Accept": "application/octet-stream"}, attachment_id=attachment_id) == png()
+        # An upload the queue has not checked yet: the status read checks it.
+        pending = self.call("POST", route, {"filename": "notes.txt", "content_type": "text/plain", "size": 5},
+                            token=visitor_token, conversation_id=conversation_id)
+        self.browser_upload(pending["upload"], b"notes")
+        assert self.call("GET", "/v1/attachments/{attachment_id}/status", token=self.admin,
+                         attachment_id=pending["attachment_id"])["status"] == "ready"
+
+    @staticmethod
+    def browser_upload(upload: dict, data: bytes) -> None:
+        """The browser's presigned POST, as the object it leaves (no function's role is involved)."""
+        boto3.client("s3").put_object(Bucket=get_config().upload_bucket, Key=upload["fields"]["key"], Body=data)
 
     def workspace(self, conversation_id: str) -> None:
         """Labels, a private note, the filtered list and both searches."""

@@ -25,7 +25,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("web", "realtime"),
     ("audit",),
     ("transcripts", "bot", "canned", "reports", "mail"),
-    ("surveys", "webhooks"),
+    ("surveys", "webhooks", "attachments"),
     ("conversations",),
     ("visitors", "alerts"),
     ("tenancy",),

@@ -222,19 +222,33 @@ def test_bucket_matches_template(session, stack, expected, logical_id: str) -> N
     bucket = props["BucketName"]
     assert stack.physical_ids[logical_id] == bucket
 
-    lock = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
-    assert lock["ObjectLockEnabled"] == props["ObjectLockConfiguration"]["ObjectLockEnabled"]
-    declared_retention = props["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
-    retention = lock["Rule"]["DefaultRetention"]
-    assert {key: retention[key] for key in declared_retention} == declared_retention
+    if "ObjectLockConfiguration" in props:
+        lock = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+        assert lock["ObjectLockEnabled"] == props["ObjectLockConfiguration"]["ObjectLockEnabled"]
+        declared_retention = props["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+        retention = lock["Rule"]["DefaultRetention"]
+        assert {key: retention[key] for key in declared_retention} == declared_retention
 
-    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == props["VersioningConfiguration"]["Status"]
+    if "VersioningConfiguration" in props:
+        assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == props["VersioningConfiguration"]["Status"]
 
     rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     declared_rules = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-    assert [(rule["ApplyServerSideEncryptionByDefault"], rule["BucketKeyEnabled"]) for rule in rules] == [
-        (rule["ServerSideEncryptionByDefault"], rule["BucketKeyEnabled"]) for rule in declared_rules
+    assert [(rule["ApplyServerSideEncryptionByDefault"], rule.get("BucketKeyEnabled", False)) for rule in rules] == [
+        (rule["ServerSideEncryptionByDefault"], rule.get("BucketKeyEnabled", False)) for rule in declared_rules
     ]
+
+    if "CorsConfiguration" in props:
+        [cors] = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+        [declared_cors] = props["CorsConfiguration"]["CorsRules"]
+        assert (cors["AllowedMethods"], cors["AllowedOrigins"], cors["MaxAgeSeconds"]) == (
+            declared_cors["AllowedMethods"], declared_cors["AllowedOrigins"], declared_cors["MaxAge"])
+
+    if "NotificationConfiguration" in props:
+        [queue] = s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"]
+        [declared_queue] = props["NotificationConfiguration"]["QueueConfigurations"]
+        assert (queue["Events"], queue["QueueArn"]) == ([declared_queue["Event"]], declared_queue["Queue"])
+        assert queue["Filter"]["Key"]["FilterRules"] == declared_queue["Filter"]["S3Key"]["Rules"]
 
     public_access = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     assert public_access == props["PublicAccessBlockConfiguration"]
@@ -265,6 +279,8 @@ def test_outputs_and_env_come_from_the_template(stack, expected) -> None:
     assert stack.env() == {
         "SWITCHBOARD_STACK": declared["StackPrefix"],
         "SWITCHBOARD_EXPORT_BUCKET": declared["ExportBucketName"],
+        "SWITCHBOARD_UPLOAD_BUCKET": declared["UploadBucketName"],
+        "SWITCHBOARD_ATTACHMENT_BUCKET": declared["AttachmentBucketName"],
     }
 
 
