@@ -40,7 +40,7 @@ def moto_fixes() -> Iterator[None]:
     them every chat message's transaction copies whole tables, every Query sorts a whole table, and each
     item answered costs moto's generic serializer about a millisecond, so the stack would get slower the
     more it holds. The fourth makes KMS Sign answer as AWS does (devstack/moto_kms_sign.py). The bench's
-    in-process moto runs with them too, and the tests' with the KMS one (tests/aws_state.py)."""
+    in-process moto runs with them too, and the tests' with all but the transactions (tests/aws_state.py)."""
     with item_level_transactions(), partition_queries(), plain_attribute_values(), kms_sign_as_aws():
         yield
 
