@@ -104,7 +104,8 @@ def tenant(api) -> dict:
 # Budgets per source address that every test on the shared stack spends from 127.0.0.1 together: sign-ups
 # (10 an hour), logins, widget sessions and visitor requests. Raised on the shared stack, since the modules
 # sharing it would add up past them; the limits themselves are tested on stacks of their own
-# (tests/browser/test_sign_up.py) and in-process (tests/functional/test_tenancy.py, test_login_throttle.py).
+# (tests/browser/test_sign_up.py) and in-process (tests/functional/test_tenancy.py, test_login_throttle.py,
+# test_visitor_budgets.py).
 SHARED_STACK_SETTINGS = {"SIGNUP_LIMIT_PER_HOUR": "1000000", "LOGIN_LIMIT_PER_MINUTE": "1000000",
                          "WIDGET_SESSIONS_PER_MINUTE": "1000000", "VISITOR_SOURCE_REQUESTS_PER_MINUTE": "1000000"}
 
