@@ -42,7 +42,7 @@ def moto_fixes() -> Iterator[None]:
     item answered costs moto's generic serializer about a millisecond, so the stack would get slower the
     more it holds. The fourth makes KMS Sign answer as AWS does (devstack/moto_kms_sign.py), the fifth
     refuses S3 POST uploads their policy refuses (devstack/moto_post_policy.py). The bench's in-process moto
-    runs with them too, and the tests' with the KMS one (tests/aws_state.py)."""
+    runs with them too, and the tests' with the KMS, query and serialization ones (tests/aws_state.py)."""
     with item_level_transactions(), partition_queries(), plain_attribute_values(), kms_sign_as_aws(), \
             post_policies_enforced():
         yield

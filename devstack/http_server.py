@@ -26,6 +26,9 @@ class _RequestHandler(ChaliceRequestHandler):
     scheduler: Scheduler
     mailbox: Mailbox
     log_line: Log
+    # TCP_NODELAY: an answer is written as its headers and then its body; on a kept-alive connection Nagle's
+    # algorithm held the body until the client's delayed ACK of the headers, 40 ms or more on every request.
+    disable_nagle_algorithm = True
 
     def _generic_handle(self) -> None:
         self._started = time.monotonic()

@@ -125,6 +125,9 @@ def partition_queries() -> Iterator[None]:
     from moto.dynamodb.models.table import Table
 
     original = Table.query
+    if getattr(original, "reads_one_partition", False):  # already on (the tests' moto, then moto_fixes())
+        yield
+        return
 
     def query(table: Any, hash_key: Any, range_comparison: Any, range_objs: Any, limit: Any,
               exclusive_start_key: Any, scan_index_forward: Any, projection_expressions: Any,
@@ -156,6 +159,7 @@ def partition_queries() -> Iterator[None]:
         finally:
             del table.all_items
 
+    query.reads_one_partition = True  # type: ignore[attr-defined]
     Table.query = query
     try:
         yield

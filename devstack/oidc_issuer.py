@@ -87,7 +87,9 @@ class OidcIssuer:
 
         self._server = ThreadingHTTPServer((self.host, self.port), Handler)
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, name="oidc-issuer", daemon=True).start()
+        # How fast serve_forever notices shutdown(): tests start and stop an issuer for each test.
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="oidc-issuer",
+                         daemon=True).start()
         return self
 
     def stop(self) -> None:

@@ -46,10 +46,17 @@ from devstack.harness import Api, MovableClock, RunningStack  # noqa: E402
 from tests.helpers import FrozenClock, in_process_aws, signed_up  # noqa: E402
 
 
+def _cost_rank(item: pytest.Item) -> int:
+    """Longest first: tests of minutes (`long`), then those that drive a browser, then the rest of those on a
+    local stack (`e2e`), then the in-process ones (many small files, which fill the workers' last minutes)."""
+    return next((rank for rank, mark in enumerate(("long", "browser", "e2e")) if item.get_closest_marker(mark)), 3)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked `long` first (a stable sort keeps the rest in order): the workers share out files in
-    collection order, and two minutes-long files collected last kept the run going minutes after the rest."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+    """The workers share out files in collection order (`make test` passes --no-loadscope-reorder, or xdist
+    would order them by their number of tests), so the costliest come first (a stable sort keeps each rank in
+    its order): a minutes-long file scheduled last kept the run going minutes after the rest."""
+    items.sort(key=_cost_rank)
 
 
 @pytest.fixture(scope="session")
@@ -96,9 +103,38 @@ def tenant(api) -> dict:
     return signed_up(api)
 
 
+# Budgets per source address that every test on the shared stack spends from 127.0.0.1 together: sign-ups
+# (10 an hour), logins, widget sessions and visitor requests. Raised on the shared stack, since the modules
+# sharing it would add up past them; the limits themselves are tested on stacks of their own
+# (tests/browser/test_sign_up.py) and in-process (tests/functional/test_tenancy.py, test_login_throttle.py,
+# test_visitor_budgets.py).
+SHARED_STACK_SETTINGS = {"SIGNUP_LIMIT_PER_HOUR": "1000000", "LOGIN_LIMIT_PER_MINUTE": "1000000",
+                         "WIDGET_SESSIONS_PER_MINUTE": "1000000", "VISITOR_SOURCE_REQUESTS_PER_MINUTE": "1000000"}
+
+
+@pytest.fixture(scope="session")
+def shared_stack():
+    """One local stack per test worker, shared by every e2e and browser module that takes `stack` and asks for
+    no stack of its own: a stack takes seconds to start, and each test signs up tenants of its own, so tests
+    on it cannot see each other's data. What they do share: the per-address budgets (raised, above), the
+    scheduled jobs and `/dev/jobs` runs (which act on every tenant: count your own tenant's effects, not a
+    run's totals), `/dev/outbox` (read your own addresses), the log (`stack.output`) and the seeded demo
+    tenant (read it, don't change it)."""
+    running = RunningStack(**SHARED_STACK_SETTINGS)
+    yield running
+    running.stop()
+
+
 @pytest.fixture(scope="module")
-def stack():
-    """The local stack as `make dev` runs it, one per test module (e2e, reliability, browser)."""
-    running = RunningStack()
+def stack(request: pytest.FixtureRequest):
+    """The local stack as `make dev` runs it (e2e, reliability, browser): the worker's shared one, or a
+    module's own with `pytestmark = pytest.mark.own_stack(**settings)` (settings: SWITCHBOARD_* variables
+    without the prefix), for a module that tests a per-address limit at its default, changes what every
+    tenant sees, or needs other settings."""
+    own = request.node.get_closest_marker("own_stack")
+    if own is None:
+        yield request.getfixturevalue("shared_stack")
+        return
+    running = RunningStack(**own.kwargs)
     yield running
     running.stop()

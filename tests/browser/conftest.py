@@ -1,5 +1,15 @@
 """Headless Chromium (Debian's /usr/bin/chromium, driven by Playwright; nothing downloads a browser)
-against the local stack, as a user of `make dev` would open it."""
+against the local stack, as a user of `make dev` would open it.
+
+Shared per test worker, because each costs seconds to start: the local stack (`stack`, tests/conftest.py's
+`shared_stack`) and Chromium (`browser`); every test gets fresh browser contexts (`contexts`) and signs up a
+tenant of its own (`Shop(stack, name)`), so tests cannot see each other's data. A new module needs nothing
+more: take `stack` and `contexts`. Things every tenant shares on a shared stack: the per-address budgets
+(raised there), `/dev/jobs` runs and the scheduled jobs (they act on every tenant: assert what happened to
+your tenant, not a run's totals), `/dev/outbox` (use addresses of your own), the log and the demo tenant. A
+module that tests a per-address limit at its default, changes what every tenant sees or needs other
+settings takes a stack of its own: `pytestmark = [..., pytest.mark.own_stack(SETTING="value")]`
+(tests/browser/test_sign_up.py)."""
 from __future__ import annotations
 
 import json
@@ -19,6 +29,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # `SWITCHBOARD_SCREENSHOTS=docs/screenshots make test` refreshes the pictures in the docs.
 SCREENSHOTS = os.environ.get("SWITCHBOARD_SCREENSHOTS")
+# A flow that is the same in either language (the text comes from the catalogs) runs in Chinese, which also
+# checks that no English is left; in English as well when screenshots are taken, for the English pictures.
+# English on every screen is test_every_screen.py's (the admin's sweep).
+FLOW_LOCALES = ["en", "zh-CN"] if SCREENSHOTS else ["zh-CN"]
 WIDGET = "#switchboard-widget"
 TIMEOUT = 15000
 # Assertions wait as long as page actions do (expect's own default is 5 s): on a loaded CI machine a
@@ -26,7 +40,7 @@ TIMEOUT = 15000
 expect.set_options(timeout=TIMEOUT)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")

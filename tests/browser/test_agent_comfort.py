@@ -1,4 +1,5 @@
-"""Agent comfort on the Conversations screen, in English and in Chinese: desktop notifications and the tone
+"""Agent comfort on the Conversations screen, in Chinese (in English too when screenshots are taken; the
+refused permission's test is in English): desktop notifications and the tone
 for a new assignment and for news while the tab is hidden (switched off, they stop), the unread count in
 the tab's title, the keyboard shortcuts pressed for real and their `?` dialog, the screen reader's
 announcer; and, in Chinese, no English left and no accessibility violation."""
@@ -15,7 +16,7 @@ from websockets.sync.client import connect
 
 from chalicelib.i18n import text
 from tests.browser.checks import assert_accessible, assert_no_english
-from tests.browser.conftest import Shop, online_agent, screenshot
+from tests.browser.conftest import FLOW_LOCALES, Shop, online_agent, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -90,7 +91,7 @@ def focused_id(page) -> str:
     return page.evaluate("document.activeElement ? document.activeElement.id : ''")
 
 
-@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+@pytest.mark.parametrize("locale", FLOW_LOCALES)  # the same flow in English (tests/browser/conftest.py)
 def test_notifications_unread_title_and_keyboard_shortcuts(stack, contexts, visitors, locale):
     say = lambda key, **params: text(locale, key, **params)  # noqa: E731
     suffix = "" if locale == "en" else f".{locale}"

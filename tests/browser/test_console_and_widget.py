@@ -86,7 +86,8 @@ def test_agent_and_visitor_chat_close_and_rate(stack, contexts):
     agent.click("#close-conversation")
     visitor.wait_for_selector(f"{WIDGET} .notice >> text=This chat has ended")
     agent.wait_for_selector("#chat-status >> text=closed (resolved)")
-    assert requests.post(f"{stack.base}/dev/jobs/send-surveys", timeout=30).json()["summary"]["websocket"] == 1
+    # The run (or the stack's own schedule, whichever comes first) sends it; the widget shows it arrived.
+    requests.post(f"{stack.base}/dev/jobs/send-surveys", timeout=30).raise_for_status()
     visitor.click(f"{WIDGET} .star[aria-label='5 of 5']")
     visitor.fill(f"{WIDGET} textarea[aria-label=Comment]", "Quick and kind")
     visitor.click(f"{WIDGET} .send-survey")

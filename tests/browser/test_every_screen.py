@@ -3,6 +3,10 @@ WCAG 2.1 A/AA violation on the whole page, and the Chinese console has no Englis
 
 The screens' own tests go deep; this one is the sweep that catches a screen (or the frame around it) nobody
 checked: a tab that a mouse can open but a keyboard cannot, a control without a label, a text left in English.
+Every role's every screen is swept in Chinese, which checks all an English sweep would and that no English is
+left. In English the admin sweeps every screen (each other role's screens are among the admin's) and the other
+roles check their side bar and first screen: a role changes what a screen holds, not its language, and the full
+sweep of every role a second time took as long as the Chinese one.
 """
 from __future__ import annotations
 
@@ -40,7 +44,7 @@ def test_every_screen_of_every_role_by_keyboard(stack, contexts, locale):
         expect(tabs.first).to_be_visible()
         assert [tab_id.removeprefix("tab-") for tab_id in tabs.evaluate_all("(tabs) => tabs.map((t) => t.id)")] \
             == EXPECTED_TABS[role], role
-        for name in EXPECTED_TABS[role]:
+        for name in EXPECTED_TABS[role] if locale == "zh-CN" or role == "admin" else EXPECTED_TABS[role][:1]:
             tab = page.locator(f"#tab-{name}")
             tab.focus()
             page.keyboard.press("Enter")

@@ -1,5 +1,6 @@
 """The admin's Knowledge, Canned responses and API keys tabs in headless Chromium against the local stack,
-in English and in Chinese: real clicks and typing, and what each change does for a visitor or a caller."""
+in Chinese (in English too when screenshots are taken; FLOW_LOCALES): real clicks and typing, and what each
+change does for a visitor or a caller."""
 from __future__ import annotations
 
 import time
@@ -9,11 +10,11 @@ import requests
 from playwright.sync_api import expect
 
 from tests.browser.checks import assert_accessible, assert_no_english
-from tests.browser.conftest import WIDGET, Shop, screenshot, visitor_says
+from tests.browser.conftest import FLOW_LOCALES, WIDGET, Shop, screenshot, visitor_says
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-LOCALES = ["en", "zh-CN"]
+LOCALES = FLOW_LOCALES  # the flows are the same in English (tests/browser/conftest.py)
 QUESTION, ANSWER = "退货政策是什么？", "收货后30天内可以退货，全额退款。"
 CLIPBOARD = ["clipboard-read", "clipboard-write"]
 

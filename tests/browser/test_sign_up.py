@@ -15,7 +15,8 @@ from devstack.harness import PASSWORD
 from tests.browser.checks import assert_accessible, assert_no_english
 from tests.browser.conftest import WIDGET, screenshot, visitor_says
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+# A stack of its own: the last test spends this address's sign-ups (10 an hour) to see the limit.
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.own_stack]
 
 ITEMS = ("team", "hours", "faq", "widget", "chat")
 

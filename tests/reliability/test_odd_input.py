@@ -67,6 +67,11 @@ FUZZED_HEADERS = ["Origin", "Content-Type", "Accept", "X-Forwarded-For", "Cookie
 # No HTTP client sends a blank header value or a NUL byte in one (requests refuses them).
 HEADER_VALUES = [value for value in ODD_VALUES if value.strip() and "\x00" not in value]
 HEADER_VALUES_PER_OPERATION = 4
+# Every odd credential on the first operation of each kind of access (public, any signed-in caller, each set of
+# roles: one parser and one check each), and a different few on each other operation, so every operation is
+# tried and each credential reaches operations of every kind: each of them on every operation was a third of
+# the run's thousands of requests, each answered by the same code as on the first of its kind.
+CREDENTIALS_PER_OPERATION = 6
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ def _cases(stack: RunningStack, document: dict, token: str, ids: dict[str, str])
     every = [(path, method.upper(), operation) for path, operations in document["paths"].items()
              for method, operation in operations.items()]
     auth = {"Authorization": _header_value(f"Bearer {token}")}
+    access_seen: set[tuple] = set()
     for index, (path, method, operation) in enumerate(every):
         params = operation.get("parameters", [])
         path_names = [p["name"] for p in params if p["in"] == "path"]
@@ -106,7 +112,12 @@ def _cases(stack: RunningStack, document: dict, token: str, ids: dict[str, str])
                  body: str | None = body) -> Case:
             return Case(kind, method, path, target, {"Content-Type": b"application/json", **headers}, body)
 
-        for credential in ODD_CREDENTIALS:
+        access = ("security" in operation, tuple(operation.get("x-roles", ())))
+        credentials = ODD_CREDENTIALS if access not in access_seen else [
+            ODD_CREDENTIALS[k % len(ODD_CREDENTIALS)]
+            for k in range(index * CREDENTIALS_PER_OPERATION, (index + 1) * CREDENTIALS_PER_OPERATION)]
+        access_seen.add(access)
+        for credential in credentials:
             cases.append(case("credential", url(base), {"Authorization": _header_value(credential)}))
         if not safe and body is None and not path_names:
             continue  # a change without a body or an id acts on the token alone: only credentials here
