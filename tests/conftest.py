@@ -109,7 +109,9 @@ def tenant(api) -> dict:
 # (tests/browser/test_sign_up.py) and in-process (tests/functional/test_tenancy.py, test_login_throttle.py,
 # test_visitor_budgets.py).
 SHARED_STACK_SETTINGS = {"SIGNUP_LIMIT_PER_HOUR": "1000000", "LOGIN_LIMIT_PER_MINUTE": "1000000",
-                         "WIDGET_SESSIONS_PER_MINUTE": "1000000", "VISITOR_SOURCE_REQUESTS_PER_MINUTE": "1000000"}
+                         "WIDGET_SESSIONS_PER_MINUTE": "1000000", "VISITOR_SOURCE_REQUESTS_PER_MINUTE": "1000000",
+                         # A webhook's first retry after 1 s, not 30: tests/e2e/test_webhooks_e2e.py waits for four.
+                         "WEBHOOK_RETRY_SECONDS": "1"}
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,11 @@
 """A webhook on the local stack: a receiver on 127.0.0.1 that fails three times then recovers gets the event,
 validly signed, with the same event_id every time; the deliveries list shows four attempts and success.
-The first retry waits 1 s here (SWITCHBOARD_WEBHOOK_RETRY_SECONDS), so the retries take seconds, not minutes."""
+The first retry waits 1 s on the shared stack (SWITCHBOARD_WEBHOOK_RETRY_SECONDS, tests/conftest.py), so
+the retries take seconds, not minutes."""
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -15,13 +15,6 @@ from devstack.harness import RunningStack
 from tests.webhook_receiver import receiver
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[RunningStack]:
-    running = RunningStack(WEBHOOK_RETRY_SECONDS="1")
-    yield running
-    running.stop()
 
 
 def test_a_receiver_that_fails_three_times_gets_the_event_once_it_recovers(stack: RunningStack, tenant: dict):
