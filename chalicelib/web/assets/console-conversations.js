@@ -289,6 +289,8 @@ export class Conversations {
     // The transcript follows as message.new frames: they count as unread and flash the title.
     this.drawLists();
     this.refreshQueue();
+    // Open on screen: drawn again, with its name and, if it is now mine, the reply box.
+    if (this.selected === frame.conversation_id) this.chat.show(entry);
     if (frame.agent.agent_id === this.me.agent_id) {
       const id = frame.conversation_id;
       this.alerts.assigned(id, this.label(entry), () => this.select(id));
