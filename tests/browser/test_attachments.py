@@ -97,11 +97,16 @@ def test_files_both_ways_in_chinese(stack, contexts):
 
     # An upload that S3 holds up: shown in progress, cancelled, gone; the focus back on the picker.
     held = []
-    visitor.route(lambda url: not url.startswith(stack.base) and "/attachments" not in url and "upload" in url,
-                  lambda route: held.append(route))
+
+    def to_s3(url: str) -> bool:
+        return not url.startswith(stack.base) and "/attachments" not in url and "upload" in url
+
+    visitor.route(to_s3, lambda route: held.append(route))
     with visitor.expect_file_chooser() as chooser:
         visitor.click(f"{WIDGET} button.attach")
-    chooser.value.set_files({"name": "slow.png", "mimeType": "image/png", "buffer": png()})
+    # Cancelled once the bytes are on their way to S3 (before that, the API call is still running).
+    with visitor.expect_request(lambda request: to_s3(request.url)):
+        chooser.value.set_files({"name": "slow.png", "mimeType": "image/png", "buffer": png()})
     expect(visitor.locator(f"{WIDGET} li.pending-file.uploading .state")).to_have_text("正在上传…")
     assert_no_english(visitor, WIDGET)
     assert_accessible(visitor, WIDGET)
