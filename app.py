@@ -125,6 +125,22 @@ def audit_export(event: SQSEvent) -> None:
     handle_export_messages((record.body for record in event), event.context)
 
 
+# The email channel (docs/email.md): SES stores received mail in the inbound bucket, which notifies this
+# queue; and agents' messages that go out as emails, sent from their own queue so SES never slows a chat.
+@app.on_sqs_message(queue=get_config().inbound_mail_queue, batch_size=1)
+def inbound_email(event: SQSEvent) -> None:
+    from chalicelib.email_channel.inbound import handle_notifications
+
+    handle_notifications(record.body for record in event)
+
+
+@app.on_sqs_message(queue=get_config().email_reply_queue, batch_size=10)
+def send_email_replies(event: SQSEvent) -> None:
+    from chalicelib.email_channel.outbound import handle_reply_jobs
+
+    handle_reply_jobs(record.body for record in event)
+
+
 # SES's bounces and complaints (its configuration set publishes them to this topic): suppressed addresses.
 @app.on_sns_message(topic=get_config().mail_feedback_topic)
 def ses_feedback(event: SNSEvent) -> Summary:

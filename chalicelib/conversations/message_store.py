@@ -41,7 +41,7 @@ def post_as(conversation: ConversationModel, author: Author, client_msg_id: str,
 
 
 def store(conversation: ConversationModel, author: Author, client_msg_id: str,
-          text: str) -> tuple[MessageModel, bool]:
+          text: str, channel: str | None = None) -> tuple[MessageModel, bool]:
     """The message under the conversation's next seq, and True; a client_msg_id stored before comes
     back as that message, and False."""
     key = conversation_key(conversation.tenant_id, conversation.conversation_id)
@@ -67,7 +67,7 @@ def store(conversation: ConversationModel, author: Author, client_msg_id: str,
                                    sender_name=None if author.kind == "visitor" else author.name,
                                    sealed=sealed.blob, key_version=sealed.key_version, client_msg_id=client_msg_id,
                                    sent_at=now, visitor_burst=bursts.get("visitor_burst"),
-                                   agent_burst=bursts.get("agent_burst"))
+                                   agent_burst=bursts.get("agent_burst"), channel=channel)
             if _written(conversation, author, message):
                 return message, True
         time.sleep(random.uniform(0, 0.005))
@@ -210,6 +210,8 @@ def message_frame(conversation_id: str, message: MessageModel, content: Revealed
     frame = {"type": "message.new", "conversation_id": conversation_id, "seq": int(message.seq),
              "sender": {"kind": message.sender_kind, "id": message.sender_id, "name": message.sender_name},
              "text": content.text, "sent_at": iso(message.sent_at)}
+    if message.channel:
+        frame["channel"] = message.channel
     # Only a message that cannot be shown says why.
     if content.corrupted:
         frame["corrupted"] = True

@@ -14,7 +14,7 @@ from .unsubscribe import unsubscribe_url
 
 Outcome = Literal["email", "suppressed", "capped_tenant", "capped_address", "none"]
 # RFC 5322's hard line limit: the List-Unsubscribe URL must stay one unbroken token.
-_POLICY = SMTP.clone(max_line_length=998)
+POLICY = SMTP.clone(max_line_length=998)
 # A bare ASCII addr-spec: anything else (a display name, a line break, non-ASCII) is not sent to.
 _SENDABLE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,253}$")
 
@@ -23,27 +23,50 @@ def send_to_visitor(tenant_id: str, tenant_name: str, address: str, subject: str
                     paragraphs: list[str], locale: str) -> Outcome:
     """Send fixed text (`subject`, `paragraphs`, written in `locale`) to `address` for the tenant, unless
     the address is suppressed for it or a daily cap is reached; which of these happened."""
+    refused = _refused(tenant_id, address)
+    if refused:
+        return refused
+    digest = suppression.address_hash(address)
+    link = unsubscribe_url(tenant_id, digest, locale)
+    footer = texts.unsubscribe_footer(texts.business(tenant_name, locale), link, locale)
+    _send(address, _message(address, subject, [*paragraphs, *footer], link))
+    return "email"
+
+
+def send_built(tenant_id: str, message: EmailMessage) -> Outcome:
+    """Send a message built whole by its caller (the email channel's replies, whose headers thread
+    them) to its To address, under the same suppression list and daily caps as every email."""
+    address = str(message["To"])
+    refused = _refused(tenant_id, address)
+    if refused:
+        return refused
+    _send(address, message)
+    return "email"
+
+
+def sendable(address: str) -> bool:
+    return bool(_SENDABLE.match(address))
+
+
+def _refused(tenant_id: str, address: str) -> Outcome | None:
     if not _SENDABLE.match(address):
         return "none"
     digest = suppression.address_hash(address)
     if suppression.is_suppressed(tenant_id, digest):
         return "suppressed"
-    refused = caps.take_slot(tenant_id, digest)
-    if refused:
-        return refused
-    link = unsubscribe_url(tenant_id, digest, locale)
-    footer = texts.unsubscribe_footer(texts.business(tenant_name, locale), link, locale)
-    message = _message(address, subject, [*paragraphs, *footer], link)
+    return caps.take_slot(tenant_id, digest)
+
+
+def _send(address: str, message: EmailMessage) -> None:
     rt = runtime()
     rt.client("ses").send_raw_email(Source=rt.config.mail_from, Destinations=[address],
                                     RawMessage={"Data": message.as_bytes()},
                                     ConfigurationSetName=rt.config.mail_configuration_set)
-    return "email"
 
 
 def _message(to: str, subject: str, paragraphs: list[str], unsubscribe: str) -> EmailMessage:
     rt = runtime()
-    message = EmailMessage(policy=_POLICY)
+    message = EmailMessage(policy=POLICY)
     message["From"] = rt.config.mail_from
     message["To"] = to
     message["Subject"] = subject

@@ -15,6 +15,7 @@ from .audit import (
 )
 from .connections import ConnectionModel
 from .conversations import ConversationModel, ConversationNoteModel, MessageIdModel, MessageModel, RoutingDecisionModel
+from .email_threads import EmailThreadModel
 from .limits import RateLimitModel
 from .mail import EmailSuppressionModel
 from .reports import ReportCounterModel
@@ -34,4 +35,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     FaqModel, CannedResponseModel,
     AuditEventModel, AuditChainModel, AuditPendingModel, AuditDigestModel, AuditAlarmModel, AuditExportModel,
     SurveyModel, FollowUpModel, ReportCounterModel, EmailSuppressionModel, JobCursorModel, SsoModel,
+    EmailThreadModel,
 )

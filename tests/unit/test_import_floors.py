@@ -28,6 +28,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("surveys",),
     ("conversations",),
     ("visitors",),
+    ("email_channel",),
     ("tenancy",),
     ("system", "sso"),
 ]
