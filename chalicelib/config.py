@@ -96,11 +96,6 @@ class Config:
         return f"{self.stack}-mail-feedback"
 
     @property
-    def inbound_mail_bucket(self) -> str:
-        """Where SES's receipt rule stores each received email (raw), until the inbound function took it."""
-        return f"{self.stack}-inbound-mail"
-
-    @property
     def inbound_mail_queue(self) -> str:
         """The inbound bucket's object-created notifications (S3 to SQS), read by app.py: inbound_email."""
         return f"{self.stack}-inbound-mail"

@@ -60,13 +60,11 @@ def _dropped(reason: DropReason, tenant_id: str | None = None) -> Outcome:
 def handle_notifications(bodies: Iterable[str]) -> list[dict[str, Any]]:
     """The inbound bucket's object-created notifications (S3 to SQS): each email read, received and
     then deleted from the bucket (its text lives on only sealed, as the conversation's message)."""
-    rt = runtime()
-    s3, outcomes = rt.client("s3"), []
+    s3, outcomes = runtime().client("s3"), []
     for body in bodies:
+        # Only the inbound bucket may notify this queue (its policy), and only it may be read (IAM).
         for record in json.loads(body).get("Records", []):  # an s3:TestEvent has none
             bucket, key = record["s3"]["bucket"]["name"], unquote_plus(record["s3"]["object"]["key"])
-            if bucket != rt.config.inbound_mail_bucket:
-                continue
             try:
                 raw = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
             except s3.exceptions.NoSuchKey:

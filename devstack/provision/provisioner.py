@@ -14,11 +14,12 @@ from .resource_types import AWS_ONLY, AWS_ONLY_MARK, RESOURCE_TYPES, check_suppo
 from .template import Template, load_template
 
 
-def _creation_order(resources: dict[str, Any]) -> list[str]:
+def _creation_order(resources: dict[str, Any], aws_only: frozenset[str] = frozenset()) -> list[str]:
+    """`aws_only`: resources of the template not made locally; depending on one waits for nothing here."""
     graph: dict[str, set[str]] = {}
     for logical_id, resource in resources.items():
         depends_on = resource.get("DependsOn", [])
-        explicit = {depends_on} if isinstance(depends_on, str) else set(depends_on)
+        explicit = ({depends_on} if isinstance(depends_on, str) else set(depends_on)) - aws_only
         if not explicit <= resources.keys():
             raise ValueError(f"{logical_id} DependsOn unknown resources {sorted(explicit - resources.keys())}")
         implicit = {name for name in references(resource.get("Properties", {})) if name in resources}
@@ -84,7 +85,7 @@ def provision(
     resources: dict[str, Any] = {logical_id: resource for logical_id, resource in template.get("Resources", {}).items()
                                  if resource.get("Type", AWS_ONLY_MARK) not in AWS_ONLY}
     check_supported(resources)
-    order = _creation_order(resources)
+    order = _creation_order(resources, frozenset(template.get("Resources", {}).keys() - resources.keys()))
     ctx = _context(Clients(session or boto3.session.Session(), endpoint_url), stack, stage, template, log)
     resolver = ctx.resolver
     for logical_id in order:

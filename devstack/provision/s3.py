@@ -46,6 +46,15 @@ def _configure_bucket(s3: Any, name: str, props: dict[str, Any]) -> None:
         s3.put_public_access_block(
             Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
         )
+    if "NotificationConfiguration" in props:
+        s3.put_bucket_notification_configuration(
+            Bucket=name, NotificationConfiguration=_notifications(props["NotificationConfiguration"]))
+
+
+def _notifications(notifications: dict[str, Any]) -> dict[str, Any]:
+    """CFN's queue notifications as the API takes them: "Event" is "Events" (a list), "Queue" "QueueArn"."""
+    return {"QueueConfigurations": [{"Events": [entry["Event"]], "QueueArn": entry["Queue"]}
+                                    for entry in notifications.get("QueueConfigurations", [])]}
 
 
 def _provision_bucket(ctx: Context, logical_id: str, props: dict[str, Any]) -> Resource:
@@ -70,6 +79,7 @@ RESOURCE_TYPES = {
         frozenset({
             "BucketName", "ObjectLockEnabled", "ObjectLockConfiguration", "VersioningConfiguration",
             "LifecycleConfiguration", "BucketEncryption", "PublicAccessBlockConfiguration",
+            "NotificationConfiguration",
         }),
         _provision_bucket,
     ),
