@@ -53,7 +53,7 @@ class Outcome:
 
 def _dropped(reason: DropReason, tenant_id: str | None = None) -> Outcome:
     # Never the addresses or the text: the reason and the tenant are what an operator needs.
-    log.info(json.dumps({"event": "email.dropped", "reason": reason, "tenant_id": tenant_id}))
+    log.info(json.dumps({"event": "email_dropped", "reason": reason, "tenant_id": tenant_id}))
     return Outcome(False, reason)
 
 

@@ -64,7 +64,7 @@ def send_reply(tenant_id: str, conversation_id: str, seq: int) -> str:
     outcome = sending.send_built(tenant_id, mail)
     if outcome == "email":
         threads.note_sent(conversation, message_id)
-    log.info(json.dumps({"event": "email.reply", "outcome": outcome, "tenant_id": tenant_id,
+    log.info(json.dumps({"event": "email_reply", "outcome": outcome, "tenant_id": tenant_id,
                          "conversation_id": conversation_id, "seq": seq}))
     return outcome
 

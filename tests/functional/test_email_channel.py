@@ -250,6 +250,17 @@ def test_the_email_costs_the_message_path_one_queue_send_and_nothing_more(api: A
     disconnect(vera.connection_id)
     with counted_requests() as gone:
         sam.send(action="message.send", conversation_id=conversation_id, client_msg_id="s2", text="Two")
-    assert [r for r in gone if not r.startswith("sqs.")] == [r for r in here if not r.startswith("sqs.")]
+    # The same DynamoDB requests (who is connected is learnt by the delivery's own Query), one SQS send more.
+    assert [r for r in gone if r.startswith("dynamodb.")] == [r for r in here if r.startswith("dynamodb.")]
     assert [r for r in gone if r.startswith("sqs.")] in (["sqs.SendMessage"], ["sqs.GetQueueUrl", "sqs.SendMessage"])
     assert not [r for r in here if r.startswith("sqs.")]
+
+
+def test_settings_show_the_inbound_address_read_only(api: Api, tenant: dict):
+    settings = api.call("GET", "/v1/settings", token=tenant["admin_token"]).json_body
+    assert settings["inbound_email_address"] == f"{tenant['tenant_id']}@inbound.switchboard.localhost"
+    refused = api.call("PUT", "/v1/settings", {"inbound_email_address": "x@evil.example"}, token=tenant["admin_token"])
+    assert refused.status_code == 400 and "inbound_email_address" in refused.json_body["error"]["message"]
+    changed = api.call("PUT", "/v1/settings", {"bot_enabled": False}, token=tenant["admin_token"]).json_body
+    assert changed["inbound_email_address"] == settings["inbound_email_address"]
+    assert "inbound_email_address" not in json.dumps(all_items()["switchboard-test-tenants"], default=repr)  # derived, not stored
