@@ -68,6 +68,8 @@ class _RequestHandler(ChaliceRequestHandler):
     def _dev_mail(self, path: str) -> None:
         if path == "/dev/outbox" and self.command == "GET":
             return self._json(200, self.mailbox.outbox())
+        if path == "/dev/outbox" and self.command == "HEAD":  # the console asks whether this is the local stack
+            return self._json(200, {})
         if path == "/dev/inbound-email" and self.command == "POST":
             return self._json(*self.mailbox.inbound_email(self._parse_payload()[1] or b""))
         if path == "/dev/ses-events" and self.command == "POST":

@@ -40,8 +40,8 @@ PARAMETERS = {"Stage": "dev", "MailDomain": "mail.switchboard.example", "PublicU
 NARROW_WILDCARDS = {
     "execute-api": re.compile(r"^arn:aws:execute-api:[^*]+/(POST|GET|DELETE)/@connections/\*$"),  # connection ids
     "logs": re.compile(r"^arn:aws:logs:[^*]+:log-group:/aws/lambda/[^*]+:\*$"),  # log streams
-    # {tenant_id}/audit/{export_id}.jsonl.gz, access/{tenant_id}/{export_id}.zip.sealed
-    "s3": re.compile(r"^arn:aws:s3:::[^*/]+/(\*/audit|access)/\*$"),
+    # {tenant_id}/audit/{export_id}.jsonl.gz, access/{tenant_id}/{export_id}.zip.sealed; received mail (SES names it)
+    "s3": re.compile(r"^arn:aws:s3:::([^*/]+/(\*/audit|access)/\*|[^*/]+-inbound-mail-\d+/\*)$"),
 }
 # Grants only a failure uses (the workload succeeds), each with the code that needs it.
 ERROR_PATHS = {

@@ -12,7 +12,7 @@ from tests.deploy.conftest import DEPLOY_BIN, ROOT, functions
 # What only the deployed stack can tell a function: names and URLs of its own resources.
 SET_BY_THE_STACK = {"SWITCHBOARD_STACK", "SWITCHBOARD_EXPORT_BUCKET", "SWITCHBOARD_WS_URL",
                     "SWITCHBOARD_WS_MANAGEMENT_ENDPOINT", "SWITCHBOARD_PUBLIC_URL", "SWITCHBOARD_MAIL_FROM",
-                    "SWITCHBOARD_LOG_LEVEL"}
+                    "SWITCHBOARD_LOG_LEVEL", "SWITCHBOARD_INBOUND_DOMAIN"}
 # Tunables whose defaults are the production values (docs/deploy.md lists them).
 TUNABLES = {"SWITCHBOARD_AGENT_TOKEN_TTL", "SWITCHBOARD_VISITOR_TOKEN_TTL", "SWITCHBOARD_SIGNUP_LIMIT_PER_HOUR",
             "SWITCHBOARD_LOGIN_LIMIT_PER_MINUTE", "SWITCHBOARD_MAX_BODY_BYTES", "SWITCHBOARD_SURVEY_EVERY_MINUTES",
@@ -25,12 +25,13 @@ TUNABLES = {"SWITCHBOARD_AGENT_TOKEN_TTL", "SWITCHBOARD_VISITOR_TOKEN_TTL", "SWI
             "SWITCHBOARD_VISITOR_SOURCE_REQUESTS_PER_MINUTE", "SWITCHBOARD_TENANT_NEW_VISITORS_PER_MINUTE",
             "SWITCHBOARD_TENANT_OPEN_VISITOR_CONVERSATIONS", "SWITCHBOARD_VISITOR_SESSION_MAX_SECONDS",
             "SWITCHBOARD_WS_FRAMES_PER_SECOND", "SWITCHBOARD_EXPORT_EVENTS_PER_CHUNK",
-            "SWITCHBOARD_SWEEP_ITEMS_PER_RUN",
+            "SWITCHBOARD_SWEEP_ITEMS_PER_RUN", "SWITCHBOARD_INBOUND_EMAILS_PER_SENDER_PER_HOUR",
+            "SWITCHBOARD_INBOUND_EMAILS_PER_TENANT_PER_HOUR",
             # Local stack and tests only (http://127.0.0.1 for the test issuer); never set deployed.
             "SWITCHBOARD_OUTBOUND_ALLOW_LOOPBACK"}
 FUNCTIONS = {"APIHandler", "WebsocketConnect", "WebsocketMessage", "WebsocketDisconnect", "RerouteStale",
              "Retention", "SendSurveys", "AuditVerify", "AuditExport", "ReconcileCapacity", "SesFeedback",
-             "AuditLoginFailures"}
+             "AuditLoginFailures", "InboundEmail", "SendEmailReplies"}
 
 
 def test_cfn_lint_finds_nothing_in_the_merged_template(build: Path):
@@ -63,11 +64,12 @@ def test_every_function_gets_what_only_the_stack_can_tell_it(resources: dict):
         assert variables["SWITCHBOARD_WS_URL"]["Fn::If"][:2] == ["HasWebSocketUrl", {"Ref": "WebSocketUrl"}]
 
 
-def test_the_export_function_reads_this_stacks_queue(resources: dict):
-    (mapping,) = [resource["Properties"] for resource in resources.values()
-                  if resource["Type"] == "AWS::Lambda::EventSourceMapping"]
-    assert mapping["FunctionName"] == {"Ref": "AuditExport"}
-    assert mapping["EventSourceArn"] == {"Fn::Sub": "${AuditExportQueue.Arn}"}
+def test_each_queue_function_reads_this_stacks_queue(resources: dict):
+    mappings = {resource["Properties"]["FunctionName"]["Ref"]: resource["Properties"]["EventSourceArn"]
+                for resource in resources.values() if resource["Type"] == "AWS::Lambda::EventSourceMapping"}
+    assert mappings == {"AuditExport": {"Fn::Sub": "${AuditExportQueue.Arn}"},
+                        "InboundEmail": {"Fn::Sub": "${InboundMailQueue.Arn}"},
+                        "SendEmailReplies": {"Fn::Sub": "${EmailReplyQueue.Arn}"}}
 
 
 def test_only_the_functions_that_walk_an_audit_chain_may_run_for_lambdas_fifteen_minutes(resources: dict):
@@ -135,7 +137,7 @@ def test_alarms_watch_errors_throttles_dead_letters_and_the_audit_chain(resource
     for function in FUNCTIONS:
         function_key = as_key({"Ref": function})
         assert {("Errors", function_key), ("Throttles", function_key)} <= watched, function
-    for queue in ("AuditExportDeadLetters", "FunctionDeadLetters"):
+    for queue in ("AuditExportDeadLetters", "FunctionDeadLetters", "InboundMailDeadLetters", "EmailReplyDeadLetters"):
         assert ("ApproximateNumberOfMessagesVisible", as_key({"Fn::GetAtt": [queue, "QueueName"]})) in watched
     for table in ("ConversationsTable", "MessagesTable", "MessageIdsTable", "ConnectionsTable", "RosterTable"):
         assert {("ReadThrottleEvents", as_key({"Ref": table})),

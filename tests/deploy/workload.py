@@ -27,6 +27,10 @@ from tests.helpers import sns_event
 STACK = "switchboard-test"
 
 
+def consumer(name: str) -> Any:
+    return next(c for c in chalice_consumers(app_module.app, app_module) if c.name == name)
+
+
 class Workload:
     """Drives every entry point once with real effects, and keeps what it reached."""
 
@@ -93,6 +97,7 @@ class Workload:
         receipt = self.call("GET", "/v1/visitors/{visitor_id}/erasure-receipt", token=admin, visitor_id=visitor_id)
         assert len(receipt["further_parts"]) == 1
         self.verified_visitor_erased_mid_chat()
+        self.email_channel()
         self.call("DELETE", "/v1/agents/{agent_id}", token=admin, agent_id=lee["agent_id"])
         self.jobs()
         self.power_taken_away()
@@ -303,8 +308,7 @@ class Workload:
         """The right of access: the bundle built by the export consumer, downloaded through our route."""
         accepted = self.call("POST", "/v1/visitors/{visitor_id}/access-exports", token=self.admin,
                              visitor_id=visitor_id)
-        [consumer] = chalice_consumers(app_module.app, app_module)
-        assert deliver_once(consumer, boto3.client("sqs")) == 1
+        assert deliver_once(consumer("audit_export"), boto3.client("sqs")) == 1
         route = "/v1/visitors/{visitor_id}/access-exports/{export_id}"
         assert self.call("GET", route, token=self.admin, visitor_id=visitor_id,
                          export_id=accepted["export_id"])["status"] == "ready"
@@ -322,11 +326,37 @@ class Workload:
         assert run_job("reconcile-capacity")["loads_repaired"] == 1
 
 
+    def email_channel(self) -> None:
+        """An email in (SES stores it in the inbound bucket, which notifies the inbound queue), answered
+        by an agent (the replies queue sends it), and the visitor's reply to the reply address."""
+        from moto.ses.models import ses_backends
+
+        from chalicelib.email_channel.addresses import inbound_address
+        from tests.email_mail import email
+
+        ses = ses_backends[ACCOUNT][REGION]
+        already = len(ses.sent_messages)
+        pat = agent(self.api, self.tenant, "pat@acme.com")
+        pat.send(action="presence.set", status="online")
+        s3, sqs = boto3.client("s3"), boto3.client("sqs")
+        bucket = f"{STACK}-inbound-mail-{ACCOUNT}"
+        s3.put_object(Bucket=bucket, Key="m1", Body=email(inbound_address(self.tenant["tenant_id"]), "Hello by mail",
+                                                          sender="erin@example.org"))
+        assert deliver_once(consumer("inbound_email"), sqs) == 1
+        [assigned] = pat.of_type("conversation.assigned")
+        pat.send(action="message.send", conversation_id=assigned["conversation_id"], client_msg_id="p1", text="Hi!")
+        assert deliver_once(consumer("send_email_replies"), sqs) == 1
+        [reply] = ses.sent_messages[already:]
+        reply_to = message_from_string(reply.raw_data)["Reply-To"]
+        s3.put_object(Bucket=bucket, Key="m2", Body=email(reply_to, "Thanks", sender="erin@example.org"))
+        assert deliver_once(consumer("inbound_email"), sqs) == 1
+        app_module.websocket_disconnect(ws_event("$disconnect", pat.connection_id), None)
+
     def mail(self) -> None:
         """The survey email's one-click unsubscribe, and SES reporting a complaint about the address."""
         from moto.ses.models import ses_backends
 
-        [sent] = ses_backends[ACCOUNT][REGION].sent_messages
+        [sent] = [m for m in ses_backends[ACCOUNT][REGION].sent_messages if "List-Unsubscribe" in m.raw_data]
         link = message_from_string(sent.raw_data)["List-Unsubscribe"].strip("<>")
         token = link.rsplit("/", 1)[1]
         self.call("GET", "/v1/unsubscribe/{unsubscribe_token}", unsubscribe_token=token)

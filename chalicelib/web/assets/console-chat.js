@@ -3,6 +3,7 @@
 // "sending", until its ack; someone else's conversation is read only. What people wrote and their
 // names are data (translate="no"); the labels of the bot and the system are the interface's.
 import {CannedSuggestions} from "./console-canned.js";
+import {emailMark, isEmail} from "./console-email.js";
 import {SUPERVISING_ROLES} from "./console-roles.js";
 import {el, insertBySeq, replace} from "./dom.js";
 import {format, t} from "./i18n.js";
@@ -50,7 +51,8 @@ export class ChatPanel {
     this.title = el("h2", {id: "chat-title", translate: "no"}, this.conversations.label(entry));
     const status = entry.closed ? statusText("closed", entry.item.resolution) : statusText(entry.item.status);
     replace(this.section,
-      el("header", {class: "chat-header"}, this.title, el("span", {id: "chat-status", class: "status"}, status)),
+      el("header", {class: "chat-header"}, this.title, isEmail(entry.item) ? emailMark() : null,
+         el("span", {id: "chat-status", class: "status"}, status)),
       this.messages, this.typingLine, this.canned.element(),
       el("form", {id: "composer", class: "composer", onsubmit: (event) => { event.preventDefault(); this.send(entry); }},
          this.reply, el("button", {type: "submit", id: "send", disabled: !mine}, t("console-chat.send"))),
