@@ -237,7 +237,8 @@ def test_an_answer_to_a_visitor_who_left_goes_by_email_and_their_reply_comes_bac
     # The visitor answers the email (to the reply address): back in the same conversation, live.
     receive(email(mail["Reply-To"], "收到，谢谢！", subject=f"Re: {mail['Subject']}", In_Reply_To=mail["Message-ID"]))
     [frame] = [f for f in sam.new_frames() if f["type"] == "message.new"]
-    assert frame["conversation_id"] == conversation_id and frame["text"] == "收到，谢谢！" and frame["channel"] == "email"
+    assert frame["conversation_id"] == conversation_id and frame["channel"] == "email"
+    assert frame["text"] == "收到，谢谢！"
 
 
 def test_the_email_costs_the_message_path_one_queue_send_and_nothing_more(api: Api, tenant: dict, sam: Party):
@@ -263,4 +264,5 @@ def test_settings_show_the_inbound_address_read_only(api: Api, tenant: dict):
     assert refused.status_code == 400 and "inbound_email_address" in refused.json_body["error"]["message"]
     changed = api.call("PUT", "/v1/settings", {"bot_enabled": False}, token=tenant["admin_token"]).json_body
     assert changed["inbound_email_address"] == settings["inbound_email_address"]
-    assert "inbound_email_address" not in json.dumps(all_items()["switchboard-test-tenants"], default=repr)  # derived, not stored
+    # Derived, never stored.
+    assert "inbound_email_address" not in json.dumps(all_items()["switchboard-test-tenants"], default=repr)

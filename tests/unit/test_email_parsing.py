@@ -38,7 +38,8 @@ def test_a_chinese_subject_in_encoded_words_and_a_chinese_name_are_decoded():
 
 
 @pytest.mark.parametrize("text, new", [
-    ("Thanks, that works.\n\nOn Mon, Dec 7, 2026 at 10:00 AM Shop <s@x.org> wrote:\n> Hello\n> more", "Thanks, that works."),
+    ("Thanks, that works.\n\nOn Mon, Dec 7, 2026 at 10:00 AM Shop <s@x.org> wrote:\n> Hello\n> more",
+     "Thanks, that works."),
     ("Great!\n\n> quoted line\n> another", "Great!"),
     ("好的，谢谢。\n\n在 2026年12月7日 星期一 10:00，客服 <s@x.org> 写道：\n> 您好", "好的，谢谢。"),
     ("收到\n\n2026年12月7日 10:00，客服 <s@x.org> 写道：\n> 您好", "收到"),
