@@ -10,7 +10,7 @@ from .parsing import ParsedMail
 
 DropReason = Literal["auto_reply", "bounce", "mailing_list", "loop", "too_large", "malformed", "unknown_tenant",
                      "rate_limited", "visitor_erased", "duplicate", "empty", "spam"]
-OUR_HEADER = "x-switchboard-conversation"  # on every email we send: seen coming in, it is our own
+OUR_HEADER = "X-Switchboard-Conversation"  # on every email we send: seen coming in, it is our own
 _NULL_SENDERS = ("mailer-daemon", "postmaster")
 _BULK = frozenset({"bulk", "junk", "list", "auto_reply"})
 
@@ -25,7 +25,7 @@ def drop_reason(mail: ParsedMail) -> DropReason | None:
     if "FAIL" in (headers.get("x-ses-spam-verdict", "").upper(), headers.get("x-ses-virus-verdict", "").upper()):
         return "spam"
     ours = {runtime().config.inbound_domain, runtime().config.mail_from.rpartition("@")[2].strip(">").lower()}
-    if domain in ours or OUR_HEADER in headers:
+    if domain in ours or OUR_HEADER.lower() in headers:
         return "loop"
     if headers.get("auto-submitted", "no").lower() != "no" or "x-autoreply" in headers or "x-autorespond" in headers:
         return "auto_reply"

@@ -94,7 +94,7 @@ def test_the_agents_answer_is_a_threaded_reply_and_the_visitors_reply_continues_
     assert mail["In-Reply-To"] == "<first@example.org>" and mail["References"] == "<first@example.org>"
     assert mail["Message-ID"].endswith("@mail.switchboard.example>") and "Auto-Submitted" not in mail
     assert mail["Reply-To"] == reply_address(tenant["tenant_id"], conversation.conversation_id)
-    assert "Sam via Acme" in mail["From"]
+    assert "Sam via Acme" in mail["From"] and mail["X-Switchboard-Conversation"] == conversation.conversation_id
     assert "It ships <b>today</b> & tomorrow." in mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
     assert "&lt;b&gt;today&lt;/b&gt; &amp; tomorrow" in html and "<b>" not in html
