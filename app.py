@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from chalice import Chalice, Cron, Rate
 from chalice.app import CloudWatchEvent, SNSEvent, SQSEvent, WebsocketEvent
 
+from chalicelib.attachments import routes as attachment_routes
+from chalicelib.attachments.types import BINARY_TYPES as ATTACHMENT_TYPES
 from chalicelib.audit import routes as audit_routes
 from chalicelib.bot import routes as bot_routes
 from chalicelib.canned import routes as canned_routes
@@ -53,6 +55,9 @@ app.register_blueprint(survey_routes.bp)
 app.register_blueprint(mail_routes.bp)
 app.register_blueprint(report_routes.bp)
 app.register_blueprint(sso_routes.bp)
+app.register_blueprint(attachment_routes.bp)
+# Downloads answer the file's bytes: API Gateway passes them through only for binary media types.
+app.api.binary_types.extend(sorted(set(ATTACHMENT_TYPES) - set(app.api.binary_types)))
 app.register_blueprint(pages.bp)
 pages.answer_head_like_get(app)  # after every blueprint: each public GET gets its HEAD
 
@@ -139,6 +144,14 @@ def send_email_replies(event: SQSEvent) -> None:
     from chalicelib.email_channel.outbound import handle_reply_jobs
 
     handle_reply_jobs(record.body for record in event)
+
+
+# S3 tells this queue of every upload into the quarantine bucket: each is checked, then sealed or refused.
+@app.on_sqs_message(queue=get_config().attachment_upload_queue, batch_size=10)
+def attachment_uploads(event: SQSEvent) -> int:
+    from chalicelib.attachments.checking import handle_upload_events
+
+    return handle_upload_events(record.body for record in event)
 
 
 # SES's bounces and complaints (its configuration set publishes them to this topic): suppressed addresses.

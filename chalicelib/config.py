@@ -16,6 +16,10 @@ class Config:
     stack: str
     region: str
     export_bucket: str
+    # Attachments (docs/attachments.md): browsers upload into the quarantine bucket; what the check
+    # accepts is sealed into the attachments bucket.
+    upload_bucket: str
+    attachment_bucket: str
     # Where the app posts frames to clients (API Gateway Management API). On AWS:
     # https://{api-id}.execute-api.{region}.amazonaws.com/{stage}; locally the gateway's.
     ws_management_endpoint: str
@@ -50,6 +54,7 @@ class Config:
     connections_per_visitor: int  # open WebSocket connections at once
     ws_frames_per_second: int  # frames of every action on one WebSocket connection
     conversations_per_visitor_per_hour: int  # new conversations a visitor may open
+    attachments_per_visitor_per_hour: int  # uploads a visitor may start
     # Emails to visitors (docs/surveys.md, "Emails"), per UTC day; one over a cap is not sent.
     emails_per_address_per_day: int  # to one address, every tenant's together
     emails_per_tenant_per_day: int  # from one tenant, every address together
@@ -81,6 +86,10 @@ class Config:
     @property
     def audit_export_queue(self) -> str:
         return f"{self.stack}-audit-exports"
+
+    @property
+    def attachment_upload_queue(self) -> str:
+        return f"{self.stack}-attachment-uploads"
 
     @property
     def token_secret_id(self) -> str:
@@ -117,6 +126,8 @@ def get_config() -> Config:
         stack=stack,
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         export_bucket=os.environ.get("SWITCHBOARD_EXPORT_BUCKET", f"{stack}-exports"),
+        upload_bucket=os.environ.get("SWITCHBOARD_UPLOAD_BUCKET", f"{stack}-uploads"),
+        attachment_bucket=os.environ.get("SWITCHBOARD_ATTACHMENT_BUCKET", f"{stack}-attachments"),
         ws_management_endpoint=os.environ.get("SWITCHBOARD_WS_MANAGEMENT_ENDPOINT", ""),
         ws_public_url=os.environ.get("SWITCHBOARD_WS_URL", ""),
         agent_token_ttl_seconds=_int("SWITCHBOARD_AGENT_TOKEN_TTL", 3600),
@@ -143,6 +154,7 @@ def get_config() -> Config:
         connections_per_visitor=_int("SWITCHBOARD_CONNECTIONS_PER_VISITOR", 10),
         ws_frames_per_second=_int("SWITCHBOARD_WS_FRAMES_PER_SECOND", 20),
         conversations_per_visitor_per_hour=_int("SWITCHBOARD_CONVERSATIONS_PER_VISITOR_PER_HOUR", 10),
+        attachments_per_visitor_per_hour=_int("SWITCHBOARD_ATTACHMENTS_PER_VISITOR_PER_HOUR", 30),
         emails_per_address_per_day=_int("SWITCHBOARD_EMAILS_PER_ADDRESS_PER_DAY", 3),
         emails_per_tenant_per_day=_int("SWITCHBOARD_EMAILS_PER_TENANT_PER_DAY", 500),
         log_level=os.environ.get("SWITCHBOARD_LOG_LEVEL", "INFO").upper(),

@@ -13,6 +13,8 @@ os.environ.update({
     "AWS_REGION": "us-east-1",
     "SWITCHBOARD_STACK": "switchboard-test",
     "SWITCHBOARD_EXPORT_BUCKET": "switchboard-test-exports-123456789012",
+    "SWITCHBOARD_UPLOAD_BUCKET": "switchboard-test-uploads-123456789012",
+    "SWITCHBOARD_ATTACHMENT_BUCKET": "switchboard-test-attachments-123456789012",
     # moto's Management API answers on execute-api hosts; what is posted there is kept per connection.
     "SWITCHBOARD_WS_MANAGEMENT_ENDPOINT": "https://test.execute-api.us-east-1.amazonaws.com/dev",
     "SWITCHBOARD_WS_URL": "wss://test.execute-api.us-east-1.amazonaws.com/dev",

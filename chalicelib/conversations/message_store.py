@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -23,7 +24,7 @@ from ..reports import counters
 from ..runtime import runtime
 from ..storage.conversations import ConversationModel, MessageIdModel, MessageModel
 from ..storage.helpers import condition_failed, refusal_means, transaction
-from ..transcripts.cipher import Revealed, reveal, seal
+from ..transcripts.cipher import Revealed, reveal, seal, seal_attachments
 from . import assignment
 from .delivery import broadcast
 from .parties import Author, Frame, conversation_key
@@ -41,9 +42,11 @@ def post_as(conversation: ConversationModel, author: Author, client_msg_id: str,
 
 
 def store(conversation: ConversationModel, author: Author, client_msg_id: str,
-          text: str, channel: str | None = None) -> tuple[MessageModel, bool]:
+          text: str, attachments: Sequence[dict[str, Any]] = (),
+          channel: str | None = None) -> tuple[MessageModel, bool]:
     """The message under the conversation's next seq, and True; a client_msg_id stored before comes
-    back as that message, and False."""
+    back as that message, and False. `attachments`: the files it carries (attachments/service.py
+    refs_for_message), sealed with it."""
     key = conversation_key(conversation.tenant_id, conversation.conversation_id)
     for _ in range(MAX_SEND_ATTEMPTS):
         latest = None if conversation.status == "closed" else _latest(key)
@@ -59,6 +62,7 @@ def store(conversation: ConversationModel, author: Author, client_msg_id: str,
             raise RateLimited(f"More than {limit} messages a second; send it again in a moment with the same "
                               "client_msg_id.", retry_after=1)
         sealed = seal(conversation, seq, text)  # before any write: a key that cannot be opened writes nothing
+        files = seal_attachments(conversation, seq, list(attachments)) if attachments else None
         claim = _claim(key, client_msg_id, seq)
         if isinstance(claim, MessageModel):
             return claim, False
@@ -67,7 +71,9 @@ def store(conversation: ConversationModel, author: Author, client_msg_id: str,
                                    sender_name=None if author.kind == "visitor" else author.name,
                                    sealed=sealed.blob, key_version=sealed.key_version, client_msg_id=client_msg_id,
                                    sent_at=now, visitor_burst=bursts.get("visitor_burst"),
-                                   agent_burst=bursts.get("agent_burst"), channel=channel)
+                                   agent_burst=bursts.get("agent_burst"),
+                                   attachments_sealed=files.blob if files else None,
+                                   attachments_key_version=files.key_version if files else None, channel=channel)
             if _written(conversation, author, message):
                 return message, True
         time.sleep(random.uniform(0, 0.005))
@@ -210,8 +216,8 @@ def message_frame(conversation_id: str, message: MessageModel, content: Revealed
     frame = {"type": "message.new", "conversation_id": conversation_id, "seq": int(message.seq),
              "sender": {"kind": message.sender_kind, "id": message.sender_id, "name": message.sender_name},
              "text": content.text, "sent_at": iso(message.sent_at)}
-    if message.channel:
-        frame["channel"] = message.channel
+    if content.attachments:
+        frame["attachments"] = list(content.attachments)
     # Only a message that cannot be shown says why.
     if content.corrupted:
         frame["corrupted"] = True

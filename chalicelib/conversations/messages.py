@@ -2,6 +2,10 @@
 reconnecting client missed."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from ..attachments.service import refs_for_message
 from ..errors import InvalidInput
 from ..realtime.sender import sender
 from ..storage.connections import ConnectionModel
@@ -18,34 +22,38 @@ from .parties import Author, Frame, actor_of, conversation_for, other_party
 
 
 def send_message(connection: ConnectionModel, conversation_id: str | None, client_msg_id: str,
-                 text: str) -> None:
+                 text: str, attachment_ids: Sequence[str] = ()) -> None:
     """Store under the next gap-free seq, ack, deliver; a retried client_msg_id gets the same ack."""
     opened_with: Settings | None = None  # set only when this message opens the conversation
     if conversation_id is not None:
         conversation = conversation_for(connection, conversation_id)
+    elif attachment_ids:
+        raise InvalidInput("conversation_id: name the conversation the files were uploaded to")
     elif connection.kind == "visitor":
         conversation, opened_with = open_conversation(connection)
     else:
         raise InvalidInput("conversation_id: agents must name the conversation")
-    message, stored_now = store(conversation, Author.of(connection), client_msg_id, text)
+    attachments = refs_for_message(conversation, attachment_ids)  # one BatchGetItem, only with files
+    message, stored_now = store(conversation, Author.of(connection), client_msg_id, text, attachments)
     # The sender learns its message is safe before anything else happens.
     sender().send(connection.connection_id, {
         "type": "ack", "client_msg_id": client_msg_id,
         "conversation_id": conversation.conversation_id, "seq": int(message.seq)})
     if stored_now:
-        deliver_stored(conversation, message, text, opened_with, skip=connection.connection_id)
+        deliver_stored(conversation, message, text, opened_with, skip=connection.connection_id, attachments=attachments)
 
 
 def deliver_stored(conversation: ConversationModel, message: MessageModel, text: str,
-                   opened_with: Settings | None = None, skip: str | None = None) -> None:
+                   opened_with: Settings | None = None, skip: str | None = None,
+                   attachments: Sequence[dict[str, Any]] = ()) -> None:
     """What follows a message stored for the first time (from a socket or an email): delivered to the
     parties; an agent's goes out by email too when the visitor is answered that way; the bot answers,
     or the opening message routes the conversation."""
-    reached = broadcast(conversation, message_frame(conversation.conversation_id, message, Revealed(text)),
-                        skip=skip)
+    reached = broadcast(conversation, message_frame(conversation.conversation_id, message,
+                                                    Revealed(text, attachments=tuple(attachments))), skip=skip)
     if message.sender_kind == "agent":
         email_replies.queue_if_away(conversation, message, visitor_here=bool(reached.get("visitor")))
-    if conversation.status == "bot":
+    if conversation.status == "bot" and text:
         bot_turn(conversation, message.client_msg_id or f"seq:{message.seq}", text)
     elif int(message.seq) == 1 and conversation.status == "queued":
         # The opening message routes the conversation, also when it is a retry after a failure

@@ -145,6 +145,8 @@ def transcript_text(transcript: s.Transcript) -> str:
         first, *rest = text.split("\n")
         lines.append(f"[{m.sent_at}] #{m.seq} {who}: {first}")
         lines += [f"    {line}" for line in rest]
+        lines += [f"    [file: {a.filename}, {a.content_type}, {a.size} bytes, {a.attachment_id}]"
+                  for a in m.attachments]
     return "\n".join(lines) + "\n"
 
 
@@ -153,4 +155,5 @@ def _message_out(conversation: ConversationModel, message: MessageModel) -> s.Me
     return s.MessageOut(seq=int(message.seq),
                         sender=s.Sender(kind=message.sender_kind, id=message.sender_id, name=message.sender_name),
                         text=content.text, sent_at=iso(message.sent_at), corrupted=content.corrupted,
-                        redacted=content.redacted)
+                        redacted=content.redacted,
+                        attachments=[s.AttachmentRef.model_validate(ref) for ref in content.attachments])

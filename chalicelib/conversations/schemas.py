@@ -139,6 +139,14 @@ class Sender(Output):
     name: str | None
 
 
+class AttachmentRef(Output):
+    """A file sent with a message: download it with GET /v1/attachments/{attachment_id}."""
+    attachment_id: str
+    filename: str
+    content_type: str
+    size: int
+
+
 class MessageOut(Output):
     seq: int
     sender: Sender
@@ -146,6 +154,7 @@ class MessageOut(Output):
     sent_at: str
     corrupted: bool = Field(default=False, description="the stored ciphertext failed its integrity check")
     redacted: bool = Field(default=False, description="its key was destroyed: visitor erasure or retention")
+    attachments: list[AttachmentRef] = Field(default_factory=list, description="the files sent with it")
 
 
 class MessageList(Page):

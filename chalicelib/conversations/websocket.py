@@ -142,7 +142,7 @@ def _failure_frame(exc: Exception, action: str, ref: str | None,
 
 # Each action: who may send it (None: both parties) and what it does.
 def _send(connection: ConnectionModel, frame: frames.MessageSend) -> Reply:
-    messages.send_message(connection, frame.conversation_id, frame.client_msg_id, frame.text)
+    messages.send_message(connection, frame.conversation_id, frame.client_msg_id, frame.text, frame.attachment_ids)
     return []
 
 

@@ -21,7 +21,14 @@ class MessageSend(ClientFrame):
     action: Literal["message.send"]
     conversation_id: Id | None = None
     client_msg_id: Annotated[str, Field(min_length=1, max_length=64)]
-    text: Annotated[str, Field(min_length=1, max_length=4000)]
+    text: Annotated[str, Field(max_length=4000)] = ""
+    attachment_ids: Annotated[list[Id], Field(max_length=10)] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _says_something(self) -> MessageSend:
+        if not self.text and not self.attachment_ids:
+            raise ValueError("text: 1 to 4000 characters (may be empty only with attachment_ids)")
+        return self
 
 
 class Typing(ClientFrame):

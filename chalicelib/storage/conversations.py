@@ -130,6 +130,8 @@ class ConversationModel(TableModel):
     labels_version = NumberAttribute(default=0)
     # Private notes written so far (notes are items of their own; the count bounds them).
     note_count = NumberAttribute(default=0)
+    # Files attached so far, pending ones included (attachments/uploads.py; the count bounds them).
+    attachment_count = NumberAttribute(null=True)
     queue_index = QueueIndex()
     visitor_index = VisitorConversationsIndex()
     agent_index = AgentConversationsIndex()
@@ -155,6 +157,10 @@ class MessageModel(TableModel):
     key_version = NumberAttribute()  # which of the conversation's data_keys sealed it
     client_msg_id = UnicodeAttribute(null=True)
     sent_at = UTCDateTimeAttribute()
+    # The files sent with it, [{attachment_id, filename, content_type, size}] as JSON sealed like the text
+    # (transcripts/cipher.py seal_attachments); absent when none.
+    attachments_sealed = BinaryAttribute(null=True, legacy_encoding=False)
+    attachments_key_version = NumberAttribute(null=True)
     # Each party's messages in the current one-second window up to and including this one,
     # "window#count", carried from the message before: exact, since a message is written only on the
     # one it was counted from (the messages-per-second limit, at no extra request).

@@ -13,6 +13,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 
 from ..i18n import Locale, text
 
+# The most any tenant may allow per file: a download is fetched in ranges (docs/attachments.md), and the
+# check seals a whole file in one invocation.
+MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
@@ -61,6 +64,7 @@ def _check_prechat(fields: list[PrechatField]) -> list[PrechatField]:
 
 
 Timezone = Annotated[str, Field(max_length=64), AfterValidator(_check_timezone)]
+AttachmentsMaxBytes = Annotated[int, Field(ge=1024, le=MAX_ATTACHMENT_BYTES)]
 DayRanges = Annotated[list[list[str]], Field(max_length=12), AfterValidator(_check_ranges)]
 BusinessHours = dict[Day, DayRanges]
 Origin = Annotated[str, Field(max_length=200), AfterValidator(_check_origin)]
@@ -141,6 +145,9 @@ class Settings(BaseModel):
         default="en", description="the language of the widget and of visitor texts when neither the page "
                                   "(data-locale) nor the visitor's browser names one Switchboard speaks")
     widget: WidgetStyle = Field(default_factory=WidgetStyle, description="replaced whole by PUT /v1/settings")
+    attachments_max_bytes: AttachmentsMaxBytes = Field(
+        default=10 * 1024 * 1024, description="the largest file a visitor or agent may attach, in bytes "
+                                              f"(1 KiB .. {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MiB)")
     identity_verification: bool = Field(
         default=False, description="read-only: an identity secret is set (POST /v1/identity-secret); "
                                    "the secret itself is never shown again")

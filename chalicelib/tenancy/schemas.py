@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 
 from ..i18n import Locale
-from ..storage.settings import BusinessHours, HandoffPhrases, Origin, Timezone, WidgetStyle
+from ..storage.settings import AttachmentsMaxBytes, BusinessHours, HandoffPhrases, Origin, Timezone, WidgetStyle
 from ..web.schemas import Email, Input, Output, Page, PatchInput, Team
 
 Role = Literal["admin", "supervisor", "agent", "compliance"]
@@ -171,6 +171,7 @@ class SettingsPatch(PatchInput):
     remember_device_days: Annotated[int, Field(ge=0, le=90)] | None = None
     default_locale: Locale | None = None
     widget: WidgetStyle | None = None
+    attachments_max_bytes: AttachmentsMaxBytes | None = None
 
 
 # --- Rotations ----------------------------------------------------------------------------

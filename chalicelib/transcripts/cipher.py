@@ -33,6 +33,8 @@ class Revealed:
     text: str | None
     corrupted: bool = False
     redacted: bool = False
+    # The files sent with a message: [{attachment_id, filename, content_type, size}] (empty when none).
+    attachments: tuple[dict[str, Any], ...] = ()
 
 
 def _place(conversation: ConversationModel, seq: int) -> bytes:
@@ -43,18 +45,29 @@ def _comment_place(conversation: ConversationModel) -> bytes:
     return f"switchboard.survey-comment.v1|{conversation.tenant_id}|{conversation.conversation_id}".encode()
 
 
+def seal_bytes(key: bytes, place: bytes, data: bytes) -> bytes:
+    """nonce || ciphertext+tag of data under a conversation key (key_ring().sealing_key), bound to place."""
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, data, place)
+
+
+def open_bytes(key: bytes, place: bytes, blob: bytes) -> bytes:
+    try:
+        return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], place)
+    except (InvalidTag, ValueError):
+        raise Corrupted(f"{place.decode()} does not open") from None
+
+
 def _seal(conversation: ConversationModel, place: bytes, text: str) -> Sealed:
     key = key_ring().sealing_key(conversation)
-    nonce = os.urandom(NONCE_BYTES)
-    return Sealed(nonce + AESGCM(key.secret).encrypt(nonce, text.encode(), place), key.version)
+    return Sealed(seal_bytes(key.secret, place, text.encode()), key.version)
 
 
 def _open(conversation: ConversationModel, place: bytes, sealed: Sealed) -> str:
-    key = key_ring().opening_key(conversation, sealed.key_version)
-    nonce, body = sealed.blob[:NONCE_BYTES], sealed.blob[NONCE_BYTES:]
+    plaintext = open_bytes(key_ring().opening_key(conversation, sealed.key_version), place, sealed.blob)
     try:
-        return AESGCM(key).decrypt(nonce, body, place).decode()
-    except (InvalidTag, ValueError, UnicodeDecodeError):
+        return plaintext.decode()
+    except UnicodeDecodeError:
         raise Corrupted(f"{place.decode()} does not open") from None
 
 
@@ -74,9 +87,28 @@ def seal(conversation: ConversationModel, seq: int, text: str) -> Sealed:
     return _seal(conversation, _place(conversation, seq), text)
 
 
+# The files a message carries (their names are personal data) are sealed apart from its text, bound to
+# the same seq, under the same conversation key: shredded with it.
+def _attachments_place(conversation: ConversationModel, seq: int) -> bytes:
+    return f"switchboard.message-attachments.v1|{conversation.tenant_id}|{conversation.conversation_id}|{seq}".encode()
+
+
+def seal_attachments(conversation: ConversationModel, seq: int, attachments: list[dict[str, Any]]) -> Sealed:
+    return _seal(conversation, _attachments_place(conversation, seq), json.dumps(attachments))
+
+
 def reveal(conversation: ConversationModel, message: MessageModel) -> Revealed:
     seq = int(message.seq)
-    return _reveal(conversation, _place(conversation, seq), Sealed(message.sealed, int(message.key_version)), seq=seq)
+    revealed = _reveal(conversation, _place(conversation, seq), Sealed(message.sealed, int(message.key_version)),
+                       seq=seq)
+    if message.attachments_sealed is None or revealed.text is None:
+        return revealed
+    listed = _reveal(conversation, _attachments_place(conversation, seq),
+                     Sealed(message.attachments_sealed, int(message.attachments_key_version or 0)), seq=seq,
+                     attachments=True)
+    if listed.text is None:
+        return listed
+    return Revealed(revealed.text, attachments=tuple(json.loads(listed.text)))
 
 
 # A visitor's survey comment is their own words too: sealed like their messages, shredded with them.

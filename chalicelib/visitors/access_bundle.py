@@ -5,7 +5,8 @@
     conversations/<id>.json   every conversation: its metadata and its messages, decrypted
     surveys.json          the satisfaction surveys sent and the answers (comments decrypted)
     audit-events.jsonl    the audit events about the visitor or one of their conversations, as chained
-    attachments.json      the files they sent (none are held yet: #24 adds attachments; the hook is here)
+    attachments.json      the files of their conversations, as metadata (name, type, size, who sent it); the
+                          bytes are not included (each is downloadable through the API while the keys live)
     manifest.json         signed (kind "access_manifest"): every other file's name, SHA-256 and size
 
 A bundle is built in memory in one invocation and served by one Lambda answer, so it is bounded
@@ -24,6 +25,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
+from ..attachments.service import listed_for
 from ..audit.chain import ALGORITHM
 from ..audit.exports import ExportRefused
 from ..audit.signing import audit_signer
@@ -54,7 +56,7 @@ live chat, as you asked under your right of access.
                            and every message, in order
   surveys.json             the satisfaction surveys you were sent and your answers
   audit-events.jsonl       the record of every access to and change of your data, one event a line
-  attachments.json         files you sent in the chat (none are kept at present)
+  attachments.json         the files sent in your conversations: name, type, size and who sent them
   manifest.json            the list of these files with a fingerprint (SHA-256) of each, signed by
                            the chat service, so anyone can check that nothing was changed, added or
                            left out
@@ -68,7 +70,8 @@ Your data was erased on {erased_at}: the keys that opened your messages were des
 text can never be read again, by anyone. What remains is shown: the facts that the conversations
 took place, and the record of the erasure.
 """
-ATTACHMENTS_NOTE = "No attachments are kept: the chat does not store files yet."
+ATTACHMENTS_NOTE = ("The files sent in these conversations, as metadata; the files themselves are not in this "
+                    "bundle. A file whose conversation was erased or expired can no longer be opened by anyone.")
 
 
 @dataclass(frozen=True)
@@ -114,8 +117,9 @@ def build_bundle(request: BundleRequest) -> bytes:
 
 
 def attachments_section(tenant_id: str, conversations: list[ConversationModel]) -> dict[str, Any]:
-    """The hook for #24: the visitor's attachments (each then a file under attachments/). None exist yet."""
-    return {"attachments": [], "note": ATTACHMENTS_NOTE}
+    """The files of the visitor's conversations (theirs and the agents'), metadata only."""
+    return {"attachments": [entry for conversation in conversations for entry in listed_for(conversation)],
+            "note": ATTACHMENTS_NOTE}
 
 
 def events_about(tenant_id: str, subjects: list[str]) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ In order, so that a failure part-way leaves nothing readable and a repeat finish
    conversation is opened for them, their tokens stop working, and their user id finds nothing);
 2. their open WebSocket connections are closed (one that cannot be reached is logged, not fatal);
 3. each of their conversations is closed if open and loses its own wrapped keys, so no container
-   holding a cached visitor key can open it either;
+   holding a cached visitor key can open it either (its sealed files are deleted too: unreadable already);
 4. once all that is done, a signed receipt naming the keys and records destroyed goes on the trail
    (erasure_receipt.py; in numbered parts when it outgrows one audit event).
 """
@@ -17,6 +17,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import size
 
 from ..access.principals import Principal
+from ..attachments.service import delete_files
 from ..audit.trail import record_event
 from ..clock import iso
 from ..conversations.closing import end
@@ -51,6 +52,7 @@ def erase(principal: Principal, visitor_id: str) -> s.ErasureOut:
             sender().disconnect(connection_id)
         for conversation in ConversationModel.visitor_index.query(f"{principal.tenant_id}#{visitor_id}"):
             shredded += _shred(conversation, principal.actor)
+            delete_files(conversation)  # unreadable once shredded; this frees the space
             conversation_ids.append(conversation.conversation_id)
         finished = True
     finally:

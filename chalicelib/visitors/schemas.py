@@ -134,6 +134,8 @@ class WidgetConfig(WidgetStyle):
     offline_message: str | None = Field(description="the tenant's own offline text; null: the widget's own, "
                                                     "in the visitor's language")
     survey_question: str | None = Field(description="the tenant's own survey question; null: the widget's own")
+    attachments_max_bytes: int = Field(description="the largest file a visitor may attach, in bytes")
+    attachment_types: list[str] = Field(description="the media types a file may have (checked again from its bytes)")
 
 
 class WidgetEmbed(Output):

@@ -12,6 +12,7 @@ from chalice import Response
 
 from ..access import visitor_limits
 from ..access.principals import Principal
+from ..attachments.types import ALLOWED
 from ..conversations.hours import is_open
 from ..runtime import runtime
 from ..storage.settings import Settings
@@ -30,7 +31,8 @@ def widget_config(widget_key: str, source_ip: str) -> Response:
         **settings.widget.model_dump(mode="json"), default_locale=settings.default_locale,
         open=is_open(settings, runtime().clock.utcnow()),
         # The tenant's own words, or null: the widget then says its own in the visitor's language.
-        offline_message=settings.offline_message, survey_question=settings.survey_question)
+        offline_message=settings.offline_message, survey_question=settings.survey_question,
+        attachments_max_bytes=settings.attachments_max_bytes, attachment_types=sorted(ALLOWED))
     return Response(body=config.model_dump(mode="json"),
                     headers={"Content-Type": "application/json",
                              "Cache-Control": f"public, max-age={CONFIG_MAX_AGE_SECONDS}"})

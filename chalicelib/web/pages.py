@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 from collections.abc import Callable
 from functools import cache
@@ -43,14 +44,27 @@ _WIDGET_KEY = re.compile(r"^wk\.[A-Za-z0-9_]{1,64}\.[A-Za-z0-9_-]{1,64}$")
 def content_security_policy(*, frames: str = "'none'", framed_by: str = "'none'") -> str:
     """frames: what the page may show in a frame (the console: the widget's live preview, /demo);
     framed_by: who may show the page in a frame (the demo page: the console, same origin only)."""
-    connect = ["'self'"]
+    connect = ["'self'", *upload_origins()]
     ws_url = get_config().ws_public_url
     if ws_url:
         parts = urlsplit(ws_url)
         connect.append(f"{parts.scheme}://{parts.netloc}")
-    return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    # blob: the attachments the console fetched with its token, shown from object URLs.
+    return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
             f"connect-src {' '.join(connect)}; frame-src {frames}; base-uri 'none'; form-action 'none'; "
             f"frame-ancestors {framed_by}")
+
+
+def upload_origins() -> list[str]:
+    """Where a browser posts attachment bytes (presigned S3 POSTs to the upload bucket): the embedded
+    S3 locally (boto3's AWS_ENDPOINT_URL), else the bucket's global and regional hosts."""
+    config = get_config()
+    local = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    if local:
+        parts = urlsplit(local)
+        return [f"{parts.scheme}://{parts.netloc}"]
+    bucket = config.upload_bucket
+    return [f"https://{bucket}.s3.amazonaws.com", f"https://{bucket}.s3.{config.region}.amazonaws.com"]
 
 
 @cache

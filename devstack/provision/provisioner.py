@@ -15,7 +15,7 @@ from .template import Template, load_template
 
 
 def _creation_order(resources: dict[str, Any], aws_only: frozenset[str] = frozenset()) -> list[str]:
-    """`aws_only`: resources of the template not made locally; depending on one waits for nothing here."""
+    """`aws_only`: resources not provisioned here, whose dependants wait for nothing locally."""
     graph: dict[str, set[str]] = {}
     for logical_id, resource in resources.items():
         depends_on = resource.get("DependsOn", [])
@@ -64,7 +64,9 @@ class ProvisionedStack:
 
     def env(self) -> dict[str, str]:
         """The environment the Chalice functions read their resource names from."""
-        return {"SWITCHBOARD_STACK": self.stack, "SWITCHBOARD_EXPORT_BUCKET": self.outputs["ExportBucketName"]}
+        return {"SWITCHBOARD_STACK": self.stack, "SWITCHBOARD_EXPORT_BUCKET": self.outputs["ExportBucketName"],
+                "SWITCHBOARD_UPLOAD_BUCKET": self.outputs["UploadBucketName"],
+                "SWITCHBOARD_ATTACHMENT_BUCKET": self.outputs["AttachmentBucketName"]}
 
 
 def provision(

@@ -25,7 +25,8 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
 # stood in for by POST /dev/ses-events) and entries without a Type, which complete a resource
 # Chalice generates (`make package` merges the two) and exist only on AWS with the functions.
 # Bucket policies too: moto applies them without their conditions, so the TLS-only deny would refuse
-# every request, and the local stack speaks plain HTTP anyway.
+# every request, and the local stack speaks plain HTTP anyway. Queue policies too: moto's SQS takes any
+# sender, S3's notifications included.
 AWS_ONLY_MARK = "(completes a Chalice resource)"
 AWS_ONLY = frozenset({AWS_ONLY_MARK, "AWS::CloudWatch::Alarm", "AWS::Logs::LogGroup", "AWS::Logs::MetricFilter",
                       "AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::IAM::Policy",

@@ -30,6 +30,21 @@ def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _notifications(config: dict[str, Any]) -> dict[str, Any]:
+    """CFN's QueueConfigurations ({Event, Queue, Filter: {S3Key: {Rules}}}) as the API takes them
+    ({Events: [...], QueueArn, Filter: {Key: {FilterRules}}})."""
+    def queue(entry: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"Events": [entry["Event"]], "QueueArn": entry["Queue"]}
+        if "Filter" in entry:
+            out["Filter"] = {"Key": {"FilterRules": entry["Filter"]["S3Key"]["Rules"]}}
+        return out
+
+    unsupported = config.keys() - {"QueueConfigurations"}
+    if unsupported:
+        raise ValueError(f"unsupported bucket notifications: {sorted(unsupported)}")
+    return {"QueueConfigurations": [queue(entry) for entry in config["QueueConfigurations"]]}
+
+
 def _configure_bucket(s3: Any, name: str, props: dict[str, Any]) -> None:
     if "VersioningConfiguration" in props:
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
@@ -46,15 +61,15 @@ def _configure_bucket(s3: Any, name: str, props: dict[str, Any]) -> None:
         s3.put_public_access_block(
             Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
         )
+    if "CorsConfiguration" in props:
+        # CFN's "MaxAge" and "Id" are the API's "MaxAgeSeconds" and "ID".
+        renamed = {"MaxAge": "MaxAgeSeconds", "Id": "ID"}
+        rules = [{renamed.get(key, key): value for key, value in rule.items()}
+                 for rule in props["CorsConfiguration"]["CorsRules"]]
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
     if "NotificationConfiguration" in props:
         s3.put_bucket_notification_configuration(
             Bucket=name, NotificationConfiguration=_notifications(props["NotificationConfiguration"]))
-
-
-def _notifications(notifications: dict[str, Any]) -> dict[str, Any]:
-    """CFN's queue notifications as the API takes them: "Event" is "Events" (a list), "Queue" "QueueArn"."""
-    return {"QueueConfigurations": [{"Events": [entry["Event"]], "QueueArn": entry["Queue"]}
-                                    for entry in notifications.get("QueueConfigurations", [])]}
 
 
 def _provision_bucket(ctx: Context, logical_id: str, props: dict[str, Any]) -> Resource:
@@ -79,7 +94,7 @@ RESOURCE_TYPES = {
         frozenset({
             "BucketName", "ObjectLockEnabled", "ObjectLockConfiguration", "VersioningConfiguration",
             "LifecycleConfiguration", "BucketEncryption", "PublicAccessBlockConfiguration",
-            "NotificationConfiguration",
+            "CorsConfiguration", "NotificationConfiguration",
         }),
         _provision_bucket,
     ),

@@ -10,7 +10,8 @@ from pathlib import Path
 from tests.deploy.conftest import DEPLOY_BIN, ROOT, functions
 
 # What only the deployed stack can tell a function: names and URLs of its own resources.
-SET_BY_THE_STACK = {"SWITCHBOARD_STACK", "SWITCHBOARD_EXPORT_BUCKET", "SWITCHBOARD_WS_URL",
+SET_BY_THE_STACK = {"SWITCHBOARD_STACK", "SWITCHBOARD_EXPORT_BUCKET", "SWITCHBOARD_UPLOAD_BUCKET",
+                    "SWITCHBOARD_ATTACHMENT_BUCKET", "SWITCHBOARD_WS_URL",
                     "SWITCHBOARD_WS_MANAGEMENT_ENDPOINT", "SWITCHBOARD_PUBLIC_URL", "SWITCHBOARD_MAIL_FROM",
                     "SWITCHBOARD_LOG_LEVEL", "SWITCHBOARD_INBOUND_DOMAIN"}
 # Tunables whose defaults are the production values (docs/deploy.md lists them).
@@ -25,13 +26,13 @@ TUNABLES = {"SWITCHBOARD_AGENT_TOKEN_TTL", "SWITCHBOARD_VISITOR_TOKEN_TTL", "SWI
             "SWITCHBOARD_VISITOR_SOURCE_REQUESTS_PER_MINUTE", "SWITCHBOARD_TENANT_NEW_VISITORS_PER_MINUTE",
             "SWITCHBOARD_TENANT_OPEN_VISITOR_CONVERSATIONS", "SWITCHBOARD_VISITOR_SESSION_MAX_SECONDS",
             "SWITCHBOARD_WS_FRAMES_PER_SECOND", "SWITCHBOARD_EXPORT_EVENTS_PER_CHUNK",
-            "SWITCHBOARD_SWEEP_ITEMS_PER_RUN", "SWITCHBOARD_INBOUND_EMAILS_PER_SENDER_PER_HOUR",
-            "SWITCHBOARD_INBOUND_EMAILS_PER_TENANT_PER_HOUR",
+            "SWITCHBOARD_SWEEP_ITEMS_PER_RUN", "SWITCHBOARD_ATTACHMENTS_PER_VISITOR_PER_HOUR",
+            "SWITCHBOARD_INBOUND_EMAILS_PER_SENDER_PER_HOUR", "SWITCHBOARD_INBOUND_EMAILS_PER_TENANT_PER_HOUR",
             # Local stack and tests only (http://127.0.0.1 for the test issuer); never set deployed.
             "SWITCHBOARD_OUTBOUND_ALLOW_LOOPBACK"}
 FUNCTIONS = {"APIHandler", "WebsocketConnect", "WebsocketMessage", "WebsocketDisconnect", "RerouteStale",
              "Retention", "SendSurveys", "AuditVerify", "AuditExport", "ReconcileCapacity", "SesFeedback",
-             "AuditLoginFailures", "InboundEmail", "SendEmailReplies"}
+             "AuditLoginFailures", "AttachmentUploads", "InboundEmail", "SendEmailReplies"}
 
 
 def test_cfn_lint_finds_nothing_in_the_merged_template(build: Path):
@@ -77,9 +78,14 @@ def test_only_the_functions_that_walk_an_audit_chain_may_run_for_lambdas_fifteen
     # would stop an export at about fifty thousand events.
     timeouts = {name: properties["Timeout"] for name, properties in functions(resources).items()}
     assert timeouts.pop("AuditExport") == timeouts.pop("AuditVerify") == 900
+    # An upload's check reads and seals a file of up to 25 MiB; a claim on it outlives the function.
+    from chalicelib.attachments.checking import CLAIM_SECONDS
+
+    assert timeouts.pop("AttachmentUploads") == 60 < CLAIM_SECONDS
     assert set(timeouts.values()) == {30}
     # Lambda refuses an SQS event source whose visibility timeout is shorter than the function's.
     assert resources["AuditExportQueue"]["Properties"]["VisibilityTimeout"] >= 900
+    assert resources["AttachmentUploadQueue"]["Properties"]["VisibilityTimeout"] >= 60
 
 
 SCHEDULED = {"RerouteStale", "Retention", "SendSurveys", "AuditVerify", "ReconcileCapacity", "AuditLoginFailures"}

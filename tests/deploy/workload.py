@@ -299,7 +299,8 @@ class Workload:
         run_job("audit-verify")
         accepted = self.call("POST", "/v1/audit/exports", {"from": "2000-01-01T00:00:00Z",
                                                            "to": "2100-01-01T00:00:00Z"}, token=self.admin)
-        assert deliver_once(consumer("audit_export"), boto3.client("sqs")) == 2  # one chunk of events, then completing the file
+        # One chunk of events, then completing the file.
+        assert deliver_once(consumer("audit_export"), boto3.client("sqs")) == 2
         ready = self.call("GET", "/v1/audit/exports/{export_id}", token=self.admin, export_id=accepted["export_id"])
         assert ready["status"] == "ready"
 

@@ -38,16 +38,26 @@ def test_only_the_console_frames_only_the_demo_page_of_its_own_origin(api, path,
     assert (directives["frame-src"], directives["frame-ancestors"]) == (frames, framed_by)
 
 
-def test_the_websocket_api_is_the_only_other_place_pages_may_connect_to(api, monkeypatch):
+def test_the_websocket_api_and_the_upload_bucket_are_the_only_other_places_pages_may_connect_to(api, monkeypatch):
     from chalicelib.config import get_config
 
     monkeypatch.setenv("SWITCHBOARD_WS_URL", "wss://abc123.execute-api.eu-west-1.amazonaws.com/prod")
+    monkeypatch.setenv("SWITCHBOARD_UPLOAD_BUCKET", "sb-uploads")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
     get_config.cache_clear()
     try:
         directives = csp_directives(api.call("GET", "/app"))
     finally:
         get_config.cache_clear()
-    assert directives["connect-src"] == "'self' wss://abc123.execute-api.eu-west-1.amazonaws.com"
+    # The uploads: attachments go from the browser straight to the upload bucket (presigned POSTs).
+    assert directives["connect-src"] == ("'self' https://sb-uploads.s3.amazonaws.com "
+                                         "https://sb-uploads.s3.eu-west-1.amazonaws.com "
+                                         "wss://abc123.execute-api.eu-west-1.amazonaws.com")
+    # Attachments fetched with the token show from object URLs.
+    assert directives["img-src"] == "'self' data: blob:"
 
 
 @pytest.mark.parametrize("path", ["/app", "/demo", "/demo?widget_key=wk.t_abc.Secret-_1"])

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from chalicelib.attachments.types import ALLOWED
 from chalicelib.runtime import runtime
 from chalicelib.storage.settings import Settings
 from devstack.harness import Api
@@ -92,7 +93,8 @@ def test_the_config_shows_the_style_and_nothing_else(api: Api, tenant: dict):
     answer = config(api, tenant["widget_key"])
     assert answer.status_code == 200, answer.body
     assert answer.json_body == {**STYLED, "color": "#0a7c42", "default_locale": "zh-CN", "open": True,
-                                "offline_message": "Back at nine.", "survey_question": None}
+                                "offline_message": "Back at nine.", "survey_question": None,
+                                "attachments_max_bytes": 10 * 1024 * 1024, "attachment_types": sorted(ALLOWED)}
     assert header(answer, "Cache-Control") == "public, max-age=60"
     assert header(answer, "Access-Control-Allow-Origin") == "*"
 

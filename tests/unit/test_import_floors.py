@@ -25,7 +25,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("web", "realtime"),
     ("audit",),
     ("transcripts", "bot", "canned", "reports", "mail"),
-    ("surveys",),
+    ("surveys", "attachments"),
     ("conversations",),
     ("visitors",),
     ("email_channel",),

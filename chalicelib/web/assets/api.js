@@ -57,6 +57,12 @@ const ERRORS = {
   access_export_expired: () => t("console-errors.access_export_expired"),
   widget_busy: () => t("console-errors.widget_busy"),
   origin_not_allowed: () => t("console-errors.origin_not_allowed"),
+  attachment_too_large: () => t("console-errors.attachment_too_large"),
+  attachment_not_ready: () => t("console-errors.attachment_not_ready"),
+  attachment_rejected: () => t("console-errors.attachment_rejected"),
+  attachment_not_found: () => t("console-errors.attachment_not_found"),
+  too_many_attachments: () => t("console-errors.too_many_attachments"),
+  range_not_satisfiable: () => t("console-errors.range_not_satisfiable"),
 };
 // The frame around a server message shown as it is: for the codes whose message names the field or the
 // part at fault, and for any code this console does not know ({message} is the server's words).

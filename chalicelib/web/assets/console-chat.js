@@ -2,6 +2,8 @@
 // responses) and the actions: transfer, escalate, close. A sent message shows at once, marked
 // "sending", until its ack; someone else's conversation is read only. What people wrote and their
 // names are data (translate="no"); the labels of the bot and the system are the interface's.
+import {AttachmentApi, words} from "./attachments.js";
+import {Tray, attachmentList} from "./attachments-view.js";
 import {CannedSuggestions} from "./console-canned.js";
 import {emailMark, isEmail} from "./console-email.js";
 import {SUPERVISING_ROLES} from "./console-roles.js";
@@ -30,6 +32,8 @@ export class ChatPanel {
     this.me = conversations.me;
     this.pending = new Map();  // client_msg_id -> message node awaiting its ack
     this.canned = new CannedSuggestions(this.app.api, (text) => this.useCanned(text));
+    this.files = new AttachmentApi(document.baseURI, async () => this.app.api.token());
+    this.fileWords = words("console-attachments.");
   }
 
   // A new, empty panel for a newly drawn screen.
@@ -50,12 +54,15 @@ export class ChatPanel {
                                  onkeydown: (event) => this.replyKey(event, entry)});
     this.title = el("h2", {id: "chat-title", translate: "no"}, this.conversations.label(entry));
     const status = entry.closed ? statusText("closed", entry.item.resolution) : statusText(entry.item.status);
+    // Files go with my replies only: picked, dropped on the conversation, or pasted into the reply.
+    this.tray = mine ? new Tray(this.fileWords, this.files, () => entry.item.conversation_id) : null;
+    const composer = el("form", {id: "composer", class: "composer", onsubmit: (event) => { event.preventDefault(); this.send(entry); }},
+                        this.tray?.button, this.reply, el("button", {type: "submit", id: "send", disabled: !mine}, t("console-chat.send")));
+    this.tray?.listen([this.messages, composer], this.reply);
     replace(this.section,
       el("header", {class: "chat-header"}, this.title, isEmail(entry.item) ? emailMark() : null,
          el("span", {id: "chat-status", class: "status"}, status)),
-      this.messages, this.typingLine, this.canned.element(),
-      el("form", {id: "composer", class: "composer", onsubmit: (event) => { event.preventDefault(); this.send(entry); }},
-         this.reply, el("button", {type: "submit", id: "send", disabled: !mine}, t("console-chat.send"))),
+      this.messages, this.typingLine, this.canned.element(), this.tray?.element, composer,
       mine || SUPERVISING_ROLES.has(this.me.role) ? this.actions(entry, mine) : null);
     for (const message of [...entry.transcript.messages.values()]) this.drawMessage(entry, message);
   }
@@ -104,18 +111,20 @@ export class ChatPanel {
     if (!this.messages || this.conversations.selected !== entry.item.conversation_id) return;
     const kind = message.sender.kind;
     const node = this.messageNode(kind, message.sender.id === this.me.agent_id, this.senderName(entry, message),
-                                  this.textOf(message), message.sent_at, message.text !== null && message.text !== undefined);
+                                  this.textOf(message), message.sent_at, message.text !== null && message.text !== undefined,
+                                  message.attachments);
     if (message.sender.id === this.me.agent_id && message.seq <= entry.readSeq) this.seen(node);
     insertBySeq(this.messages, node, message.seq);
     this.messages.scrollTop = this.messages.scrollHeight;
   }
 
   // A message's line. written: the text is what was written (data), not the interface's word for
-  // what cannot be shown ("[redacted]").
-  messageNode(kind, own, who, text, sentAt, written = true) {
+  // what cannot be shown ("[redacted]"); attachments: its files.
+  messageNode(kind, own, who, text, sentAt, written = true, attachments = []) {
     return el("li", {class: `message ${kind}${own ? " own" : ""}`},
               el("span", {class: "who", translate: BUILT_IN[kind] ? null : "no"}, who),
               el("span", {class: "text", translate: written ? "no" : null}, text),
+              attachmentList(attachments, this.files, this.fileWords),
               el("time", {datetime: sentAt}, format.time(sentAt)));
   }
 
@@ -159,14 +168,19 @@ export class ChatPanel {
 
   send(entry) {
     const text = this.reply.value.trim();
-    if (!text || !this.conversations.isMine(entry)) return;
+    const attachments = this.tray?.ready() || [];
+    if (this.tray?.busy()) { this.tray.show(this.fileWords("still_uploading")); return; }
+    if (!(text || attachments.length) || !this.conversations.isMine(entry)) return;
     this.reply.value = "";
+    this.tray?.clear();
     this.canned.hide();
     this.stopTyping(entry);
-    const id = this.app.channel.sendMessage({conversation_id: entry.item.conversation_id, text});
-    const node = this.messageNode("agent", true, this.me.name, text, new Date().toISOString());
+    const fields = {conversation_id: entry.item.conversation_id, text};
+    if (attachments.length) fields.attachment_ids = attachments.map((file) => file.attachment_id);
+    const id = this.app.channel.sendMessage(fields);
+    const node = this.messageNode("agent", true, this.me.name, text, new Date().toISOString(), true, attachments);
     node.classList.add("sending");
-    this.pending.set(id, {node, entry, text});
+    this.pending.set(id, {node, entry, text, attachments});
     this.messages.append(node);
     this.messages.scrollTop = this.messages.scrollHeight;
   }
@@ -177,7 +191,7 @@ export class ChatPanel {
     this.pending.delete(frame.client_msg_id);
     pending.node.remove();
     this.conversations.addMessage({conversation_id: frame.conversation_id, seq: frame.seq, text: pending.text,
-                                   sent_at: new Date().toISOString(),
+                                   attachments: pending.attachments, sent_at: new Date().toISOString(),
                                    sender: {kind: "agent", id: this.me.agent_id, name: this.me.name}});
   }
 

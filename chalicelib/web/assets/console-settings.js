@@ -16,6 +16,10 @@ const LANGUAGES = [["en", "English"], ["zh-CN", "简体中文"]];  // not UI tex
 // The numbers: their bounds are the server's (chalicelib/storage/settings.py).
 const NUMBERS = {first_response_timeout_seconds: [5, 86400], sla_first_response_seconds: [1, 86400],
                  survey_delay_seconds: [0, 7 * 86400], retention_days: [1, 3650]};
+// The largest attachment, shown in MiB to one decimal (the server's bounds: 1 KiB to 25 MiB).
+const MIB = 1024 * 1024;
+const ATTACHMENT_MIB = [0.1, 25];
+const mib = (bytes) => String(Math.round((bytes / MIB) * 10) / 10);
 
 function timeZones(current) {
   const zones = new Set(typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : []);
@@ -63,6 +67,8 @@ export class Settings {
       survey_question: el("input", {type: "text", maxlength: 300, value: s.survey_question,
                                     placeholder: t("console-settings.default_text_placeholder")}),
       retention_days: number("retention_days"),
+      attachments_max_bytes: el("input", {type: "number", step: 0.1, required: true, min: ATTACHMENT_MIB[0],
+                                          max: ATTACHMENT_MIB[1], value: mib(s.attachments_max_bytes)}),
     };
     this.controls.timezone.value = s.timezone;
     this.controls.default_locale.value = s.default_locale;
@@ -93,6 +99,8 @@ export class Settings {
       section("console-settings.section_survey", checked("survey_enabled"),
               labelled("survey_delay_seconds", t("console-settings.survey_delay_hint")), labelled("survey_question")),
       section("console-settings.section_data", labelled("retention_days", t("console-settings.retention_hint")),
+              field(id("attachments_max_bytes"), t("console-attachments.field_max_mib"), c.attachments_max_bytes,
+                    t("console-attachments.max_mib_hint")),
               el("p", {class: "label", id: "origins-label"}, t("console-settings.field_allowed_origins")),
               el("p", {class: "muted hint", id: "origins-hint"}, t("console-settings.origins_hint")), this.origins,
               el("button", {type: "button", id: "setting-add-origin", onclick: () => this.addOrigin("", true)},
@@ -139,6 +147,15 @@ export class Settings {
       if (c[name].value === "" || !Number.isInteger(value[name]) || value[name] < min || value[name] > max) {
         errors[name] = t("console-settings.error_range", {min: format.number(min), max: format.number(max)});
       }
+    }
+    const size = c.attachments_max_bytes.value;
+    const sizeMib = Number(size);
+    // Untouched, it keeps the exact bytes saved (the field shows them rounded).
+    value.attachments_max_bytes = size === mib(this.saved.attachments_max_bytes) ? this.saved.attachments_max_bytes
+      : Math.round(sizeMib * MIB);
+    if (!/^\d+(\.\d)?$/.test(size) || sizeMib < ATTACHMENT_MIB[0] || sizeMib > ATTACHMENT_MIB[1]) {
+      errors.attachments_max_bytes = t("console-attachments.error_max_mib",
+                                       {min: format.number(ATTACHMENT_MIB[0]), max: format.number(ATTACHMENT_MIB[1])});
     }
     value.allowed_origins = [...this.origins.querySelectorAll("input")].map((input) => input.value.trim().replace(/\/$/, ""))
       .filter(Boolean).map((origin) => origin.toLowerCase());

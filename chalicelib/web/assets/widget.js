@@ -13,6 +13,8 @@
 // chat history in every browser, and a browser's saved chat never passes to another user.
 // data-preview="1" (the console's live preview, /demo?preview=1 in a same-origin frame): the panel
 // stays open, nothing is sent, and the console's unsaved style arrives by postMessage.
+import {AttachmentApi, words} from "./assets/attachments.js";
+import {Tray, attachmentList} from "./assets/attachments-view.js";
 import {Channel, Transcript} from "./assets/realtime.js";
 import {append, el, insertBySeq, replace} from "./assets/dom.js";
 import {format, locale, t, useLocale} from "./assets/i18n.js";
@@ -39,6 +41,8 @@ class Widget {
     this.unread = 0;
     this.channel = null;
     this.connected = null;  // the promise of a channel, once the visitor is there
+    this.files = new AttachmentApi(BASE, () => this.token());
+    this.fileWords = words("widget.attachment_");
   }
 
   async start() {
@@ -83,9 +87,11 @@ class Widget {
                                  onkeydown: (event) => this.enterSends(event)});
     this.human = el("button", {type: "button", class: "human", onclick: () => this.askForHuman()}, t("widget.human"));
     this.end = el("button", {type: "button", class: "end", onclick: () => this.endChat()}, t("widget.end"));
-    this.chat = el("div", {class: "chat"}, this.log, this.typing, this.survey,
+    this.tray = new Tray(this.fileWords, this.files, () => this.saved.conversation_id,
+                         {maxBytes: this.config.attachments_max_bytes, types: this.config.attachment_types});
+    this.chat = el("div", {class: "chat"}, this.log, this.typing, this.survey, this.tray.element,
       el("form", {class: "composer", onsubmit: (event) => { event.preventDefault(); this.sendTyped(); }},
-         this.input, el("button", {type: "submit", class: "primary"}, t("widget.send"))),
+         this.tray.button, this.input, el("button", {type: "submit", class: "primary"}, t("widget.send"))),
       el("footer", {}, this.human, this.end));
     this.form = el("div", {class: "form"});
     const ownGreeting = greeting?.[locale()];
@@ -102,6 +108,7 @@ class Widget {
     append(root, el("link", {rel: "stylesheet", href: new URL("assets/widget.css", BASE).href, onload: show, onerror: show}),
            frame);
     document.body.append(this.host);
+    this.tray.listen([this.chat], this.input);
     this.showView();
     if (wasOpen) this.openPanel(false);
   }
@@ -121,6 +128,7 @@ class Widget {
     this.chat.hidden = Boolean(form);
     if (this.preview) {
       this.input.disabled = true;
+      this.tray.button.disabled = true;
       this.say(t("widget.preview"));
     }
   }
@@ -189,16 +197,19 @@ class Widget {
     }
     this.channel = new Channel({
       url: this.saved.ws_url,
-      token: async () => {
-        if (Date.parse(this.saved.expires_at) - Date.now() < 60000) await this.session();
-        return this.saved.visitor_token;
-      },
+      token: () => this.token(),
       onFrame: (frame) => this.receive(frame),
       onOpen: () => this.sync(),
       onState: (state) => this.setState(state),
     });
     this.channel.start();
     return this.channel;
+  }
+
+  // The visitor's token, renewed when it has under a minute left.
+  async token() {
+    if (Date.parse(this.saved.expires_at) - Date.now() < 60000) await this.session();
+    return this.saved.visitor_token;
   }
 
   // The pre-chat form answered: the session carries the visitor's name and email.
@@ -274,7 +285,8 @@ class Widget {
     if (!this.transcript.add(frame)) return;
     const kind = frame.sender.kind;
     const who = kind === "visitor" ? t("widget.you") : (SENDERS[kind] ? t(SENDERS[kind]) : frame.sender.name || t("widget.agent"));
-    insertBySeq(this.list, this.message(kind, who, frame.text, frame.sent_at, kind === "agent" && frame.sender.name), frame.seq);
+    insertBySeq(this.list, this.message(kind, who, frame.text, frame.sent_at, kind === "agent" && frame.sender.name,
+                                        frame.attachments), frame.seq);
     this.log.scrollTop = this.log.scrollHeight;
     if (kind !== "visitor") {
       this.typing.hidden = true;
@@ -282,13 +294,14 @@ class Widget {
     }
   }
 
-  // text: the message (data, never translated), or null when it is gone (erased).
-  message(kind, who, text, sentAt, namedAgent) {
+  // text: the message (data, never translated), or null when it is gone (erased); attachments: its files.
+  message(kind, who, text, sentAt, namedAgent, attachments = []) {
     return el("li", {class: `message ${kind}`},
               el("span", {class: "who", translate: namedAgent ? "no" : null}, who),
               text === null || text === undefined
                 ? el("span", {class: "text"}, t("widget.message_gone"))
                 : el("span", {class: "text", translate: "no"}, text),
+              attachmentList(attachments, this.files, this.fileWords),
               el("time", {datetime: sentAt}, format.time(sentAt),
                  el("span", {class: "seen-mark"}, " · ", t("widget.seen"))));
   }
@@ -302,6 +315,7 @@ class Widget {
   closed() {
     this.say(t("widget.ended"));
     this.save({conversation_id: null});
+    this.tray.clear();
     this.transcript = new Transcript();
     // The next chat numbers its messages from 1 again: it gets a list of its own.
     this.list.after(el("p", {class: "divider"}, t("widget.ended_divider")));
@@ -342,16 +356,21 @@ class Widget {
 
   async sendTyped() {
     const text = this.input.value.trim();
-    if (this.preview || !text || !(await this.connect())) return;
+    const files = this.tray.ready();
+    if (this.tray.busy()) { this.tray.show(t("widget.attachment_still_uploading")); return; }
+    if (this.preview || !(text || files.length) || !(await this.connect())) return;
     this.input.value = "";
+    this.tray.clear();
     this.stopTyping();
-    this.sendText(text);
+    this.sendText(text, files);
   }
 
-  sendText(text) {
+  // files: the uploaded attachments that go with it ([{attachment_id, filename, content_type, size}]).
+  sendText(text, files = []) {
     const fields = this.saved.conversation_id ? {conversation_id: this.saved.conversation_id, text} : {text};
+    if (files.length) fields.attachment_ids = files.map((file) => file.attachment_id);
     const id = this.channel.sendMessage(fields);
-    const node = this.message("visitor", t("widget.you"), text, new Date().toISOString());
+    const node = this.message("visitor", t("widget.you"), text, new Date().toISOString(), false, files);
     node.classList.add("sending");
     this.pending.set(id, node);
     this.list.append(node);
