@@ -218,6 +218,8 @@ def message_frame(conversation_id: str, message: MessageModel, content: Revealed
              "text": content.text, "sent_at": iso(message.sent_at)}
     if content.attachments:
         frame["attachments"] = list(content.attachments)
+    if message.channel:
+        frame["channel"] = message.channel
     # Only a message that cannot be shown says why.
     if content.corrupted:
         frame["corrupted"] = True

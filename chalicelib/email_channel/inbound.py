@@ -20,11 +20,13 @@ from urllib.parse import unquote_plus
 from pynamodb.exceptions import DoesNotExist
 
 from .. import ratelimit
+from ..access.principals import actor
+from ..attachments.service import store_bytes
 from ..conversations.message_store import store
 from ..conversations.messages import deliver_stored
 from ..conversations.opening import open_for_visitor
 from ..conversations.parties import Author
-from ..errors import NotFound, RateLimited
+from ..errors import ApiError, NotFound, RateLimited
 from ..runtime import runtime
 from ..storage.conversations import ConversationModel
 from ..storage.helpers import refusal_means
@@ -96,7 +98,7 @@ def receive(raw: bytes) -> Outcome:
     except RateLimited:
         return _dropped("rate_limited", to.tenant_id)
     text = mail.text or mail.subject
-    if not text:
+    if not text and not mail.attachments:
         return _dropped("empty", to.tenant_id)
     try:
         return _store(tenant, to, mail, text)
@@ -117,17 +119,36 @@ def _store(tenant: TenantModel, to: Recipient, mail: ParsedMail, text: str) -> O
     # An email without a Message-ID is known by its content (a redelivery is the same bytes).
     message_id = mail.message_id or f"<{hashlib.sha256(repr(mail).encode()).hexdigest()}@switchboard.invalid>"
     conversation, opened_with = _conversation(tenant, to, mail)
-    claimed = threads.claim(tenant.tenant_id, message_id, conversation.conversation_id, "in")
+    claimed, first = threads.claim(tenant.tenant_id, message_id, conversation.conversation_id, "in")
     if claimed != conversation.conversation_id:  # another delivery of this email was first
         conversation = ConversationModel.get(tenant.tenant_id, claimed, consistent_read=True)
     if conversation.status == "closed":  # closed in between: the visitor's next conversation
         conversation, opened_with = open_for_visitor(tenant.tenant_id, conversation.visitor_id, "email")
+    # The files once, by the delivery that recorded the Message-ID (a redelivery stores nothing new).
+    files = _stored_files(conversation, mail) if first else []
     message, stored_now = store(conversation, Author("visitor", conversation.visitor_id), client_msg_id(message_id),
-                                text, channel="email")
+                                text, files, channel="email")
     threads.note_received(conversation, mail.message_id, mail.subject)
     if stored_now:
-        deliver_stored(conversation, message, text, opened_with)
+        deliver_stored(conversation, message, text, opened_with, attachments=files)
     return Outcome(True, None if stored_now else "duplicate", conversation.conversation_id)
+
+
+def _stored_files(conversation: ConversationModel, mail: ParsedMail) -> list[dict[str, Any]]:
+    """The email's attachments, each stored as an upload would be (the same type check, limit and
+    sealing); one that is refused is left out and logged, the message still arrives."""
+    stored = []
+    for attachment in mail.attachments:
+        try:
+            info = store_bytes(conversation.tenant_id, conversation.conversation_id, attachment.filename[:200],
+                               attachment.content_type, attachment.data,
+                               actor("visitor", conversation.visitor_id))
+        except ApiError as refused:
+            log.info(json.dumps({"event": "email_attachment_refused", "code": refused.code,
+                                 "tenant_id": conversation.tenant_id}))
+            continue
+        stored.append(info.as_ref())
+    return stored
 
 
 def client_msg_id(message_id: str) -> str:

@@ -18,6 +18,8 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
+from ..attachments.service import read_bytes
+from ..errors import ApiError
 from ..i18n import negotiate, text
 from ..mail import sending
 from ..mail.texts import business, display_name
@@ -53,7 +55,8 @@ def send_reply(tenant_id: str, conversation_id: str, seq: int) -> str:
         tenant = TenantModel.get(tenant_id, consistent_read=True)
     except DoesNotExist:
         return "none"
-    said = reveal(conversation, message).text
+    revealed = reveal(conversation, message)
+    said = revealed.text
     if said is None or message.sender_kind != "agent" or not visitor.email or not sending.sendable(visitor.email):
         return "none"  # shredded or erased meanwhile, or nobody to write to
     message_id = f"<{conversation_id}.{seq}@{_domain()}>"
@@ -61,6 +64,7 @@ def send_reply(tenant_id: str, conversation_id: str, seq: int) -> str:
         return "sent_before"
     locale = negotiate(visitor.locale, Settings.model_validate(tenant.settings).default_locale)
     mail = build_reply(conversation, tenant.name, visitor.email, message.sender_name or "", said, locale, message_id)
+    _attach(mail, tenant_id, revealed.attachments)
     outcome = sending.send_built(tenant_id, mail)
     if outcome == "email":
         threads.note_sent(conversation, message_id)
@@ -103,5 +107,21 @@ def build_reply(conversation: ConversationModel, tenant_name: str, to: str, agen
     return mail
 
 
-def summary(outcomes: list[str]) -> dict[str, Any]:
-    return {outcome: outcomes.count(outcome) for outcome in set(outcomes)}
+# SES takes at most 10 MB a message, base64 included: the files attached stay under this, the rest are
+# left out (the visitor can ask for them in the chat).
+ATTACHED_MAX_BYTES = 7 * 1024 * 1024
+
+
+def _attach(mail: EmailMessage, tenant_id: str, refs: tuple[dict[str, Any], ...]) -> None:
+    total = 0
+    for ref in refs:
+        try:
+            info, data = read_bytes(tenant_id, str(ref["attachment_id"]))
+        except ApiError:  # erased or gone meanwhile
+            continue
+        if total + len(data) > ATTACHED_MAX_BYTES:
+            log.info(json.dumps({"event": "email_attachment_left_out", "tenant_id": tenant_id}))
+            continue
+        total += len(data)
+        maintype, _, subtype = info.content_type.partition("/")
+        mail.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=info.filename)

@@ -41,16 +41,16 @@ def conversation_of(tenant_id: str, message_ids: list[str]) -> str | None:
     return next((found[key] for m in ordered if (key := _message_key(m)) in found), None)
 
 
-def claim(tenant_id: str, message_id: str, conversation_id: str, direction: str) -> str:
+def claim(tenant_id: str, message_id: str, conversation_id: str, direction: str) -> tuple[str, bool]:
     """Record `message_id` as `conversation_id`'s; the conversation it was recorded for first (another
-    delivery of the same email may have been quicker)."""
+    delivery of the same email may have been quicker), and whether this call recorded it."""
     record = EmailThreadModel(tenant_id, _message_key(message_id), conversation_id=conversation_id,
                               direction=direction, created_at=runtime().clock.utcnow())
     with refusal_means() as taken:
         record.save(condition=EmailThreadModel.thread_key.does_not_exist())
     if not taken:
-        return conversation_id
-    return str(EmailThreadModel.get(tenant_id, _message_key(message_id), consistent_read=True).conversation_id)
+        return conversation_id, True
+    return str(EmailThreadModel.get(tenant_id, _message_key(message_id), consistent_read=True).conversation_id), False
 
 
 def thread(conversation: ConversationModel) -> EmailThreadModel | None:

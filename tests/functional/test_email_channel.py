@@ -266,3 +266,38 @@ def test_settings_show_the_inbound_address_read_only(api: Api, tenant: dict):
     assert changed["inbound_email_address"] == settings["inbound_email_address"]
     # Derived, never stored.
     assert "inbound_email_address" not in json.dumps(all_items()["switchboard-test-tenants"], default=repr)
+
+
+# --- Files both ways ------------------------------------------------------------------------------------
+def test_files_come_in_with_the_email_and_go_out_with_the_answer(api: Api, tenant: dict, sam: Party):
+    from email.message import EmailMessage
+
+    from chalicelib.access.principals import actor
+    from chalicelib.attachments.service import read_bytes, store_bytes
+    from tests.attachment_files import exe, pdf, png
+
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "vera@example.org", inbound_address(tenant["tenant_id"]), "Broken"
+    mail["Message-ID"] = "<files@example.org>"
+    mail.set_content("See the screenshot.")
+    mail.add_attachment(png(), maintype="image", subtype="png", filename="screen.png")
+    mail.add_attachment(exe(), maintype="application", subtype="octet-stream", filename="run.exe")
+    receive(mail.as_bytes())
+    [frame] = [f for f in sam.new_frames() if f["type"] == "message.new"]
+    [shown] = frame["attachments"]  # the program was refused by the type check, the message still came
+    assert shown["filename"] == "screen.png" and shown["content_type"] == "image/png"
+    assert read_bytes(tenant["tenant_id"], shown["attachment_id"])[1] == png()
+    receive(mail.as_bytes())  # delivered again: no second file, no second message
+    assert [f for f in sam.new_frames() if f["type"] == "message.new"] == []
+
+    conversation_id = frame["conversation_id"]
+    sam_id = ConversationModel.get(tenant["tenant_id"], conversation_id).agent_id
+    invoice = store_bytes(tenant["tenant_id"], conversation_id, "invoice.pdf", "application/pdf", pdf(),
+                          actor("agent", sam_id))
+    sam.send(action="message.send", conversation_id=conversation_id, client_msg_id="s1", text="Your invoice.",
+             attachment_ids=[invoice.attachment_id])
+    assert send_replies() == 1
+    [reply] = sent()
+    [attached] = list(reply.iter_attachments())
+    assert attached.get_filename() == "invoice.pdf" and attached.get_content() == pdf()
+    assert reply.get_body(("plain",)).get_content().startswith("Your invoice.")
