@@ -27,6 +27,17 @@ from tests.helpers import sns_event
 STACK = "switchboard-test"
 
 
+def with_screenshot(raw: bytes) -> bytes:
+    from email import message_from_bytes
+    from email.policy import default
+
+    from tests.attachment_files import png
+
+    mail = message_from_bytes(raw, policy=default)
+    mail.add_attachment(png(), maintype="image", subtype="png", filename="screen.png")
+    return mail.as_bytes()
+
+
 def consumer(name: str) -> Any:
     return next(c for c in chalice_consumers(app_module.app, app_module) if c.name == name)
 
@@ -340,11 +351,15 @@ class Workload:
         pat.send(action="presence.set", status="online")
         s3, sqs = boto3.client("s3"), boto3.client("sqs")
         bucket = f"{STACK}-inbound-mail-{ACCOUNT}"
-        s3.put_object(Bucket=bucket, Key="m1", Body=email(inbound_address(self.tenant["tenant_id"]), "Hello by mail",
-                                                          sender="erin@example.org"))
-        assert deliver_once(consumer("inbound_email"), sqs) == 1
+        s3.put_object(Bucket=bucket, Key="m1", Body=with_screenshot(email(
+            inbound_address(self.tenant["tenant_id"]), "Hello by mail", sender="erin@example.org")))
+        # At least one: S3 also tells the queue it was configured (an s3:TestEvent, which has no records).
+        assert deliver_once(consumer("inbound_email"), sqs) >= 1
         [assigned] = pat.of_type("conversation.assigned")
-        pat.send(action="message.send", conversation_id=assigned["conversation_id"], client_msg_id="p1", text="Hi!")
+        [screenshot] = [f for f in pat.new_frames() if f["type"] == "message.new"][-1]["attachments"]
+        # The agent answers with the visitor's own file (any file of the conversation goes).
+        pat.send(action="message.send", conversation_id=assigned["conversation_id"], client_msg_id="p1", text="Hi!",
+                 attachment_ids=[screenshot["attachment_id"]])
         assert deliver_once(consumer("send_email_replies"), sqs) == 1
         [reply] = ses.sent_messages[already:]
         reply_to = message_from_string(reply.raw_data)["Reply-To"]
