@@ -355,8 +355,9 @@ class Workload:
             inbound_address(self.tenant["tenant_id"]), "Hello by mail", sender="erin@example.org")))
         # At least one: S3 also tells the queue it was configured (an s3:TestEvent, which has no records).
         assert deliver_once(consumer("inbound_email"), sqs) >= 1
-        [assigned] = pat.of_type("conversation.assigned")
-        [screenshot] = [f for f in pat.new_frames() if f["type"] == "message.new"][-1]["attachments"]
+        frames = pat.new_frames()
+        [assigned] = [f for f in frames if f["type"] == "conversation.assigned"]
+        [screenshot] = [f for f in frames if f["type"] == "message.new"][-1]["attachments"]
         # The agent answers with the visitor's own file (any file of the conversation goes).
         pat.send(action="message.send", conversation_id=assigned["conversation_id"], client_msg_id="p1", text="Hi!",
                  attachment_ids=[screenshot["attachment_id"]])
