@@ -108,9 +108,9 @@ class Workload:
         receipt = self.call("GET", "/v1/visitors/{visitor_id}/erasure-receipt", token=admin, visitor_id=visitor_id)
         assert len(receipt["further_parts"]) == 1
         self.verified_visitor_erased_mid_chat()
-        self.email_channel()
         self.call("DELETE", "/v1/agents/{agent_id}", token=admin, agent_id=lee["agent_id"])
         self.jobs()
+        self.email_channel()  # after reroute-stale set the chat's agents, gone, offline: the email is Pat's
         self.power_taken_away()
 
     def knowledge(self) -> None:
