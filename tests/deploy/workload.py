@@ -347,7 +347,9 @@ class Workload:
 
         ses = ses_backends[ACCOUNT][REGION]
         already = len(ses.sent_messages)
-        pat = agent(self.api, self.tenant, "pat@acme.com")
+        admin = self.api.login(self.tenant["tenant_id"], "admin@acme.com")  # jobs() outlived the first token
+        self.api.add_agent(admin, "pat@acme.com")
+        pat = Party(self.api.login(self.tenant["tenant_id"], "pat@acme.com"))
         pat.send(action="presence.set", status="online")
         s3, sqs = boto3.client("s3"), boto3.client("sqs")
         bucket = f"{STACK}-inbound-mail-{ACCOUNT}"
@@ -366,6 +368,7 @@ class Workload:
         reply_to = message_from_string(reply.raw_data)["Reply-To"]
         s3.put_object(Bucket=bucket, Key="m2", Body=email(reply_to, "Thanks", sender="erin@example.org"))
         assert deliver_once(consumer("inbound_email"), sqs) == 1
+        pat.send(action="presence.set", status="offline")  # the next chat is someone else's
         app_module.websocket_disconnect(ws_event("$disconnect", pat.connection_id), None)
 
     def mail(self) -> None:
