@@ -107,7 +107,7 @@ _TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "Delete
 _S3_ACTIONS = {"CreateMultipartUpload": "PutObject", "UploadPart": "PutObject",
                "CompleteMultipartUpload": "PutObject", "AbortMultipartUpload": "AbortMultipartUpload",
                "PutObject": "PutObject", "GetObject": "GetObject", "HeadObject": "GetObject",
-               "ListParts": "ListMultipartUploadParts"}
+               "ListParts": "ListMultipartUploadParts", "DeleteObject": "DeleteObject"}
 _CONNECTION_METHODS = {"PostToConnection": "POST", "GetConnection": "GET", "DeleteConnection": "DELETE"}
 
 
