@@ -110,8 +110,11 @@ def platform_requests(resources: dict, template: Template) -> tuple[dict[str, li
 
 
 def sse_kms_requests(request: Request, bucket_key: str) -> list[Request]:
-    """S3 asks KMS, as the caller, for the data key of an SSE-KMS object (bucket key: context is the bucket)."""
+    """S3 asks KMS, as the caller, for the data key of an SSE-KMS object (bucket key: context is the bucket).
+    Only the export bucket is SSE-KMS; the attachment buckets are SSE-S3 (their objects are sealed already)."""
     bucket = request.resource.split("/", 1)[0]
+    if not bucket.startswith(f"arn:aws:s3:::{STACK}-exports-"):
+        return []
     context = (("kms:EncryptionContext:aws:s3:arn", bucket), ("kms:ViaService", f"s3.{REGION}.amazonaws.com"))
     actions = {"s3:PutObject": ("GenerateDataKey", "Decrypt"), "s3:GetObject": ("Decrypt",)}.get(request.action, ())
     return [Request(f"kms:{action}", bucket_key, context) for action in actions]
