@@ -83,7 +83,9 @@ def receive(raw: bytes) -> Outcome:
         return _dropped("too_large")
     except MalformedMail:
         return _dropped("malformed")
-    to = next((found for address in mail.recipients if (found := recipient(address)) is not None), None)
+    # A reply address first: a reply copied to the inbound address too still continues its conversation.
+    ours = [found for address in mail.recipients if (found := recipient(address)) is not None]
+    to = next((r for r in ours if r.conversation_id), ours[0] if ours else None)
     tenant = _tenant(to)
     if to is None or tenant is None:
         return _dropped("unknown_tenant")

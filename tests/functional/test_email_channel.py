@@ -301,3 +301,11 @@ def test_files_come_in_with_the_email_and_go_out_with_the_answer(api: Api, tenan
     [attached] = list(reply.iter_attachments())
     assert attached.get_filename() == "invoice.pdf" and attached.get_content() == pdf()
     assert reply.get_body(("plain",)).get_content().startswith("Your invoice.")
+
+
+def test_a_reply_copied_to_the_inbound_address_still_continues_by_its_reply_address(tenant: dict, sam: Party):
+    address = inbound_address(tenant["tenant_id"])
+    first = inbound.receive(email(address, "First"))
+    reply_to = reply_address(tenant["tenant_id"], first.conversation_id)
+    again = inbound.receive(email(address, "Second", sender="vera.other@example.org", Cc=reply_to))
+    assert again.conversation_id == first.conversation_id
