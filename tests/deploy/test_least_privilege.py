@@ -51,6 +51,8 @@ ERROR_PATHS = {
     "audit_export": [Request("s3:AbortMultipartUpload", f"arn:aws:s3:::{STACK}-exports-{ACCOUNT}/t/audit/x.jsonl.gz")],
     # conversations.message_store._claim: another message took the seq a client_msg_id aimed at.
     "websocket_message": [Request("dynamodb:UpdateItem", table_arn(f"{STACK}-message-ids"))],
+    # The same, for a message that came by email.
+    "inbound_email": [Request("dynamodb:UpdateItem", table_arn(f"{STACK}-message-ids"))],
 }
 # Grants only contention uses (the workload appends one event at a time). audit.trail.record_event: an
 # appender that loses its tenant's chain head leaves its event waiting, then links the waiting events.

@@ -365,9 +365,15 @@ class Workload:
                  attachment_ids=[screenshot["attachment_id"]])
         assert deliver_once(consumer("send_email_replies"), sqs) == 1
         [reply] = ses.sent_messages[already:]
-        reply_to = message_from_string(reply.raw_data)["Reply-To"]
-        s3.put_object(Bucket=bucket, Key="m2", Body=email(reply_to, "Thanks", sender="erin@example.org"))
-        assert deliver_once(consumer("inbound_email"), sqs) == 1
+        sent = message_from_string(reply.raw_data)
+        answer = email(sent["Reply-To"], "Thanks", sender="erin@example.org")
+        # Her answer to the reply address, delivered twice (stored once), then one more to the inbound address
+        # threaded by In-Reply-To.
+        for key, raw in (("m2", answer), ("m3", answer), ("m4", email(
+                inbound_address(self.tenant["tenant_id"]), "And one more", sender="erin@example.org",
+                In_Reply_To=sent["Message-ID"]))):
+            s3.put_object(Bucket=bucket, Key=key, Body=raw)
+            assert deliver_once(consumer("inbound_email"), sqs) == 1
         pat.send(action="presence.set", status="offline")  # the next chat is someone else's
         app_module.websocket_disconnect(ws_event("$disconnect", pat.connection_id), None)
 
