@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from chalice import Chalice, Cron, Rate
 from chalice.app import CloudWatchEvent, SNSEvent, SQSEvent, WebsocketEvent
 
+from chalicelib.attachments import BINARY_TYPES as ATTACHMENT_TYPES
 from chalicelib.attachments import routes as attachment_routes
-from chalicelib.attachments.types import BINARY_TYPES as ATTACHMENT_TYPES
 from chalicelib.audit import routes as audit_routes
 from chalicelib.bot import routes as bot_routes
 from chalicelib.canned import routes as canned_routes

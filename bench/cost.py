@@ -102,14 +102,14 @@ def _export(api: Any, meter: Meter, tenant: dict[str, Any]) -> None:
     import boto3
 
     import app as app_module
-    from devstack.queues import chalice_consumers, deliver_once
+    from devstack.queues import consumer_named, deliver_once
 
     with meter.phase("export"):
         token = tenant["admin_token"]
         accepted = api.call("POST", "/v1/audit/exports", {"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"},
                             token=token)
         assert accepted.status_code == 202, accepted.body
-        [consumer] = chalice_consumers(app_module.app, app_module)
+        consumer = consumer_named(app_module.app, app_module, "audit_export")
         # Each step of the export its own invocation: a chunk of events, then completing the file.
         for _ in range(2):
             assert meter.invoke(deliver_once, consumer, boto3.client("sqs"), batches=1) == 1

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from .moto_kms_sign import kms_sign_as_aws
+from .moto_post_policy import post_policies_enforced
 from .moto_queries import partition_queries
 from .moto_serialization import plain_attribute_values
 from .moto_transactions import item_level_transactions
@@ -36,12 +37,14 @@ _START_TIMEOUT = 60.0
 
 @contextmanager
 def moto_fixes() -> Iterator[None]:
-    """moto with four fixes (devstack/moto_*.py). Three leave DynamoDB's answers as they were: without
+    """moto with five fixes (devstack/moto_*.py). Three leave DynamoDB's answers as they were: without
     them every chat message's transaction copies whole tables, every Query sorts a whole table, and each
     item answered costs moto's generic serializer about a millisecond, so the stack would get slower the
-    more it holds. The fourth makes KMS Sign answer as AWS does (devstack/moto_kms_sign.py). The bench's
-    in-process moto runs with them too, and the tests' with the KMS one (tests/aws_state.py)."""
-    with item_level_transactions(), partition_queries(), plain_attribute_values(), kms_sign_as_aws():
+    more it holds. The fourth makes KMS Sign answer as AWS does (devstack/moto_kms_sign.py), the fifth
+    refuses S3 POST uploads their policy refuses (devstack/moto_post_policy.py). The bench's in-process moto
+    runs with them too, and the tests' with the KMS one (tests/aws_state.py)."""
+    with item_level_transactions(), partition_queries(), plain_attribute_values(), kms_sign_as_aws(), \
+            post_policies_enforced():
         yield
 
 

@@ -34,6 +34,12 @@ def chalice_consumers(app: Chalice, module: ModuleType) -> list[Consumer]:
             for source in app.event_sources if isinstance(source, SQSEventConfig)]
 
 
+def consumer_named(app: Chalice, module: ModuleType, name: str) -> Consumer:
+    """The app's consumer whose handler is `name` (audit_export, attachment_uploads)."""
+    [consumer] = [c for c in chalice_consumers(app, module) if c.name == name]
+    return consumer
+
+
 def deliver_once(consumer: Consumer, sqs: Any, batches: int | None = None) -> int:
     """Hand what is waiting on the consumer's queue to its handler, one invocation per batch (at most
     `batches` of them when given: what a handler queues itself waits for the next call); how many

@@ -1,20 +1,24 @@
 """An attachment's item, its sealed name, and the form other parts of the product see it in."""
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from ..errors import NotFound
+from ..errors import Gone, NotFound
 from ..storage.attachments import AttachmentModel
 from ..storage.conversations import ConversationModel
 from ..transcripts.cipher import open_bytes, seal_bytes
-from ..transcripts.keys import key_ring
+from ..transcripts.keys import Corrupted, Shredded, key_ring
 
 PENDING, CHECKING, READY, REJECTED = "pending", "checking", "ready", "rejected"
 # Files one conversation may hold (pending ones count): a stranger cannot fill a bucket through one chat.
 MAX_PER_CONVERSATION = 100
+GONE_MESSAGE = "This file was erased with its conversation."
+log = logging.getLogger("switchboard.attachments")
 
 
 @dataclass(frozen=True)
@@ -64,3 +68,21 @@ def get_item(tenant_id: str, attachment_id: str) -> AttachmentModel:
         return AttachmentModel.get(tenant_id, attachment_id, consistent_read=True)
     except DoesNotExist:
         raise NotFound("No such attachment.") from None
+
+
+def readable_info(conversation: ConversationModel, item: AttachmentModel) -> AttachmentInfo:
+    """Its metadata: 410 once the conversation's keys are destroyed."""
+    if conversation.shredded_at is not None:
+        raise Gone(GONE_MESSAGE)
+    try:
+        return info_of(conversation, item)
+    except Shredded:
+        raise Gone(GONE_MESSAGE) from None
+    except Corrupted:
+        alarm(item)
+        raise
+
+
+def alarm(item: AttachmentModel) -> None:
+    log.error(json.dumps({"alarm": "attachment_corrupted", "tenant_id": item.tenant_id,
+                          "conversation_id": item.conversation_id, "attachment_id": item.attachment_id}))

@@ -7,6 +7,7 @@ from chalice import Blueprint, Response
 
 from ..lazy import lazy_modules
 from ..web.routing import ANY_TOKEN, TOKEN_CORS, Call, endpoint
+from . import BINARY_TYPES
 
 if TYPE_CHECKING:
     from . import schemas as s
@@ -59,10 +60,9 @@ def download(call: Call[None], attachment_id: str) -> Response:
 
 
 def served_type(content_type: str) -> str:
-    """The Content-Type a file is served with: its own, except plain text, which goes as bytes
-    (application/octet-stream): a binary text/plain would turn the transcript's text download binary too
-    (app.py registers the others with API Gateway as binary media types)."""
-    return "application/octet-stream" if content_type == "text/plain" else content_type
+    """The Content-Type a file is served with: its own, except text and CSV, which go as bytes
+    (application/octet-stream; see types.BINARY_TYPES, which app.py registers with API Gateway)."""
+    return content_type if content_type in BINARY_TYPES else "application/octet-stream"
 
 
 def content_disposition(kind: str, filename: str) -> str:

@@ -1,18 +1,15 @@
 """Attachments as the rest of the product uses them: on messages, in downloads, for other channels.
 
-Seams: store_bytes / read_bytes (server-side ingest and reading, e.g. for email), refs_for_message
-(message.send's attachment_ids), download (GET /v1/attachments/{id}), listed_for (access bundles).
+Seams: store_bytes / read_bytes (server-side ingest and reading, e.g. for email), download
+(GET /v1/attachments/{id}), listed_for (access bundles); message.send's attachment_ids: on_messages.py.
 """
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..access.principals import Actor, Principal
 from ..audit.trail import record_event
-from ..errors import ApiError, Conflict, Gone, InvalidInput, NotFound
+from ..errors import ApiError, Conflict, Gone, NotFound
 from ..ids import new_id
 from ..runtime import runtime
 from ..storage.attachments import AttachmentModel
@@ -20,17 +17,14 @@ from ..storage.conversations import ConversationModel
 from ..transcripts.keys import Corrupted, Shredded
 from .access import readable_conversation, sees_everything
 from .checking import check
-from .records import PENDING, READY, REJECTED, AttachmentInfo, get_item, info_of, seal_name
+from .records import GONE_MESSAGE, PENDING, READY, REJECTED, AttachmentInfo, alarm, get_item, readable_info, seal_name
 from .sealing import SEGMENT_BYTES, object_key, open_range, seal_file
 from .types import detect
 from .uploads import UnsupportedType, check_declared, count_attachment
 
-log = logging.getLogger("switchboard.attachments")
-MAX_PER_MESSAGE = 10
 # The most one download answers: API Gateway and Lambda answer at most 6 MB, and base64 (binary
 # responses) adds a third, so larger files are fetched in ranges of this size.
 PIECE_BYTES = 4 * 1024 * 1024
-GONE_MESSAGE = "This file was erased with its conversation."
 
 
 class RangeNotSatisfiable(ApiError):
@@ -74,34 +68,6 @@ def read_bytes(tenant_id: str, attachment_id: str) -> tuple[AttachmentInfo, byte
     return info, data
 
 
-# --- message.send ---------------------------------------------------------------------------------
-def refs_for_message(conversation: ConversationModel, attachment_ids: Sequence[str]) -> list[dict[str, object]]:
-    """What a message carries for its attachment_ids: each a ready file of this conversation (one
-    BatchGetItem; a pending one that was uploaded is checked now)."""
-    if not attachment_ids:
-        return []
-    if len(set(attachment_ids)) != len(attachment_ids) or len(attachment_ids) > MAX_PER_MESSAGE:
-        raise InvalidInput(f"attachment_ids: at most {MAX_PER_MESSAGE}, each once")
-    found = {item.attachment_id: item for item in
-             AttachmentModel.batch_get([(conversation.tenant_id, a) for a in attachment_ids], consistent_read=True)}
-    refs = []
-    for attachment_id in attachment_ids:
-        item = found.get(attachment_id)
-        if item is None or item.conversation_id != conversation.conversation_id:
-            raise NotFound(f"attachment_ids: no attachment {attachment_id} in this conversation",
-                           code="attachment_not_found")
-        if item.status == PENDING and check(item.tenant_id, attachment_id) == READY:
-            item.refresh(consistent_read=True)
-        if item.status == REJECTED:
-            raise Conflict(f"attachment_ids: {attachment_id} was refused: its content is not of an accepted type",
-                           code="attachment_rejected")
-        if item.status != READY:
-            raise Conflict(f"attachment_ids: {attachment_id} is not uploaded and checked yet; send again in a moment",
-                           code="attachment_not_ready")
-        refs.append(_info(conversation, item).as_ref())
-    return refs
-
-
 # --- Reading over REST ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Piece:
@@ -122,7 +88,7 @@ def describe(principal: Principal, attachment_id: str) -> tuple[AttachmentModel,
     conversation = readable_conversation(principal, item.conversation_id)
     if item.status == PENDING and check(item.tenant_id, attachment_id) != PENDING:
         item.refresh(consistent_read=True)
-    return item, _info(conversation, item)
+    return item, readable_info(conversation, item)
 
 
 def download(principal: Principal, attachment_id: str, range_header: str | None) -> Piece:
@@ -174,7 +140,7 @@ def listed_for(conversation: ConversationModel) -> list[dict[str, object]]:
                                     "uploaded_by": {"kind": item.uploaded_by_kind, "id": item.uploaded_by_id},
                                     "created_at": item.created_at.isoformat().replace("+00:00", "Z")}
         try:
-            entry["filename"] = _info(conversation, item).filename
+            entry["filename"] = readable_info(conversation, item).filename
         except Gone:
             entry["filename"], entry["redacted"] = None, True
         listed.append(entry)
@@ -201,30 +167,13 @@ def _conversation(tenant_id: str, conversation_id: str) -> ConversationModel:
         raise NotFound("No such conversation.") from None
 
 
-def _info(conversation: ConversationModel, item: AttachmentModel) -> AttachmentInfo:
-    if conversation.shredded_at is not None:
-        raise Gone(GONE_MESSAGE)
-    try:
-        return info_of(conversation, item)
-    except Shredded:
-        raise Gone(GONE_MESSAGE) from None
-    except Corrupted:
-        _alarm(item)
-        raise
-
-
 def _open(conversation: ConversationModel, item: AttachmentModel, first: int,
           last: int) -> tuple[AttachmentInfo, bytes]:
-    info = _info(conversation, item)
+    info = readable_info(conversation, item)
     try:
         return info, open_range(conversation, item.attachment_id, int(item.key_version), int(item.size), first, last)
     except Shredded:
         raise Gone(GONE_MESSAGE) from None
     except Corrupted:
-        _alarm(item)
+        alarm(item)
         raise
-
-
-def _alarm(item: AttachmentModel) -> None:
-    log.error(json.dumps({"alarm": "attachment_corrupted", "tenant_id": item.tenant_id,
-                          "conversation_id": item.conversation_id, "attachment_id": item.attachment_id}))

@@ -9,23 +9,16 @@ tab, newline, carriage return and form feed.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
-IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")
-TEXT = ("text/plain", "text/csv")
-OFFICE = {
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "word/",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xl/",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "ppt/",
-    "application/vnd.oasis.opendocument.text": "",
-    "application/vnd.oasis.opendocument.spreadsheet": "",
-}
-ALLOWED = frozenset({*IMAGES, "application/pdf", *TEXT, *OFFICE})
-# Served as they are (binary media types for API Gateway); text/plain is served as application/octet-stream.
-BINARY_TYPES = tuple(sorted(ALLOWED - {"text/plain"})) + ("application/octet-stream",)
+from . import ALLOWED, OFFICE, TEXT
+
 # Zip containers opened to tell office documents apart: at most this many entries are listed.
 MAX_ZIP_ENTRIES = 10_000
-_TEXT_CONTROLS = frozenset(range(32)) - {9, 10, 12, 13}
+# Control characters but tab, newline, form feed and carriage return. In UTF-8 a byte below 0x20 is always
+# that ASCII character (continuation bytes are 0x80 and up), so the bytes are searched, not the text.
+_TEXT_CONTROLS = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f]")
 
 
 def normalise(declared: str) -> str:
@@ -50,10 +43,10 @@ def _is_text(data: bytes) -> bool:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
-        text = data.decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return not any(ord(char) in _TEXT_CONTROLS for char in text)
+    return _TEXT_CONTROLS.search(data) is None
 
 
 def _office_document(data: bytes, declared: str) -> bool:

@@ -19,9 +19,10 @@ from ..storage.conversations import ConversationModel
 from ..storage.helpers import refusal_means
 from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
+from . import ALLOWED
 from .access import writable_conversation
 from .records import MAX_PER_CONVERSATION, PENDING, seal_name, upload_key
-from .types import ALLOWED, normalise
+from .types import normalise
 
 UPLOAD_SECONDS = 300
 # A pending item outlives its upload policy by this much, then TTL removes it (the quarantine

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..attachments.service import refs_for_message
+from ..attachments.on_messages import refs_for_message
 from ..errors import InvalidInput
 from ..realtime.sender import sender
 from ..storage.connections import ConnectionModel

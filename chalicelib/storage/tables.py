@@ -5,6 +5,7 @@ from pynamodb.models import Model
 
 from .agents import AgentModel, AgentSessionModel, ApiKeyModel, CredentialModel, LoginFailureModel, RosterModel
 from .answers import CannedResponseModel, FaqModel
+from .attachments import AttachmentModel
 from .audit import (
     AuditAlarmModel,
     AuditChainModel,
@@ -35,5 +36,6 @@ ALL_MODELS: tuple[type[Model], ...] = (
     FaqModel, CannedResponseModel,
     AuditEventModel, AuditChainModel, AuditPendingModel, AuditDigestModel, AuditAlarmModel, AuditExportModel,
     SurveyModel, FollowUpModel, ReportCounterModel, EmailSuppressionModel, JobCursorModel, SsoModel,
+    AttachmentModel,
     EmailThreadModel,
 )

@@ -12,7 +12,7 @@ from chalice import Response
 
 from ..access import visitor_limits
 from ..access.principals import Principal
-from ..attachments.types import ALLOWED
+from ..attachments import ALLOWED
 from ..conversations.hours import is_open
 from ..runtime import runtime
 from ..storage.settings import Settings

@@ -95,6 +95,22 @@ def test_files_both_ways_in_chinese(stack, contexts):
     assert Path(download.value.path()).read_bytes() == PDF
     assert visitor.evaluate("window.pwned") is None and agent.evaluate("window.pwned") is None
 
+    # An upload that S3 holds up: shown in progress, cancelled, gone; the focus back on the picker.
+    held = []
+    visitor.route(lambda url: not url.startswith(stack.base) and "/attachments" not in url and "upload" in url,
+                  lambda route: held.append(route))
+    with visitor.expect_file_chooser() as chooser:
+        visitor.click(f"{WIDGET} button.attach")
+    chooser.value.set_files({"name": "slow.png", "mimeType": "image/png", "buffer": png()})
+    expect(visitor.locator(f"{WIDGET} li.pending-file.uploading .state")).to_have_text("正在上传…")
+    assert_no_english(visitor, WIDGET)
+    assert_accessible(visitor, WIDGET)
+    visitor.click(f"{WIDGET} li.pending-file .remove-file")
+    expect(visitor.locator(f"{WIDGET} li.pending-file")).to_have_count(0)
+    assert held and visitor.evaluate("() => document.querySelector('#switchboard-widget').shadowRoot"
+                                     ".activeElement.classList.contains('attach')")
+    visitor.unroute_all(behavior="ignoreErrors")
+
     # Over the limit: said in Chinese before any upload, and nothing is sent.
     with visitor.expect_file_chooser() as chooser:
         visitor.click(f"{WIDGET} button.attach")
@@ -104,7 +120,7 @@ def test_files_both_ways_in_chinese(stack, contexts):
     expect(visitor.locator(f"{WIDGET} .attachment-tray .attach-error .file-name")).to_have_text("huge.png")
     expect(visitor.locator(f"{WIDGET} li.pending-file")).to_have_count(0)
     expect(agent.locator("#messages li.message")).to_have_count(3)
-    assert len(uploads) == 1  # the image's: the widget knew the limit (its config) and asked nothing
+    assert len(uploads) == 2  # the image's and the cancelled one's: the widget knew the limit (its config)
     for page, within in ((visitor, WIDGET), (agent, "#chat")):
         assert_no_english(page, within)
         assert_accessible(page, within)
@@ -129,13 +145,31 @@ def visitor_sends_file(stack, session: dict, socket, conversation_id: str, name:
                             "text": "", "attachment_ids": [started["attachment_id"]]}))
 
 
+def set_limit_in_settings(shop: Shop, admin, email: str) -> int:
+    """The admin sets the largest attachment on the Settings screen, in MiB (checked there first)."""
+    shop.sign_in(admin, email)
+    admin.click("#tab-settings")
+    size = admin.locator("#setting-attachments-max-bytes")
+    expect(size).to_have_value("10")  # the default, 10 MiB
+    size.fill("0.05")
+    admin.click("#settings-save")
+    expect(admin.locator("#setting-attachments-max-bytes-error")).to_have_text(
+        "Enter a size from 0.1 to 25 MiB, with one decimal at most.")
+    size.fill("0.1")
+    admin.click("#settings-save")
+    expect(admin.locator("#settings-status")).to_have_text("Saved.")
+    limit = shop.call("GET", "/v1/settings").json()["attachments_max_bytes"]
+    assert limit == round(0.1 * 1024 * 1024)
+    return limit
+
+
 def test_the_servers_refusal_shows_in_the_console(stack, contexts):
-    """In English: a visitor's image as a thumbnail in the console, and the server's 413 (the console does not
-    know the limit) said in the console's words."""
+    """In English: a visitor's image shows as a thumbnail in the console (the chat, then History); the admin sets
+    the limit in Settings (MiB); the server's 413 (the console does not know the limit) is said in the console's
+    words."""
     shop = Shop(stack, "Pans")
     shop.add_agent("sam@pans.com", "Sam Stone")
-    shop.settings(attachments_max_bytes=LIMIT)
-    agent = contexts(locale="en-US")
+    admin, agent = contexts(locale="en-US"), contexts(locale="en-US")
     online_agent(shop, agent, "sam@pans.com")
     session = stack.post(f"/v1/widget/{shop.widget_key}/sessions", {"name": "Ana"}).json()
     with connect(f"{session['ws_url']}/?token={session['visitor_token']}", open_timeout=10) as socket:
@@ -145,14 +179,19 @@ def test_the_servers_refusal_shows_in_the_console(stack, contexts):
         agent.click("#mine button.conversation")
         agent.wait_for_selector("#messages li.visitor >> text=Photo of the pan?")
         expect(agent.locator("#messages li.visitor .thumbnail img")).to_have_js_property("naturalWidth", 40)
+        limit = set_limit_in_settings(shop, admin, "admin@pans.com")
         # Pasted into the reply box, as an image copied from the screen is.
         agent.locator("#reply").evaluate("""(reply, bytes) => {
           const transfer = new DataTransfer();
           transfer.items.add(new File([new Uint8Array(bytes)], "pan.png", {type: "image/png"}));
           reply.dispatchEvent(new ClipboardEvent("paste", {clipboardData: transfer, bubbles: true, cancelable: true}));
-        }""", list(b"\x89PNG" + bytes(LIMIT)))
+        }""", list(b"\x89PNG" + bytes(limit)))
         expect(agent.locator("#chat .attachment-tray .attach-error")).to_have_text(
-            "“pan.png” is too large: files can be up to 64 KB.")
+            "“pan.png” is too large: files can be up to 102.4 KB.")
         expect(agent.locator("#chat li.pending-file")).to_have_count(0)
         assert_accessible(agent, "#chat")
         screenshot(agent, "attachments")
+    # The History screen's read-only transcript shows the file too.
+    agent.click("#tab-workspace")
+    agent.click("#workspace-rows tr[data-id] .open-conversation")
+    expect(agent.locator("#workspace-transcript li.visitor .thumbnail img")).to_have_js_property("naturalWidth", 40)

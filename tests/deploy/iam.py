@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from botocore.client import BaseClient
-from botocore.signers import RequestSigner
+from botocore.signers import RequestSigner, S3PostPresigner
 from chalice.app import Chalice, EventSourceHandler
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
@@ -68,16 +68,28 @@ def recording(enter_container: Callable[[str], None]) -> Iterator[list[Call]]:
                               {"Bucket": url.hostname.split(".")[0], "Key": url.path.lstrip("/")}))
         return generate_presigned_url(self, request_dict, operation_name, *args, **kwargs)
 
+    def presign_post(self: S3PostPresigner, request_dict: dict[str, Any], fields: dict[str, str], *args: Any,
+                     **kwargs: Any) -> dict[str, Any]:
+        function = LAMBDA_FUNCTION.get()
+        if function is not None:
+            # The browser that posts the form acts with this function's credentials: a PutObject.
+            calls.append(Call(function, "s3", "PutObject",
+                              {"Bucket": urlparse(request_dict["url"]).hostname.split(".")[0], "Key": fields["key"]}))
+        return generate_presigned_post(self, request_dict, fields, *args, **kwargs)
+
     make_api_call, generate_presigned_url = BaseClient._make_api_call, RequestSigner.generate_presigned_url
+    generate_presigned_post = S3PostPresigner.generate_presigned_post
     rest_call, event_call = Chalice.__call__, EventSourceHandler.__call__
     BaseClient._make_api_call = api_call
     RequestSigner.generate_presigned_url = presign
+    S3PostPresigner.generate_presigned_post = presign_post
     Chalice.__call__ = as_function(lambda app: "api_handler", rest_call)
     EventSourceHandler.__call__ = as_function(lambda handler: handler.func.__name__, event_call)
     try:
         yield calls
     finally:
         BaseClient._make_api_call, RequestSigner.generate_presigned_url = make_api_call, generate_presigned_url
+        S3PostPresigner.generate_presigned_post = generate_presigned_post
         Chalice.__call__, EventSourceHandler.__call__ = rest_call, event_call
 
 
@@ -129,6 +141,8 @@ def requests_of(call: Call, names: Names) -> list[Request]:
         context = tuple((f"kms:EncryptionContext:{k}", v) for k, v in sorted(p.get("EncryptionContext", {}).items()))
         keys = tuple(("kms:EncryptionContextKeys", k) for k, _ in sorted(p.get("EncryptionContext", {}).items()))
         return [Request(f"kms:{op}", names.key_arns[p["KeyId"]] if "KeyId" in p else names.data_key, context + keys)]
+    if call.service == "s3" and op == "DeleteObjects":  # authorized as a DeleteObject of each key
+        return [Request("s3:DeleteObject", f"arn:aws:s3:::{p['Bucket']}/{o['Key']}") for o in p["Delete"]["Objects"]]
     if call.service == "s3":
         arn = f"arn:aws:s3:::{p['Bucket']}/{p['Key']}"
         if op == "PutObject" and "ObjectLockMode" in p:  # S3 authorizes the retention an object is put with too

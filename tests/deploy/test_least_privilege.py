@@ -40,8 +40,10 @@ PARAMETERS = {"Stage": "dev", "MailDomain": "mail.switchboard.example", "PublicU
 NARROW_WILDCARDS = {
     "execute-api": re.compile(r"^arn:aws:execute-api:[^*]+/(POST|GET|DELETE)/@connections/\*$"),  # connection ids
     "logs": re.compile(r"^arn:aws:logs:[^*]+:log-group:/aws/lambda/[^*]+:\*$"),  # log streams
-    # {tenant_id}/audit/{export_id}.jsonl.gz, access/{tenant_id}/{export_id}.zip.sealed; received mail (SES names it)
-    "s3": re.compile(r"^arn:aws:s3:::([^*/]+/(\*/audit|access)/\*|[^*/]+-inbound-mail-\d+/\*)$"),
+    # {tenant_id}/audit/{export_id}.jsonl.gz, access/{tenant_id}/{export_id}.zip.sealed, uploads/{tenant}/{attachment};
+    # the attachments bucket holds nothing but {tenant_id}/{conversation_id}/{attachment_id};
+    # the inbound mail bucket, the emails SES received (SES names them).
+    "s3": re.compile(r"^arn:aws:s3:::([^*/]+/(\*/audit|access|uploads)/\*|[^*/]+-(attachments|inbound-mail)-\d+/\*)$"),
 }
 # Grants only a failure uses (the workload succeeds), each with the code that needs it.
 ERROR_PATHS = {
@@ -51,6 +53,10 @@ ERROR_PATHS = {
     "audit_export": [Request("s3:AbortMultipartUpload", f"arn:aws:s3:::{STACK}-exports-{ACCOUNT}/t/audit/x.jsonl.gz")],
     # conversations.message_store._claim: another message took the seq a client_msg_id aimed at.
     "websocket_message": [Request("dynamodb:UpdateItem", table_arn(f"{STACK}-message-ids"))],
+    # attachments.checking.check after a key rotation the conversation has not written since: its key (and
+    # its visitor's) at the new version is added (transcripts.keys).
+    "attachment_uploads": [Request("dynamodb:UpdateItem", table_arn(f"{STACK}-conversations")),
+                           Request("dynamodb:UpdateItem", table_arn(f"{STACK}-visitors"))],
     # The same, for a message that came by email.
     "inbound_email": [Request("dynamodb:UpdateItem", table_arn(f"{STACK}-message-ids"))],
 }

@@ -65,12 +65,12 @@ def test_every_function_gets_what_only_the_stack_can_tell_it(resources: dict):
         assert variables["SWITCHBOARD_WS_URL"]["Fn::If"][:2] == ["HasWebSocketUrl", {"Ref": "WebSocketUrl"}]
 
 
-def test_each_queue_function_reads_this_stacks_queue(resources: dict):
-    mappings = {resource["Properties"]["FunctionName"]["Ref"]: resource["Properties"]["EventSourceArn"]
-                for resource in resources.values() if resource["Type"] == "AWS::Lambda::EventSourceMapping"}
-    assert mappings == {"AuditExport": {"Fn::Sub": "${AuditExportQueue.Arn}"},
-                        "InboundEmail": {"Fn::Sub": "${InboundMailQueue.Arn}"},
-                        "SendEmailReplies": {"Fn::Sub": "${EmailReplyQueue.Arn}"}}
+def test_the_queue_functions_read_this_stacks_queues(resources: dict):
+    mappings = [resource["Properties"] for resource in resources.values()
+                if resource["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert sorted((m["FunctionName"]["Ref"], m["EventSourceArn"]["Fn::Sub"]) for m in mappings) == [
+        ("AttachmentUploads", "${AttachmentUploadQueue.Arn}"), ("AuditExport", "${AuditExportQueue.Arn}"),
+        ("InboundEmail", "${InboundMailQueue.Arn}"), ("SendEmailReplies", "${EmailReplyQueue.Arn}")]
 
 
 def test_only_the_functions_that_walk_an_audit_chain_may_run_for_lambdas_fifteen_minutes(resources: dict):
@@ -143,7 +143,8 @@ def test_alarms_watch_errors_throttles_dead_letters_and_the_audit_chain(resource
     for function in FUNCTIONS:
         function_key = as_key({"Ref": function})
         assert {("Errors", function_key), ("Throttles", function_key)} <= watched, function
-    for queue in ("AuditExportDeadLetters", "FunctionDeadLetters", "InboundMailDeadLetters", "EmailReplyDeadLetters"):
+    for queue in ("AuditExportDeadLetters", "FunctionDeadLetters", "AttachmentUploadDeadLetters",
+                  "InboundMailDeadLetters", "EmailReplyDeadLetters"):
         assert ("ApproximateNumberOfMessagesVisible", as_key({"Fn::GetAtt": [queue, "QueueName"]})) in watched
     for table in ("ConversationsTable", "MessagesTable", "MessageIdsTable", "ConnectionsTable", "RosterTable"):
         assert {("ReadThrottleEvents", as_key({"Ref": table})),

@@ -20,7 +20,8 @@ from chalicelib.config import get_config
 from chalicelib.visitors import erasure_receipt
 from devstack.harness import PASSWORD, Api, Party, agent, run_job, run_sweep, visitor, ws_event
 from devstack.oidc_issuer import CLIENT_ID, CLIENT_SECRET, OidcIssuer
-from devstack.queues import chalice_consumers, deliver_once
+from devstack.queues import consumer_named, deliver_once
+from tests.attachment_files import png
 from tests.deploy.iam import ACCOUNT, REGION
 from tests.helpers import sns_event
 
@@ -36,10 +37,6 @@ def with_screenshot(raw: bytes) -> bytes:
     mail = message_from_bytes(raw, policy=default)
     mail.add_attachment(png(), maintype="image", subtype="png", filename="screen.png")
     return mail.as_bytes()
-
-
-def consumer(name: str) -> Any:
-    return next(c for c in chalice_consumers(app_module.app, app_module) if c.name == name)
 
 
 class Workload:
@@ -184,6 +181,7 @@ class Workload:
                       "/v1/conversations/{conversation_id}/transcript", "/v1/conversations/{conversation_id}/routing"):
             self.call("GET", route, token=self.admin, conversation_id=conversation_id)
         self.workspace(conversation_id)
+        self.attachments(conversation_id, session["visitor_token"], vera)
         holder, other = (sam, kim) if sam.of_type("conversation.assigned") else (kim, sam)
         holder.send(action="conversation.transfer", conversation_id=conversation_id, to_team="billing")
         other.send(action="conversation.escalate", conversation_id=conversation_id)
@@ -209,6 +207,35 @@ class Workload:
             UpdateExpression="SET #load = :two", ExpressionAttributeNames={"#load": "load"},
             ExpressionAttributeValues={":two": {"N": "2"}})
         return conversation_id, visitor_id
+
+    def attachments(self, conversation_id: str, visitor_token: str, vera: Party) -> None:
+        """A file: the upload started, posted to the quarantine bucket, checked by the upload queue's
+        consumer (S3's event), read back, sent with a message and downloaded."""
+        route = "/v1/conversations/{conversation_id}/attachments"
+        started = self.call("POST", route, {"filename": "shot.png", "content_type": "image/png", "size": len(png())},
+                            token=visitor_token, conversation_id=conversation_id)
+        self.browser_upload(started["upload"], png())
+        consumer = consumer_named(app_module.app, app_module, "attachment_uploads")
+        deliver_once(consumer, boto3.client("sqs"))  # S3's test event, then the upload's
+        assert boto3.client("s3").list_objects_v2(Bucket=get_config().upload_bucket)["KeyCount"] == 0  # checked
+        attachment_id = started["attachment_id"]
+        assert self.call("GET", "/v1/attachments/{attachment_id}/status", token=visitor_token,
+                         attachment_id=attachment_id)["status"] == "ready"
+        vera.send(action="message.send", conversation_id=conversation_id, client_msg_id="f1", text="",
+                  attachment_ids=[attachment_id])
+        assert self.call("GET", "/v1/attachments/{attachment_id}", token=self.admin,
+                         headers={"Accept": "application/octet-stream"}, attachment_id=attachment_id) == png()
+        # An upload the queue has not checked yet: the status read checks it.
+        pending = self.call("POST", route, {"filename": "notes.txt", "content_type": "text/plain", "size": 5},
+                            token=visitor_token, conversation_id=conversation_id)
+        self.browser_upload(pending["upload"], b"notes")
+        assert self.call("GET", "/v1/attachments/{attachment_id}/status", token=self.admin,
+                         attachment_id=pending["attachment_id"])["status"] == "ready"
+
+    @staticmethod
+    def browser_upload(upload: dict, data: bytes) -> None:
+        """The browser's presigned POST, as the object it leaves (no function's role is involved)."""
+        boto3.client("s3").put_object(Bucket=get_config().upload_bucket, Key=upload["fields"]["key"], Body=data)
 
     def workspace(self, conversation_id: str) -> None:
         """Labels, a private note, the filtered list and both searches."""
@@ -310,8 +337,8 @@ class Workload:
         run_job("audit-verify")
         accepted = self.call("POST", "/v1/audit/exports", {"from": "2000-01-01T00:00:00Z",
                                                            "to": "2100-01-01T00:00:00Z"}, token=self.admin)
-        # One chunk of events, then completing the file.
-        assert deliver_once(consumer("audit_export"), boto3.client("sqs")) == 2
+        consumer = consumer_named(app_module.app, app_module, "audit_export")
+        assert deliver_once(consumer, boto3.client("sqs")) == 2  # one chunk of events, then completing the file
         ready = self.call("GET", "/v1/audit/exports/{export_id}", token=self.admin, export_id=accepted["export_id"])
         assert ready["status"] == "ready"
 
@@ -319,7 +346,8 @@ class Workload:
         """The right of access: the bundle built by the export consumer, downloaded through our route."""
         accepted = self.call("POST", "/v1/visitors/{visitor_id}/access-exports", token=self.admin,
                              visitor_id=visitor_id)
-        assert deliver_once(consumer("audit_export"), boto3.client("sqs")) == 1
+        consumer = consumer_named(app_module.app, app_module, "audit_export")
+        assert deliver_once(consumer, boto3.client("sqs")) == 1
         route = "/v1/visitors/{visitor_id}/access-exports/{export_id}"
         assert self.call("GET", route, token=self.admin, visitor_id=visitor_id,
                          export_id=accepted["export_id"])["status"] == "ready"
@@ -356,14 +384,14 @@ class Workload:
         s3.put_object(Bucket=bucket, Key="m1", Body=with_screenshot(email(
             inbound_address(self.tenant["tenant_id"]), "Hello by mail", sender="erin@example.org")))
         # At least one: S3 also tells the queue it was configured (an s3:TestEvent, which has no records).
-        assert deliver_once(consumer("inbound_email"), sqs) >= 1
+        assert deliver_once(consumer_named(app_module.app, app_module, "inbound_email"), sqs) >= 1
         frames = pat.new_frames()
         [assigned] = [f for f in frames if f["type"] == "conversation.assigned"]
         [screenshot] = [f for f in frames if f["type"] == "message.new"][-1]["attachments"]
         # The agent answers with the visitor's own file (any file of the conversation goes).
         pat.send(action="message.send", conversation_id=assigned["conversation_id"], client_msg_id="p1", text="Hi!",
                  attachment_ids=[screenshot["attachment_id"]])
-        assert deliver_once(consumer("send_email_replies"), sqs) == 1
+        assert deliver_once(consumer_named(app_module.app, app_module, "send_email_replies"), sqs) == 1
         [reply] = ses.sent_messages[already:]
         sent = message_from_string(reply.raw_data)
         answer = email(sent["Reply-To"], "Thanks", sender="erin@example.org")
@@ -373,7 +401,7 @@ class Workload:
                 inbound_address(self.tenant["tenant_id"]), "And one more", sender="erin@example.org",
                 In_Reply_To=sent["Message-ID"]))):
             s3.put_object(Bucket=bucket, Key=key, Body=raw)
-            assert deliver_once(consumer("inbound_email"), sqs) == 1
+            assert deliver_once(consumer_named(app_module.app, app_module, "inbound_email"), sqs) == 1
         pat.send(action="presence.set", status="offline")  # the next chat is someone else's
         app_module.websocket_disconnect(ws_event("$disconnect", pat.connection_id), None)
 

@@ -50,6 +50,12 @@ def test_a_file_goes_from_visitor_to_agent_and_is_gone_after_erasure(stack: Runn
         preflight = requests.options(upload["url"], headers={"Origin": "https://shop.example",
                                                              "Access-Control-Request-Method": "POST"}, timeout=10)
         assert preflight.headers.get("Access-Control-Allow-Origin") in ("*", "https://shop.example")
+        # The policy holds (on the local stack too: devstack/moto_post_policy.py): no larger file, no other key.
+        too_big = requests.post(upload["url"], data=upload["fields"], files={"file": ("x", png() + b"!")}, timeout=30)
+        assert too_big.status_code == 400 and b"EntityTooLarge" in too_big.content
+        elsewhere = {**upload["fields"], "key": "uploads/other/place"}
+        moved = requests.post(upload["url"], data=elsewhere, files={"file": ("x", png())}, timeout=30)
+        assert moved.status_code == 403 and b"AccessDenied" in moved.content
         posted = requests.post(upload["url"], data=upload["fields"], files={"file": ("error.png", png())}, timeout=30)
         assert posted.status_code == 204, posted.text
         checked_by_the_queue(stack)

@@ -15,13 +15,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 import app as app_module
 from devstack.harness import Api
-from devstack.queues import chalice_consumers, deliver_once
+from devstack.queues import consumer_named, deliver_once
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_queued_exports() -> int:
-    [consumer] = chalice_consumers(app_module.app, app_module)
+    consumer = consumer_named(app_module.app, app_module, "audit_export")
     return deliver_once(consumer, boto3.client("sqs"))
 
 

@@ -22,7 +22,7 @@ from chalicelib.audit import export_file
 from chalicelib.audit.chain import event_hash
 from chalicelib.storage.audit import AuditExportModel
 from devstack.harness import Api
-from devstack.queues import chalice_consumers
+from devstack.queues import consumer_named
 from tests.functional.audit_exports import offline_verify, write_public_key
 from tests.helpers import audit_events, use_limits
 
@@ -64,7 +64,7 @@ def queue_url() -> str:
 
 def deliver(body: str, context: Any = None) -> None:
     """One invocation of the consumer with one message, as Lambda's event source mapping makes it."""
-    [consumer] = chalice_consumers(app_module.app, app_module)
+    consumer = consumer_named(app_module.app, app_module, "audit_export")
     consumer.handler({"Records": [{"messageId": "m", "receiptHandle": "r", "body": body, "attributes": {},
                                    "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
                                    "eventSourceARN": "arn", "awsRegion": "us-east-1"}]}, context)

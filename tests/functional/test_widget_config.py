@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.attachments.types import ALLOWED
+from chalicelib.attachments import ALLOWED
 from chalicelib.runtime import runtime
 from chalicelib.storage.settings import Settings
 from devstack.harness import Api

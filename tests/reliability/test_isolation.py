@@ -82,6 +82,22 @@ def _chat(api: Api, widget_key: str, staff: Party, text: str) -> tuple[Party, st
     return guest, conversation_id
 
 
+def _attachment(api: Api, token: str, conversation_id: str) -> str:
+    """A file in the conversation: uploaded (the object the presigned POST leaves) and checked."""
+    import app as app_module
+    from chalicelib.runtime import runtime
+    from devstack.queues import consumer_named, deliver_once
+    from tests.attachment_files import png
+
+    started = api.call("POST", f"/v1/conversations/{conversation_id}/attachments",
+                       {"filename": "alpha secret file.png", "content_type": "image/png", "size": len(png())},
+                       token=token).json_body
+    runtime().client("s3").put_object(Bucket=runtime().config.upload_bucket, Key=started["upload"]["fields"]["key"],
+                                      Body=png())
+    deliver_once(consumer_named(app_module.app, app_module, "attachment_uploads"), runtime().client("sqs"))
+    return str(started["attachment_id"])
+
+
 @pytest.fixture
 def issuer() -> Iterator[OidcIssuer]:
     """Tenant A's OpenID issuer (devstack/oidc_issuer.py on a free port): A signs in with single sign-on."""
@@ -113,6 +129,7 @@ def build_tenant_a(api: Api, clock, issuer: OidcIssuer) -> TenantA:
     call("PATCH", f"/v1/visitors/{visitor_ids[1]}", {"tags": ["alphatag"], "notes": "alpha secret note"})
     call("PATCH", f"/v1/conversations/{open_id}", {"labels": ["alphalabel"], "labels_version": 0})
     call("POST", f"/v1/conversations/{open_id}/notes", {"text": "alpha secret conversation note"})
+    attachment_id = _attachment(api, admin, open_id)
     export = call("POST", "/v1/audit/exports", {"from": "2020-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"})
     guard = api.add_agent(admin, "guard@alphaco.example", name="Alpha guard Person")  # with two-factor on
     guard_token = api.login(tid, "guard@alphaco.example")
@@ -136,6 +153,7 @@ def build_tenant_a(api: Api, clock, issuer: OidcIssuer) -> TenantA:
         "key_id": [k["key_id"] for k in keys.values()],
         "export_id": [export["export_id"], access["export_id"]],
         "follow_up_id": [f"{closed_id}.unresolved"],
+        "attachment_id": [attachment_id],
     }
     tenant = TenantA(tid, admin, ids, set())
     tenant.principals = {
@@ -333,14 +351,19 @@ def _frame_strategy(model: type[BaseModel], tenant: TenantA) -> st.SearchStrateg
             return st.integers(min_value=prop.get("minimum", -(2 ** 31)), max_value=2 ** 31)
         if kind == "string":
             return st.text(min_size=prop.get("minLength", 0), max_size=min(prop.get("maxLength", 40), 40))
+        if kind == "array":
+            return st.lists(value(prop["items"]), max_size=min(prop.get("maxItems", 3), 3))
         assert kind == "null", f"{model.__name__}: no strategy for {prop}"
         return st.none()
 
     required, optional = {}, {}
     for name, prop in schema["properties"].items():
         ids = refs(name)
+        listed = refs(name.removesuffix("s")) if name.endswith("_ids") else None
         if ids is not None:
             required[name] = st.sampled_from(ids)
+        elif listed is not None:  # a list of ids (attachment_ids): some of A's
+            required[name] = st.lists(st.sampled_from(listed), min_size=1, max_size=3, unique=True)
         elif name in schema.get("required", []):
             required[name] = value(prop)
         else:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.attachments.types import ALLOWED, detect
+from chalicelib.attachments import ALLOWED
+from chalicelib.attachments.types import detect
 from tests.attachment_files import DOCX, ODT, XLSX, docx, exe, odt, office, pdf, png, xlsx
 
 

@@ -238,10 +238,18 @@ def test_bucket_matches_template(session, stack, expected, logical_id: str) -> N
         (rule["ServerSideEncryptionByDefault"], rule.get("BucketKeyEnabled", False)) for rule in declared_rules
     ]
 
-    if "NotificationConfiguration" in props:  # S3 notifies the queues, as on AWS (moto delivers them)
-        queues = s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"]
-        assert [(q["QueueArn"], q["Events"]) for q in queues] == [
-            (q["Queue"], [q["Event"]]) for q in props["NotificationConfiguration"]["QueueConfigurations"]]
+    if "CorsConfiguration" in props:
+        [cors] = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+        [declared_cors] = props["CorsConfiguration"]["CorsRules"]
+        assert (cors["AllowedMethods"], cors["AllowedOrigins"], cors["MaxAgeSeconds"]) == (
+            declared_cors["AllowedMethods"], declared_cors["AllowedOrigins"], declared_cors["MaxAge"])
+
+    if "NotificationConfiguration" in props:
+        [queue] = s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"]
+        [declared_queue] = props["NotificationConfiguration"]["QueueConfigurations"]
+        assert (queue["Events"], queue["QueueArn"]) == ([declared_queue["Event"]], declared_queue["Queue"])
+        if "Filter" in declared_queue:
+            assert queue["Filter"]["Key"]["FilterRules"] == declared_queue["Filter"]["S3Key"]["Rules"]
 
     public_access = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     assert public_access == props["PublicAccessBlockConfiguration"]
@@ -272,6 +280,8 @@ def test_outputs_and_env_come_from_the_template(stack, expected) -> None:
     assert stack.env() == {
         "SWITCHBOARD_STACK": declared["StackPrefix"],
         "SWITCHBOARD_EXPORT_BUCKET": declared["ExportBucketName"],
+        "SWITCHBOARD_UPLOAD_BUCKET": declared["UploadBucketName"],
+        "SWITCHBOARD_ATTACHMENT_BUCKET": declared["AttachmentBucketName"],
     }
 
 

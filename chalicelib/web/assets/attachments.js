@@ -48,7 +48,7 @@ export function kindOf(contentType) {
 }
 
 // Why a request failed, as a catalog key, and the limit a 413 names (null when it names none).
-export function refusal(status, error = {}) {
+function refusal(status, error = {}) {
   if (status === 413 || error.code === "attachment_too_large") {
     return {key: "too_large", maxBytes: Number(error.details?.max_bytes) || null};
   }

@@ -1,6 +1,8 @@
 // The conversation history (agents: their own; supervisors and admins: every one): filters and a
 // search box, the conversations found page by page, and one of them read-only, open or long closed:
 // its transcript, its labels (add, remove), its private notes (add) and why routing sent it where it went.
+import {AttachmentApi, words} from "./attachments.js";
+import {attachmentList} from "./attachments-view.js";
 import {SUPERVISING_ROLES} from "./console-roles.js";
 import {isoSeconds} from "./dates.js";
 import {append, el, replace} from "./dom.js";
@@ -22,6 +24,7 @@ export class Workspace {
   // notify(message): shows a failure in the console's toast.
   constructor(api, me, notify) {
     Object.assign(this, {api, me, notify});
+    this.files = new AttachmentApi(document.baseURI, async () => api.token());
     this.agentNames = new Map([[me.agent_id, me.name]]);
   }
 
@@ -222,6 +225,7 @@ export class Workspace {
     return el("li", {class: `message ${m.sender.kind}`},
       el("span", {class: "who"}, who),
       m.text === null ? el("em", {}, w(m.corrupted ? "corrupted" : "redacted")) : data(m.text),
+      attachmentList(m.attachments, this.files, words("console-attachments.")),
       el("time", {datetime: m.sent_at}, format.dateTime(m.sent_at)));
   }
 
