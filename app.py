@@ -148,6 +148,22 @@ def webhook_events(event: SQSEvent) -> None:
     handle_messages(record.body for record in event)
 
 
+# The email channel (docs/email.md): SES stores received mail in the inbound bucket, which notifies this
+# queue; and agents' messages that go out as emails, sent from their own queue so SES never slows a chat.
+@app.on_sqs_message(queue=get_config().inbound_mail_queue, batch_size=1)
+def inbound_email(event: SQSEvent) -> None:
+    from chalicelib.email_channel.inbound import handle_notifications
+
+    handle_notifications(record.body for record in event)
+
+
+@app.on_sqs_message(queue=get_config().email_reply_queue, batch_size=10)
+def send_email_replies(event: SQSEvent) -> None:
+    from chalicelib.email_channel.outbound import handle_reply_jobs
+
+    handle_reply_jobs(record.body for record in event)
+
+
 # S3 tells this queue of every upload into the quarantine bucket: each is checked, then sealed or refused.
 @app.on_sqs_message(queue=get_config().attachment_upload_queue, batch_size=10)
 def attachment_uploads(event: SQSEvent) -> int:

@@ -69,6 +69,11 @@ class Config:
     # A failed webhook delivery's first wait; each next one doubles, at most an hour (docs/webhooks.md).
     # The local stack's tests shorten it to see retries in seconds.
     webhook_retry_seconds: int
+    # The email channel (docs/email.md): each tenant's inbound address is <tenant_id>@inbound_domain
+    # (an SES-verified domain whose receipt rule stores mail in the inbound bucket).
+    inbound_domain: str
+    inbound_emails_per_sender_per_hour: int  # per (tenant, sender address); more are dropped
+    inbound_emails_per_tenant_per_hour: int  # per tenant, every sender together
 
     def table(self, name: str) -> str:
         return f"{self.stack}-{name}"
@@ -109,6 +114,16 @@ class Config:
     @property
     def mail_feedback_topic(self) -> str:
         return f"{self.stack}-mail-feedback"
+
+    @property
+    def inbound_mail_queue(self) -> str:
+        """The inbound bucket's object-created notifications (S3 to SQS), read by app.py: inbound_email."""
+        return f"{self.stack}-inbound-mail"
+
+    @property
+    def email_reply_queue(self) -> str:
+        """Agents' messages to send as emails (app.py: send_email_replies): SES never slows a chat."""
+        return f"{self.stack}-email-replies"
 
 
 def _int(name: str, default: int) -> int:
@@ -158,4 +173,7 @@ def get_config() -> Config:
         sweep_items_per_run=_int("SWITCHBOARD_SWEEP_ITEMS_PER_RUN", 1000),
         outbound_allow_loopback=os.environ.get("SWITCHBOARD_OUTBOUND_ALLOW_LOOPBACK") == "1",
         webhook_retry_seconds=_int("SWITCHBOARD_WEBHOOK_RETRY_SECONDS", 30),
+        inbound_domain=os.environ.get("SWITCHBOARD_INBOUND_DOMAIN", "inbound.switchboard.localhost").lower(),
+        inbound_emails_per_sender_per_hour=_int("SWITCHBOARD_INBOUND_EMAILS_PER_SENDER_PER_HOUR", 30),
+        inbound_emails_per_tenant_per_hour=_int("SWITCHBOARD_INBOUND_EMAILS_PER_TENANT_PER_HOUR", 1000),
     )

@@ -1,5 +1,5 @@
-"""The REST API on Chalice's own local server, plus the local-only /dev/jobs, /dev/outbox and
-/dev/ses-events endpoints.
+"""The REST API on Chalice's own local server, plus the local-only /dev/jobs, /dev/outbox,
+/dev/inbound-email and /dev/ses-events endpoints.
 
 /dev/* is answered here, outside the app, so it can never be deployed.
 """
@@ -35,7 +35,7 @@ class _RequestHandler(ChaliceRequestHandler):
         path = urlsplit(self.path).path
         if path == "/dev/jobs" or path.startswith("/dev/jobs/"):
             self._dev_jobs(path)
-        elif path in ("/dev/outbox", "/dev/ses-events"):
+        elif path in ("/dev/outbox", "/dev/ses-events", "/dev/inbound-email"):
             self._dev_mail(path)
         else:
             super()._generic_handle()
@@ -71,6 +71,10 @@ class _RequestHandler(ChaliceRequestHandler):
     def _dev_mail(self, path: str) -> None:
         if path == "/dev/outbox" and self.command == "GET":
             return self._json(200, self.mailbox.outbox())
+        if path == "/dev/outbox" and self.command == "HEAD":  # the console asks whether this is the local stack
+            return self._json(200, {})
+        if path == "/dev/inbound-email" and self.command == "POST":
+            return self._json(*self.mailbox.inbound_email(self._parse_payload()[1] or b""))
         if path == "/dev/ses-events" and self.command == "POST":
             return self._json(200, {"delivered": self.mailbox.ses_event(self._parse_payload()[1] or b"")})
         self._json(405, {"error": {"code": "method_not_allowed", "message": f"{self.command} is not allowed here."}})

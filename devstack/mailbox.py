@@ -2,12 +2,17 @@
 
 - `GET /dev/outbox`: every email the app sent, as the embedded AWS (moto's SES, in its own process) keeps them:
   `{items: [{to, from, subject, text, html, headers, sent_at}]}`, oldest first.
+- `POST /dev/inbound-email`: a raw RFC 822 message (body `message/rfc822`) as if it reached a tenant's
+  inbound address: stored in the inbound bucket as SES's receipt rule stores it, so the bucket's
+  notification and the app's inbound queue consumer take it from there, exactly as deployed. Bytes that
+  are no readable email are refused here with 400 (deployed, SES refuses them before any rule).
 - `POST /dev/ses-events`: an SES bounce or complaint notification (the JSON SES publishes, or the SNS
   envelope around it) handed to the app's @app.on_sns_message handler as SNS invokes it on AWS.
 """
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from email import message_from_string
@@ -16,10 +21,13 @@ from email.utils import parsedate_to_datetime
 from types import ModuleType
 from typing import Any
 
+import boto3
 import requests
 from chalice import Chalice
 from chalice.app import SNSEventConfig
 from moto.core import DEFAULT_ACCOUNT_ID
+
+from chalicelib.email_channel.parsing import MalformedMail, TooLarge, parse
 
 from .aws import SENT_EMAILS_PATH
 
@@ -44,8 +52,21 @@ def sns_event(message: str, topic_arn: str) -> dict[str, Any]:
 
 
 class Mailbox:
-    def __init__(self, subscribers: list[SnsSubscriber], region: str, aws_url: str) -> None:
+    def __init__(self, subscribers: list[SnsSubscriber], region: str, aws_url: str, inbound_bucket: str) -> None:
         self._subscribers, self._region, self._aws_url = subscribers, region, aws_url
+        self._inbound_bucket = inbound_bucket
+
+    def inbound_email(self, raw: bytes) -> tuple[int, dict[str, Any]]:
+        """Store one received email in the inbound bucket; (status, answer)."""
+        try:
+            parse(raw)
+        except TooLarge as err:
+            return 413, {"error": {"code": "email_too_large", "message": f"The email is too large: {err}."}}
+        except MalformedMail as err:
+            return 400, {"error": {"code": "malformed_email", "message": f"Not a readable RFC 822 email: {err}."}}
+        key = f"local/{uuid.uuid4().hex}"
+        boto3.client("s3", region_name=self._region).put_object(Bucket=self._inbound_bucket, Key=key, Body=raw)
+        return 202, {"bucket": self._inbound_bucket, "key": key}
 
     def outbox(self) -> dict[str, Any]:
         sent = requests.get(self._aws_url + SENT_EMAILS_PATH, params={"region": self._region}, timeout=30)

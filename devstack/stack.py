@@ -75,7 +75,8 @@ class LocalStack:
         self._gateway.start()
         self.log(f"ws       gateway on {self._gateway.ws_url} (management API {self._gateway.management_endpoint})")
         self._scheduler = Scheduler(chalice_jobs(app, app_module), log=self.log)
-        mailbox = Mailbox(chalice_sns_subscribers(app, app_module), "us-east-1", self.aws_url)
+        mailbox = Mailbox(chalice_sns_subscribers(app, app_module), "us-east-1", self.aws_url,
+                          provisioned.outputs["InboundMailBucketName"])
         self._rest = rest_server(app, self.host, self.ports.http, self._scheduler, mailbox, self.log)
         threading.Thread(target=self._rest.server.serve_forever, name="rest", daemon=True).start()
         self._wait_healthy()

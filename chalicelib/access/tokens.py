@@ -88,6 +88,11 @@ class TokenSigner:
         self._keys = keys
         self._rt = rt
 
+    @property
+    def keys(self) -> KeyRing:
+        """The signing keys, for other HMACs under the same secret (the email channel's reply addresses)."""
+        return self._keys
+
     def issue(self, audience: Audience, tenant_id: str, subject: str, ttl_seconds: int,
               **claims: Any) -> IssuedToken:
         now = int(self._rt.clock.now())

@@ -16,8 +16,11 @@ def party_connections(conversation: ConversationModel) -> dict[str, list[str]]:
 
 
 def broadcast(conversation: ConversationModel, frame: dict[str, Any], *, skip: str | None = None,
-              only: str | None = None) -> None:
-    """Send to both parties (or `only` one), except the connection `skip` (the sender's own)."""
-    for party, connection_ids in party_connections(conversation).items():
+              only: str | None = None) -> dict[str, list[str]]:
+    """Send to both parties (or `only` one), except the connection `skip` (the sender's own); each
+    party's open connections, as found (whether the visitor is here, at no further request)."""
+    parties = party_connections(conversation)
+    for party, connection_ids in parties.items():
         if only is None or party == only:
             sender().send_all((c for c in connection_ids if c != skip), frame)
+    return parties

@@ -51,7 +51,8 @@ def message_created(conversation: ConversationModel, message: MessageModel) -> N
 
 
 def store(conversation: ConversationModel, author: Author, client_msg_id: str,
-          text: str, attachments: Sequence[dict[str, Any]] = ()) -> tuple[MessageModel, bool]:
+          text: str, attachments: Sequence[dict[str, Any]] = (),
+          channel: str | None = None) -> tuple[MessageModel, bool]:
     """The message under the conversation's next seq, and True; a client_msg_id stored before comes
     back as that message, and False. `attachments`: the files it carries (attachments/service.py
     refs_for_message), sealed with it."""
@@ -81,7 +82,7 @@ def store(conversation: ConversationModel, author: Author, client_msg_id: str,
                                    sent_at=now, visitor_burst=bursts.get("visitor_burst"),
                                    agent_burst=bursts.get("agent_burst"),
                                    attachments_sealed=files.blob if files else None,
-                                   attachments_key_version=files.key_version if files else None)
+                                   attachments_key_version=files.key_version if files else None, channel=channel)
             if _written(conversation, author, message):
                 return message, True
         time.sleep(random.uniform(0, 0.005))
@@ -226,6 +227,8 @@ def message_frame(conversation_id: str, message: MessageModel, content: Revealed
              "text": content.text, "sent_at": iso(message.sent_at)}
     if content.attachments:
         frame["attachments"] = list(content.attachments)
+    if message.channel:
+        frame["channel"] = message.channel
     # Only a message that cannot be shown says why.
     if content.corrupted:
         frame["corrupted"] = True

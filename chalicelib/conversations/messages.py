@@ -3,16 +3,17 @@ reconnecting client missed."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from ..attachments.on_messages import refs_for_message
 from ..errors import InvalidInput
 from ..realtime.sender import sender
 from ..storage.connections import ConnectionModel
-from ..storage.conversations import ConversationModel
+from ..storage.conversations import ConversationModel, MessageModel
 from ..storage.helpers import refusal_means
 from ..storage.settings import Settings
 from ..transcripts.cipher import Revealed
-from . import assignment
+from . import assignment, email_replies
 from .announcements import route_and_announce
 from .delivery import broadcast
 from .message_store import last_message_seq, message_created, message_frame, store, transcript_page
@@ -38,14 +39,23 @@ def send_message(connection: ConnectionModel, conversation_id: str | None, clien
     sender().send(connection.connection_id, {
         "type": "ack", "client_msg_id": client_msg_id,
         "conversation_id": conversation.conversation_id, "seq": int(message.seq)})
-    if not stored_now:
-        return
-    broadcast(conversation, message_frame(conversation.conversation_id, message,
-                                          Revealed(text, attachments=tuple(attachments))),
-              skip=connection.connection_id)
+    if stored_now:
+        deliver_stored(conversation, message, text, opened_with, skip=connection.connection_id, attachments=attachments)
+
+
+def deliver_stored(conversation: ConversationModel, message: MessageModel, text: str,
+                   opened_with: Settings | None = None, skip: str | None = None,
+                   attachments: Sequence[dict[str, Any]] = ()) -> None:
+    """What follows a message stored for the first time (from a socket or an email): delivered to the
+    parties; an agent's goes out by email too when the visitor is answered that way; the bot answers,
+    or the opening message routes the conversation."""
+    reached = broadcast(conversation, message_frame(conversation.conversation_id, message,
+                                                    Revealed(text, attachments=tuple(attachments))), skip=skip)
     message_created(conversation, message)
+    if message.sender_kind == "agent":
+        email_replies.queue_if_away(conversation, message, visitor_here=bool(reached.get("visitor")))
     if conversation.status == "bot" and text:
-        bot_turn(conversation, client_msg_id, text)
+        bot_turn(conversation, message.client_msg_id or f"seq:{message.seq}", text)
     elif int(message.seq) == 1 and conversation.status == "queued":
         # The opening message routes the conversation, also when it is a retry after a failure
         # that left the conversation opened but the message unstored.

@@ -41,18 +41,25 @@ def open_conversation(connection: ConnectionModel) -> tuple[ConversationModel, S
     """The visitor's open conversation, or a new one with the bot first when the tenant has it
     enabled and has FAQ entries, else queued for a human. A new one comes with the tenant's
     settings, already read (None for an existing one)."""
-    current = current_conversation(connection.tenant_id, connection.principal_id)
+    return open_for_visitor(connection.tenant_id, connection.principal_id)
+
+
+def open_for_visitor(tenant_id: str, visitor_id: str,
+                     channel: str | None = None) -> tuple[ConversationModel, Settings | None]:
+    """open_conversation for a visitor named by id; `channel` "email" for mail (never the bot first:
+    its answers are for a live chat)."""
+    current = current_conversation(tenant_id, visitor_id)
     if current is not None:
         return current, None
     for _ in range(MAX_OPEN_ATTEMPTS):
-        visitor = VisitorModel.get(connection.tenant_id, connection.principal_id, consistent_read=True)
+        visitor = VisitorModel.get(tenant_id, visitor_id, consistent_read=True)
         if visitor.erased_at is not None:
             raise NotFound("This visitor was erased.")
         # The index may lag a conversation opened a moment ago (another tab): the visitor item does not.
-        latest = _open_or_none(connection.tenant_id, visitor.open_conversation_id)
+        latest = _open_or_none(tenant_id, visitor.open_conversation_id)
         if latest is not None:
             return latest, None
-        opened = _try_open(connection, visitor)
+        opened = _try_open(visitor, channel)
         if opened is not None:
             return opened
     raise Conflict("The conversation is being opened elsewhere; send again with the same client_msg_id.")
@@ -72,7 +79,7 @@ def _open_or_none(tenant_id: str, conversation_id: str | None) -> ConversationMo
     return conversation if conversation.status != "closed" else None
 
 
-def _try_open(connection: ConnectionModel, visitor: VisitorModel) -> tuple[ConversationModel, Settings] | None:
+def _try_open(visitor: VisitorModel, channel: str | None) -> tuple[ConversationModel, Settings] | None:
     """A new conversation, unless the visitor item changed since it was read (None: read it again).
     At most one open conversation per visitor, and a limited number opened per hour, both held by
     the visitor item's condition in the transaction that creates the conversation."""
@@ -85,18 +92,20 @@ def _try_open(connection: ConnectionModel, visitor: VisitorModel) -> tuple[Conve
     if opened_this_hour >= limit:
         raise RateLimited(f"At most {limit} new conversations an hour.",
                           retry_after=int((hour + 1) * 3600 - runtime().clock.now()) + 1)
-    tenant = TenantModel.get(connection.tenant_id, consistent_read=True)
+    tenant_id = visitor.tenant_id
+    tenant = TenantModel.get(tenant_id, consistent_read=True)
     settings = Settings.model_validate(tenant.settings)
-    bot_first = settings.bot_enabled and tenant.faq_count > 0
+    bot_first = settings.bot_enabled and tenant.faq_count > 0 and channel is None
     if not bot_first:
         open_slots.refuse_if_full(tenant)
     queued: dict[str, Any] = {} if bot_first else {
-        "queued_at": now, "queue_key": assignment.team_key(connection.tenant_id, visitor.team),
+        "queued_at": now, "queue_key": assignment.team_key(tenant_id, visitor.team),
         "queue_sort": assignment.queue_sort(0, now, conversation_id), "counted_open": True,
         **assignment.waiting_watch(conversation_id, now)}
     conversation = ConversationModel(
-        connection.tenant_id, conversation_id, visitor_id=visitor.visitor_id,
-        visitor_key=f"{connection.tenant_id}#{connection.principal_id}",
+        tenant_id, conversation_id, visitor_id=visitor.visitor_id,
+        visitor_key=f"{tenant_id}#{visitor.visitor_id}", channel=channel,
+        reply_by_email=True if channel == "email" or visitor.email else None,
         status="bot" if bot_first else "queued", team=visitor.team, priority=0, created_at=now,
         data_keys=key_ring().new_conversation_keys(visitor, conversation_id),
         **queued)
@@ -110,7 +119,7 @@ def _try_open(connection: ConnectionModel, visitor: VisitorModel) -> tuple[Conve
                       & (pointer.does_not_exist() if pointer_read is None else pointer == pointer_read))
             tx.save(conversation, condition=ConversationModel.conversation_id.does_not_exist())
             if not bot_first:
-                open_slots.take(tx, connection.tenant_id)
+                open_slots.take(tx, tenant_id)
             routing_log.record(tx, conversation, *(("bot", "faq_bot") if bot_first else ("queued", "new_conversation")))
     except TransactWriteError as err:
         if err.cause_response_code != "TransactionCanceledException":

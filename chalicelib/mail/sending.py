@@ -17,7 +17,7 @@ from .unsubscribe import unsubscribe_url
 
 Outcome = Literal["email", "suppressed", "capped_tenant", "capped_address", "none"]
 # RFC 5322's hard line limit: the List-Unsubscribe URL must stay one unbroken token.
-_POLICY = SMTP.clone(max_line_length=998)
+POLICY = SMTP.clone(max_line_length=998)
 # A bare ASCII addr-spec: anything else (a display name, a line break, non-ASCII) is not sent to.
 _SENDABLE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,253}$")
 
@@ -35,30 +35,54 @@ def send_for_tenant(tenant_id: str, address: str, subject: str, paragraphs: list
                     footer: Callable[[str], list[str]], html: str | None = None) -> Outcome:
     """As send_to_visitor, with the footer's paragraphs made from the unsubscribe link by `footer`, and
     `html` (the paragraphs as an HTML fragment, escaped by the caller) as an alternative part."""
-    if not _SENDABLE.match(address):
-        return "none"
-    digest = suppression.address_hash(address)
-    if suppression.is_suppressed(tenant_id, digest):
-        return "suppressed"
-    refused = caps.take_slot(tenant_id, digest)
+    refused = _refused(tenant_id, address)
     if refused:
         return refused
+    digest = suppression.address_hash(address)
     link = unsubscribe_url(tenant_id, digest, locale)
     footing = footer(link)
     message = _message(address, subject, [*paragraphs, *footing], link)
     if html is not None:
         # Quoted-printable: 7-bit, and lines wrapped however long the fragment's are.
         message.add_alternative(_html_document(html, footing, link, locale), subtype="html", cte="quoted-printable")
+    _send(address, message)
+    return "email"
+
+
+def send_built(tenant_id: str, message: EmailMessage) -> Outcome:
+    """Send a message built whole by its caller (the email channel's replies, whose headers thread
+    them) to its To address, under the same suppression list and daily caps as every email."""
+    address = str(message["To"])
+    refused = _refused(tenant_id, address)
+    if refused:
+        return refused
+    _send(address, message)
+    return "email"
+
+
+def sendable(address: str) -> bool:
+    return bool(_SENDABLE.match(address))
+
+
+def _refused(tenant_id: str, address: str) -> Outcome | None:
+    if not _SENDABLE.match(address):
+        return "none"
+    digest = suppression.address_hash(address)
+    if suppression.is_suppressed(tenant_id, digest):
+        return "suppressed"
+    return caps.take_slot(tenant_id, digest)
+
+
+def _send(address: str, message: EmailMessage) -> None:
     rt = runtime()
     rt.client("ses").send_raw_email(Source=rt.config.mail_from, Destinations=[address],
                                     RawMessage={"Data": message.as_bytes()},
                                     ConfigurationSetName=rt.config.mail_configuration_set)
-    return "email"
 
 
 def _message(to: str, subject: str, paragraphs: list[str], unsubscribe: str) -> EmailMessage:
     rt = runtime()
-    message = EmailMessage(policy=_POLICY)
+    message = EmailMessage(policy=POLICY)
     message["From"] = rt.config.mail_from
     message["To"] = to
     message["Subject"] = subject

@@ -125,6 +125,9 @@ class ConversationModel(TableModel):
     counted_open = BooleanAttribute(null=True)
     # Absent for the widget's chats ("web"); "email" for those mail opened.
     channel = UnicodeAttribute(null=True)
+    # True when the visitor can be answered by email (an email conversation, or a visitor who left an
+    # address): an agent's message then goes out as an email when the visitor is not connected.
+    reply_by_email = BooleanAttribute(null=True)
     # Staff's labels (normalised, conversations/labels.py); every change bumps labels_version and is
     # conditioned on the version it read, so racing edits never lose one silently.
     labels = string_list()
@@ -167,6 +170,8 @@ class MessageModel(TableModel):
     # one it was counted from (the messages-per-second limit, at no extra request).
     visitor_burst = UnicodeAttribute(null=True)
     agent_burst = UnicodeAttribute(null=True)
+    # "email" for a message that came in by email; absent for the widget's (and the console's).
+    channel = UnicodeAttribute(null=True)
 
 
 class MessageIdModel(TableModel):

@@ -154,6 +154,9 @@ class Settings(BaseModel):
     identity_verification: bool = Field(
         default=False, description="read-only: an identity secret is set (POST /v1/identity-secret); "
                                    "the secret itself is never shown again")
+    inbound_email_address: str | None = Field(
+        default=None, description="read-only: mail to this address opens or continues an email conversation "
+                                  "(docs/email.md); never stored, derived from the tenant id")
 
     @field_validator("offline_message", "survey_question", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ from .audit import (
 )
 from .connections import ConnectionModel
 from .conversations import ConversationModel, ConversationNoteModel, MessageIdModel, MessageModel, RoutingDecisionModel
+from .email_threads import EmailThreadModel
 from .limits import RateLimitModel
 from .mail import EmailSuppressionModel
 from .reports import ReportCounterModel
@@ -38,4 +39,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     SurveyModel, FollowUpModel, ReportCounterModel, EmailSuppressionModel, JobCursorModel, SsoModel,
     WebhookModel, DeliveryModel,
     AttachmentModel,
+    EmailThreadModel,
 )

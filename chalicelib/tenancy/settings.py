@@ -7,18 +7,25 @@ from pynamodb.expressions.update import Action
 
 from ..access.principals import Principal
 from ..audit.trail import record_event
+from ..email_channel.addresses import inbound_address
 from ..errors import Conflict
 from ..storage.helpers import refusal_means
 from ..storage.settings import Settings
 from ..storage.tenants import TenantModel, get_tenant
 from . import schemas as s
 
+DERIVED = {"inbound_email_address"}  # shown, never stored
 # Writers racing on one tenant's settings: each loser reads them again, this many times in all.
 ATTEMPTS = 5
 
 
 def get_settings(principal: Principal) -> Settings:
-    return Settings.model_validate(get_tenant(principal.tenant_id).settings)
+    return _shown(principal.tenant_id, Settings.model_validate(get_tenant(principal.tenant_id).settings))
+
+
+def _shown(tenant_id: str, settings: Settings) -> Settings:
+    """The settings as answered: with the read-only fields derived rather than stored."""
+    return settings.model_copy(update={"inbound_email_address": inbound_address(tenant_id)})
 
 
 def update_settings(principal: Principal, patch: s.SettingsPatch) -> Settings:
@@ -27,7 +34,7 @@ def update_settings(principal: Principal, patch: s.SettingsPatch) -> Settings:
                      if before.model_dump(mode="json").get(name) != value)
     record_event(principal.tenant_id, principal.actor, "settings.updated", principal.tenant_id,
                  {"fields": changed})
-    return after
+    return _shown(principal.tenant_id, after)
 
 
 def change_settings(tenant_id: str, changes: dict[str, Any], *also: Action) -> tuple[Settings, Settings]:
@@ -39,7 +46,7 @@ def change_settings(tenant_id: str, changes: dict[str, Any], *also: Action) -> t
         before = Settings.model_validate(tenant.settings)
         after = Settings.model_validate({**before.model_dump(mode="json"), **changes})
         with refusal_means() as raced:
-            tenant.update(actions=[*also, TenantModel.settings.set(after.model_dump(mode="json"))],
+            tenant.update(actions=[*also, TenantModel.settings.set(after.model_dump(mode="json", exclude=DERIVED))],
                           condition=TenantModel.settings == tenant.settings)
         if not raced:
             return before, after

@@ -120,6 +120,19 @@ def reveal_comment(conversation: ConversationModel, sealed: Sealed) -> Revealed:
     return _reveal(conversation, _comment_place(conversation), sealed, survey_comment=True)
 
 
+# An email conversation's subject is the visitor's words too: sealed under the conversation's key.
+def _subject_place(conversation: ConversationModel) -> bytes:
+    return f"switchboard.email-subject.v1|{conversation.tenant_id}|{conversation.conversation_id}".encode()
+
+
+def seal_subject(conversation: ConversationModel, subject: str) -> Sealed:
+    return _seal(conversation, _subject_place(conversation), subject)
+
+
+def reveal_subject(conversation: ConversationModel, sealed: Sealed) -> Revealed:
+    return _reveal(conversation, _subject_place(conversation), sealed, email_subject=True)
+
+
 # Staff's private notes on a conversation may name the visitor too: sealed under the conversation's key,
 # each bound to its own note id, and shredded with the conversation.
 def _note_place(conversation: ConversationModel, note_id: str) -> bytes:

@@ -31,7 +31,9 @@ AWS_ONLY_MARK = "(completes a Chalice resource)"
 AWS_ONLY = frozenset({AWS_ONLY_MARK, "AWS::CloudWatch::Alarm", "AWS::Logs::LogGroup", "AWS::Logs::MetricFilter",
                       "AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::IAM::Policy",
                       "AWS::SES::ConfigurationSetEventDestination", "AWS::S3::BucketPolicy",
-                      "AWS::SQS::QueuePolicy"})
+                      # SES receives no mail locally (POST /dev/inbound-email stores it in the bucket as
+                      # SES's rule would); moto delivers S3's notifications whatever a queue's policy says.
+                      "AWS::SES::ReceiptRuleSet", "AWS::SES::ReceiptRule", "AWS::SQS::QueuePolicy"})
 
 
 def check_supported(resources: dict[str, Any]) -> None:

@@ -41,8 +41,9 @@ NARROW_WILDCARDS = {
     "execute-api": re.compile(r"^arn:aws:execute-api:[^*]+/(POST|GET|DELETE)/@connections/\*$"),  # connection ids
     "logs": re.compile(r"^arn:aws:logs:[^*]+:log-group:/aws/lambda/[^*]+:\*$"),  # log streams
     # {tenant_id}/audit/{export_id}.jsonl.gz, access/{tenant_id}/{export_id}.zip.sealed, uploads/{tenant}/{attachment};
-    # the attachments bucket holds nothing but {tenant_id}/{conversation_id}/{attachment_id}.
-    "s3": re.compile(r"^arn:aws:s3:::([^*/]+/(\*/audit|access|uploads)/\*|[^*/]+-attachments-\d+/\*)$"),
+    # the attachments bucket holds nothing but {tenant_id}/{conversation_id}/{attachment_id};
+    # the inbound mail bucket, the emails SES received (SES names them).
+    "s3": re.compile(r"^arn:aws:s3:::([^*/]+/(\*/audit|access|uploads)/\*|[^*/]+-(attachments|inbound-mail)-\d+/\*)$"),
 }
 # Grants only a failure uses (the workload succeeds), each with the code that needs it.
 ERROR_PATHS = {
@@ -59,6 +60,8 @@ ERROR_PATHS = {
     # its visitor's) at the new version is added (transcripts.keys).
     "attachment_uploads": [Request("dynamodb:UpdateItem", table_arn(f"{STACK}-conversations")),
                            Request("dynamodb:UpdateItem", table_arn(f"{STACK}-visitors"))],
+    # The same, for a message that came by email.
+    "inbound_email": [Request("dynamodb:UpdateItem", table_arn(f"{STACK}-message-ids"))],
 }
 # Grants only contention uses (the workload appends one event at a time). audit.trail.record_event: an
 # appender that loses its tenant's chain head leaves its event waiting, then links the waiting events.

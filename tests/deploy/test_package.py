@@ -13,7 +13,7 @@ from tests.deploy.conftest import DEPLOY_BIN, ROOT, functions
 SET_BY_THE_STACK = {"SWITCHBOARD_STACK", "SWITCHBOARD_EXPORT_BUCKET", "SWITCHBOARD_UPLOAD_BUCKET",
                     "SWITCHBOARD_ATTACHMENT_BUCKET", "SWITCHBOARD_WS_URL",
                     "SWITCHBOARD_WS_MANAGEMENT_ENDPOINT", "SWITCHBOARD_PUBLIC_URL", "SWITCHBOARD_MAIL_FROM",
-                    "SWITCHBOARD_LOG_LEVEL"}
+                    "SWITCHBOARD_LOG_LEVEL", "SWITCHBOARD_INBOUND_DOMAIN"}
 # Tunables whose defaults are the production values (docs/deploy.md lists them).
 TUNABLES = {"SWITCHBOARD_AGENT_TOKEN_TTL", "SWITCHBOARD_VISITOR_TOKEN_TTL", "SWITCHBOARD_SIGNUP_LIMIT_PER_HOUR",
             "SWITCHBOARD_LOGIN_LIMIT_PER_MINUTE", "SWITCHBOARD_MAX_BODY_BYTES", "SWITCHBOARD_SURVEY_EVERY_MINUTES",
@@ -28,11 +28,13 @@ TUNABLES = {"SWITCHBOARD_AGENT_TOKEN_TTL", "SWITCHBOARD_VISITOR_TOKEN_TTL", "SWI
             "SWITCHBOARD_WS_FRAMES_PER_SECOND", "SWITCHBOARD_EXPORT_EVENTS_PER_CHUNK",
             "SWITCHBOARD_SWEEP_ITEMS_PER_RUN", "SWITCHBOARD_WEBHOOK_RETRY_SECONDS",
             "SWITCHBOARD_ATTACHMENTS_PER_VISITOR_PER_HOUR",
+            "SWITCHBOARD_INBOUND_EMAILS_PER_SENDER_PER_HOUR", "SWITCHBOARD_INBOUND_EMAILS_PER_TENANT_PER_HOUR",
             # Local stack and tests only (http://127.0.0.1 for the test issuer); never set deployed.
             "SWITCHBOARD_OUTBOUND_ALLOW_LOOPBACK"}
 FUNCTIONS = {"APIHandler", "WebsocketConnect", "WebsocketMessage", "WebsocketDisconnect", "RerouteStale",
              "Retention", "SendSurveys", "AuditVerify", "AuditExport", "ReconcileCapacity", "SesFeedback",
-             "AuditLoginFailures", "WebhookEvents", "SlaAlerts", "AttachmentUploads"}
+             "AuditLoginFailures", "WebhookEvents", "SlaAlerts", "AttachmentUploads", "InboundEmail",
+             "SendEmailReplies"}
 
 
 def test_cfn_lint_finds_nothing_in_the_merged_template(build: Path):
@@ -70,6 +72,7 @@ def test_the_queue_functions_read_this_stacks_queues(resources: dict):
                 if resource["Type"] == "AWS::Lambda::EventSourceMapping"]
     assert sorted((m["FunctionName"]["Ref"], m["EventSourceArn"]["Fn::Sub"]) for m in mappings) == [
         ("AttachmentUploads", "${AttachmentUploadQueue.Arn}"), ("AuditExport", "${AuditExportQueue.Arn}"),
+        ("InboundEmail", "${InboundMailQueue.Arn}"), ("SendEmailReplies", "${EmailReplyQueue.Arn}"),
         ("WebhookEvents", "${WebhookEventQueue.Arn}")]
 
 
@@ -146,7 +149,8 @@ def test_alarms_watch_errors_throttles_dead_letters_and_the_audit_chain(resource
     for function in FUNCTIONS:
         function_key = as_key({"Ref": function})
         assert {("Errors", function_key), ("Throttles", function_key)} <= watched, function
-    for queue in ("AuditExportDeadLetters", "FunctionDeadLetters", "AttachmentUploadDeadLetters"):
+    for queue in ("AuditExportDeadLetters", "FunctionDeadLetters", "AttachmentUploadDeadLetters",
+                  "InboundMailDeadLetters", "EmailReplyDeadLetters"):
         assert ("ApproximateNumberOfMessagesVisible", as_key({"Fn::GetAtt": [queue, "QueueName"]})) in watched
     for table in ("ConversationsTable", "MessagesTable", "MessageIdsTable", "ConnectionsTable", "RosterTable"):
         assert {("ReadThrottleEvents", as_key({"Ref": table})),

@@ -31,6 +31,17 @@ from tests.webhook_receiver import receiver
 STACK = "switchboard-test"
 
 
+def with_screenshot(raw: bytes) -> bytes:
+    from email import message_from_bytes
+    from email.policy import default
+
+    from tests.attachment_files import png
+
+    mail = message_from_bytes(raw, policy=default)
+    mail.add_attachment(png(), maintype="image", subtype="png", filename="screen.png")
+    return mail.as_bytes()
+
+
 class Workload:
     """Drives every entry point once with real effects, and keeps what it reached."""
 
@@ -101,6 +112,7 @@ class Workload:
         self.call("DELETE", "/v1/agents/{agent_id}", token=admin, agent_id=lee["agent_id"])
         self.webhook_deliveries()
         self.jobs()
+        self.email_channel()  # after reroute-stale set the chat's agents, gone, offline: the email is Pat's
         self.power_taken_away()
 
     def webhooks_added(self) -> None:
@@ -386,11 +398,51 @@ class Workload:
         assert run_job("reconcile-capacity")["loads_repaired"] == 1
 
 
+    def email_channel(self) -> None:
+        """An email in (SES stores it in the inbound bucket, which notifies the inbound queue), answered
+        by an agent (the replies queue sends it), and the visitor's reply to the reply address."""
+        from moto.ses.models import ses_backends
+
+        from chalicelib.email_channel.addresses import inbound_address
+        from tests.email_mail import email
+
+        ses = ses_backends[ACCOUNT][REGION]
+        already = len(ses.sent_messages)
+        admin = self.api.login(self.tenant["tenant_id"], "admin@acme.com")  # jobs() outlived the first token
+        self.api.add_agent(admin, "pat@acme.com")
+        pat = Party(self.api.login(self.tenant["tenant_id"], "pat@acme.com"))
+        pat.send(action="presence.set", status="online")
+        s3, sqs = boto3.client("s3"), boto3.client("sqs")
+        bucket = f"{STACK}-inbound-mail-{ACCOUNT}"
+        s3.put_object(Bucket=bucket, Key="m1", Body=with_screenshot(email(
+            inbound_address(self.tenant["tenant_id"]), "Hello by mail", sender="erin@example.org")))
+        # At least one: S3 also tells the queue it was configured (an s3:TestEvent, which has no records).
+        assert deliver_once(consumer_named(app_module.app, app_module, "inbound_email"), sqs) >= 1
+        frames = pat.new_frames()
+        [assigned] = [f for f in frames if f["type"] == "conversation.assigned"]
+        [screenshot] = [f for f in frames if f["type"] == "message.new"][-1]["attachments"]
+        # The agent answers with the visitor's own file (any file of the conversation goes).
+        pat.send(action="message.send", conversation_id=assigned["conversation_id"], client_msg_id="p1", text="Hi!",
+                 attachment_ids=[screenshot["attachment_id"]])
+        assert deliver_once(consumer_named(app_module.app, app_module, "send_email_replies"), sqs) == 1
+        [reply] = ses.sent_messages[already:]
+        sent = message_from_string(reply.raw_data)
+        answer = email(sent["Reply-To"], "Thanks", sender="erin@example.org")
+        # Her answer to the reply address, delivered twice (stored once), then one more to the inbound address
+        # threaded by In-Reply-To.
+        for key, raw in (("m2", answer), ("m3", answer), ("m4", email(
+                inbound_address(self.tenant["tenant_id"]), "And one more", sender="erin@example.org",
+                In_Reply_To=sent["Message-ID"]))):
+            s3.put_object(Bucket=bucket, Key=key, Body=raw)
+            assert deliver_once(consumer_named(app_module.app, app_module, "inbound_email"), sqs) == 1
+        pat.send(action="presence.set", status="offline")  # the next chat is someone else's
+        app_module.websocket_disconnect(ws_event("$disconnect", pat.connection_id), None)
+
     def mail(self) -> None:
         """The survey email's one-click unsubscribe, and SES reporting a complaint about the address."""
         from moto.ses.models import ses_backends
 
-        [sent] = ses_backends[ACCOUNT][REGION].sent_messages
+        [sent] = [m for m in ses_backends[ACCOUNT][REGION].sent_messages if "List-Unsubscribe" in m.raw_data]
         link = message_from_string(sent.raw_data)["List-Unsubscribe"].strip("<>")
         token = link.rsplit("/", 1)[1]
         self.call("GET", "/v1/unsubscribe/{unsubscribe_token}", unsubscribe_token=token)

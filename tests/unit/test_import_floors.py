@@ -28,6 +28,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("surveys", "webhooks", "attachments"),
     ("conversations",),
     ("visitors", "alerts"),
+    ("email_channel",),
     ("tenancy",),
     ("system", "sso"),
 ]

@@ -5,6 +5,7 @@
 import {AttachmentApi, words} from "./attachments.js";
 import {Tray, attachmentList} from "./attachments-view.js";
 import {CannedSuggestions} from "./console-canned.js";
+import {emailMark, isEmail} from "./console-email.js";
 import {SUPERVISING_ROLES} from "./console-roles.js";
 import {el, insertBySeq, replace} from "./dom.js";
 import {format, t} from "./i18n.js";
@@ -59,7 +60,8 @@ export class ChatPanel {
                         this.tray?.button, this.reply, el("button", {type: "submit", id: "send", disabled: !mine}, t("console-chat.send")));
     this.tray?.listen([this.messages, composer], this.reply);
     replace(this.section,
-      el("header", {class: "chat-header"}, this.title, el("span", {id: "chat-status", class: "status"}, status)),
+      el("header", {class: "chat-header"}, this.title, isEmail(entry.item) ? emailMark() : null,
+         el("span", {id: "chat-status", class: "status"}, status)),
       this.messages, this.typingLine, this.canned.element(), this.tray?.element, composer,
       mine || SUPERVISING_ROLES.has(this.me.role) ? this.actions(entry, mine) : null);
     for (const message of [...entry.transcript.messages.values()]) this.drawMessage(entry, message);

@@ -8,6 +8,7 @@ import {Alerts} from "./console-notify.js";
 import {SUPERVISING_ROLES} from "./console-roles.js";
 import {Shortcuts} from "./console-shortcuts.js";
 import {data, tData} from "./console-text.js";
+import {addOutboxLink, emailMark, isEmail} from "./console-email.js";
 import {drawVisitorPanel} from "./console-visitor.js";
 import {el, replace} from "./dom.js";
 import {format, t} from "./i18n.js";
@@ -64,9 +65,10 @@ export class Conversations {
          el("h2", {}, t("console-conversations.mine")), this.mineList,
          el("h2", {}, t("console-conversations.queue")), this.queueList,
          supervising ? el("h2", {}, t("console-conversations.all")) : null, supervising ? this.allList : null,
-         this.alerts.controls(), this.shortcuts.button()),
+         this.alerts.controls(), this.shortcuts.button(), this.devLinks = el("p", {class: "dev-links"})),
       this.chat.element(), this.visitorPanel, this.announcer));
     this.drawLists();
+    addOutboxLink(this.devLinks);
     if (this.selected) this.select(this.selected);
   }
 
@@ -126,15 +128,15 @@ export class Conversations {
     if (!this.mineList || !this.mineList.isConnected) return;
     // Redrawn at every message: the conversation whose button had the keyboard's focus keeps it.
     const focused = document.activeElement?.closest?.(".lists button.conversation")?.dataset.conversationId;
-    const row = (id, name, unread) => el("li", {},
+    const row = (id, name, unread, email = false) => el("li", {},
       el("button", {type: "button", class: `conversation${id === this.selected ? " selected" : ""}`,
                     "data-conversation-id": id, onclick: () => this.select(id)},
-         el("span", {class: "name"}, name),
+         el("span", {class: "name"}, name), email ? emailMark() : null,
          unread ? el("span", {class: "unread", "aria-label": t("console-conversations.unread", {count: unread})},
                      format.number(unread)) : null));
     const mine = [...this.entries.values()].filter((entry) => this.isMine(entry));
     replace(this.mineList, mine.length
-      ? mine.map((entry) => row(entry.item.conversation_id, data(this.label(entry)), entry.unread))
+      ? mine.map((entry) => row(entry.item.conversation_id, data(this.label(entry)), entry.unread, isEmail(entry.item)))
       : el("li", {class: "empty"}, t("console-conversations.no_mine")));
     const queue = this.queue || [];
     replace(this.queueList, queue.length
@@ -147,7 +149,8 @@ export class Conversations {
       const others = this.others.filter((item) => item.agent_id !== this.me.agent_id);
       replace(this.allList, others.length
         ? others.map((item) => row(item.conversation_id, [data(visitorLabel(item.visitor_id)), " · ",
-                                                          ...tData("console-conversations.with_agent", {agent: item.agent_id.slice(-6)})], 0))
+                                                          ...tData("console-conversations.with_agent", {agent: item.agent_id.slice(-6)})], 0,
+                                  isEmail(item)))
         : el("li", {class: "empty"}, t("console-conversations.no_others")));
     }
     if (focused) this.listButton(focused)?.focus();
@@ -225,7 +228,7 @@ export class Conversations {
 
   // live: it arrived now (a frame), not read back from the history.
   addMessage(message, live = false) {
-    const entry = this.conversation(message.conversation_id);
+    const entry = this.conversation(message.conversation_id, isEmail(message) ? {channel: "email"} : {});
     if (!entry.transcript.add(message)) return;
     this.chat.drawMessage(entry, message);
     const id = message.conversation_id;

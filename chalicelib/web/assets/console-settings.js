@@ -4,6 +4,7 @@
 // Save sends only what changed (PUT /v1/settings), after checking it here; the server's refusals show by field.
 import {append, el, replace} from "./dom.js";
 import {checkField, clearErrors, field, fieldError, showFieldRefusals} from "./console-form.js";
+import {inboundAddressSection} from "./console-email.js";
 import {HoursEditor} from "./console-hours.js";
 import {format, t} from "./i18n.js";
 
@@ -107,6 +108,7 @@ export class Settings {
               el("button", {type: "button", id: "setting-add-origin", onclick: () => this.addOrigin("", true)},
                  t("console-settings.add_origin")),
               el("span", {id: `${id("allowed_origins")}-error`, class: "error field-error"})),
+      s.inbound_email_address ? inboundAddressSection(s.inbound_email_address) : null,
       this.formError,
       el("div", {class: "toolbar"}, el("button", {type: "submit", id: "settings-save"}, t("console-common.save")),
          this.status));
