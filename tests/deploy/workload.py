@@ -419,8 +419,11 @@ class Workload:
         # At least one: S3 also tells the queue it was configured (an s3:TestEvent, which has no records).
         assert deliver_once(consumer_named(app_module.app, app_module, "inbound_email"), sqs) >= 1
         frames = pat.new_frames()
-        [assigned] = [f for f in frames if f["type"] == "conversation.assigned"]
-        [screenshot] = [f for f in frames if f["type"] == "message.new"][-1]["attachments"]
+        # Pat, the one agent online, may also be given chats earlier steps left waiting: take the email's.
+        [by_mail] = [f for f in frames if f["type"] == "message.new" and f.get("channel") == "email"]
+        [assigned] = [f for f in frames if f["type"] == "conversation.assigned"
+                      and f["conversation_id"] == by_mail["conversation_id"]]
+        [screenshot] = by_mail["attachments"]
         # The agent answers with the visitor's own file (any file of the conversation goes).
         pat.send(action="message.send", conversation_id=assigned["conversation_id"], client_msg_id="p1", text="Hi!",
                  attachment_ids=[screenshot["attachment_id"]])
