@@ -11,7 +11,7 @@ from pynamodb.expressions.update import Action
 
 from ..runtime import runtime
 from ..storage.conversations import ConversationModel
-from ..storage.email_threads import EmailThreadModel
+from ..storage.email_threads import EmailThreadModel, conversation_key, thread_key_of
 from ..storage.helpers import refusal_means
 from ..transcripts.cipher import Sealed, reveal_subject, seal_subject
 
@@ -24,10 +24,6 @@ def digest(message_id: str) -> str:
 
 def _message_key(message_id: str) -> str:
     return f"m#{digest(message_id)}"
-
-
-def _thread_key(conversation_id: str) -> str:
-    return f"c#{conversation_id}"
 
 
 def conversation_of(tenant_id: str, message_ids: list[str]) -> str | None:
@@ -45,7 +41,8 @@ def claim(tenant_id: str, message_id: str, conversation_id: str, direction: str)
     """Record `message_id` as `conversation_id`'s; the conversation it was recorded for first (another
     delivery of the same email may have been quicker), and whether this call recorded it."""
     record = EmailThreadModel(tenant_id, _message_key(message_id), conversation_id=conversation_id,
-                              direction=direction, created_at=runtime().clock.utcnow())
+                              conversation_key=conversation_key(tenant_id, conversation_id), direction=direction,
+                              created_at=runtime().clock.utcnow())
     with refusal_means() as taken:
         record.save(condition=EmailThreadModel.thread_key.does_not_exist())
     if not taken:
@@ -55,7 +52,7 @@ def claim(tenant_id: str, message_id: str, conversation_id: str, direction: str)
 
 def thread(conversation: ConversationModel) -> EmailThreadModel | None:
     try:
-        return EmailThreadModel.get(conversation.tenant_id, _thread_key(conversation.conversation_id),
+        return EmailThreadModel.get(conversation.tenant_id, thread_key_of(conversation.conversation_id),
                                     consistent_read=True)
     except DoesNotExist:
         return None
@@ -64,8 +61,10 @@ def thread(conversation: ConversationModel) -> EmailThreadModel | None:
 def note_received(conversation: ConversationModel, message_id: str | None, subject: str) -> None:
     """The visitor's latest email: what our next reply answers (In-Reply-To) and its subject (kept from
     the first email, sealed)."""
-    item = EmailThreadModel(conversation.tenant_id, _thread_key(conversation.conversation_id))
+    item = EmailThreadModel(conversation.tenant_id, thread_key_of(conversation.conversation_id))
     actions: list[Action] = [EmailThreadModel.conversation_id.set(conversation.conversation_id),
+               EmailThreadModel.conversation_key.set(conversation_key(conversation.tenant_id,
+                                                                      conversation.conversation_id)),
                EmailThreadModel.created_at.set(EmailThreadModel.created_at | runtime().clock.utcnow())]
     if subject:
         sealed = seal_subject(conversation, subject)
@@ -81,8 +80,9 @@ def note_received(conversation: ConversationModel, message_id: str | None, subje
 
 def note_sent(conversation: ConversationModel, message_id: str) -> None:
     claim(conversation.tenant_id, message_id, conversation.conversation_id, "out")
-    EmailThreadModel(conversation.tenant_id, _thread_key(conversation.conversation_id)).update(actions=[
+    EmailThreadModel(conversation.tenant_id, thread_key_of(conversation.conversation_id)).update(actions=[
         EmailThreadModel.conversation_id.set(conversation.conversation_id),
+        EmailThreadModel.conversation_key.set(conversation_key(conversation.tenant_id, conversation.conversation_id)),
         EmailThreadModel.created_at.set(EmailThreadModel.created_at | runtime().clock.utcnow()),
         EmailThreadModel.references.set((EmailThreadModel.references | []).append([message_id]))])
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..runtime import Budget, runtime
 from ..storage.conversations import ConversationModel
+from ..storage.email_threads import forget_conversation
 from ..storage.settings import Settings
 from ..storage.sweeps import Sweep
 from ..storage.tenants import TenantModel, every_tenant
@@ -41,6 +42,9 @@ def run_retention(context: Any = None) -> dict[str, Any]:
             attested += attest(previous, complete=True)
         previous = visit
         for conversation in page:
+            # Before the shred: once shredded it leaves the index, and a run stopped in between would
+            # never come back to its threading records (Message-IDs can name the visitor's address).
+            forget_conversation(tenant.tenant_id, conversation.conversation_id)
             destroyed = shred_closed(tenant.tenant_id, conversation.conversation_id, now, closed_before=visit.cutoff)
             if destroyed is not None:
                 visit.shredded[conversation.conversation_id] = destroyed

@@ -7,7 +7,8 @@ In order, so that a failure part-way leaves nothing readable and a repeat finish
    conversation is opened for them, their tokens stop working, and their user id finds nothing);
 2. their open WebSocket connections are closed (one that cannot be reached is logged, not fatal);
 3. each of their conversations is closed if open and loses its own wrapped keys, so no container
-   holding a cached visitor key can open it either (its sealed files are deleted too: unreadable already);
+   holding a cached visitor key can open it either (its sealed files are deleted too: unreadable already,
+   and its email threading records: storage/email_threads.py);
 4. once all that is done, a signed receipt naming the keys and records destroyed goes on the trail
    (erasure_receipt.py; in numbered parts when it outgrows one audit event).
 """
@@ -26,6 +27,7 @@ from ..realtime.connections import connection_ids_of
 from ..realtime.sender import sender
 from ..runtime import runtime
 from ..storage.conversations import ConversationModel
+from ..storage.email_threads import forget_conversation
 from ..storage.helpers import refusal_means, transaction
 from ..storage.visitors import VisitorModel
 from ..transcripts.keys import key_ring
@@ -53,6 +55,8 @@ def erase(principal: Principal, visitor_id: str) -> s.ErasureOut:
         for conversation in ConversationModel.visitor_index.query(f"{principal.tenant_id}#{visitor_id}"):
             shredded += _shred(conversation, principal.actor)
             delete_files(conversation)  # unreadable once shredded; this frees the space
+            # Its mail threading: Message-IDs name the visitor's address and would thread a reply into it.
+            forget_conversation(principal.tenant_id, conversation.conversation_id)
             conversation_ids.append(conversation.conversation_id)
         finished = True
     finally:

@@ -400,10 +400,12 @@ class Workload:
 
     def email_channel(self) -> None:
         """An email in (SES stores it in the inbound bucket, which notifies the inbound queue), answered
-        by an agent (the replies queue sends it), and the visitor's reply to the reply address."""
+        by an agent (the replies queue sends it), the visitor's reply to the reply address; then the
+        conversation shredded by retention and the visitor erased, each deleting threading records."""
         from moto.ses.models import ses_backends
 
         from chalicelib.email_channel.addresses import inbound_address
+        from chalicelib.email_channel.inbound import email_visitor_id
         from tests.email_mail import email
 
         ses = ses_backends[ACCOUNT][REGION]
@@ -438,8 +440,18 @@ class Workload:
                 In_Reply_To=sent["Message-ID"]))):
             s3.put_object(Bucket=bucket, Key=key, Body=raw)
             assert deliver_once(consumer_named(app_module.app, app_module, "inbound_email"), sqs) == 1
+        # Shredding deletes a conversation's threading records: by retention, then (a new email's) by erasure.
+        pat.send(action="conversation.close", conversation_id=assigned["conversation_id"])
         pat.send(action="presence.set", status="offline")  # the next chat is someone else's
         app_module.websocket_disconnect(ws_event("$disconnect", pat.connection_id), None)
+        self.clock.advance(2 * 86400)
+        assert run_sweep("retention")["shredded"] >= 1
+        s3.put_object(Bucket=bucket, Key="m5", Body=email(inbound_address(self.tenant["tenant_id"]), "Me again",
+                                                          sender="erin@example.org"))
+        assert deliver_once(consumer_named(app_module.app, app_module, "inbound_email"), sqs) == 1
+        admin = self.api.login(self.tenant["tenant_id"], "admin@acme.com")  # the last one outlived
+        self.call("DELETE", "/v1/visitors/{visitor_id}", token=admin,
+                  visitor_id=email_visitor_id(self.tenant["tenant_id"], "erin@example.org"))
 
     def mail(self) -> None:
         """The survey email's one-click unsubscribe, and SES reporting a complaint about the address."""
