@@ -13,7 +13,8 @@ trusts nothing the receipt says until the audit key's signature vouches for it, 
    wrapped key any more;
 3. every ciphertext left for those conversations (messages, survey comments) names a key id the
    receipt names (its row's tenant and conversation, which its associated data binds, and its
-   key_version), and each of those conversation keys was wrapped under a visitor key the receipt names.
+   key_version), and each of those conversation keys was wrapped under a visitor key the receipt names;
+4. none of those conversations keeps an email threading record (the visitor's Message-IDs: email.md).
 So nothing left can be opened by a key that still exists. Exits 0 with a report, 1 naming the first
 thing that fails, 2 on unusable arguments or a store it cannot read. Needs boto3 and cryptography.
 """
@@ -124,6 +125,7 @@ def prove(receipt: dict[str, Any], store: KeyStore) -> list[str]:
                 raise Invalid(f"the receipt names key {key} for conversation {conversation_id}, which is not one "
                               f"of its keys wrapped under a visitor key the receipt names")
         _conversation(store, t, v, conversation_id)
+        _no_thread(store, t, conversation_id)
         for item in store.query("messages", "conversation_key", f"{t}#{conversation_id}",
                                 ["seq", "key_version", "sender_kind"]):
             if item["sender_kind"]["S"] != CLOSE_MARKER:
@@ -136,6 +138,7 @@ def prove(receipt: dict[str, Any], store: KeyStore) -> list[str]:
     return lines + [
         f"  conversations  {len(named)} named, {len(found)} in the store for the visitor, none unnamed; "
         "none holds a wrapped key",
+        "  email threads  none left for those conversations",
         f"  ciphertexts    {messages} message(s) and {comments} survey comment(s) left, each bound to a key id "
         "the receipt names"]
 
@@ -169,6 +172,13 @@ def _conversation(store: KeyStore, t: str, v: str, conversation_id: str) -> None
     if held:
         raise Invalid(f"conversation {conversation_id} still holds wrapped key "
                       f"{conversation_key_id(t, conversation_id, int(held[0]))}")
+
+
+def _no_thread(store: KeyStore, t: str, conversation_id: str) -> None:
+    left = next(store.query("email-threads", "conversation_key", f"{t}#{conversation_id}", ["thread_key"],
+                            index="conversation-index"), None)
+    if left is not None:
+        raise Invalid(f"conversation {conversation_id} still has email threading record {left['thread_key']['S']}")
 
 
 def _bound(keys: set[str], t: str, conversation_id: str, version: int, what: str) -> None:

@@ -2,6 +2,8 @@
 records (Message-IDs can name the visitor's address, and would thread a later email into it)."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from chalicelib.storage.email_threads import EmailThreadModel, forget_conversati
 from devstack.harness import Api, Party, agent, run_sweep
 from tests.email_mail import email
 from tests.functional.test_email_channel import answer, receive, sent, texts
+from tests.functional.test_erasure_receipts import prove
 
 
 @pytest.fixture
@@ -47,7 +50,7 @@ def test_erasure_deletes_the_threading_records_and_a_later_email_on_the_thread_i
     other, _ = threaded(tenant, sam, "walt@example.net")
     assert sorted(records(t).values()) == sorted([vera.conversation_id] * 4 + [other.conversation_id] * 4)
 
-    assert api.call("DELETE", f"/v1/visitors/{vera.visitor_id}", token=tenant["admin_token"]).status_code == 200
+    assert api.call("DELETE", f"/v1/visitors/{vera.visitor_id}", token=tenant["admin_token"]).status_code == 202
     # Vera's c# item and her three Message-IDs are gone; Walt's thread is untouched.
     assert set(records(t).values()) == {other.conversation_id} and len(records(t)) == 4
     assert threads.conversation_of(t, ["<first@example.org>", ours["Message-ID"]]) is None
@@ -67,7 +70,7 @@ def test_a_retried_erasure_deletes_nothing_twice_and_fails_on_nothing(api: Api, 
     t = tenant["tenant_id"]
     vera, _ = threaded(tenant, sam, "vera@example.org")
     for _ in range(2):
-        assert api.call("DELETE", f"/v1/visitors/{vera.visitor_id}", token=tenant["admin_token"]).status_code == 200
+        assert api.call("DELETE", f"/v1/visitors/{vera.visitor_id}", token=tenant["admin_token"]).status_code == 202
         assert records(t) == {}
     assert forget_conversation(t, vera.conversation_id) == 0  # the step alone, once more
 
@@ -88,3 +91,18 @@ def test_retention_deletes_the_threading_records_and_a_later_reply_opens_a_new_c
     new = ConversationModel.get(t, outcome.conversation_id)
     assert new.visitor_id == old.visitor_id and texts(new) == ["Me again"]
     assert set(records(t).values()) == {new.conversation_id}  # the new thread's own records only
+
+
+def test_the_proof_of_forgetting_finds_no_threading_record_left_and_names_one_put_back(
+        api: Api, tenant: dict, sam: Party, tmp_path: Path, capsys):
+    t = tenant["tenant_id"]
+    vera, _ = threaded(tenant, sam, "vera@example.org")
+    assert api.call("DELETE", f"/v1/visitors/{vera.visitor_id}", token=tenant["admin_token"]).status_code == 202
+    code, out = prove(api, tenant, tmp_path, capsys)
+    assert code == 0 and "  email threads  none left for those conversations\n" in out, out
+    # The thread record restored (from a backup, say): the proof no longer holds, and says why.
+    EmailThreadModel(t, f"c#{vera.conversation_id}", conversation_id=vera.conversation_id,
+                     conversation_key=f"{t}#{vera.conversation_id}", created_at=datetime.now(UTC)).save()
+    code, out = prove(api, tenant, tmp_path, capsys)
+    assert code == 1 and (f"conversation {vera.conversation_id} still has email threading record "
+                          f"c#{vera.conversation_id}") in out, out
