@@ -28,7 +28,7 @@ from ..storage.conversations import ConversationModel, MessageModel
 from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
 from ..storage.visitors import VisitorModel
-from ..transcripts.cipher import reveal
+from ..transcripts.cipher import reveal, thread_subject
 from . import threads
 from .addresses import reply_address
 from .screening import OUR_HEADER
@@ -80,7 +80,7 @@ def _domain() -> str:
 def build_reply(conversation: ConversationModel, tenant_name: str, to: str, agent_name: str, said: str,
                 locale: str, message_id: str) -> EmailMessage:
     item = threads.thread(conversation)
-    subject = threads.subject_of(conversation, item)
+    subject = thread_subject(conversation, item)
     shown_business = business(tenant_name, locale)
     mail = EmailMessage(policy=sending.POLICY)
     sender = text(locale, "email.reply_from", agent=display_name(agent_name) or text(locale, "email.reply_agent"),

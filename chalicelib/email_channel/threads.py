@@ -13,7 +13,7 @@ from ..runtime import runtime
 from ..storage.conversations import ConversationModel
 from ..storage.email_threads import EmailThreadModel, conversation_key, thread_key_of
 from ..storage.helpers import refusal_means
-from ..transcripts.cipher import Sealed, reveal_subject, seal_subject
+from ..transcripts.cipher import seal_subject
 
 REFERENCES_SENT = 20  # the newest Message-IDs a reply's References carries
 
@@ -85,9 +85,3 @@ def note_sent(conversation: ConversationModel, message_id: str) -> None:
         EmailThreadModel.conversation_key.set(conversation_key(conversation.tenant_id, conversation.conversation_id)),
         EmailThreadModel.created_at.set(EmailThreadModel.created_at | runtime().clock.utcnow()),
         EmailThreadModel.references.set((EmailThreadModel.references | []).append([message_id]))])
-
-
-def subject_of(conversation: ConversationModel, item: EmailThreadModel | None) -> str | None:
-    if item is None or item.subject_sealed is None or item.subject_key_version is None:
-        return None
-    return reveal_subject(conversation, Sealed(item.subject_sealed, int(item.subject_key_version))).text

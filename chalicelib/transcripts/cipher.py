@@ -16,6 +16,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..storage.conversations import ConversationModel, MessageModel
+from ..storage.email_threads import EmailThreadModel
 from .keys import NONCE_BYTES, Corrupted, Shredded, key_ring
 
 log = logging.getLogger("switchboard.transcripts")
@@ -131,6 +132,13 @@ def seal_subject(conversation: ConversationModel, subject: str) -> Sealed:
 
 def reveal_subject(conversation: ConversationModel, sealed: Sealed) -> Revealed:
     return _reveal(conversation, _subject_place(conversation), sealed, email_subject=True)
+
+
+def thread_subject(conversation: ConversationModel, item: EmailThreadModel | None) -> str | None:
+    """The subject its mail thread keeps (email_channel/threads.py), if any and still readable."""
+    if item is None or item.subject_sealed is None or item.subject_key_version is None:
+        return None
+    return reveal_subject(conversation, Sealed(item.subject_sealed, int(item.subject_key_version))).text
 
 
 # Staff's private notes on a conversation may name the visitor too: sealed under the conversation's key,

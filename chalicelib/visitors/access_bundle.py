@@ -35,8 +35,10 @@ from ..conversations.queries import conversation_out, messages_of
 from ..conversations.survey_reading import survey_out
 from ..storage.audit import AuditEventModel, subject_key
 from ..storage.conversations import ConversationModel
+from ..storage.email_threads import EmailThreadModel, thread_key_of
 from ..storage.surveys import SurveyModel
 from ..storage.visitors import VisitorModel
+from ..transcripts.cipher import thread_subject
 from .service import profile_out
 
 # Lambda answers at most 6 MB, and API Gateway sends a binary body base64-encoded (4 bytes per 3):
@@ -53,7 +55,8 @@ live chat, as you asked under your right of access.
   profile.json             your profile: the name, email, language and team you gave, the tags and
                            notes staff keep about you, and the user id the website vouched for
   conversations/<id>.json  each of your conversations: when it started and ended, who handled it,
-                           and every message, in order
+                           and every message, in order (and for one by email, its subject and the
+                           Message-IDs of its emails, yours and the replies)
   surveys.json             the satisfaction surveys you were sent and your answers
   audit-events.jsonl       the record of every access to and change of your data, one event a line
   attachments.json         the files sent in your conversations: name, type, size and who sent them
@@ -99,7 +102,8 @@ def build_bundle(request: BundleRequest) -> bytes:
     for conversation in conversations:
         zipped.add_json(f"conversations/{conversation.conversation_id}.json", {
             "conversation": conversation_out(conversation).model_dump(mode="json"),
-            "messages": [message.model_dump(mode="json") for message in messages_of(conversation)]})
+            "messages": [message.model_dump(mode="json") for message in messages_of(conversation)],
+            **_email_thread(conversation)})
     zipped.add_json("surveys.json", {"surveys": list(_surveys(conversations))})
     subjects = [request.visitor_id, *(c.conversation_id for c in conversations)]
     zipped.add("audit-events.jsonl", b"".join(
@@ -130,6 +134,18 @@ def events_about(tenant_id: str, subjects: list[str]) -> list[dict[str, Any]]:
     # batch_get asks BatchGetItem 100 keys at a time (and again for any it left unprocessed).
     events = [item.as_event() for item in AuditEventModel.batch_get([(tenant_id, seq) for seq in seqs])]
     return sorted(events, key=lambda event: event["seq"])
+
+
+def _email_thread(conversation: ConversationModel) -> dict[str, Any]:
+    """A conversation's mail thread (email_channel/threads.py), when it has one: the Message-IDs can
+    name the visitor's address, so they are theirs to see. Erasure and retention delete it."""
+    try:
+        item = EmailThreadModel.get(conversation.tenant_id, thread_key_of(conversation.conversation_id),
+                                    consistent_read=True)
+    except DoesNotExist:
+        return {}
+    return {"email_thread": {"subject": thread_subject(conversation, item),
+                             "message_ids": list(item.references or [])}}
 
 
 def _visitor(request: BundleRequest) -> VisitorModel:

@@ -2,6 +2,9 @@
 records (Message-IDs can name the visitor's address, and would thread a later email into it)."""
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,7 @@ from chalicelib.storage.conversations import ConversationModel
 from chalicelib.storage.email_threads import EmailThreadModel, forget_conversation
 from devstack.harness import Api, Party, agent, run_sweep
 from tests.email_mail import email
+from tests.functional.test_access_exports import compliance_token, exported
 from tests.functional.test_email_channel import answer, receive, sent, texts
 from tests.functional.test_erasure_receipts import prove
 
@@ -37,7 +41,8 @@ def threaded(tenant: dict, sam: Party, sender: str) -> tuple[ConversationModel, 
     conversation = ConversationModel.get(tenant["tenant_id"], first.conversation_id)
     answer(sam, conversation.conversation_id, "It ships today.", f"s-{sender}")
     ours = sent()[-1]
-    receive(email(address, "Thanks!", sender=sender, In_Reply_To=ours["Message-ID"]))
+    receive(email(address, "Thanks!", sender=sender, In_Reply_To=ours["Message-ID"],
+                  message_id=f"<thanks@{sender.split('@')[1]}>"))
     assert texts(conversation) == ["My parcel?", "It ships today.", "Thanks!"]
     assert set(records(tenant["tenant_id"]).values()) >= {conversation.conversation_id}
     return conversation, ours
@@ -106,3 +111,15 @@ def test_the_proof_of_forgetting_finds_no_threading_record_left_and_names_one_pu
     code, out = prove(api, tenant, tmp_path, capsys)
     assert code == 1 and (f"conversation {vera.conversation_id} still has email threading record "
                           f"c#{vera.conversation_id}") in out, out
+
+
+def test_the_access_bundle_shows_the_email_thread_until_erasure_deletes_it(api: Api, tenant: dict, sam: Party):
+    vera, ours = threaded(tenant, sam, "vera@example.org")
+    token, name = compliance_token(api, tenant), f"conversations/{vera.conversation_id}.json"
+    _, bundle = exported(api, token, vera.visitor_id)
+    conversation = json.loads(zipfile.ZipFile(io.BytesIO(bundle)).read(name))
+    assert conversation["email_thread"] == {
+        "subject": "My parcel", "message_ids": ["<first@example.org>", ours["Message-ID"], "<thanks@example.org>"]}
+    assert api.call("DELETE", f"/v1/visitors/{vera.visitor_id}", token=tenant["admin_token"]).status_code == 202
+    _, bundle = exported(api, token, vera.visitor_id)
+    assert "email_thread" not in json.loads(zipfile.ZipFile(io.BytesIO(bundle)).read(name))
