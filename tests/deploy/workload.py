@@ -441,7 +441,7 @@ class Workload:
             s3.put_object(Bucket=bucket, Key=key, Body=raw)
             assert deliver_once(consumer_named(app_module.app, app_module, "inbound_email"), sqs) == 1
         # Shredding deletes a conversation's threading records: by retention, then (a new email's) by erasure.
-        pat.send(action="conversation.close", conversation_id=assigned["conversation_id"])
+        pat.send(action="conversation.close", conversation_id=assigned["conversation_id"], resolution="resolved")
         pat.send(action="presence.set", status="offline")  # the next chat is someone else's
         app_module.websocket_disconnect(ws_event("$disconnect", pat.connection_id), None)
         self.clock.advance(2 * 86400)
