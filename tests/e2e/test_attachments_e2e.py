@@ -21,9 +21,15 @@ def get(stack: RunningStack, path: str, token: str, **headers: str) -> requests.
     return requests.get(stack.base + path, headers={"Authorization": f"Bearer {token}", **headers}, timeout=30)
 
 
-def checked_by_the_queue(stack: RunningStack, timeout: float = 20) -> None:
+def queue_checks(stack: RunningStack) -> int:
+    """How many batches the queue worker has handed the check so far (the shared stack's log)."""
+    return sum("attachment-uploads -> attachment_uploads" in line for line in list(stack.output))
+
+
+def checked_by_the_queue(stack: RunningStack, before: int, timeout: float = 20) -> None:
+    """Waits for a batch after the `before` ones: other tests on the shared stack uploaded files too."""
     deadline = time.monotonic() + timeout
-    while not any("attachment-uploads -> attachment_uploads" in line for line in stack.output):
+    while queue_checks(stack) <= before:
         assert time.monotonic() < deadline, "".join(stack.output[-30:])
         time.sleep(0.2)
 
@@ -56,9 +62,10 @@ def test_a_file_goes_from_visitor_to_agent_and_is_gone_after_erasure(stack: Runn
         elsewhere = {**upload["fields"], "key": "uploads/other/place"}
         moved = requests.post(upload["url"], data=elsewhere, files={"file": ("x", png())}, timeout=30)
         assert moved.status_code == 403 and b"AccessDenied" in moved.content
+        before = queue_checks(stack)
         posted = requests.post(upload["url"], data=upload["fields"], files={"file": ("error.png", png())}, timeout=30)
         assert posted.status_code == 204, posted.text
-        checked_by_the_queue(stack)
+        checked_by_the_queue(stack, before)
         status = get(stack, f"/v1/attachments/{attachment_id}/status", visitor_token).json()
         assert status["status"] == "ready" and status["size"] == len(png()), status
 
