@@ -1,5 +1,5 @@
 """Soak on the local stack: visitors and agents chat for a while with random disconnects and
-reconnects, in one asyncio process. `make test` runs a short soak (50 visitors and 5 agents for 60 s,
+reconnects, in one asyncio process. `make test` runs a short soak (50 visitors and 5 agents for 45 s,
 at the same rates); `make soak` runs 200 visitors and 20 agents for 5 minutes.
 SWITCHBOARD_SOAK_SECONDS, _VISITORS and _AGENTS set the size (each agent has room for its share
 of the chats and five more, so a chat that moves for want of a first reply finds a place).
@@ -36,7 +36,7 @@ from devstack.harness import PASSWORD, RunningStack, sign_up
 # doubled or left held) must hold however busy the machine; `make soak` runs the full size on its own.
 pytestmark = [pytest.mark.e2e, pytest.mark.soak, pytest.mark.long]
 
-SECONDS = float(os.environ.get("SWITCHBOARD_SOAK_SECONDS", "60"))
+SECONDS = float(os.environ.get("SWITCHBOARD_SOAK_SECONDS", "45"))
 VISITORS = int(os.environ.get("SWITCHBOARD_SOAK_VISITORS", "50"))
 AGENTS = int(os.environ.get("SWITCHBOARD_SOAK_AGENTS", "5"))
 # Room to spare: a chat with no first reply in time moves to another agent, who must have room.
