@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from ..storage.conversations import ConversationModel, MessageModel
 from ..storage.email_threads import EmailThreadModel
-from .keys import NONCE_BYTES, Corrupted, Shredded, key_ring
+from .keys import Corrupted, Shredded, key_ring, unwrap, wrap
 
 log = logging.getLogger("switchboard.transcripts")
 
@@ -47,15 +43,15 @@ def _comment_place(conversation: ConversationModel) -> bytes:
 
 
 def seal_bytes(key: bytes, place: bytes, data: bytes) -> bytes:
-    """nonce || ciphertext+tag of data under a conversation key (key_ring().sealing_key), bound to place."""
-    nonce = os.urandom(NONCE_BYTES)
-    return nonce + AESGCM(key).encrypt(nonce, data, place)
+    """nonce || ciphertext+tag of data under a conversation key (key_ring().sealing_key), bound to place:
+    the same AES-GCM sealing that wraps keys."""
+    return wrap(key, data, place)
 
 
 def open_bytes(key: bytes, place: bytes, blob: bytes) -> bytes:
     try:
-        return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], place)
-    except (InvalidTag, ValueError):
+        return unwrap(key, blob, place)
+    except Corrupted:
         raise Corrupted(f"{place.decode()} does not open") from None
 
 
