@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-import struct
 import time
-import zlib
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ import requests
 from playwright.sync_api import expect
 from websockets.sync.client import connect
 
+from tests.attachment_files import png
 from tests.browser.checks import assert_accessible, assert_no_english
 from tests.browser.conftest import WIDGET, Shop, online_agent, screenshot, visitor_says
 from tests.browser.widget_pages import tenant_site
@@ -27,15 +26,6 @@ LIMIT = 64 * 1024
 # A name that is markup: shown as these characters, never parsed.
 PDF_NAME = '<img src=x onerror="window.pwned=1">invoice.pdf'
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n" + bytes(range(256)) + b"\n%%EOF\n"
-
-
-def png(width: int = 96, height: int = 64) -> bytes:
-    """A real PNG (red pixels), made here."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def drop_file(page, selector: str, name: str, content_type: str, data: bytes) -> None:
@@ -64,7 +54,7 @@ def test_files_both_ways_in_chinese(stack, contexts):
     agent.wait_for_selector("#messages li.visitor >> text=我的水壶坏了")
 
     # The visitor picks an image: uploaded with progress, then sent with no text.
-    image = png()
+    image = png(96, 64)
     with visitor.expect_file_chooser() as chooser:
         visitor.click(f"{WIDGET} button.attach")
     chooser.value.set_files({"name": "broken.png", "mimeType": "image/png", "buffer": image})
@@ -106,7 +96,7 @@ def test_files_both_ways_in_chinese(stack, contexts):
         visitor.click(f"{WIDGET} button.attach")
     # Cancelled once the bytes are on their way to S3 (before that, the API call is still running).
     with visitor.expect_request(lambda request: to_s3(request.url)):
-        chooser.value.set_files({"name": "slow.png", "mimeType": "image/png", "buffer": png()})
+        chooser.value.set_files({"name": "slow.png", "mimeType": "image/png", "buffer": png(96, 64)})
     expect(visitor.locator(f"{WIDGET} li.pending-file.uploading .state")).to_have_text("正在上传…")
     assert_no_english(visitor, WIDGET)
     assert_accessible(visitor, WIDGET)
