@@ -15,11 +15,13 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -192,10 +194,43 @@ def run_sweep(name: str) -> dict[str, Any]:
 
 
 # --- Out of process: the local stack ---------------------------------------------------------------
+_LOWEST_PORT, _PORT_BLOCK = 10000, 2000
+
+
+def _ports_to_pick() -> Iterator[int]:
+    """Ports below the kernel's ephemeral range, one block per pytest-xdist worker, from a random start.
+
+    A port the kernel hands out for `bind(0)` is free only until the next outgoing connection: the stack
+    binds its servers one after another while it makes hundreds of connections to moto, and one of those
+    took a picked port (EADDRINUSE in CI). Outgoing connections never use ports below the ephemeral range,
+    and the per-worker blocks keep two workers from picking the same port."""
+    try:
+        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 49152  # the IANA range (macOS and others)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    blocks = (ephemeral_low - _LOWEST_PORT) // _PORT_BLOCK
+    start = _LOWEST_PORT + (int(worker.removeprefix("gw") or 0) % blocks) * _PORT_BLOCK
+    offset = random.randrange(_PORT_BLOCK)  # another process on this machine (a bench) starts elsewhere
+    return (start + (offset + step) % _PORT_BLOCK for step in itertools.count())
+
+
+_port_candidates: Iterator[int] | None = None
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port nothing listens on and no outgoing connection will take (see _ports_to_pick)."""
+    global _port_candidates
+    if _port_candidates is None:
+        _port_candidates = _ports_to_pick()
+    for port in itertools.islice(_port_candidates, _PORT_BLOCK):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use, or in TIME_WAIT from a stopped stack: take the next
+            return port
+    raise RuntimeError(f"no free port among {_PORT_BLOCK} tried")
 
 
 class RunningStack:
