@@ -58,6 +58,9 @@ class Config:
     # Emails to visitors (docs/surveys.md, "Emails"), per UTC day; one over a cap is not sent.
     emails_per_address_per_day: int  # to one address, every tenant's together
     emails_per_tenant_per_day: int  # from one tenant, every address together
+    # An agent's answers in an email conversation (docs/email.md) are a person writing back to an address
+    # that wrote in: per (tenant, address) under this cap instead of the address cap; the tenant cap counts.
+    email_replies_per_address_per_day: int
     log_level: str  # of every "switchboard.*" logger (.chalice/config.json sets it per stage)
     # Jobs that continue in fresh invocations (docs/audit.md "Exports", docs/architecture.md "Jobs"):
     # at most this many items per invocation, fewer when Lambda's remaining time runs short.
@@ -168,6 +171,7 @@ def get_config() -> Config:
         attachments_per_visitor_per_hour=_int("SWITCHBOARD_ATTACHMENTS_PER_VISITOR_PER_HOUR", 30),
         emails_per_address_per_day=_int("SWITCHBOARD_EMAILS_PER_ADDRESS_PER_DAY", 3),
         emails_per_tenant_per_day=_int("SWITCHBOARD_EMAILS_PER_TENANT_PER_DAY", 500),
+        email_replies_per_address_per_day=_int("SWITCHBOARD_EMAIL_REPLIES_PER_ADDRESS_PER_DAY", 50),
         log_level=os.environ.get("SWITCHBOARD_LOG_LEVEL", "INFO").upper(),
         export_events_per_chunk=_int("SWITCHBOARD_EXPORT_EVENTS_PER_CHUNK", 500_000),
         sweep_items_per_run=_int("SWITCHBOARD_SWEEP_ITEMS_PER_RUN", 1000),

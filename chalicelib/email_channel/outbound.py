@@ -65,7 +65,9 @@ def send_reply(tenant_id: str, conversation_id: str, seq: int) -> str:
     locale = negotiate(visitor.locale, Settings.model_validate(tenant.settings).default_locale)
     mail = build_reply(conversation, tenant.name, visitor.email, message.sender_name or "", said, locale, message_id)
     _attach(mail, tenant_id, revealed.attachments)
-    outcome = sending.send_built(tenant_id, mail)
+    # Only an address that wrote to the tenant is answered under the cap on replies; one typed into a
+    # chat form may be a stranger's, and stays under the low cap per address.
+    outcome = sending.send_built(tenant_id, mail, answers_mail=conversation.channel == "email")
     if outcome == "email":
         threads.note_sent(conversation, message_id)
     log.info(json.dumps({"event": "email_reply", "outcome": outcome, "tenant_id": tenant_id,

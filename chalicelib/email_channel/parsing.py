@@ -53,7 +53,7 @@ class ParsedMail:
 
 _SCREENED = ("return-path", "auto-submitted", "precedence", "x-autoreply", "x-autorespond", "x-auto-response-suppress",
              "list-id", "list-unsubscribe", "x-loop", "x-switchboard-conversation",
-             "x-ses-spam-verdict", "x-ses-virus-verdict")
+             "x-ses-spam-verdict", "x-ses-virus-verdict", "authentication-results")
 
 
 def parse(raw: bytes) -> ParsedMail:

@@ -49,11 +49,12 @@ def send_for_tenant(tenant_id: str, address: str, subject: str, paragraphs: list
     return "email"
 
 
-def send_built(tenant_id: str, message: EmailMessage) -> Outcome:
+def send_built(tenant_id: str, message: EmailMessage, *, answers_mail: bool) -> Outcome:
     """Send a message built whole by its caller (the email channel's replies, whose headers thread
-    them) to its To address, under the same suppression list and daily caps as every email."""
+    them) to its To address, under the same suppression list and daily caps as every email; an answer
+    to mail the address sent (`answers_mail`) under the caps on replies instead (caps.py)."""
     address = str(message["To"])
-    refused = _refused(tenant_id, address)
+    refused = _refused(tenant_id, address, reply=answers_mail)
     if refused:
         return refused
     _send(address, message)
@@ -64,13 +65,13 @@ def sendable(address: str) -> bool:
     return bool(_SENDABLE.match(address))
 
 
-def _refused(tenant_id: str, address: str) -> Outcome | None:
+def _refused(tenant_id: str, address: str, *, reply: bool = False) -> Outcome | None:
     if not _SENDABLE.match(address):
         return "none"
     digest = suppression.address_hash(address)
     if suppression.is_suppressed(tenant_id, digest):
         return "suppressed"
-    return caps.take_slot(tenant_id, digest)
+    return caps.take_slot(tenant_id, digest, reply=reply)
 
 
 def _send(address: str, message: EmailMessage) -> None:

@@ -110,6 +110,25 @@ def test_the_agents_answer_is_a_threaded_reply_and_the_visitors_reply_continues_
                                                 sent()[-1]["In-Reply-To"]]
 
 
+def test_a_long_exchange_is_answered_past_the_address_cap_under_a_cap_of_its_own(api: Api, tenant: dict,
+                                                                                   sam: Party):
+    from chalicelib.mail import caps, suppression
+    from tests.helpers import use_limits
+
+    # The per-address cap keeps strangers from setting off mail (surveys); answers have their own.
+    use_limits(emails_per_address_per_day=1, email_replies_per_address_per_day=3)
+    receive(email(inbound_address(tenant["tenant_id"])))
+    [conversation] = email_conversations(tenant["tenant_id"])
+    for n in range(4):
+        answer(sam, conversation.conversation_id, f"Answer {n}", f"s{n}")
+    assert [m.get_body(("plain",)).get_content().splitlines()[0] for m in sent()] == ["Answer 0", "Answer 1",
+                                                                                     "Answer 2"]
+    # The answers took nothing of the address's own cap: its one survey email of the day still goes.
+    digest = suppression.address_hash("vera@example.org")
+    assert caps.take_slot(tenant["tenant_id"], digest) is None
+    assert caps.take_slot(tenant["tenant_id"], digest) == "capped_address"
+
+
 def test_the_same_subject_alone_never_continues_a_conversation(api: Api, tenant: dict, sam: Party):
     address = inbound_address(tenant["tenant_id"])
     receive(email(address, "First", sender="vera@example.org"))
@@ -123,6 +142,18 @@ def test_a_message_id_names_a_conversation_only_to_its_visitor(api: Api, tenant:
     receive(email(address, "First", message_id="<vera-1@example.org>"))
     receive(email(address, "Butting in", sender="mallory@example.net", In_Reply_To="<vera-1@example.org>"))
     assert len(email_conversations(tenant["tenant_id"])) == 2
+
+
+def test_mail_from_a_forged_sender_never_speaks_in_their_conversation(tenant: dict, sam: Party):
+    address = inbound_address(tenant["tenant_id"])
+    receive(email(address, "First", message_id="<vera-1@example.org>"))
+    [conversation] = email_conversations(tenant["tenant_id"])
+    # As SES receives it: its verdict above the sender's headers, the From domain's DMARC failing.
+    forged = (b"Authentication-Results: amazonses.com; spf=fail smtp.mailfrom=example.org; dkim=none; "
+              b"dmarc=fail header.from=example.org;\r\n"
+              + email(address, "Send my refund to this new card", In_Reply_To="<vera-1@example.org>"))
+    assert inbound.receive(forged).reason == "unauthenticated"
+    assert texts(conversation) == ["First"] and len(email_conversations(tenant["tenant_id"])) == 1
 
 
 def test_a_forged_reply_address_never_continues_a_conversation(api: Api, tenant: dict, sam: Party):
@@ -239,6 +270,20 @@ def test_an_answer_to_a_visitor_who_left_goes_by_email_and_their_reply_comes_bac
     [frame] = [f for f in sam.new_frames() if f["type"] == "message.new"]
     assert frame["conversation_id"] == conversation_id and frame["channel"] == "email"
     assert frame["text"] == "收到，谢谢！"
+
+
+def test_answers_to_an_address_typed_into_a_chat_stay_under_the_cap_per_address(api: Api, tenant: dict,
+                                                                                  sam: Party):
+    from devstack.harness import disconnect
+    from tests.helpers import use_limits
+
+    # The address may be a stranger's: only one that wrote in is answered under the cap on replies.
+    use_limits(emails_per_address_per_day=1, email_replies_per_address_per_day=3)
+    vera, conversation_id = offline_chat(api, tenant, sam)
+    disconnect(vera.connection_id)
+    for n in range(2):
+        answer(sam, conversation_id, f"Answer {n}", f"s{n}")
+    assert len(sent()) == 1
 
 
 def test_the_email_costs_the_message_path_one_queue_send_and_nothing_more(api: Api, tenant: dict, sam: Party):

@@ -97,6 +97,33 @@ def test_robots_loops_and_lists_are_recognised(headers: dict[str, str], sender: 
     assert drop_reason(parse(email(TO, "Hello", sender=sender, **headers))) == reason
 
 
+SES_SPF_PASS = "spf=pass (spfCheck: domain of example.org designates 192.0.2.1 as permitted sender) client-ip=192.0.2.1"
+
+
+@pytest.mark.parametrize("results, reason", [
+    (f"amazonses.com; {SES_SPF_PASS}; dkim=pass header.i=@example.org; dmarc=pass header.from=example.org;", None),
+    ("amazonses.com; spf=pass; dkim=none; dmarc=fail header.from=example.org;", "unauthenticated"),
+    ("amazonses.com; spf=fail smtp.mailfrom=example.org; dkim=none;", "unauthenticated"),
+    ("amazonses.com; spf=fail (spfCheck: dkim=pass is not said here) client-ip=192.0.2.9;", "unauthenticated"),
+    # Forwarded: SPF breaks, the DKIM signature survives.
+    ("amazonses.com; spf=fail smtp.mailfrom=example.org; dkim=pass header.i=@example.org;", None),
+    # A domain that publishes little is not held against its senders.
+    ("amazonses.com; spf=softfail; dkim=none;", None),
+    ("amazonses.com; spf=none; dkim=none; dmarc=none header.from=example.org;", None),
+    # Only our receiver's verdict counts.
+    ("mx.example.net; spf=fail; dmarc=fail", None),
+])
+def test_mail_its_senders_domain_disowns_is_dropped(results: str, reason: str | None):
+    raw = f"Authentication-Results: {results}\r\n".encode() + email(TO, "Hello")
+    assert drop_reason(parse(raw)) == reason
+
+
+def test_a_verdict_the_sender_wrote_below_ses_own_is_never_read():
+    forged_pass = email(TO, "Hello", Authentication_Results="amazonses.com; spf=pass; dkim=pass; dmarc=pass")
+    raw = b"Authentication-Results: amazonses.com; spf=fail; dkim=none; dmarc=fail\r\n" + forged_pass
+    assert drop_reason(parse(raw)) == "unauthenticated"
+
+
 def test_a_delivery_report_is_a_bounce():
     raw = (b"From: Mail Delivery <mailer@example.org>\r\nTo: " + TO.encode() + b"\r\nSubject: Undelivered\r\n"
            b"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
