@@ -229,6 +229,8 @@ def message_frame(conversation_id: str, message: MessageModel, content: Revealed
         frame["attachments"] = list(content.attachments)
     if message.channel:
         frame["channel"] = message.channel
+    if message.email_status:
+        frame["email_status"] = message.email_status
     # Only a message that cannot be shown says why.
     if content.corrupted:
         frame["corrupted"] = True

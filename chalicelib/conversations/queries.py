@@ -156,4 +156,5 @@ def _message_out(conversation: ConversationModel, message: MessageModel) -> s.Me
                         sender=s.Sender(kind=message.sender_kind, id=message.sender_id, name=message.sender_name),
                         text=content.text, sent_at=iso(message.sent_at), corrupted=content.corrupted,
                         redacted=content.redacted,
-                        attachments=[s.AttachmentRef.model_validate(ref) for ref in content.attachments])
+                        attachments=[s.AttachmentRef.model_validate(ref) for ref in content.attachments],
+                        email_status=message.email_status)

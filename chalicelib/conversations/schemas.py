@@ -155,6 +155,9 @@ class MessageOut(Output):
     corrupted: bool = Field(default=False, description="the stored ciphertext failed its integrity check")
     redacted: bool = Field(default=False, description="its key was destroyed: visitor erasure or retention")
     attachments: list[AttachmentRef] = Field(default_factory=list, description="the files sent with it")
+    email_status: Literal["sent", "suppressed", "capped", "unsendable"] | None = Field(
+        default=None, description="an agent's message that went out as an email reply: sent, or why not "
+        "(the address bounced or complained, a daily cap, an address that takes no mail); null otherwise")
 
 
 class MessageList(Page):

@@ -19,12 +19,14 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from ..attachments.service import read_bytes
+from ..conversations.delivery import broadcast
 from ..errors import ApiError
 from ..i18n import negotiate, text
 from ..mail import sending
 from ..mail.texts import business, display_name
 from ..runtime import runtime
 from ..storage.conversations import ConversationModel, MessageModel
+from ..storage.helpers import refusal_means
 from ..storage.settings import Settings
 from ..storage.tenants import TenantModel
 from ..storage.visitors import VisitorModel
@@ -61,6 +63,8 @@ def send_reply(tenant_id: str, conversation_id: str, seq: int) -> str:
         return "none"  # shredded or erased meanwhile, or nobody to write to
     message_id = f"<{conversation_id}.{seq}@{_domain()}>"
     if threads.conversation_of(tenant_id, [message_id]) is not None:
+        if message.email_status is None:  # the run that sent it stopped before saying so
+            _tell_staff(conversation, message, "sent")
         return "sent_before"
     locale = negotiate(visitor.locale, Settings.model_validate(tenant.settings).default_locale)
     mail = build_reply(conversation, tenant.name, visitor.email, message.sender_name or "", said, locale, message_id)
@@ -70,9 +74,25 @@ def send_reply(tenant_id: str, conversation_id: str, seq: int) -> str:
     outcome = sending.send_built(tenant_id, mail, answers_mail=conversation.channel == "email")
     if outcome == "email":
         threads.note_sent(conversation, message_id)
+    _tell_staff(conversation, message, EMAIL_STATUS[outcome])
     log.info(json.dumps({"event": "email_reply", "outcome": outcome, "tenant_id": tenant_id,
                          "conversation_id": conversation_id, "seq": seq}))
     return outcome
+
+
+# What the agent is shown of an email reply's fate (on the message, and live as a message.email frame).
+EMAIL_STATUS: dict[sending.Outcome, str] = {"email": "sent", "suppressed": "suppressed", "capped_tenant": "capped",
+                                            "capped_address": "capped", "none": "unsendable"}
+
+
+def _tell_staff(conversation: ConversationModel, message: MessageModel, status: str) -> None:
+    """Whether the answer went out, kept on the message (history, replays) and sent to the agent now, so
+    nobody believes a visitor was answered whose email never left."""
+    with refusal_means() as gone:  # erased meanwhile: nothing left to mark
+        message.update(actions=[MessageModel.email_status.set(status)], condition=MessageModel.seq.exists())
+    if not gone:
+        broadcast(conversation, {"type": "message.email", "conversation_id": conversation.conversation_id,
+                                 "seq": int(message.seq), "status": status}, only="agent")
 
 
 def _domain() -> str:

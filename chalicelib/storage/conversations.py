@@ -172,6 +172,9 @@ class MessageModel(TableModel):
     agent_burst = UnicodeAttribute(null=True)
     # "email" for a message that came in by email; absent for the widget's (and the console's).
     channel = UnicodeAttribute(null=True)
+    # An agent's message that went out as an email reply: whether it was sent ("sent") or why not
+    # ("suppressed", "capped", "unsendable"); set by the email-replies consumer, shown to staff.
+    email_status = UnicodeAttribute(null=True)
 
 
 class MessageIdModel(TableModel):

@@ -47,6 +47,8 @@ def test_an_email_answered_in_the_console_in_chinese(stack, contexts):
     page.click("#send")
     [reply] = replies(shop)
     assert reply["subject"] == "Re: 包裹" and reply["headers"]["In-Reply-To"] == "<zh-1@example.cn>"
+    # The answer's line says it went out (a message.email frame from the replies consumer).
+    expect(page.locator("#messages li.own .email-status")).to_have_text("已通过邮件发送")
     assert reply["text"].startswith("已经发货了，明天到。") and "（" in reply["from"]
 
     admin = contexts(locale="zh-CN")

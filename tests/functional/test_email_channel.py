@@ -129,6 +129,45 @@ def test_a_long_exchange_is_answered_past_the_address_cap_under_a_cap_of_its_own
     assert caps.take_slot(tenant["tenant_id"], digest) == "capped_address"
 
 
+def test_the_agent_sees_whether_each_answer_went_out_by_email(api: Api, tenant: dict, sam: Party):
+    from tests.helpers import use_limits
+
+    use_limits(email_replies_per_address_per_day=1)
+    receive(email(inbound_address(tenant["tenant_id"])))
+    [conversation] = email_conversations(tenant["tenant_id"])
+    sam.new_frames()
+    answer(sam, conversation.conversation_id, "First", "s1")
+    answer(sam, conversation.conversation_id, "Second", "s2")
+    frames = sam.new_frames()
+    seqs = [f["seq"] for f in frames if f["type"] == "ack"]
+    assert [(f["seq"], f["status"]) for f in frames if f["type"] == "message.email"] == [(seqs[0], "sent"),
+                                                                                         (seqs[1], "capped")]
+    # Kept on the messages: the history and the replays show it.
+    path = f"/v1/conversations/{conversation.conversation_id}/messages"
+    items = api.call("GET", path, token=tenant["admin_token"]).json_body["items"]
+    assert [(m["sender"]["kind"], m["email_status"]) for m in items] == [("visitor", None), ("agent", "sent"),
+                                                                         ("agent", "capped")]
+    sam.send(action="messages.sync", conversation_id=conversation.conversation_id, after_seq=0)
+    replayed = [f.get("email_status") for f in sam.new_frames() if f["type"] == "message.new"]
+    assert replayed == [None, "sent", "capped"]
+
+
+def test_a_reply_job_delivered_twice_sends_one_email_and_says_so(api: Api, tenant: dict, sam: Party):
+    from chalicelib.email_channel import outbound
+
+    receive(email(inbound_address(tenant["tenant_id"])))
+    [conversation] = email_conversations(tenant["tenant_id"])
+    answer(sam, conversation.conversation_id, "Once", "s1")
+    key = f"{tenant['tenant_id']}#{conversation.conversation_id}"
+    [message] = [m for m in MessageModel.query(key) if m.sender_kind == "agent"]
+    seq = int(message.seq)
+    assert message.email_status == "sent"
+    # The run that sent it stopped before marking the message: a redelivery marks it, sending nothing.
+    message.update(actions=[MessageModel.email_status.remove()])
+    assert outbound.send_reply(tenant["tenant_id"], conversation.conversation_id, seq) == "sent_before"
+    assert len(sent()) == 1 and MessageModel.get(key, seq).email_status == "sent"
+
+
 def test_the_same_subject_alone_never_continues_a_conversation(api: Api, tenant: dict, sam: Party):
     address = inbound_address(tenant["tenant_id"])
     receive(email(address, "First", sender="vera@example.org"))

@@ -5,7 +5,7 @@
 import {AttachmentApi, words} from "./attachments.js";
 import {Tray, attachmentList} from "./attachments-view.js";
 import {CannedSuggestions} from "./console-canned.js";
-import {emailMark, isEmail} from "./console-email.js";
+import {emailMark, emailStatusNote, isEmail} from "./console-email.js";
 import {SUPERVISING_ROLES} from "./console-roles.js";
 import {el, insertBySeq, replace} from "./dom.js";
 import {format, t} from "./i18n.js";
@@ -112,20 +112,31 @@ export class ChatPanel {
     const kind = message.sender.kind;
     const node = this.messageNode(kind, message.sender.id === this.me.agent_id, this.senderName(entry, message),
                                   this.textOf(message), message.sent_at, message.text !== null && message.text !== undefined,
-                                  message.attachments);
+                                  message.attachments, message.email_status);
     if (message.sender.id === this.me.agent_id && message.seq <= entry.readSeq) this.seen(node);
     insertBySeq(this.messages, node, message.seq);
     this.messages.scrollTop = this.messages.scrollHeight;
   }
 
   // A message's line. written: the text is what was written (data), not the interface's word for
-  // what cannot be shown ("[redacted]"); attachments: its files.
-  messageNode(kind, own, who, text, sentAt, written = true, attachments = []) {
+  // what cannot be shown ("[redacted]"); attachments: its files; emailStatus: whether it went out by email.
+  messageNode(kind, own, who, text, sentAt, written = true, attachments = [], emailStatus = null) {
     return el("li", {class: `message ${kind}${own ? " own" : ""}`},
               el("span", {class: "who", translate: BUILT_IN[kind] ? null : "no"}, who),
               el("span", {class: "text", translate: written ? "no" : null}, text),
               attachmentList(attachments, this.files, this.fileWords),
-              el("time", {datetime: sentAt}, format.time(sentAt)));
+              el("time", {datetime: sentAt}, format.time(sentAt)),
+              emailStatusNote(emailStatus));
+  }
+
+  // A message.email frame for a message on screen: its line now says whether the email went out.
+  showEmailStatus(entry, message) {
+    if (!this.messages || this.conversations.selected !== entry.item.conversation_id) return;
+    const node = this.messages.querySelector(`li[data-seq="${Number(message.seq)}"]`);
+    if (!node) return;
+    node.querySelector(".email-status")?.remove();
+    const note = emailStatusNote(message.email_status);
+    if (note) node.append(note);
   }
 
   // Who sent a message: the visitor's or agent's name; the bot and the system by the interface's words.

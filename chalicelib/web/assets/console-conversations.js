@@ -8,7 +8,7 @@ import {Alerts} from "./console-notify.js";
 import {SUPERVISING_ROLES} from "./console-roles.js";
 import {Shortcuts} from "./console-shortcuts.js";
 import {data, tData} from "./console-text.js";
-import {addOutboxLink, emailMark, isEmail} from "./console-email.js";
+import {addOutboxLink, emailMark, emailStatusText, isEmail} from "./console-email.js";
 import {drawVisitorPanel} from "./console-visitor.js";
 import {el, replace} from "./dom.js";
 import {format, t} from "./i18n.js";
@@ -267,6 +267,7 @@ export class Conversations {
     const handler = {
       "ack": () => this.chat.acked(frame),
       "message.new": () => this.addMessage(frame, true),
+      "message.email": () => this.emailStatus(frame),
       "sync.done": () => this.synced(frame),
       "conversation.assigned": () => this.assigned(frame),
       "conversation.transferred": () => this.transferred(frame),
@@ -276,6 +277,18 @@ export class Conversations {
       "error": () => this.failed(frame),
     }[frame.type];
     if (handler) handler();
+  }
+
+  // Whether an answer went out by email (docs/email.md): kept on the message; one that did not is said aloud.
+  emailStatus(frame) {
+    const entry = this.conversation(frame.conversation_id);
+    const message = entry.transcript.messages.get(frame.seq);
+    if (!message) return;
+    message.email_status = frame.status;
+    this.chat.showEmailStatus(entry, message);
+    if (frame.status !== "sent" && this.announcer && this.selected === frame.conversation_id) {
+      replace(this.announcer, emailStatusText(frame.status));
+    }
   }
 
   synced(frame) {

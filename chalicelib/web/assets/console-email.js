@@ -1,6 +1,7 @@
 // The email channel in the console (docs/email.md): the mark on email conversations (lists and chat
-// header), the tenant's inbound address in Settings (read-only, with a copy button), and on the local
-// stack a link to the emails the product sent (/dev/outbox, answered only by the local server).
+// header), whether each answer went out by email, the tenant's inbound address in Settings (read-only,
+// with a copy button), and on the local stack a link to the emails the product sent (/dev/outbox,
+// answered only by the local server).
 import {el} from "./dom.js";
 import {t} from "./i18n.js";
 
@@ -8,6 +9,24 @@ const OUTBOX = "/dev/outbox";  // not UI text
 
 export function emailMark() {
   return el("span", {class: "channel-mark", title: t("console-email.mark_title")}, t("console-email.mark"));
+}
+
+const STATUS_TEXT = {
+  sent: "console-email.status_sent",
+  suppressed: "console-email.status_suppressed",
+  capped: "console-email.status_capped",
+  unsendable: "console-email.status_unsendable",
+};
+
+// The line under an answer saying whether its email went out (a message's `email_status`); null if
+// it was not sent as email.
+export function emailStatusNote(status) {
+  if (!STATUS_TEXT[status]) return null;
+  return el("span", {class: status === "sent" ? "email-status muted" : "email-status warning"}, emailStatusText(status));
+}
+
+export function emailStatusText(status) {
+  return t(STATUS_TEXT[status]);
 }
 
 // A conversation is an email one when the server said so (the list's `channel`, a message's `channel`).
