@@ -15,13 +15,17 @@ BUILD ?= build
 # The browser tests drive Debian's Chromium (Playwright uses it as is; nothing downloads a browser).
 CHROMIUM := /usr/bin/chromium
 
+# pip byte-compiles every module it installs (half the install's time, most of it for modules nothing
+# imports); Python compiles and caches the ones imported, on first import.
+NO_COMPILE := --no-compile
+
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "installing into $(VENV) (first run takes a minute)..."
 	@($(BIN)/python -m pip install --disable-pip-version-check --upgrade pip && \
-	  $(BIN)/python -m pip install --disable-pip-version-check -e '.[dev]') > $(VENV)/install.log 2>&1 \
+	  $(BIN)/python -m pip install --disable-pip-version-check $(NO_COMPILE) -e '.[dev]') > $(VENV)/install.log 2>&1 \
 	  || { tail -40 $(VENV)/install.log; echo "install failed: see $(VENV)/install.log"; exit 1; }
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
@@ -51,7 +55,7 @@ bench: $(STAMP)
 
 $(DEPLOY_STAMP): infra/requirements-deploy.txt
 	@test -x $(DEPLOY_VENV)/bin/python || $(PYTHON) -m venv $(DEPLOY_VENV)
-	@$(DEPLOY_VENV)/bin/python -m pip install --disable-pip-version-check -r infra/requirements-deploy.txt \
+	@$(DEPLOY_VENV)/bin/python -m pip install --disable-pip-version-check $(NO_COMPILE) -r infra/requirements-deploy.txt \
 	  > $(DEPLOY_VENV)/install.log 2>&1 || { tail -20 $(DEPLOY_VENV)/install.log; exit 1; }
 	@rm -f $(DEPLOY_VENV)/.installed-*
 	@touch $(DEPLOY_STAMP)
