@@ -72,12 +72,15 @@ def publish(tenant_id: str, event_type: EventType, data: dict[str, Any]) -> None
     try:
         if event_type not in subscribed(tenant_id):
             return
-        rt = runtime()
-        event = {"event_id": new_id("ev"), "type": event_type, "created_at": iso(rt.clock.utcnow()),
-                 "tenant_id": tenant_id, "data": data}
-        enqueue(rt.config.webhook_event_queue, {"event": event})
+        enqueue(runtime().config.webhook_event_queue, {"event": new_event(tenant_id, event_type, data)})
     except (BotoCoreError, ClientError, PynamoDBException) as exc:
         log.warning("event %s of tenant %s not queued: %s", event_type, tenant_id, type(exc).__name__)
+
+
+def new_event(tenant_id: str, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An event as every webhook receives it (docs/webhooks.md, "Payload")."""
+    return {"event_id": new_id("ev"), "type": event_type, "created_at": iso(runtime().clock.utcnow()),
+            "tenant_id": tenant_id, "data": data}
 
 
 def enqueue(queue: str, message: dict[str, Any], delay_seconds: int = 0) -> None:

@@ -3,6 +3,7 @@ delivery sent, signed, and retried with backoff until it succeeds or has failed 
 
 Messages on the queue:
     {"event": {event_id, type, created_at, tenant_id, data}}    from events.publish: fan out
+    {"event": {... "type": "webhook.test" ...}, "only": id}      an admin's test: that webhook alone
     {"delivery": {tenant_id, webhook_id, delivery_id, attempt}}  a retry, due at the item's next_attempt_at
 
 A retry waits in the queue itself: SQS delays a message at most 900 s, so a longer wait is served in
@@ -50,17 +51,19 @@ def handle_messages(bodies: Iterable[str]) -> None:
     for body in bodies:
         message = json.loads(body)
         if "event" in message:
-            fan_out(message["event"])
+            fan_out(message["event"], only=message.get("only"))
         else:
             retry(message["delivery"])
 
 
-def fan_out(event: dict[str, Any]) -> None:
-    """One delivery per webhook that subscribes to the event now (one Query of the tenant's webhooks)."""
+def fan_out(event: dict[str, Any], only: str | None = None) -> None:
+    """One delivery per webhook that subscribes to the event now (one Query of the tenant's webhooks),
+    or to the webhook `only` (a test event, which nobody subscribes to)."""
     tenant_id, now = event["tenant_id"], runtime().clock.utcnow()
     body = json.dumps(event, separators=(",", ":"), sort_keys=True)
     for hook in WebhookModel.query(tenant_id, consistent_read=True):
-        if event["type"] not in hook.events:
+        wanted = (hook.webhook_id == only) if only else (event["type"] in hook.events)
+        if not wanted:
             continue
         delivery = DeliveryModel(webhook_key(tenant_id, hook.webhook_id), f"{event['event_id']}.{hook.webhook_id}",
                                  tenant_id=tenant_id, webhook_id=hook.webhook_id, event_id=event["event_id"],

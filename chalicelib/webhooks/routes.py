@@ -1,4 +1,4 @@
-"""REST routes for webhooks: admins make, list and delete them and see each one's deliveries."""
+"""REST routes for webhooks: admins make, list, test and delete them and see each one's deliveries."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -36,6 +36,12 @@ def list_webhooks(call: Call[None, web_schemas.PageQuery]) -> s.WebhookList:
           status=204, errors=(404, 409))
 def delete_webhook(call: Call[None], webhook_id: str) -> None:
     service.delete(call.principal, webhook_id)
+
+
+@endpoint(bp, "POST", "/v1/webhooks/{webhook_id}/test", summary="Send the webhook a test event (webhook.test) now",
+          tag=TAG, auth=ADMIN, status=202, errors=(404, 429))
+def send_test_event(call: Call[None], webhook_id: str) -> s.TestQueued:
+    return service.send_test(call.principal, webhook_id)
 
 
 @endpoint(bp, "GET", "/v1/webhooks/{webhook_id}/deliveries", summary="A webhook's deliveries, newest first",

@@ -55,6 +55,10 @@ class WebhookList(Page):
     items: list[WebhookOut]
 
 
+class TestQueued(Output):
+    event_id: str = Field(description="the test event's id: its delivery is listed under the webhook's deliveries")
+
+
 class DeliveryOut(Output):
     delivery_id: str
     event_id: str

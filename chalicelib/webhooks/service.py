@@ -1,4 +1,4 @@
-"""A tenant's webhooks: made, listed, deleted, and their deliveries listed.
+"""A tenant's webhooks: made, listed, deleted, tested, and their deliveries listed.
 
 Every change rewrites the tenant item's webhook_events (what events.publish reads) in the same
 transaction as the webhook itself, conditioned on the tenant's webhooks_version as read with the
@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from .. import events
+from .. import events, ratelimit
 from ..access.principals import Principal
 from ..audit.trail import record_event
 from ..clock import iso
@@ -28,6 +28,8 @@ from .signing import new_secret
 
 MAX_WEBHOOKS = 10
 ATTEMPTS = 5
+TESTS_PER_MINUTE = 6  # per webhook: a test is a request to the tenant's own URL, not a way to flood one
+TEST_EVENT = "webhook.test"
 
 
 def webhook_out(hook: WebhookModel) -> s.WebhookOut:
@@ -90,6 +92,16 @@ def _change(tenant_id: str, change: Callable[[list[WebhookModel]], list[WebhookM
         events.remember(tenant_id, frozenset(subscribed))
         return
     raise Conflict("Webhooks are being changed by someone else; try again.")
+
+
+def send_test(principal: Principal, webhook_id: str) -> s.TestQueued:
+    """A `webhook.test` event for this webhook alone, delivered (signed, retried, listed) as every event,
+    so an admin sees their receiver accept one before a real event depends on it."""
+    find(principal.tenant_id, webhook_id)
+    ratelimit.enforce("webhook-test", f"{principal.tenant_id}#{webhook_id}", TESTS_PER_MINUTE, 60)
+    event = events.new_event(principal.tenant_id, TEST_EVENT, {"webhook_id": webhook_id})
+    events.enqueue(runtime().config.webhook_event_queue, {"event": event, "only": webhook_id})
+    return s.TestQueued(event_id=event["event_id"])
 
 
 def find(tenant_id: str, webhook_id: str) -> WebhookModel:

@@ -1,9 +1,10 @@
 """The admin's Webhooks screen in headless Chromium, in Chinese, against the local stack: a webhook added with
-a URL and an event checkbox (its secret shown once), then a real delivery to a receiver on 127.0.0.1 listed
-with its status, attempts and answer."""
+a URL and an event checkbox (its secret shown once), then a real delivery and a test event to a receiver on
+127.0.0.1, listed with their status, attempts and answer."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -14,6 +15,17 @@ from tests.browser.conftest import Shop, screenshot
 from tests.webhook_receiver import receiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+
+def delivered(shop: Shop, webhook_id: str, count: int, timeout: float = 20) -> None:
+    """Until the stack has recorded `count` deliveries as succeeded (it records each after the answer came)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        items = shop.call("GET", f"/v1/webhooks/{webhook_id}/deliveries").json()["items"]
+        if [item["status"] for item in items] == ["succeeded"] * count:
+            return
+        assert time.monotonic() < deadline, items
+        time.sleep(0.2)
 
 
 def test_an_admin_adds_a_webhook_in_chinese_sees_the_secret_once_and_a_delivery(stack, contexts):
@@ -38,10 +50,18 @@ def test_an_admin_adds_a_webhook_in_chinese_sees_the_secret_once_and_a_delivery(
             vera.recv(timeout=10)
         [got] = endpoint.wait_for(1)
         assert got.signed_by(secret.inner_text())
+        # A test event, sent from the row: signed the same, for this webhook alone.
+        page.click("#webhook-test-0")
+        expect(page.locator("#webhook-test-status")).to_have_text("测试事件已发出。刷新投递记录即可查看该网址的响应。")
+        expect(secret).to_contain_text("whsec_")  # still there to copy
+        [_, tested] = endpoint.wait_for(2)
+        assert tested.event["type"] == "webhook.test" and tested.signed_by(secret.inner_text())
+    delivered(shop, hook["webhook_id"], 2)
     page.click("#webhook-show-0")
-    expect(page.locator("#webhook-delivery-rows .delivery-status")).to_have_text(["已送达"])
-    expect(page.locator("#webhook-delivery-rows .delivery-attempts")).to_have_text(["1"])
-    expect(page.locator("#webhook-delivery-rows .delivery-code")).to_have_text(["200"])
+    expect(page.locator("#webhook-delivery-rows td:first-child")).to_have_text(["测试事件", "会话开始"])
+    expect(page.locator("#webhook-delivery-rows .delivery-status")).to_have_text(["已送达", "已送达"])
+    expect(page.locator("#webhook-delivery-rows .delivery-attempts")).to_have_text(["1", "1"])
+    expect(page.locator("#webhook-delivery-rows .delivery-code")).to_have_text(["200", "200"])
     assert_no_english(page, within="#webhooks-screen")
     assert_accessible(page, context="#webhooks-screen")
     screenshot(page, "webhooks.zh-CN")

@@ -125,6 +125,7 @@ class Workload:
         gone = self.call("POST", "/v1/webhooks", {"url": "https://crm.example.com/", "events": ["message.created"]},
                          token=self.admin)
         self.call("GET", "/v1/webhooks", token=self.admin)
+        self.call("POST", "/v1/webhooks/{webhook_id}/test", token=self.admin, webhook_id=self.webhook["webhook_id"])
         self.call("DELETE", "/v1/webhooks/{webhook_id}", token=self.admin, webhook_id=gone["webhook_id"])
 
     def webhook_deliveries(self) -> None:

@@ -119,6 +119,7 @@ def test_another_tenants_webhook_is_missing(api: Api, tenant: dict, aws):
     theirs = add(api, tenant, "https://crm.example.com/", ["message.created"])
     other = signed_up_other(api)
     for method, path in (("DELETE", f"/v1/webhooks/{theirs['webhook_id']}"),
+                         ("POST", f"/v1/webhooks/{theirs['webhook_id']}/test"),
                          ("GET", f"/v1/webhooks/{theirs['webhook_id']}/deliveries")):
         assert api.call(method, path, token=other["admin_token"]).status_code == 404
     assert api.call("GET", "/v1/webhooks", token=other["admin_token"]).json_body["items"] == []
@@ -137,6 +138,8 @@ def test_agents_cannot_touch_webhooks(api: Api, tenant: dict, aws):
     assert api.call("GET", "/v1/webhooks", token=sam).status_code == 403
     assert api.call("POST", "/v1/webhooks", {"url": "https://crm.example.com/", "events": ["message.created"]},
                     token=sam).status_code == 403
+    hook = add(api, tenant, "https://crm.example.com/", ["message.created"])
+    assert api.call("POST", f"/v1/webhooks/{hook['webhook_id']}/test", token=sam).status_code == 403
 
 
 # --- Events to deliveries ----------------------------------------------------------------------
@@ -162,6 +165,29 @@ def test_each_webhook_gets_the_events_it_subscribes_to_signed_and_without_messag
     assert closed["data"]["resolution"] == "resolved" and closed["data"]["status"] == "closed"
     assert [d["status"] for d in deliveries(api, tenant, messages["webhook_id"])] == ["succeeded"] * 2
     assert {d["attempts"] for d in deliveries(api, tenant, lifecycle["webhook_id"])} == {1}
+
+
+def test_a_test_event_goes_to_that_webhook_alone_signed_and_listed(api: Api, tenant: dict, endpoint: Receiver):
+    tested = add(api, tenant, endpoint.url, ["conversation.closed"])
+    other = add(api, tenant, endpoint.url, ["conversation.closed"])
+    answer = api.call("POST", f"/v1/webhooks/{tested['webhook_id']}/test", token=tenant["admin_token"])
+    assert answer.status_code == 202
+    assert consume() == 1
+    [received] = endpoint.received  # the consumer sent it before it returned
+    assert received.signed_by(tested["secret"]) and not received.signed_by(other["secret"])
+    assert received.event["type"] == "webhook.test" and received.event["event_id"] == answer.json_body["event_id"]
+    assert received.event["data"] == {"webhook_id": tested["webhook_id"]}
+    [listed] = deliveries(api, tenant, tested["webhook_id"])
+    assert (listed["type"], listed["status"], listed["event_id"]) == ("webhook.test", "succeeded",
+                                                                      answer.json_body["event_id"])
+
+
+def test_tests_of_one_webhook_are_limited_to_six_a_minute(api: Api, tenant: dict, endpoint: Receiver):
+    hook = add(api, tenant, endpoint.url, ["conversation.closed"])
+    path = f"/v1/webhooks/{hook['webhook_id']}/test"
+    codes = [api.call("POST", path, token=tenant["admin_token"]).status_code for _ in range(7)]
+    assert codes == [202] * 6 + [429]
+    assert consume() == 6
 
 
 def test_another_tenants_events_never_reach_a_webhook(api: Api, tenant: dict, endpoint: Receiver):

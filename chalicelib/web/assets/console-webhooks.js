@@ -1,6 +1,6 @@
 // The admin's Webhooks screen (docs/webhooks.md): the tenant's webhooks (URL and events), adding one with a
-// URL and event checkboxes (its signing secret shown once, with a copy button), deleting one after a
-// confirmation, and each webhook's deliveries (event, status, attempts, last status code). URLs, event ids
+// URL and event checkboxes (its signing secret shown once, with a copy button), sending one a test event,
+// deleting one after a confirmation, and each webhook's deliveries (event, status, attempts, last status code). URLs, event ids
 // and secrets are data: shown translate="no".
 import {shownOnce} from "./console-keys.js";
 import {append, el, replace} from "./dom.js";
@@ -14,6 +14,7 @@ const EVENT_NAMES = {
   "conversation.closed": () => t("console-webhooks.event_conversation_closed"),
   "message.created": () => t("console-webhooks.event_message_created"),
   "survey.answered": () => t("console-webhooks.event_survey_answered"),
+  "webhook.test": () => t("console-webhooks.event_webhook_test"),
 };
 const STATUS_NAMES = {pending: () => t("console-webhooks.status_pending"),
                       failed: () => t("console-webhooks.status_failed"),
@@ -35,6 +36,7 @@ export class Webhooks {
     this.boxes = EVENTS.map((type, n) => el("input", {type: "checkbox", id: `webhook-event-${n}`, value: type}));
     this.created = el("div", {id: "webhook-created", "aria-live": "polite"});
     this.deliveries = el("section", {id: "webhook-deliveries", "aria-live": "polite"});
+    this.testStatus = el("p", {id: "webhook-test-status", class: "muted", role: "status"});
     replace(main, el("div", {class: "panel", id: "webhooks-screen"},
       el("h2", {}, t("console-webhooks.title")),
       el("p", {class: "muted"}, t("console-webhooks.intro")),
@@ -52,6 +54,7 @@ export class Webhooks {
           el("th", {scope: "col"}, t("console-webhooks.created_at")),
           el("th", {scope: "col"}, el("span", {class: "visually-hidden"}, t("console-webhooks.actions"))))),
         this.rows),
+      this.testStatus,
       this.deliveries));
     try {
       await this.list();
@@ -76,6 +79,9 @@ export class Webhooks {
         el("button", {type: "button", class: "webhook-deliveries", id: `webhook-show-${row}`,
                       "aria-labelledby": `webhook-show-${row} webhook-url-${row}`,
                       onclick: () => this.showDeliveries(hook)}, t("console-webhooks.show_deliveries")),
+        el("button", {type: "button", class: "webhook-test", id: `webhook-test-${row}`,
+                      "aria-labelledby": `webhook-test-${row} webhook-url-${row}`,
+                      onclick: () => this.sendTest(hook)}, t("console-webhooks.send_test")),
         el("button", {type: "button", class: "webhook-delete danger", id: `webhook-delete-${row}`,
                       "aria-labelledby": `webhook-delete-${row} webhook-url-${row}`,
                       onclick: () => this.remove(hook)}, t("console-common.delete"))))));
@@ -106,6 +112,18 @@ export class Webhooks {
       replace(this.created);
       replace(this.deliveries);
       await this.list();
+    } catch (failure) {
+      this.notify(failure.message);
+    }
+  }
+
+  // A test event for this webhook alone; its deliveries are shown, where the test's row appears once the
+  // queue has sent it (Refresh).
+  async sendTest(hook) {
+    try {
+      await this.api.post(`v1/webhooks/${encodeURIComponent(hook.webhook_id)}/test`);
+      replace(this.testStatus, t("console-webhooks.test_sent"));
+      await this.showDeliveries(hook);
     } catch (failure) {
       this.notify(failure.message);
     }
