@@ -60,12 +60,13 @@ def receiver(path: str = "/hooks") -> Iterator[Receiver]:
             box = made[0]
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             status = box.script.pop(0) if box.script else 200
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            # Recorded before the answer: once the sender has its answer, the test sees the request.
             with box.arrived:
                 box.received.append(Received(body, dict(self.headers), status))
                 box.arrived.notify_all()
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     made.append(Receiver(f"http://127.0.0.1:{server.server_address[1]}{path}"))
