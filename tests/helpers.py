@@ -60,6 +60,26 @@ def signed_up(api: Api) -> dict[str, Any]:
     return signed
 
 
+@contextmanager
+def counted_requests() -> Iterator[list[str]]:
+    """Every AWS request made in the block, in order, as "service.Operation" (counted where moto answers them)."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    seen: list[str] = []
+    moto_call = BotocoreStubber.__call__
+
+    def call(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        if event_name.startswith("before-send."):
+            seen.append(".".join(event_name.split(".")[1:3]))
+        return moto_call(self, event_name, request, **kwargs)
+
+    BotocoreStubber.__call__ = call
+    try:
+        yield seen
+    finally:
+        BotocoreStubber.__call__ = moto_call
+
+
 def use_limits(**limits: int) -> None:
     """This test's Lambda container runs with other limits (Config fields), as their variables would set."""
     from dataclasses import replace

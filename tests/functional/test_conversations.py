@@ -189,6 +189,23 @@ def test_typing_and_read_reach_the_other_party(api: Api, tenant: dict):
     assert sam.of_type("error")[0]["message"].startswith("seq")
 
 
+def test_typing_and_read_look_up_the_connections_of_the_party_they_go_to_only(api: Api, tenant: dict):
+    from tests.helpers import counted_requests
+
+    sam = agent(api, tenant, "sam@acme.com")
+    sam.send(action="presence.set", status="online")
+    vera = visitor(api, tenant)
+    vera.send(action="message.send", client_msg_id="v1", text="hello")
+    conversation_id = vera.of_type("ack")[0]["conversation_id"]
+    with counted_requests() as typing:
+        vera.send(action="typing", conversation_id=conversation_id, state="on")
+    with counted_requests() as read:
+        sam.send(action="read", conversation_id=conversation_id, seq=1)
+    assert sam.of_type("typing") and vera.of_type("read")
+    # One Query for the other side's connections (a read receipt also reads the last message's seq).
+    assert typing.count("dynamodb.Query") == 1 and read.count("dynamodb.Query") == 2
+
+
 def test_agent_only_actions_are_refused_to_visitors(api: Api, tenant: dict):
     vera = visitor(api, tenant)
     before = without_rate_limits(all_items())

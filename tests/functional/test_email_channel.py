@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from email import message_from_bytes
 from email.policy import default
 from typing import Any
@@ -19,7 +18,7 @@ from chalicelib.storage.conversations import ConversationModel, MessageModel
 from devstack.harness import Api, Party, agent, visitor
 from devstack.queues import Consumer, chalice_consumers, deliver_once
 from tests.email_mail import email
-from tests.helpers import all_items
+from tests.helpers import all_items, counted_requests
 
 BUCKET = "switchboard-test-inbound-mail-123456789012"
 
@@ -264,26 +263,6 @@ def test_inbound_mail_has_limits_of_its_own_per_sender(tenant: dict):
 
 
 # --- Nothing lost offline: a chat whose visitor is gone is answered by email ------------------------
-@contextmanager
-def counted_requests() -> Any:
-    """Every AWS request made in the block, as "service.Operation" (counted where moto answers them)."""
-    from moto.core.botocore_stubber import BotocoreStubber
-
-    seen: list[str] = []
-    moto_call = BotocoreStubber.__call__
-
-    def call(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
-        if event_name.startswith("before-send."):
-            seen.append(".".join(event_name.split(".")[1:3]))
-        return moto_call(self, event_name, request, **kwargs)
-
-    BotocoreStubber.__call__ = call
-    try:
-        yield seen
-    finally:
-        BotocoreStubber.__call__ = moto_call
-
-
 def offline_chat(api: Api, tenant: dict, sam: Party) -> tuple[Party, str]:
     vera = visitor(api, tenant, name="Vera", email="vera@example.org", locale="zh-CN")
     vera.send(action="message.send", client_msg_id="v1", text="你好，我的包裹在哪里？")

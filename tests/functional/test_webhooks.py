@@ -9,7 +9,6 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from moto.core.botocore_stubber import BotocoreStubber
 
 import app as app_module
 from chalicelib.storage.webhooks import DeliveryModel
@@ -17,7 +16,7 @@ from chalicelib.webhooks import delivery
 from devstack.harness import Api, agent, visitor
 from devstack.moto_sqs_clock import sqs_on_clock
 from devstack.queues import consumer_named, deliver_once
-from tests.helpers import audit_events, error_of, use_limits
+from tests.helpers import audit_events, counted_requests, error_of, use_limits
 from tests.webhook_receiver import Receiver, receiver
 
 DAY = 24 * 3600
@@ -283,32 +282,18 @@ def test_two_copies_of_one_attempt_send_once(api: Api, tenant: dict, endpoint: R
 
 
 # --- The cost on the chat path -----------------------------------------------------------------
-def _requests(monkeypatch) -> Counter:
-    counted: Counter = Counter()
-    moto_call = BotocoreStubber.__call__
-
-    def call(self, event_name, request, **kwargs):
-        if event_name.startswith("before-send."):
-            service, operation = event_name.split(".")[1:3]
-            counted[f"{service}.{operation}"] += 1
-        return moto_call(self, event_name, request, **kwargs)
-    monkeypatch.setattr(BotocoreStubber, "__call__", call)
-    return counted
-
-
-def test_a_message_costs_one_sqs_send_only_when_a_webhook_subscribes(api: Api, tenant: dict, hooks, monkeypatch):
+def test_a_message_costs_one_sqs_send_only_when_a_webhook_subscribes(api: Api, tenant: dict, hooks):
     add(api, tenant, "https://crm.example.com/", ["survey.answered"])  # a webhook, but not for messages
     vera = visitor(api, tenant)
     vera.send(action="message.send", client_msg_id="v0", text="hello")
     [ack] = [f for f in vera.new_frames() if f["type"] == "ack"]
-    counted = _requests(monkeypatch)
 
     def one_message(client_msg_id: str) -> tuple[dict[str, int], int]:
-        counted.clear()
-        vera.send(action="message.send", conversation_id=ack["conversation_id"], client_msg_id=client_msg_id,
-                  text="again")
-        return ({name: n for name, n in counted.items() if name.startswith("sqs.")},
-                sum(n for name, n in counted.items() if name.startswith("dynamodb.")))
+        with counted_requests() as counted:
+            vera.send(action="message.send", conversation_id=ack["conversation_id"], client_msg_id=client_msg_id,
+                      text="again")
+        return (dict(Counter(name for name in counted if name.startswith("sqs."))),
+                sum(name.startswith("dynamodb.") for name in counted))
     unsubscribed, dynamodb = one_message("v1")
     assert unsubscribed == {}
     add(api, tenant, "https://crm.example.com/", ["message.created"])
